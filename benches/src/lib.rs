@@ -1,0 +1,2 @@
+//! Criterion benchmarks of rampart beside their anchor crates; see `benches/`.
+#![forbid(unsafe_code)]

@@ -1,0 +1,352 @@
+//! What a layer saw, reported to whoever listens.
+//!
+//! Layers report denials, failures and detections as [`SecurityEvent`]s to an
+//! [`EventSink`]. rampart-audit implements the sink that writes the audit
+//! trail; this is how a denial reaches it without the crates depending on each
+//! other.
+
+use crate::{ClientIp, Principal, request_id::request_id};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use std::borrow::Cow;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// The kind of thing that happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum EventKind {
+    /// A credential was missing, malformed, expired or forged.
+    AuthenticationFailed,
+    /// A credential was accepted.
+    AuthenticationSucceeded,
+    /// A token, token family or subject was revoked.
+    TokenRevoked,
+    /// A refresh token was presented a second time (likely theft); its family was revoked.
+    RefreshTokenReused,
+    /// An authorization check denied the request.
+    PermissionDenied,
+    /// A rate limit or quota refused the request.
+    RateLimited,
+    /// An account was locked after repeated failures.
+    AccountLocked,
+    /// Input matched an attack detector.
+    AttackDetected,
+    /// A cross-site request forgery was refused.
+    CsrfRejected,
+    /// A CORS request came from an origin that is not allowed.
+    CorsRejected,
+    /// A backing store (Redis, PostgreSQL) failed and the configured fail mode applied.
+    StoreFailure,
+    /// A policy or key set was replaced at run time.
+    ConfigurationChanged,
+}
+
+/// How much attention an event deserves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// Routine (a successful login, a key rotation).
+    Info,
+    /// A refusal that is usually benign (an expired token, a rate limit).
+    Warning,
+    /// A likely attack or a failure that weakens protection (token reuse, store down).
+    Critical,
+}
+
+/// One observation by a rampart component.
+///
+/// ```
+/// use rampart_core::{EventKind, MemorySink, EventSink, SecurityEvent, Severity};
+///
+/// let sink = MemorySink::new();
+/// sink.emit(
+///     SecurityEvent::new(EventKind::PermissionDenied, "rampart::rbac", "no role grants items:delete")
+///         .with_subject("bob")
+///         .with_field("permission", "items:delete"),
+/// );
+/// let events = sink.events();
+/// assert_eq!(events[0].severity, Severity::Warning);
+/// assert_eq!(events[0].subject.as_deref(), Some("bob"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct SecurityEvent {
+    /// What happened.
+    pub kind: EventKind,
+    /// How serious it is; defaults from the kind.
+    pub severity: Severity,
+    /// When, as milliseconds since the Unix epoch.
+    pub at_unix_ms: u64,
+    /// The component that saw it (its tracing target, e.g. `rampart::auth`).
+    pub source: Cow<'static, str>,
+    /// Why, for operators and the audit trail: never shown to the client and never
+    /// holding a secret.
+    pub reason: Cow<'static, str>,
+    /// The request's id, when it happened during a request.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// The client address, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_ip: Option<IpAddr>,
+    /// The subject acting, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    /// The tenant acted in, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<String>,
+    /// Further structured detail (the permission checked, the limit hit...).
+    #[serde(skip_serializing_if = "Map::is_empty")]
+    pub fields: Map<String, Value>,
+}
+
+impl SecurityEvent {
+    /// An event of `kind` seen by `source` now, with the kind's default severity.
+    pub fn new(
+        kind: EventKind,
+        source: impl Into<Cow<'static, str>>,
+        reason: impl Into<Cow<'static, str>>,
+    ) -> Self {
+        Self {
+            kind,
+            severity: default_severity(kind),
+            at_unix_ms: unix_ms(SystemTime::now()),
+            source: source.into(),
+            reason: reason.into(),
+            request_id: None,
+            client_ip: None,
+            subject: None,
+            tenant: None,
+            fields: Map::new(),
+        }
+    }
+
+    /// Fills request id, client IP, subject and tenant from a request's extensions
+    /// (whatever of them the outer layers inserted).
+    #[must_use]
+    pub fn with_request_context(mut self, extensions: &http::Extensions) -> Self {
+        if let Some(id) = request_id(extensions) {
+            self.request_id = Some(id.to_owned());
+        }
+        if let Some(ip) = extensions.get::<ClientIp>() {
+            self.client_ip = Some(ip.ip());
+        }
+        if let Some(principal) = extensions.get::<Principal>() {
+            self.subject = Some(principal.subject().to_owned());
+            self.tenant = principal.tenant().map(str::to_owned);
+        }
+        self
+    }
+
+    /// Overrides the severity.
+    #[must_use]
+    pub fn with_severity(mut self, severity: Severity) -> Self {
+        self.severity = severity;
+        self
+    }
+
+    /// Sets the time (for components that read a [`crate::Clock`]).
+    #[must_use]
+    pub fn at(mut self, time: SystemTime) -> Self {
+        self.at_unix_ms = unix_ms(time);
+        self
+    }
+
+    /// Sets the subject.
+    #[must_use]
+    pub fn with_subject(mut self, subject: impl Into<String>) -> Self {
+        self.subject = Some(subject.into());
+        self
+    }
+
+    /// Sets the tenant.
+    #[must_use]
+    pub fn with_tenant(mut self, tenant: impl Into<String>) -> Self {
+        self.tenant = Some(tenant.into());
+        self
+    }
+
+    /// Adds a detail field. Never put a token, password or key here.
+    #[must_use]
+    pub fn with_field(mut self, name: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.fields.insert(name.into(), value.into());
+        self
+    }
+}
+
+fn unix_ms(time: SystemTime) -> u64 {
+    time.duration_since(UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
+}
+
+fn default_severity(kind: EventKind) -> Severity {
+    match kind {
+        EventKind::AuthenticationSucceeded | EventKind::ConfigurationChanged => Severity::Info,
+        EventKind::RefreshTokenReused
+        | EventKind::AttackDetected
+        | EventKind::StoreFailure
+        | EventKind::AccountLocked => Severity::Critical,
+        _ => Severity::Warning,
+    }
+}
+
+/// Receives security events.
+///
+/// `emit` is called on the request path, so it must not block: a sink that
+/// writes to disk or a database queues the event and writes elsewhere.
+pub trait EventSink: Send + Sync + 'static {
+    /// Takes one event.
+    fn emit(&self, event: SecurityEvent);
+}
+
+/// A sink shared between layers.
+pub type SharedSink = Arc<dyn EventSink>;
+
+impl<T: EventSink + ?Sized> EventSink for Arc<T> {
+    fn emit(&self, event: SecurityEvent) {
+        (**self).emit(event);
+    }
+}
+
+/// Writes each event as a `tracing` event on target `rampart::security`,
+/// at `INFO`, `WARN` or `ERROR` by severity. The default sink of every layer.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TracingSink;
+
+impl TracingSink {
+    /// A [`SharedSink`] writing to `tracing`.
+    pub fn shared() -> SharedSink {
+        Arc::new(TracingSink)
+    }
+}
+
+impl EventSink for TracingSink {
+    fn emit(&self, event: SecurityEvent) {
+        let fields = Value::Object(event.fields);
+        macro_rules! log {
+            ($level:expr) => {
+                tracing::event!(
+                    target: "rampart::security",
+                    $level,
+                    kind = ?event.kind,
+                    source = %event.source,
+                    request_id = event.request_id.as_deref(),
+                    client_ip = event.client_ip.map(tracing::field::display),
+                    subject = event.subject.as_deref(),
+                    tenant = event.tenant.as_deref(),
+                    fields = %fields,
+                    "{}",
+                    event.reason
+                )
+            };
+        }
+        match event.severity {
+            Severity::Info => log!(tracing::Level::INFO),
+            Severity::Warning => log!(tracing::Level::WARN),
+            Severity::Critical => log!(tracing::Level::ERROR),
+        }
+    }
+}
+
+/// Keeps every event in memory, for tests and for inspection in examples.
+/// Clones share the same list.
+#[derive(Debug, Clone, Default)]
+pub struct MemorySink {
+    events: Arc<Mutex<Vec<SecurityEvent>>>,
+}
+
+impl MemorySink {
+    /// An empty collector.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A copy of every event so far, oldest first.
+    pub fn events(&self) -> Vec<SecurityEvent> {
+        self.events
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Removes and returns every event so far.
+    pub fn take(&self) -> Vec<SecurityEvent> {
+        std::mem::take(&mut *self.events.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// How many events of `kind` were seen.
+    pub fn count(&self, kind: EventKind) -> usize {
+        self.events
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .filter(|e| e.kind == kind)
+            .count()
+    }
+}
+
+impl EventSink for MemorySink {
+    fn emit(&self, event: SecurityEvent) {
+        self.events
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(event);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::AuthMethod;
+    use http::HeaderValue;
+
+    #[test]
+    fn request_context_is_picked_up() {
+        let mut ext = http::Extensions::new();
+        ext.insert(crate::RequestId::new(HeaderValue::from_static("req-1")));
+        ext.insert(ClientIp("203.0.113.1".parse().unwrap()));
+        ext.insert(Principal::new("bob", AuthMethod::Jwt).with_tenant("acme"));
+        let event = SecurityEvent::new(EventKind::RateLimited, "rampart::ratelimit", "ip quota")
+            .with_request_context(&ext);
+        assert_eq!(event.request_id.as_deref(), Some("req-1"));
+        assert_eq!(event.client_ip, Some("203.0.113.1".parse().unwrap()));
+        assert_eq!(event.subject.as_deref(), Some("bob"));
+        assert_eq!(event.tenant.as_deref(), Some("acme"));
+    }
+
+    #[test]
+    fn severity_follows_kind_and_can_be_overridden() {
+        let e = SecurityEvent::new(EventKind::RefreshTokenReused, "t", "r");
+        assert_eq!(e.severity, Severity::Critical);
+        let e = e.with_severity(Severity::Info);
+        assert_eq!(e.severity, Severity::Info);
+    }
+
+    #[test]
+    fn memory_sink_shares_between_clones_and_counts() {
+        let sink = MemorySink::new();
+        let shared: SharedSink = Arc::new(sink.clone());
+        shared.emit(SecurityEvent::new(EventKind::CsrfRejected, "t", "r"));
+        shared.emit(SecurityEvent::new(EventKind::RateLimited, "t", "r"));
+        assert_eq!(sink.count(EventKind::CsrfRejected), 1);
+        assert_eq!(sink.take().len(), 2);
+        assert!(sink.events().is_empty());
+    }
+
+    #[test]
+    fn serialises_without_empty_context() {
+        let e = SecurityEvent::new(EventKind::CsrfRejected, "rampart::headers", "cross-site")
+            .at(UNIX_EPOCH + std::time::Duration::from_millis(1234));
+        let json = serde_json::to_value(&e).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({
+                "kind": "csrf_rejected", "severity": "warning", "at_unix_ms": 1234,
+                "source": "rampart::headers", "reason": "cross-site"
+            })
+        );
+    }
+}

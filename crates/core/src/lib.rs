@@ -1,0 +1,47 @@
+//! The shared vocabulary of the rampart security middleware.
+//!
+//! Every rampart crate speaks these types, and only these, to the others:
+//!
+//! - [`Principal`]: who is calling. Authentication layers insert it into the
+//!   request extensions; authorization, rate limiting and audit read it.
+//! - [`ClientIp`] and [`TrustedProxies`]: the caller's address, believing
+//!   forwarding headers only from proxies you declared.
+//! - [`RequestIdLayer`]: one time-ordered id per request, on the response and in
+//!   every event.
+//! - [`SecurityEvent`] and [`EventSink`]: what a layer saw (a denial, a detected
+//!   attack), delivered to the audit trail or to `tracing`.
+//! - [`Problem`], [`Rejection`] and [`RejectionResponse`]: RFC 9457 problem
+//!   responses for every refusal, replaceable by the application.
+//! - [`Clock`]: time as a dependency, so expiry is tested without sleeping.
+//!
+//! The crate is small on purpose: it has no cryptography, no stores and no
+//! framework dependency (axum support is behind the `axum` feature).
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod client_ip;
+mod clock;
+mod error;
+mod event;
+mod forwarded;
+mod principal;
+mod problem;
+mod rejection;
+mod request_id;
+
+pub use client_ip::{
+    ClientIp, ClientIpLayer, ClientIpService, ForwardingHeader, TrustedProxies,
+    TrustedProxiesConfig,
+};
+pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
+pub use error::ConfigError;
+pub use event::{
+    EventKind, EventSink, MemorySink, SecurityEvent, Severity, SharedSink, TracingSink,
+};
+pub use principal::{AuthMethod, Principal};
+pub use problem::{PROBLEM_JSON, Problem};
+pub use rejection::{ProblemResponse, Rejection, RejectionResponse, reject};
+pub use request_id::{
+    REQUEST_ID_HEADER, RequestId, RequestIdLayer, TimeOrderedRequestId, request_id,
+};

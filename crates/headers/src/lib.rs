@@ -1,0 +1,3 @@
+//! Security headers.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]

@@ -1,0 +1,23 @@
+//! Security middleware for Rust web services.
+//!
+//! `rampart` re-exports the rampart crates behind one dependency, each behind
+//! a feature of its own name:
+//!
+//! | module | crate | feature |
+//! | --- | --- | --- |
+//! | [`core`] | `rampart-core`: principal, client IP, request id, events, problems, clocks | always |
+//! | `headers` | `rampart-headers`: security headers, CSP nonces, CORS, CSRF | `headers` (default) |
+//!
+//! ```
+//! use rampart::core::{AuthMethod, Principal};
+//!
+//! let p = Principal::new("alice", AuthMethod::Jwt);
+//! assert_eq!(p.subject(), "alice");
+//! ```
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub use rampart_core as core;
+
+#[cfg(feature = "headers")]
+pub use rampart_headers as headers;

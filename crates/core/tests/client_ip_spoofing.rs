@@ -1,4 +1,5 @@
 //! A client cannot choose its own `ClientIp` through forwarding headers.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use http::{HeaderMap, HeaderValue};
 use proptest::prelude::*;

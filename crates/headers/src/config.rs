@@ -1,0 +1,200 @@
+//! Serde configuration of the security headers, for TOML or JSON files.
+
+use crate::csp::{ContentSecurityPolicy, Directive};
+use crate::values::{
+    CrossOriginEmbedderPolicy, CrossOriginOpenerPolicy, CrossOriginResourcePolicy, FrameOptions,
+    ReferrerPolicy,
+};
+use crate::{ConfigError, Hsts, SecurityHeaders, SecurityHeadersBuilder};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The starting point of a configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Preset {
+    /// [`SecurityHeaders::builder`]: server-rendered sites.
+    Web,
+    /// [`SecurityHeaders::api`]: JSON APIs (the default).
+    #[default]
+    Api,
+    /// [`SecurityHeaders::spa`]: single-page apps with nonces.
+    Spa,
+    /// [`SecurityHeaders::strict`]: isolation, preload, Trusted Types.
+    Strict,
+}
+
+/// Security headers as written in a config file; every field is optional and
+/// adjusts the preset.
+///
+/// ```
+/// use rampart_headers::SecurityHeadersConfig;
+///
+/// let config: SecurityHeadersConfig = toml::from_str(r#"
+///     preset = "api"
+///     referrer_policy = "strict-origin"
+///     [hsts]
+///     max_age_secs = 31536000
+///     preload = true
+///     [csp]
+///     default-src = ["'none'"]
+///     img-src = ["'self'", "data:"]
+/// "#).unwrap();
+/// assert!(config.build().is_ok());
+///
+/// let bad: SecurityHeadersConfig = toml::from_str(r#"
+///     [csp]
+///     script-src = ["self"]
+/// "#).unwrap();
+/// assert!(bad.build().is_err());
+/// ```
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecurityHeadersConfig {
+    /// The preset adjusted by the other fields.
+    #[serde(default)]
+    pub preset: Preset,
+    /// Replaces the preset's HSTS policy.
+    #[serde(default)]
+    pub hsts: Option<Hsts>,
+    /// `false` sends no HSTS (plain-HTTP development only).
+    #[serde(default = "yes")]
+    pub hsts_enabled: bool,
+    /// Replaces the preset's CSP: directive name → sources.
+    #[serde(default)]
+    pub csp: Option<BTreeMap<String, Vec<String>>>,
+    /// Sends the CSP as report-only.
+    #[serde(default)]
+    pub csp_report_only: bool,
+    /// `report-uri` for CSP violations.
+    #[serde(default)]
+    pub csp_report_uri: Option<String>,
+    /// `upgrade-insecure-requests` in a replaced CSP.
+    #[serde(default)]
+    pub csp_upgrade_insecure_requests: bool,
+    /// `X-Frame-Options`.
+    #[serde(default)]
+    pub frame_options: Option<FrameOptions>,
+    /// `Referrer-Policy`.
+    #[serde(default)]
+    pub referrer_policy: Option<ReferrerPolicy>,
+    /// `Cross-Origin-Opener-Policy`.
+    #[serde(default)]
+    pub cross_origin_opener_policy: Option<CrossOriginOpenerPolicy>,
+    /// `Cross-Origin-Embedder-Policy`.
+    #[serde(default)]
+    pub cross_origin_embedder_policy: Option<CrossOriginEmbedderPolicy>,
+    /// `Cross-Origin-Resource-Policy`.
+    #[serde(default)]
+    pub cross_origin_resource_policy: Option<CrossOriginResourcePolicy>,
+    /// Replace headers the handler set itself.
+    #[serde(default)]
+    pub override_existing: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl SecurityHeadersConfig {
+    /// The builder this configuration describes.
+    ///
+    /// # Errors
+    /// [`ConfigError::UnknownCspDirective`] for a directive name it does not know.
+    pub fn to_builder(&self) -> Result<SecurityHeadersBuilder, ConfigError> {
+        let mut builder = match self.preset {
+            Preset::Web => SecurityHeaders::builder(),
+            Preset::Api => SecurityHeaders::api(),
+            Preset::Spa => SecurityHeaders::spa(),
+            Preset::Strict => SecurityHeaders::strict(),
+        };
+        if let Some(hsts) = self.hsts {
+            builder = builder.hsts(hsts);
+        }
+        if !self.hsts_enabled {
+            builder = builder.insecure_without_hsts();
+        }
+        if let Some(directives) = &self.csp {
+            let mut csp = ContentSecurityPolicy::new().report_only(self.csp_report_only);
+            for (name, sources) in directives {
+                csp = csp.directive(Directive::parse(name)?, sources.clone());
+            }
+            if let Some(uri) = &self.csp_report_uri {
+                csp = csp.report_uri(uri.clone());
+            }
+            if self.csp_upgrade_insecure_requests {
+                csp = csp.upgrade_insecure_requests();
+            }
+            builder = builder.csp(csp);
+        }
+        if let Some(v) = self.frame_options {
+            builder = builder.frame_options(v);
+        }
+        if let Some(v) = self.referrer_policy {
+            builder = builder.referrer_policy(v);
+        }
+        if let Some(v) = self.cross_origin_opener_policy {
+            builder = builder.cross_origin_opener_policy(v);
+        }
+        if let Some(v) = self.cross_origin_embedder_policy {
+            builder = builder.cross_origin_embedder_policy(v);
+        }
+        if let Some(v) = self.cross_origin_resource_policy {
+            builder = builder.cross_origin_resource_policy(v);
+        }
+        Ok(builder.override_existing(self.override_existing))
+    }
+
+    /// Validates and builds the headers.
+    ///
+    /// # Errors
+    /// The first invalid value.
+    pub fn build(&self) -> Result<SecurityHeaders, ConfigError> {
+        self.to_builder()?.build()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_keys_and_directives_are_errors() {
+        assert!(toml::from_str::<SecurityHeadersConfig>("presett = \"api\"").is_err());
+        let config: SecurityHeadersConfig =
+            toml::from_str("[csp]\nscript-source = [\"'self'\"]").unwrap();
+        assert!(matches!(
+            config.build(),
+            Err(ConfigError::UnknownCspDirective(_))
+        ));
+    }
+
+    #[test]
+    fn preload_without_a_year_is_an_error() {
+        let config: SecurityHeadersConfig =
+            toml::from_str("[hsts]\nmax_age_secs = 600\npreload = true").unwrap();
+        assert!(matches!(
+            config.build(),
+            Err(ConfigError::HstsPreloadRequirements { .. })
+        ));
+    }
+
+    #[test]
+    fn empty_config_is_the_api_preset() {
+        let config: SecurityHeadersConfig = toml::from_str("").unwrap();
+        let from_config: Vec<_> = config
+            .build()
+            .unwrap()
+            .fixed_headers()
+            .map(|(n, v)| (n.clone(), v.clone()))
+            .collect();
+        let preset: Vec<_> = SecurityHeaders::api()
+            .build()
+            .unwrap()
+            .fixed_headers()
+            .map(|(n, v)| (n.clone(), v.clone()))
+            .collect();
+        assert_eq!(from_config, preset);
+    }
+}

@@ -1,0 +1,378 @@
+//! Cross-site request forgery defence without tokens.
+//!
+//! Browsers label every request with where it came from: `Sec-Fetch-Site`
+//! (Fetch Metadata) in current browsers, `Origin` on every cross-origin
+//! unsafe request, `Referer` in most others. A forged request is an unsafe
+//! request (POST, PUT, PATCH, DELETE) that a browser sends on behalf of
+//! another site; it always carries one of these labels saying so. Requests
+//! with no browser label at all come from non-browser clients, which cannot
+//! be made to carry the victim's cookies, and pass.
+
+mod layer;
+
+pub use layer::{CsrfFuture, CsrfLayer, CsrfService};
+
+use crate::ConfigError;
+use crate::origin::Origin;
+use http::header::{HOST, ORIGIN, REFERER};
+use http::{HeaderMap, HeaderName, Method, Uri};
+use rampart_core::{Problem, Rejection};
+use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
+
+const SEC_FETCH_SITE: HeaderName = HeaderName::from_static("sec-fetch-site");
+
+/// Why a request was refused as cross-site.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum CsrfReason {
+    /// `Sec-Fetch-Site: cross-site` from an origin not in the allow-list.
+    CrossSite,
+    /// `Sec-Fetch-Site: same-site` (a sibling subdomain) not in the allow-list.
+    SameSiteNotTrusted,
+    /// `Sec-Fetch-Site` with a value browsers never send.
+    InvalidFetchMetadata,
+    /// No Fetch Metadata, and `Origin` names another origin.
+    OriginMismatch,
+    /// `Origin: null` (sandboxed frames, some redirects, `data:` pages).
+    NullOrigin,
+    /// No Fetch Metadata and no `Origin`, and `Referer` names another origin.
+    RefererMismatch,
+}
+
+impl CsrfReason {
+    /// A short description for logs and audit.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::CrossSite => "cross-site request from an untrusted origin",
+            Self::SameSiteNotTrusted => "same-site request from an untrusted origin",
+            Self::InvalidFetchMetadata => "invalid Sec-Fetch-Site value",
+            Self::OriginMismatch => "Origin does not match the target host",
+            Self::NullOrigin => "opaque (null) Origin",
+            Self::RefererMismatch => "Referer does not match the target host",
+        }
+    }
+}
+
+/// The typed rejection the CSRF layer attaches to its 403 response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CsrfRejection {
+    /// Why.
+    pub reason: CsrfReason,
+}
+
+impl Rejection for CsrfRejection {
+    fn to_problem(&self) -> Problem {
+        Problem::forbidden()
+            .with_type("https://rampart.rs/problems/cross-site-request")
+            .with_title("Cross-site request refused")
+            .with_detail("this request was sent by another site and cannot change state here")
+    }
+}
+
+/// Which unsafe requests may come from elsewhere.
+///
+/// ```
+/// use rampart_headers::CsrfPolicy;
+/// use http::{HeaderMap, Method, Uri};
+///
+/// let policy = CsrfPolicy::new().trust_origin("https://admin.example.com").unwrap();
+/// let mut headers = HeaderMap::new();
+/// headers.insert("host", "api.example.com".parse().unwrap());
+/// headers.insert("sec-fetch-site", "cross-site".parse().unwrap());
+/// headers.insert("origin", "https://evil.example".parse().unwrap());
+/// let uri = Uri::from_static("/transfer");
+/// assert!(policy.check(&Method::POST, &uri, &headers).is_err());
+///
+/// headers.insert("origin", "https://admin.example.com".parse().unwrap());
+/// assert!(policy.check(&Method::POST, &uri, &headers).is_ok());
+/// assert!(policy.check(&Method::GET, &uri, &headers).is_ok());
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct CsrfPolicy {
+    trusted: HashSet<String>,
+    allow_same_site: bool,
+}
+
+impl CsrfPolicy {
+    /// Refuses every cross-site and same-site unsafe request.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Accepts unsafe requests from `origin` (`scheme://host[:port]`), e.g. a
+    /// separate front-end.
+    ///
+    /// # Errors
+    /// [`ConfigError::InvalidOrigin`].
+    pub fn trust_origin(mut self, origin: &str) -> Result<Self, ConfigError> {
+        self.trusted
+            .insert(Origin::parse(origin)?.as_str().to_owned());
+        Ok(self)
+    }
+
+    /// Accepts unsafe requests from sibling subdomains (`Sec-Fetch-Site:
+    /// same-site`). Default: `false`, since any subdomain that can be taken
+    /// over or that hosts user content could then forge requests.
+    #[must_use]
+    pub fn allow_same_site(mut self, yes: bool) -> Self {
+        self.allow_same_site = yes;
+        self
+    }
+
+    /// Decides whether a request may proceed.
+    ///
+    /// Safe methods always pass. For the others: an `Origin` on the allow-list
+    /// passes; otherwise `Sec-Fetch-Site` decides when present (`same-origin`
+    /// and `none` pass), and when it is absent, `Origin` or else `Referer` must
+    /// name the request's own host. A request with none of these headers comes
+    /// from a non-browser client and passes.
+    ///
+    /// # Errors
+    /// A [`CsrfRejection`] saying which rule refused it.
+    pub fn check(
+        &self,
+        method: &Method,
+        uri: &Uri,
+        headers: &HeaderMap,
+    ) -> Result<(), CsrfRejection> {
+        if is_safe(method) {
+            return Ok(());
+        }
+        let reject = |reason| Err(CsrfRejection { reason });
+        let origin = headers.get(ORIGIN).and_then(|v| v.to_str().ok());
+        if let Some(origin) = origin
+            && self.trusted.contains(origin)
+        {
+            return Ok(());
+        }
+        if let Some(site) = headers.get(SEC_FETCH_SITE) {
+            return match site.as_bytes() {
+                b"same-origin" | b"none" => Ok(()),
+                b"same-site" if self.allow_same_site => Ok(()),
+                b"same-site" => reject(CsrfReason::SameSiteNotTrusted),
+                b"cross-site" => reject(CsrfReason::CrossSite),
+                _ => reject(CsrfReason::InvalidFetchMetadata),
+            };
+        }
+        let target = target_authority(uri, headers);
+        if let Some(value) = headers.get(ORIGIN) {
+            let Ok(text) = value.to_str() else {
+                return reject(CsrfReason::OriginMismatch);
+            };
+            if text == "null" {
+                return reject(CsrfReason::NullOrigin);
+            }
+            return match (Origin::parse(text), target) {
+                (Ok(o), Some(host)) if o.authority().eq_ignore_ascii_case(host) => Ok(()),
+                _ => reject(CsrfReason::OriginMismatch),
+            };
+        }
+        if let Some(value) = headers.get(REFERER) {
+            let origin = value.to_str().ok().and_then(Origin::of_url);
+            return match (origin, target) {
+                (Some(o), Some(host)) if o.authority().eq_ignore_ascii_case(host) => Ok(()),
+                _ => reject(CsrfReason::RefererMismatch),
+            };
+        }
+        Ok(())
+    }
+}
+
+fn is_safe(method: &Method) -> bool {
+    matches!(
+        *method,
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
+    )
+}
+
+/// The `host[:port]` the request was sent to: the URI's authority (HTTP/2) or `Host`.
+fn target_authority<'a>(uri: &'a Uri, headers: &'a HeaderMap) -> Option<&'a str> {
+    uri.authority()
+        .map(|a| a.as_str())
+        .or_else(|| headers.get(HOST).and_then(|h| h.to_str().ok()))
+}
+
+/// Serde form of a [`CsrfPolicy`].
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CsrfConfig {
+    /// Origins whose unsafe requests are accepted.
+    #[serde(default)]
+    pub trusted_origins: Vec<String>,
+    /// Whether sibling subdomains are accepted.
+    #[serde(default)]
+    pub allow_same_site: bool,
+}
+
+impl TryFrom<&CsrfConfig> for CsrfPolicy {
+    type Error = ConfigError;
+
+    fn try_from(config: &CsrfConfig) -> Result<Self, Self::Error> {
+        config
+            .trusted_origins
+            .iter()
+            .try_fold(CsrfPolicy::new(), |policy, origin| {
+                policy.trust_origin(origin)
+            })
+            .map(|policy| policy.allow_same_site(config.allow_same_site))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::HeaderValue;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.insert(*name, HeaderValue::from_static(value));
+        }
+        map
+    }
+
+    fn check(
+        policy: &CsrfPolicy,
+        pairs: &[(&'static str, &'static str)],
+    ) -> Result<(), CsrfReason> {
+        policy
+            .check(&Method::POST, &Uri::from_static("/x"), &headers(pairs))
+            .map_err(|r| r.reason)
+    }
+
+    #[test]
+    fn fetch_metadata_decides_when_present() {
+        let p = CsrfPolicy::new();
+        assert_eq!(check(&p, &[("sec-fetch-site", "same-origin")]), Ok(()));
+        assert_eq!(check(&p, &[("sec-fetch-site", "none")]), Ok(()));
+        assert_eq!(
+            check(&p, &[("sec-fetch-site", "cross-site")]),
+            Err(CsrfReason::CrossSite)
+        );
+        assert_eq!(
+            check(&p, &[("sec-fetch-site", "same-site")]),
+            Err(CsrfReason::SameSiteNotTrusted)
+        );
+        assert_eq!(
+            check(
+                &p.clone().allow_same_site(true),
+                &[("sec-fetch-site", "same-site")]
+            ),
+            Ok(())
+        );
+        assert_eq!(
+            check(&p, &[("sec-fetch-site", "whatever")]),
+            Err(CsrfReason::InvalidFetchMetadata)
+        );
+    }
+
+    #[test]
+    fn a_cross_site_request_with_a_matching_host_origin_is_still_refused() {
+        // Sec-Fetch-Site is set by the browser and wins over headers a page can't set anyway.
+        let p = CsrfPolicy::new();
+        assert_eq!(
+            check(
+                &p,
+                &[
+                    ("sec-fetch-site", "cross-site"),
+                    ("host", "api.example.com"),
+                    ("origin", "https://api.example.com")
+                ]
+            ),
+            Err(CsrfReason::CrossSite)
+        );
+    }
+
+    #[test]
+    fn origin_fallback_compares_with_host() {
+        let p = CsrfPolicy::new();
+        let same = [
+            ("host", "api.example.com:8443"),
+            ("origin", "https://api.example.com:8443"),
+        ];
+        assert_eq!(check(&p, &same), Ok(()));
+        assert_eq!(
+            check(
+                &p,
+                &[
+                    ("host", "api.example.com"),
+                    ("origin", "https://evil.example")
+                ]
+            ),
+            Err(CsrfReason::OriginMismatch)
+        );
+        assert_eq!(
+            check(&p, &[("host", "api.example.com"), ("origin", "null")]),
+            Err(CsrfReason::NullOrigin)
+        );
+        assert_eq!(
+            check(&p, &[("origin", "https://api.example.com")]),
+            Err(CsrfReason::OriginMismatch),
+            "without a Host the origin cannot be matched"
+        );
+    }
+
+    #[test]
+    fn referer_fallback_when_origin_is_missing() {
+        let p = CsrfPolicy::new();
+        assert_eq!(
+            check(
+                &p,
+                &[
+                    ("host", "api.example.com"),
+                    ("referer", "https://api.example.com/form")
+                ]
+            ),
+            Ok(())
+        );
+        assert_eq!(
+            check(
+                &p,
+                &[
+                    ("host", "api.example.com"),
+                    ("referer", "https://evil.example/x")
+                ]
+            ),
+            Err(CsrfReason::RefererMismatch)
+        );
+        assert_eq!(
+            check(&p, &[("host", "api.example.com"), ("referer", "garbage")]),
+            Err(CsrfReason::RefererMismatch)
+        );
+    }
+
+    #[test]
+    fn non_browser_clients_and_safe_methods_pass() {
+        let p = CsrfPolicy::new();
+        assert_eq!(check(&p, &[("host", "api.example.com")]), Ok(()));
+        let cross = headers(&[("sec-fetch-site", "cross-site")]);
+        for method in [Method::GET, Method::HEAD, Method::OPTIONS] {
+            assert!(p.check(&method, &Uri::from_static("/"), &cross).is_ok());
+        }
+        for method in [Method::PUT, Method::PATCH, Method::DELETE] {
+            assert!(p.check(&method, &Uri::from_static("/"), &cross).is_err());
+        }
+    }
+
+    #[test]
+    fn trusted_origins_pass_even_cross_site() {
+        let p = CsrfPolicy::try_from(&CsrfConfig {
+            trusted_origins: vec!["https://App.Example.com".into()],
+            allow_same_site: false,
+        })
+        .unwrap();
+        assert_eq!(
+            check(
+                &p,
+                &[
+                    ("sec-fetch-site", "cross-site"),
+                    ("origin", "https://app.example.com")
+                ]
+            ),
+            Ok(())
+        );
+        assert!(CsrfPolicy::new().trust_origin("not an origin").is_err());
+    }
+}

@@ -1,0 +1,168 @@
+//! CORS preflights and CSRF refusals through real axum routers.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use axum::Router;
+use axum::body::Body;
+use axum::routing::post;
+use http::{Method, Request, StatusCode};
+use rampart_core::{EventKind, MemorySink};
+use rampart_headers::{CorsPolicy, CsrfLayer, CsrfPolicy, CsrfReason, CsrfRejection};
+use std::sync::Arc;
+use tower::ServiceExt;
+
+fn cors_app() -> Router {
+    Router::new()
+        .route("/api/items", post(|| async { "created" }))
+        .layer(
+            CorsPolicy::new()
+                .allow_origin("https://app.example.com")
+                .allow_subdomains_of("https://*.tenant.example.net")
+                .allow_credentials(true)
+                .build()
+                .unwrap(),
+        )
+}
+
+fn preflight(origin: &str) -> Request<Body> {
+    Request::builder()
+        .method(Method::OPTIONS)
+        .uri("/api/items")
+        .header("origin", origin)
+        .header("access-control-request-method", "POST")
+        .header("access-control-request-headers", "content-type")
+        .body(Body::empty())
+        .unwrap()
+}
+
+#[tokio::test]
+async fn preflight_from_an_allowed_origin_is_answered() {
+    for origin in ["https://app.example.com", "https://acme.tenant.example.net"] {
+        let response = cors_app().oneshot(preflight(origin)).await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(response.headers()["access-control-allow-origin"], origin);
+        assert_eq!(
+            response.headers()["access-control-allow-credentials"],
+            "true"
+        );
+        assert!(
+            response.headers()["access-control-allow-methods"]
+                .to_str()
+                .unwrap()
+                .contains("POST")
+        );
+    }
+}
+
+#[tokio::test]
+async fn preflight_from_another_origin_gets_no_grant() {
+    for origin in [
+        "https://evil.example",
+        "https://app.example.com.evil.example",
+        "http://app.example.com",
+        "https://tenant.example.net",
+        "null",
+    ] {
+        let response = cors_app().oneshot(preflight(origin)).await.unwrap();
+        assert!(
+            response
+                .headers()
+                .get("access-control-allow-origin")
+                .is_none(),
+            "{origin} was granted"
+        );
+    }
+}
+
+fn csrf_app(sink: MemorySink) -> Router {
+    Router::new()
+        .route("/transfer", post(|| async { "moved" }))
+        .layer(CsrfLayer::new(CsrfPolicy::new()).with_sink(Arc::new(sink)))
+}
+
+#[tokio::test]
+async fn cross_site_post_is_refused_with_a_problem_and_an_event() {
+    let sink = MemorySink::new();
+    let response = csrf_app(sink.clone())
+        .oneshot(
+            Request::post("/transfer")
+                .header("host", "bank.example.com")
+                .header("sec-fetch-site", "cross-site")
+                .header("origin", "https://evil.example")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
+    assert_eq!(
+        response
+            .extensions()
+            .get::<CsrfRejection>()
+            .map(|r| r.reason),
+        Some(CsrfReason::CrossSite)
+    );
+    let events = sink.events();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].kind, EventKind::CsrfRejected);
+    assert_eq!(events[0].fields["path"], "/transfer");
+}
+
+#[tokio::test]
+async fn same_origin_post_passes() {
+    let sink = MemorySink::new();
+    for headers in [
+        vec![("sec-fetch-site", "same-origin")],
+        vec![
+            ("host", "bank.example.com"),
+            ("origin", "https://bank.example.com"),
+        ],
+        vec![("host", "bank.example.com")],
+    ] {
+        let mut request = Request::post("/transfer");
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        let response = csrf_app(sink.clone())
+            .oneshot(request.body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+    assert_eq!(sink.count(EventKind::CsrfRejected), 0);
+}
+
+#[tokio::test]
+async fn custom_response_replaces_the_problem_but_keeps_the_reason() {
+    let app: Router = Router::new()
+        .route("/transfer", post(|| async { "moved" }))
+        .layer(
+            CsrfLayer::new(CsrfPolicy::new())
+                .with_sink(Arc::new(MemorySink::new()))
+                .with_response(
+                    |rejection: &CsrfRejection, problem: rampart_core::Problem| {
+                        http::Response::builder()
+                            .status(problem.status())
+                            .body(Body::from(format!(
+                                "refused: {}",
+                                rejection.reason.as_str()
+                            )))
+                            .unwrap()
+                    },
+                ),
+        );
+    let response = app
+        .oneshot(
+            Request::post("/transfer")
+                .header("sec-fetch-site", "same-site")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert!(response.extensions().get::<CsrfRejection>().is_some());
+}

@@ -1,8 +1,30 @@
 //! Role-based authorization for web services.
-//!
-//! This crate will provide roles with inheritance, `resource:action[:scope]`
-//! permissions with wildcards and tenant, organisation and owner scopes,
-//! resource grants with expiry, data filters for row-level security, and a
-//! `RequirePermission` layer reading the `rampart_core::Principal`.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod authorizer;
+mod decision;
+mod error;
+mod filter;
+mod grants;
+mod permission;
+mod policy;
+mod resource;
+mod roles;
+mod scope;
+mod store;
+
+pub use authorizer::{Authorizer, AuthorizerBuilder};
+pub use decision::{Decision, GrantBasis, MatchedRule, Reason};
+pub use error::{ConfigError, PermissionError, PolicyError, StoreError};
+pub use filter::{Constraint, DataFilter};
+#[cfg(feature = "redis")]
+pub use grants::RedisGrantStore;
+pub use grants::{Grant, GrantStore, MemoryGrantStore};
+pub use permission::{Action, Permission, Scope, Segment};
+pub use policy::{BindingConfig, Policy, PolicyConfig, RoleConfig};
+pub use resource::Resource;
+pub use roles::{MemoryRoleStore, RoleBinding, RoleStore};
+pub use scope::ScopeResolver;
+pub use store::{FailMode, StoreFuture};

@@ -1,0 +1,183 @@
+//! Grants in Redis, shared by every instance of the service.
+
+use super::{Grant, GrantStore};
+use crate::error::StoreError;
+use crate::store::StoreFuture;
+use redis::aio::ConnectionManager;
+use std::collections::HashMap;
+
+const STORE: &str = "redis grants";
+
+/// Grants in Redis: one hash per (subject, resource type), one field per
+/// resource id holding the grant as JSON.
+///
+/// Each operation is a single command on a single key, so it is atomic and
+/// cluster-safe without hash tags. Expiry is stored in the grant and compared
+/// with the authorizer's clock rather than left to Redis TTLs, so every store
+/// agrees with the clock tests move; [`RedisGrantStore::purge_expired`] frees
+/// lapsed fields.
+#[derive(Clone)]
+pub struct RedisGrantStore {
+    conn: ConnectionManager,
+    prefix: String,
+}
+
+impl std::fmt::Debug for RedisGrantStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisGrantStore")
+            .field("prefix", &self.prefix)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RedisGrantStore {
+    /// A store on `conn` whose keys start with `prefix` (e.g. `myapp:rbac`).
+    pub fn new(conn: ConnectionManager, prefix: impl Into<String>) -> Self {
+        Self {
+            conn,
+            prefix: prefix.into(),
+        }
+    }
+
+    /// Connects to `url` (`redis://127.0.0.1:6379`).
+    pub async fn connect(url: &str, prefix: impl Into<String>) -> Result<Self, StoreError> {
+        let client = redis::Client::open(url).map_err(backend)?;
+        let conn = ConnectionManager::new(client).await.map_err(backend)?;
+        Ok(Self::new(conn, prefix))
+    }
+
+    // Subject and type are escaped so that `a:b` + `c` and `a` + `b:c` never share a key.
+    fn key(&self, subject: &str, kind: &str) -> String {
+        format!(
+            "{}:grants:{}:{}",
+            self.prefix,
+            escape(subject),
+            escape(kind)
+        )
+    }
+
+    /// Deletes the lapsed grants of `subject` on `resource_type`; how many.
+    pub async fn purge_expired(
+        &self,
+        subject: &str,
+        resource_type: &str,
+        now: std::time::SystemTime,
+    ) -> Result<usize, StoreError> {
+        let lapsed: Vec<String> = self
+            .list(subject, resource_type)
+            .await?
+            .into_iter()
+            .filter(|g| g.is_expired(now))
+            .map(|g| g.resource_id)
+            .collect();
+        if lapsed.is_empty() {
+            return Ok(0);
+        }
+        let mut conn = self.conn.clone();
+        let removed: usize = redis::cmd("HDEL")
+            .arg(self.key(subject, resource_type))
+            .arg(&lapsed)
+            .query_async(&mut conn)
+            .await
+            .map_err(backend)?;
+        Ok(removed)
+    }
+}
+
+fn escape(part: &str) -> String {
+    part.replace('%', "%25").replace(':', "%3A")
+}
+
+fn backend(e: redis::RedisError) -> StoreError {
+    StoreError::Backend {
+        store: STORE,
+        message: e.to_string(),
+    }
+}
+
+fn decode(key: &str, id: &str, json: &str) -> Result<Grant, StoreError> {
+    serde_json::from_str(json).map_err(|e| StoreError::Corrupt {
+        store: STORE,
+        key: format!("{key}#{id}"),
+        message: e.to_string(),
+    })
+}
+
+impl GrantStore for RedisGrantStore {
+    fn grant(&self, grant: Grant) -> StoreFuture<'_, ()> {
+        Box::pin(async move {
+            if grant.subject.is_empty()
+                || grant.resource_type.is_empty()
+                || grant.resource_id.is_empty()
+            {
+                return Err(StoreError::Invalid(
+                    "grant: subject, resource type and resource id must be non-empty",
+                ));
+            }
+            let json = serde_json::to_string(&grant).map_err(|e| StoreError::Corrupt {
+                store: STORE,
+                key: grant.resource_id.clone(),
+                message: e.to_string(),
+            })?;
+            let mut conn = self.conn.clone();
+            let _: i64 = redis::cmd("HSET")
+                .arg(self.key(&grant.subject, &grant.resource_type))
+                .arg(&grant.resource_id)
+                .arg(json)
+                .query_async(&mut conn)
+                .await
+                .map_err(backend)?;
+            Ok(())
+        })
+    }
+
+    fn revoke<'a>(&'a self, subject: &'a str, kind: &'a str, id: &'a str) -> StoreFuture<'a, bool> {
+        Box::pin(async move {
+            let mut conn = self.conn.clone();
+            let removed: i64 = redis::cmd("HDEL")
+                .arg(self.key(subject, kind))
+                .arg(id)
+                .query_async(&mut conn)
+                .await
+                .map_err(backend)?;
+            Ok(removed > 0)
+        })
+    }
+
+    fn get<'a>(
+        &'a self,
+        subject: &'a str,
+        kind: &'a str,
+        id: &'a str,
+    ) -> StoreFuture<'a, Option<Grant>> {
+        Box::pin(async move {
+            let key = self.key(subject, kind);
+            let mut conn = self.conn.clone();
+            let json: Option<String> = redis::cmd("HGET")
+                .arg(&key)
+                .arg(id)
+                .query_async(&mut conn)
+                .await
+                .map_err(backend)?;
+            json.map(|j| decode(&key, id, &j)).transpose()
+        })
+    }
+
+    fn list<'a>(&'a self, subject: &'a str, kind: &'a str) -> StoreFuture<'a, Vec<Grant>> {
+        Box::pin(async move {
+            let key = self.key(subject, kind);
+            let mut conn = self.conn.clone();
+            let all: HashMap<String, String> = redis::cmd("HGETALL")
+                .arg(&key)
+                .query_async(&mut conn)
+                .await
+                .map_err(backend)?;
+            let mut grants = all
+                .iter()
+                .map(|(id, json)| decode(&key, id, json))
+                .collect::<Result<Vec<_>, _>>()?;
+            grants.sort_by(|a, b| a.resource_id.cmp(&b.resource_id));
+            Ok(grants)
+        })
+    }
+}

@@ -1,1 +1,55 @@
-fn main() {}
+//! Runs the reference app: `cargo run -p secure-api`.
+
+use secure_api::{app, config::AppConfig};
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .init();
+
+    let config = match AppConfig::from_env(|name| std::env::var(name).ok()) {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("secure-api: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let (router, facts) = match app::build(&config) {
+        Ok(built) => built,
+        Err(error) => {
+            eprintln!("secure-api: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let listener = match tokio::net::TcpListener::bind(config.addr).await {
+        Ok(listener) => listener,
+        Err(error) => {
+            eprintln!("secure-api: cannot listen on {}: {error}", config.addr);
+            return ExitCode::FAILURE;
+        }
+    };
+    for (name, value) in &facts.lines {
+        println!("secure-api {name}: {value}");
+    }
+    let served = axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await;
+    match served {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("secure-api: server error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}

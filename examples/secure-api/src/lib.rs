@@ -1,0 +1,9 @@
+//! The rampart reference app: every rampart crate working together in one
+//! axum service. `main.rs` only reads the environment and serves what
+//! [`app::build`] returns, so tests drive the very same router.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod app;
+pub mod config;
+pub mod problem;

@@ -21,3 +21,8 @@ pub use rampart_core as core;
 
 #[cfg(feature = "headers")]
 pub use rampart_headers as headers;
+
+/// The README's examples, compiled as doctests so they cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct ReadmeDoctests;

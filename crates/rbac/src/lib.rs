@@ -8,6 +8,7 @@ mod decision;
 mod error;
 mod filter;
 mod grants;
+mod layer;
 mod permission;
 mod policy;
 mod resource;
@@ -22,6 +23,7 @@ pub use filter::{Constraint, DataFilter};
 #[cfg(feature = "redis")]
 pub use grants::RedisGrantStore;
 pub use grants::{Grant, GrantStore, MemoryGrantStore};
+pub use layer::{PermissionRejection, RequirePermission, RequirePermissionService, ResponseFuture};
 pub use permission::{Action, Permission, Scope, Segment};
 pub use policy::{BindingConfig, Policy, PolicyConfig, RoleConfig};
 pub use resource::Resource;

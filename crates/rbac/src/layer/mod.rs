@@ -1,0 +1,183 @@
+//! `RequirePermission`: a tower layer guarding a route with one action.
+
+mod rejection;
+mod resource;
+mod service;
+
+pub use rejection::PermissionRejection;
+pub use service::{RequirePermissionService, ResponseFuture};
+
+use crate::error::PermissionError;
+use crate::{Action, Authorizer, Resource};
+use http::request::Parts;
+use rampart_core::{ProblemResponse, SharedSink};
+#[cfg(feature = "axum")]
+use resource::Field;
+use resource::ResourceSpec;
+use std::sync::Arc;
+use tower_layer::Layer;
+
+/// Requires the caller to be allowed `resource:action` on the request's resource.
+///
+/// Reads the [`rampart_core::Principal`] an auth layer inserted (none: 401), builds
+/// the [`Resource`] from the route's path parameters and/or a closure, and asks the
+/// [`Authorizer`]. A denial answers a generic 403 problem and emits a
+/// `PermissionDenied` [`rampart_core::SecurityEvent`] carrying the reason; the
+/// typed [`PermissionRejection`] is attached to the response's extensions.
+///
+/// With axum, guard each route with `route_layer` (so unmatched paths still
+/// answer 404, and path parameters are known):
+///
+/// ```
+/// # #[cfg(feature = "axum")] {
+/// use axum::{Router, routing::get};
+/// use rampart_rbac::{Authorizer, RequirePermission};
+///
+/// let authz = Authorizer::from_toml(r#"
+///     [roles.viewer]
+///     permissions = ["items:read"]
+///     [roles.editor]
+///     inherits = ["viewer"]
+///     permissions = ["items:write", "reports:read:own_tenant"]
+///     [roles.admin]
+///     inherits = ["editor"]
+///     permissions = ["items:delete", "admin:*", "reports:read"]
+/// "#)?;
+///
+/// let app: Router = Router::new()
+///     .route("/api/items", get(|| async { "items" })
+///         .route_layer(RequirePermission::new(authz.clone(), "items:read")))
+///     .route("/api/tenants/{tenant}/reports", get(|| async { "reports" })
+///         .route_layer(RequirePermission::new(authz.clone(), "reports:read").tenant_from_path("tenant")));
+/// # }
+/// # Ok::<(), rampart_rbac::ConfigError>(())
+/// ```
+#[derive(Clone)]
+pub struct RequirePermission<R = ProblemResponse> {
+    config: Arc<Config>,
+    responder: R,
+}
+
+#[derive(Clone)]
+pub(crate) struct Config {
+    pub(crate) authorizer: Authorizer,
+    pub(crate) action: Action,
+    pub(crate) label: Arc<str>,
+    pub(crate) resource: ResourceSpec,
+    pub(crate) sink: Option<SharedSink>,
+}
+
+impl std::fmt::Debug for RequirePermission {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RequirePermission")
+            .field("action", &self.config.label)
+            .field("resource", &self.config.resource)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RequirePermission {
+    /// Requires `action` (`resource:action`, e.g. `items:read`) on a resource of
+    /// that kind about which nothing else is known, until the builder methods say
+    /// where its id, tenant, organisation or owner come from.
+    ///
+    /// # Panics
+    ///
+    /// When `action` is not `resource:action` (a wildcard or scope included): this is
+    /// a fixed string in the application's routing, so a mistake is caught at
+    /// start-up. Use [`RequirePermission::try_new`] for an action from configuration.
+    pub fn new(authorizer: Authorizer, action: &str) -> Self {
+        match Self::try_new(authorizer, action) {
+            Ok(layer) => layer,
+            Err(e) => panic!("RequirePermission::new: {e}"),
+        }
+    }
+
+    /// Like [`RequirePermission::new`], returning an error for a malformed action.
+    pub fn try_new(authorizer: Authorizer, action: &str) -> Result<Self, PermissionError> {
+        let action = Action::parse(action)?;
+        Ok(Self {
+            config: Arc::new(Config {
+                label: action.to_string().into(),
+                sink: authorizer.event_sink().cloned(),
+                authorizer,
+                action,
+                resource: ResourceSpec::default(),
+            }),
+            responder: ProblemResponse,
+        })
+    }
+}
+
+impl<R> RequirePermission<R> {
+    fn edit(mut self, f: impl FnOnce(&mut Config)) -> Self {
+        // Builder methods run before the layer is shared; if it already was, the
+        // configuration is copied so other clones keep theirs.
+        let config = Arc::make_mut(&mut self.config);
+        f(config);
+        self
+    }
+
+    /// Takes the resource's id from path parameter `param` (`{id}`).
+    #[cfg(feature = "axum")]
+    #[must_use]
+    pub fn id_from_path(self, param: &str) -> Self {
+        self.edit(|c| c.resource.params.push((Field::Id, param.into())))
+    }
+
+    /// Takes the resource's tenant from path parameter `param` (`{tenant}`), so a
+    /// `:own_tenant` permission allows the caller's own tenant only.
+    #[cfg(feature = "axum")]
+    #[must_use]
+    pub fn tenant_from_path(self, param: &str) -> Self {
+        self.edit(|c| c.resource.params.push((Field::Tenant, param.into())))
+    }
+
+    /// Takes the resource's organisation from path parameter `param`.
+    #[cfg(feature = "axum")]
+    #[must_use]
+    pub fn org_from_path(self, param: &str) -> Self {
+        self.edit(|c| c.resource.params.push((Field::Org, param.into())))
+    }
+
+    /// Takes the resource's owner from path parameter `param` (`/users/{user}/...`).
+    #[cfg(feature = "axum")]
+    #[must_use]
+    pub fn owner_from_path(self, param: &str) -> Self {
+        self.edit(|c| c.resource.params.push((Field::Owner, param.into())))
+    }
+
+    /// Completes the resource with a closure, for anything path parameters do not
+    /// carry (a header, a lookup in a cache). It receives the request head and the
+    /// resource built so far; `None` refuses the request (403).
+    #[must_use]
+    pub fn resource_with<F>(self, f: F) -> Self
+    where
+        F: Fn(&Parts, Resource<'static>) -> Option<Resource<'static>> + Send + Sync + 'static,
+    {
+        self.edit(|c| c.resource.closure = Some(Arc::new(f)))
+    }
+
+    /// Where denials are reported. Default: the authorizer's sink, if any.
+    #[must_use]
+    pub fn event_sink(self, sink: SharedSink) -> Self {
+        self.edit(|c| c.sink = Some(sink))
+    }
+
+    /// Replaces how refusals are answered (a closure
+    /// `Fn(&PermissionRejection, Problem) -> Response<B>`, say, to render HTML).
+    pub fn with_response<T>(self, responder: T) -> RequirePermission<T> {
+        RequirePermission {
+            config: self.config,
+            responder,
+        }
+    }
+}
+
+impl<S, R: Clone> Layer<S> for RequirePermission<R> {
+    type Service = RequirePermissionService<S, R>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        RequirePermissionService::new(inner, Arc::clone(&self.config), self.responder.clone())
+    }
+}

@@ -1,0 +1,40 @@
+//! Why `RequirePermission` refused a request.
+
+use crate::Decision;
+use http::HeaderValue;
+use rampart_core::{Problem, Rejection};
+
+/// The reason a request was refused, attached to the refusal's response
+/// extensions so outer layers (audit) can read it. The client sees only a
+/// generic problem.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PermissionRejection {
+    /// No `Principal` in the request: the route is protected but the request is
+    /// not authenticated (or the auth layer is missing). 401.
+    Unauthenticated,
+    /// The authorizer denied the action. 403.
+    Denied(Decision),
+    /// The resource could not be determined from the request (a path parameter or
+    /// the extractor closure gave nothing), so nothing can be allowed. 403.
+    UnknownResource,
+    /// A role or grant store failed and the authorizer fails closed. 503.
+    StoreUnavailable,
+}
+
+impl Rejection for PermissionRejection {
+    fn to_problem(&self) -> Problem {
+        match self {
+            PermissionRejection::Unauthenticated => {
+                Problem::unauthorized(HeaderValue::from_static("Bearer"))
+                    .with_detail("Authentication is required.")
+            }
+            PermissionRejection::Denied(_) | PermissionRejection::UnknownResource => {
+                Problem::forbidden()
+                    .with_detail("You do not have permission to perform this action.")
+            }
+            PermissionRejection::StoreUnavailable => Problem::unavailable()
+                .with_detail("Authorization is temporarily unavailable; try again later."),
+        }
+    }
+}

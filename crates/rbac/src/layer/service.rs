@@ -1,0 +1,243 @@
+//! The service `RequirePermission` wraps around a route.
+
+use super::{Config, PermissionRejection};
+use crate::authorizer::TARGET;
+use crate::{Decision, Reason, Resource};
+use http::{Request, Response};
+use pin_project_lite::pin_project;
+use rampart_core::{
+    EventKind, EventSink, Principal, RejectionResponse, SecurityEvent, Severity, reject,
+};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, ready};
+use tower_service::Service;
+
+/// The service built by [`super::RequirePermission`].
+#[derive(Clone)]
+pub struct RequirePermissionService<S, R> {
+    inner: S,
+    config: Arc<Config>,
+    responder: R,
+}
+
+impl<S, R> std::fmt::Debug for RequirePermissionService<S, R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RequirePermissionService")
+            .field("action", &self.config.label)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S, R> RequirePermissionService<S, R> {
+    pub(crate) fn new(inner: S, config: Arc<Config>, responder: R) -> Self {
+        Self {
+            inner,
+            config,
+            responder,
+        }
+    }
+}
+
+type BoxedFuture<T, E> = Pin<Box<dyn Future<Output = Result<T, E>> + Send>>;
+
+pin_project! {
+    /// The response future of [`RequirePermissionService`]: the route's own future
+    /// when the check was decided synchronously, a boxed one when a role or grant
+    /// store had to be awaited.
+    #[project = Proj]
+    pub struct ResponseFuture<F, B, E> {
+        #[pin]
+        state: State<F, B, E>,
+    }
+}
+
+pin_project! {
+    #[project = StateProj]
+    enum State<F, B, E> {
+        Inner { #[pin] future: F },
+        Refused { response: Option<Response<B>> },
+        Stores { future: BoxedFuture<Response<B>, E> },
+    }
+}
+
+impl<F, B, E> Future for ResponseFuture<F, B, E>
+where
+    F: Future<Output = Result<Response<B>, E>>,
+{
+    type Output = Result<Response<B>, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.project().state.project() {
+            StateProj::Inner { future } => future.poll(cx),
+            StateProj::Refused { response } => match response.take() {
+                Some(r) => Poll::Ready(Ok(r)),
+                None => panic!("ResponseFuture polled after completion"),
+            },
+            StateProj::Stores { future } => Poll::Ready(ready!(future.as_mut().poll(cx))),
+        }
+    }
+}
+
+impl<S, R, ReqB, ResB> Service<Request<ReqB>> for RequirePermissionService<S, R>
+where
+    S: Service<Request<ReqB>, Response = Response<ResB>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    S::Error: 'static,
+    R: RejectionResponse<PermissionRejection, ResB>,
+    ReqB: Send + 'static,
+    ResB: Send + 'static,
+{
+    type Response = Response<ResB>;
+    type Error = S::Error;
+    type Future = ResponseFuture<S::Future, ResB, S::Error>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request<ReqB>) -> Self::Future {
+        // The ready service handles this request; a clone waits for the next one.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let config = &self.config;
+
+        if req.extensions().get::<Principal>().is_none() {
+            emit(
+                config,
+                &req,
+                EventKind::AuthenticationFailed,
+                "no principal on a protected route".into(),
+                None,
+            );
+            return refused(reject(
+                &self.responder,
+                PermissionRejection::Unauthenticated,
+            ));
+        }
+        let (mut parts, body) = req.into_parts();
+        let resource = config
+            .resource
+            .extract(config.action.resource(), &mut parts);
+        let req = Request::from_parts(parts, body);
+        let Some(resource) = resource else {
+            emit(
+                config,
+                &req,
+                EventKind::PermissionDenied,
+                "resource could not be determined from the request".into(),
+                None,
+            );
+            return refused(reject(
+                &self.responder,
+                PermissionRejection::UnknownResource,
+            ));
+        };
+
+        if !config.authorizer.has_stores() {
+            let decision = match req.extensions().get::<Principal>() {
+                Some(p) => config
+                    .authorizer
+                    .check(p, config.action.action(), &resource),
+                None => Decision::deny(Reason::NoPermission),
+            };
+            if decision.is_allowed() {
+                return ResponseFuture {
+                    state: State::Inner {
+                        future: inner.call(req),
+                    },
+                };
+            }
+            let rejection = denied(config, &req, &resource, decision);
+            return refused(reject(&self.responder, rejection));
+        }
+
+        let config = Arc::clone(config);
+        let responder = self.responder.clone();
+        let future = async move {
+            let decision = match req.extensions().get::<Principal>() {
+                Some(p) => {
+                    config
+                        .authorizer
+                        .check_with_stores(p, config.action.action(), &resource)
+                        .await
+                }
+                None => Decision::deny(Reason::NoPermission),
+            };
+            if decision.is_allowed() {
+                return inner.call(req).await;
+            }
+            let rejection = denied(&config, &req, &resource, decision);
+            Ok(reject(&responder, rejection))
+        };
+        ResponseFuture {
+            state: State::Stores {
+                future: Box::pin(future),
+            },
+        }
+    }
+}
+
+fn refused<F, B, E>(response: Response<B>) -> ResponseFuture<F, B, E> {
+    ResponseFuture {
+        state: State::Refused {
+            response: Some(response),
+        },
+    }
+}
+
+fn denied<B>(
+    config: &Config,
+    req: &Request<B>,
+    resource: &Resource<'_>,
+    decision: Decision,
+) -> PermissionRejection {
+    let unavailable = matches!(decision.reason(), Reason::StoreUnavailable);
+    tracing::debug!(target: TARGET, action = %config.label, %decision, "permission denied");
+    emit(
+        config,
+        req,
+        EventKind::PermissionDenied,
+        decision.reason().to_string(),
+        Some(resource),
+    );
+    if unavailable {
+        PermissionRejection::StoreUnavailable
+    } else {
+        PermissionRejection::Denied(decision)
+    }
+}
+
+fn emit<B>(
+    config: &Config,
+    req: &Request<B>,
+    kind: EventKind,
+    reason: String,
+    resource: Option<&Resource<'_>>,
+) {
+    let Some(sink) = &config.sink else {
+        return;
+    };
+    let mut event = SecurityEvent::new(kind, TARGET, reason)
+        .at(config.authorizer.clock().now())
+        .with_request_context(req.extensions())
+        .with_field("permission", config.label.to_string())
+        .with_field("method", req.method().as_str())
+        .with_field("path", req.uri().path());
+    if kind == EventKind::AuthenticationFailed {
+        event = event.with_severity(Severity::Warning);
+    }
+    if let Some(r) = resource {
+        if let Some(id) = r.id() {
+            event = event.with_field("resource_id", id);
+        }
+        if let Some(t) = r.tenant() {
+            event = event.with_field("resource_tenant", t);
+        }
+        if let Some(o) = r.org() {
+            event = event.with_field("resource_org", o);
+        }
+    }
+    sink.emit(event);
+}

@@ -1,9 +1,108 @@
-//! Authentication for web services.
+//! JWT authentication for web services: issue, verify, rotate, revoke.
 //!
-//! This crate will provide JWT access and refresh tokens (issue, verify,
-//! rotation with reuse detection, revocation, key rotation and JWKS), password
-//! hashing with argon2id, TOTP multi-factor authentication with backup codes,
-//! server-side sessions, and the tower layers that put a
-//! `rampart_core::Principal` on each authenticated request.
+//! - [`JwtIssuer`] and [`JwtVerifier`] sign and check access and refresh
+//!   tokens with keys from a rotating [`KeySet`]; [`JwksService`] publishes
+//!   the public keys.
+//! - [`TokenManager`] issues [`TokenPair`]s, rotates refresh tokens (each works
+//!   once; reuse revokes the whole family) and logs out.
+//! - [`RevocationStore`] / [`FamilyStore`] remember revocations and refresh
+//!   families: [`MemoryStore`], or `RedisStore` (feature `redis`) for several instances.
+//! - [`JwtAuthLayer`] authenticates requests and inserts a
+//!   [`Principal`](rampart_core::Principal) and the typed [`Claims<C>`].
+//! - [`JwtConfig`] builds all of it from one serde config.
+//!
+//! # Quick start (axum)
+//!
+//! ```
+//! # #[cfg(feature = "axum")] {
+//! use axum::{Json, Router, extract::State, routing::{get, post}};
+//! use rampart_auth::{JwtConfig, RefreshError, TokenPair, TokenRequest, axum::{Authenticated, jwks_route}};
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let auth = JwtConfig { issuer: Some("https://api.example.com".into()), ..JwtConfig::default() }.build()?;
+//! println!("signing with key {}", auth.signing_kid().unwrap_or_default());
+//!
+//! async fn login(State(auth): State<rampart_auth::JwtAuthority>) -> Json<TokenPair> {
+//!     // ... check the password first ...
+//!     let request = TokenRequest::new("alice").tenant("acme").roles(["editor"]);
+//!     Json(auth.tokens().issue_pair(&request).await.expect("store is in memory"))
+//! }
+//! async fn refresh(State(auth): State<rampart_auth::JwtAuthority>, body: String)
+//!     -> Result<Json<TokenPair>, String> {
+//!     match auth.tokens().refresh(&body, None).await {
+//!         Ok(pair) => Ok(Json(pair)),
+//!         Err(RefreshError::Reused) => Err("session revoked: sign in again".into()),
+//!         Err(e) => Err(e.code().into()),
+//!     }
+//! }
+//! async fn logout(State(auth): State<rampart_auth::JwtAuthority>, Authenticated(who): Authenticated) {
+//!     let _ = auth.tokens().logout(&who).await;
+//! }
+//! async fn me(Authenticated(who): Authenticated) -> String {
+//!     format!("{} ({:?}) roles {:?}", who.subject(), who.tenant(), who.roles())
+//! }
+//!
+//! let protected = Router::new()
+//!     .route("/me", get(me))
+//!     .route("/logout", post(logout))
+//!     .layer(auth.layer());
+//! let app: Router = Router::new()
+//!     .route("/login", post(login))
+//!     .route("/refresh", post(refresh))
+//!     .route("/.well-known/jwks.json", jwks_route(auth.keys().clone()))
+//!     .merge(protected)
+//!     .with_state(auth);
+//! # let _ = app; Ok(()) }
+//! # }
+//! ```
+//!
+//! # Security choices
+//!
+//! - **Crypto backend.** jsonwebtoken runs on its `aws_lc_rs` backend
+//!   (default features off, plus `use_pem`), and keys are generated with
+//!   aws-lc-rs directly. The alternative `rust_crypto` backend pulls the `rsa`
+//!   crate, whose private-key operations are open to a timing side channel
+//!   (Marvin attack, RUSTSEC-2023-0071, no fixed release); aws-lc's RSA is
+//!   constant-time, and it is the same library rustls uses.
+//! - **Algorithm confusion.** Each key carries one algorithm; a token's `alg`
+//!   must equal its key's. `none` (any spelling) is refused before any key is
+//!   looked at. An HMAC key never verifies an RSA/EC/Ed token, and a public
+//!   key (PEM or JWK) can never become an HMAC secret.
+//! - **Keys from tokens.** `jwk`, `jku`, `x5u`, `x5c` headers are refused:
+//!   rampart never fetches a URL named by a token, and the `kid` is only a map key.
+//! - **Size.** Tokens over 8 KiB are refused before decoding.
+//! - **Token use.** Access tokens carry `typ: at+jwt` (RFC 9068) and
+//!   `token_use: access`; refresh tokens `rt+jwt` and `refresh`. Each is checked.
+//! - **Revocation.** Fail closed by default; every store failure raises a
+//!   [`SecurityEvent`](rampart_core::SecurityEvent).
+//!
+//! # Features
+//!
+//! - `axum`: extractors ([`axum::Authenticated`], `Claims<C>`) and [`axum::jwks_route`].
+//! - `redis`: `RedisStore`.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+#[cfg(feature = "axum")]
+pub mod axum;
+mod config;
+mod error;
+mod jwks;
+mod jwt;
+mod layer;
+mod refresh;
+pub mod revocation;
+
+pub use config::{JwtAuthority, JwtConfig, JwtRuntime, Secret};
+pub use error::{AuthError, ConfigError, IssueError, RefreshError, StoreError};
+pub use jsonwebtoken::jwk::{Jwk, JwkSet};
+pub use jwks::JwksService;
+pub use jwt::algorithm::Algorithm;
+pub use jwt::claims::{Audience, Claims, NoCustomClaims, RequiredClaim, TokenUse};
+pub use jwt::issue::{IssuedToken, JwtIssuer, JwtIssuerBuilder, TokenRequest};
+pub use jwt::keys::{KeySet, SigningKey, VerificationKey};
+pub use jwt::verify::{DEFAULT_MAX_TOKEN_BYTES, JwtVerifier, JwtVerifierBuilder};
+pub use layer::{AuthRejection, JwtAuth, JwtAuthLayer, ResponseFuture};
+pub use refresh::{TokenManager, TokenManagerBuilder, TokenPair};
+pub use revocation::{FailMode, FamilyStore, MemoryStore, RevocationStore};

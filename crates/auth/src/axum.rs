@@ -1,0 +1,103 @@
+//! axum extractors and the JWKS route.
+
+use crate::error::AuthError;
+use crate::jwks::JwksService;
+use crate::jwt::claims::Claims;
+use crate::jwt::keys::KeySet;
+use crate::layer::AuthRejection;
+use axum::extract::{FromRequestParts, OptionalFromRequestParts};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodRouter, get_service};
+use http::request::Parts;
+use rampart_core::{Principal, Rejection};
+use std::convert::Infallible;
+
+/// The authenticated caller, put there by [`JwtAuthLayer`](crate::JwtAuthLayer).
+///
+/// Without a `Principal` in the request (no layer, or anonymous mode and no
+/// token) the extractor answers 401. Use `Option<Authenticated>` on routes
+/// that also serve anonymous callers.
+///
+/// ```
+/// use rampart_auth::axum::Authenticated;
+///
+/// async fn me(Authenticated(who): Authenticated) -> String {
+///     format!("{} in {:?}", who.subject(), who.tenant())
+/// }
+/// let _app: axum::Router = axum::Router::new().route("/me", axum::routing::get(me));
+/// ```
+#[derive(Debug, Clone)]
+pub struct Authenticated(pub Principal);
+
+/// The 401 an extractor answers when the layer left no credential.
+#[derive(Debug, Clone, Copy)]
+pub struct Unauthenticated;
+
+impl IntoResponse for Unauthenticated {
+    fn into_response(self) -> Response {
+        AuthRejection {
+            error: AuthError::Missing,
+        }
+        .to_problem()
+        .into_response()
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Authenticated {
+    type Rejection = Unauthenticated;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<Principal>()
+            .cloned()
+            .map(Authenticated)
+            .ok_or(Unauthenticated)
+    }
+}
+
+impl<S: Send + Sync> OptionalFromRequestParts<S> for Authenticated {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        _state: &S,
+    ) -> Result<Option<Self>, Self::Rejection> {
+        Ok(parts
+            .extensions
+            .get::<Principal>()
+            .cloned()
+            .map(Authenticated))
+    }
+}
+
+/// The typed claims of the verified token (the layer must use the same `C`:
+/// `JwtAuthLayer::new(v).claims::<C>()`).
+impl<S: Send + Sync, C: Clone + Send + Sync + 'static> FromRequestParts<S> for Claims<C> {
+    type Rejection = Unauthenticated;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<Claims<C>>()
+            .cloned()
+            .ok_or(Unauthenticated)
+    }
+}
+
+impl<S: Send + Sync, C: Clone + Send + Sync + 'static> OptionalFromRequestParts<S> for Claims<C> {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        _state: &S,
+    ) -> Result<Option<Self>, Self::Rejection> {
+        Ok(parts.extensions.get::<Claims<C>>().cloned())
+    }
+}
+
+/// A `GET` route serving `keys` as a JWKS document, for
+/// `Router::route("/.well-known/jwks.json", jwks_route(keys))`.
+pub fn jwks_route<S: Clone + Send + Sync + 'static>(keys: KeySet) -> MethodRouter<S> {
+    get_service(JwksService::new(keys))
+}

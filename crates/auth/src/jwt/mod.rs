@@ -1,0 +1,7 @@
+//! JSON Web Tokens: algorithms, keys, claims, issuing and verifying.
+
+pub(crate) mod algorithm;
+pub(crate) mod claims;
+pub(crate) mod issue;
+pub(crate) mod keys;
+pub(crate) mod verify;

@@ -1,0 +1,168 @@
+//! `JwtAuthLayer`: bearer token in, [`Principal`](rampart_core::Principal) out.
+
+mod future;
+mod rejection;
+mod service;
+
+pub use future::ResponseFuture;
+pub use rejection::AuthRejection;
+pub use service::JwtAuth;
+
+use crate::jwt::claims::NoCustomClaims;
+use crate::jwt::verify::JwtVerifier;
+use http::HeaderName;
+use rampart_core::{ProblemResponse, SharedSink};
+use std::marker::PhantomData;
+use std::sync::Arc;
+use tower_layer::Layer;
+
+pub(crate) struct LayerConfig {
+    pub(crate) verifier: JwtVerifier,
+    pub(crate) cookie: Option<String>,
+    pub(crate) header: Option<HeaderName>,
+    pub(crate) anonymous: bool,
+    pub(crate) sink: SharedSink,
+}
+
+/// Authenticates requests with a bearer JWT.
+///
+/// The token is read from `Authorization: Bearer ...` (and, if configured,
+/// from a named cookie or header), verified by a [`JwtVerifier`] (signature,
+/// claims, revocation), and on success the request gets a
+/// [`Principal`](rampart_core::Principal) and the typed [`Claims<C>`](crate::Claims)
+/// in its extensions.
+///
+/// A refusal answers `401` with `WWW-Authenticate: Bearer error="invalid_token"`
+/// (RFC 6750; plain `Bearer` when no token was sent) and a problem body naming
+/// the kind of failure, never echoing the token. A revocation store that fails
+/// while the verifier fails closed answers `503`. The typed
+/// [`AuthRejection`] is attached to the response; replace the body with
+/// [`with_response`](Self::with_response).
+///
+/// ```
+/// use rampart_auth::{Algorithm, JwtAuthLayer, JwtVerifier, KeySet, SigningKey};
+/// use tower::ServiceBuilder;
+///
+/// let keys = KeySet::new(SigningKey::generate(Algorithm::ES256)?);
+/// let verifier = JwtVerifier::builder(keys).issuer("https://auth.example.com").build()?;
+/// let layer = JwtAuthLayer::new(verifier).cookie("access_token");
+/// let _stack = ServiceBuilder::new().layer(layer);
+/// # Ok::<(), rampart_auth::ConfigError>(())
+/// ```
+pub struct JwtAuthLayer<C = NoCustomClaims, R = ProblemResponse> {
+    config: Arc<LayerConfig>,
+    responder: R,
+    _claims: PhantomData<fn() -> C>,
+}
+
+impl<C, R: Clone> Clone for JwtAuthLayer<C, R> {
+    fn clone(&self) -> Self {
+        Self {
+            config: self.config.clone(),
+            responder: self.responder.clone(),
+            _claims: PhantomData,
+        }
+    }
+}
+
+impl<C, R> std::fmt::Debug for JwtAuthLayer<C, R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JwtAuthLayer")
+            .field("cookie", &self.config.cookie)
+            .field("header", &self.config.header)
+            .field("anonymous", &self.config.anonymous)
+            .finish_non_exhaustive()
+    }
+}
+
+impl JwtAuthLayer {
+    /// A layer verifying with `verifier`, requiring a token on every request.
+    pub fn new(verifier: JwtVerifier) -> Self {
+        let sink = verifier.settings.sink.clone();
+        Self {
+            config: Arc::new(LayerConfig {
+                verifier,
+                cookie: None,
+                header: None,
+                anonymous: false,
+                sink,
+            }),
+            responder: ProblemResponse,
+            _claims: PhantomData,
+        }
+    }
+}
+
+impl<C, R> JwtAuthLayer<C, R> {
+    fn map_config(self, change: impl FnOnce(&mut LayerConfig)) -> Self {
+        let old = &*self.config;
+        let mut config = LayerConfig {
+            verifier: old.verifier.clone(),
+            cookie: old.cookie.clone(),
+            header: old.header.clone(),
+            anonymous: old.anonymous,
+            sink: old.sink.clone(),
+        };
+        change(&mut config);
+        Self {
+            config: Arc::new(config),
+            responder: self.responder,
+            _claims: PhantomData,
+        }
+    }
+
+    /// Also reads the token from the cookie `name` when there is no
+    /// `Authorization` header (browser clients). Default: no cookie.
+    #[must_use]
+    pub fn cookie(self, name: impl Into<String>) -> Self {
+        let name = name.into();
+        self.map_config(|c| c.cookie = Some(name))
+    }
+
+    /// Also reads the raw token from header `name` when there is no
+    /// `Authorization` header. Default: none.
+    #[must_use]
+    pub fn header(self, name: HeaderName) -> Self {
+        self.map_config(|c| c.header = Some(name))
+    }
+
+    /// Lets requests without any token through, without a `Principal`.
+    /// A token that is present but invalid is still refused. Default: off.
+    #[must_use]
+    pub fn allow_anonymous(self) -> Self {
+        self.map_config(|c| c.anonymous = true)
+    }
+
+    /// Where authentication failures are reported. Default: the verifier's sink.
+    #[must_use]
+    pub fn events(self, sink: SharedSink) -> Self {
+        self.map_config(|c| c.sink = sink)
+    }
+
+    /// Deserialises the application's claims as `C2` and inserts `Claims<C2>`.
+    pub fn claims<C2>(self) -> JwtAuthLayer<C2, R> {
+        JwtAuthLayer {
+            config: self.config,
+            responder: self.responder,
+            _claims: PhantomData,
+        }
+    }
+
+    /// Replaces the rejection response (a [`RejectionResponse`](rampart_core::RejectionResponse)
+    /// or a closure `Fn(&AuthRejection, Problem) -> Response<B>`).
+    pub fn with_response<R2>(self, responder: R2) -> JwtAuthLayer<C, R2> {
+        JwtAuthLayer {
+            config: self.config,
+            responder,
+            _claims: PhantomData,
+        }
+    }
+}
+
+impl<S, C, R: Clone> Layer<S> for JwtAuthLayer<C, R> {
+    type Service = JwtAuth<S, C, R>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        JwtAuth::new(inner, self.config.clone(), self.responder.clone())
+    }
+}

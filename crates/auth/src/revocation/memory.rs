@@ -1,0 +1,263 @@
+//! In-process revocations and refresh families (moka caches).
+
+use super::{
+    FamilyStore, NewFamily, RevocationStore, Revoked, Rotation, RotationOutcome, StoreFuture,
+    TokenRef,
+};
+use moka::Expiry;
+use moka::sync::Cache;
+use rampart_core::{SharedClock, SystemClock};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+/// A value with the time-to-live moka should give it.
+#[derive(Clone)]
+struct Timed<T> {
+    value: T,
+    until: u64,
+    ttl: Duration,
+}
+
+struct ByTtl;
+
+impl<K, T> Expiry<K, Timed<T>> for ByTtl {
+    fn expire_after_create(&self, _: &K, value: &Timed<T>, _: Instant) -> Option<Duration> {
+        Some(value.ttl)
+    }
+
+    fn expire_after_update(
+        &self,
+        _: &K,
+        value: &Timed<T>,
+        _: Instant,
+        _: Option<Duration>,
+    ) -> Option<Duration> {
+        Some(value.ttl)
+    }
+}
+
+fn cache<T: Clone + Send + Sync + 'static>() -> Cache<String, Timed<T>> {
+    // Unbounded on purpose: evicting a revocation under memory pressure would
+    // silently make a revoked token valid again. Entries leave when their
+    // tokens would have expired.
+    Cache::builder().expire_after(ByTtl).build()
+}
+
+/// Upper bound on refresh tokens valid at once in one family (grace window
+/// siblings); beyond it a rotation is treated as reuse.
+const MAX_SIBLINGS: usize = 8;
+
+struct FamilyState {
+    subject: String,
+    current: Vec<String>,
+    previous: Option<String>,
+    rotated_at: u64,
+    device: Option<String>,
+    until: u64,
+    ended: bool,
+}
+
+/// Revocations and refresh families kept in this process.
+///
+/// Right for a single instance and for tests; with several instances a
+/// logout on one would not reach the others, so use `RedisStore` there.
+/// Entries expire (in moka) when the tokens they concern would have; whether
+/// an entry still applies is decided against the store's [`Clock`](rampart_core::Clock).
+///
+/// Clones share the same state.
+#[derive(Clone)]
+pub struct MemoryStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    clock: SharedClock,
+    tokens: Cache<String, Timed<()>>,
+    families_revoked: Cache<String, Timed<()>>,
+    subjects: Cache<String, Timed<u64>>,
+    families: Cache<String, Timed<Arc<Mutex<FamilyState>>>>,
+}
+
+impl std::fmt::Debug for MemoryStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemoryStore").finish_non_exhaustive()
+    }
+}
+
+impl Default for MemoryStore {
+    fn default() -> Self {
+        Self::new(SystemClock::shared())
+    }
+}
+
+impl MemoryStore {
+    /// An empty store whose entries expire by `clock`.
+    pub fn new(clock: SharedClock) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                clock,
+                tokens: cache(),
+                families_revoked: cache(),
+                subjects: cache(),
+                families: cache(),
+            }),
+        }
+    }
+
+    fn timed<T>(&self, value: T, until: u64) -> Timed<T> {
+        let now = self.inner.clock.unix_secs();
+        // One second of slack so moka never drops an entry the clock still needs.
+        let ttl = Duration::from_secs(until.saturating_sub(now).saturating_add(1));
+        Timed { value, until, ttl }
+    }
+
+    fn rotate_now(&self, r: &Rotation<'_>) -> RotationOutcome {
+        let Some(entry) = self.inner.families.get(r.family) else {
+            return RotationOutcome::Revoked;
+        };
+        let outcome = {
+            let mut state = entry.value.lock().unwrap_or_else(PoisonError::into_inner);
+            if state.ended || state.until <= r.now || state.subject != r.subject {
+                return RotationOutcome::Revoked;
+            }
+            if let Some(bound) = &state.device
+                && r.device != Some(bound.as_str())
+            {
+                return RotationOutcome::DeviceMismatch;
+            }
+            if state.current.iter().any(|c| c == r.presented) {
+                state.previous = Some(r.presented.to_owned());
+                state.current = vec![r.next.to_owned()];
+                state.rotated_at = r.now;
+                state.until = r.until;
+                RotationOutcome::Rotated
+            } else if r.grace_secs > 0
+                && state.previous.as_deref() == Some(r.presented)
+                && r.now <= state.rotated_at.saturating_add(r.grace_secs)
+                && state.current.len() < MAX_SIBLINGS
+            {
+                state.current.push(r.next.to_owned());
+                state.until = state.until.max(r.until);
+                RotationOutcome::Grace
+            } else {
+                state.ended = true;
+                RotationOutcome::Reused
+            }
+        };
+        if matches!(outcome, RotationOutcome::Rotated | RotationOutcome::Grace) {
+            // Re-insert so moka's expiry follows the family's new lifetime.
+            self.inner.families.insert(
+                r.family.to_owned(),
+                self.timed(entry.value.clone(), r.until.max(entry.until)),
+            );
+        }
+        outcome
+    }
+}
+
+impl RevocationStore for MemoryStore {
+    fn revoke_token<'a>(
+        &'a self,
+        _subject: &'a str,
+        jti: &'a str,
+        until: u64,
+    ) -> StoreFuture<'a, ()> {
+        self.inner
+            .tokens
+            .insert(jti.to_owned(), self.timed((), until));
+        Box::pin(std::future::ready(Ok(())))
+    }
+
+    fn revoke_family<'a>(
+        &'a self,
+        _subject: &'a str,
+        family: &'a str,
+        until: u64,
+    ) -> StoreFuture<'a, ()> {
+        self.inner
+            .families_revoked
+            .insert(family.to_owned(), self.timed((), until));
+        Box::pin(std::future::ready(Ok(())))
+    }
+
+    fn revoke_subject<'a>(
+        &'a self,
+        subject: &'a str,
+        before: u64,
+        until: u64,
+    ) -> StoreFuture<'a, ()> {
+        self.inner
+            .subjects
+            .entry(subject.to_owned())
+            .and_upsert_with(|old| {
+                let (before, until) = match old {
+                    Some(e) => (e.value().value.max(before), e.value().until.max(until)),
+                    None => (before, until),
+                };
+                self.timed(before, until)
+            });
+        Box::pin(std::future::ready(Ok(())))
+    }
+
+    fn check<'a>(&'a self, token: TokenRef<'a>, now: u64) -> StoreFuture<'a, Option<Revoked>> {
+        let inner = &self.inner;
+        let live = |until: u64| until > now;
+        let result = if inner.tokens.get(token.jti).is_some_and(|e| live(e.until)) {
+            Some(Revoked::Token)
+        } else if token
+            .family
+            .and_then(|f| inner.families_revoked.get(f))
+            .is_some_and(|e| live(e.until))
+        {
+            Some(Revoked::Family)
+        } else if inner
+            .subjects
+            .get(token.subject)
+            .is_some_and(|e| live(e.until) && token.issued_at <= e.value)
+        {
+            Some(Revoked::Subject)
+        } else {
+            None
+        };
+        Box::pin(std::future::ready(Ok(result)))
+    }
+}
+
+impl FamilyStore for MemoryStore {
+    fn create_family<'a>(&'a self, f: &'a NewFamily) -> StoreFuture<'a, ()> {
+        let state = FamilyState {
+            subject: f.subject.clone(),
+            current: vec![f.current.clone()],
+            previous: None,
+            rotated_at: 0,
+            device: f.device.clone(),
+            until: f.until,
+            ended: false,
+        };
+        self.inner.families.insert(
+            f.family.clone(),
+            self.timed(Arc::new(Mutex::new(state)), f.until),
+        );
+        Box::pin(std::future::ready(Ok(())))
+    }
+
+    fn rotate<'a>(&'a self, rotation: Rotation<'a>) -> StoreFuture<'a, RotationOutcome> {
+        Box::pin(std::future::ready(Ok(self.rotate_now(&rotation))))
+    }
+
+    fn end_family<'a>(
+        &'a self,
+        _subject: &'a str,
+        family: &'a str,
+        _until: u64,
+    ) -> StoreFuture<'a, ()> {
+        if let Some(entry) = self.inner.families.get(family) {
+            entry
+                .value
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .ended = true;
+        }
+        Box::pin(std::future::ready(Ok(())))
+    }
+}

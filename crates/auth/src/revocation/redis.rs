@@ -1,0 +1,323 @@
+//! Revocations and refresh families shared through Redis.
+
+use super::{
+    FamilyStore, NewFamily, RevocationStore, Revoked, Rotation, RotationOutcome, StoreFuture,
+    TokenRef,
+};
+use crate::error::StoreError;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rampart_core::{SharedClock, SystemClock};
+use redis::aio::ConnectionManager;
+use redis::{RedisError, Script};
+use std::sync::{Arc, LazyLock};
+
+// Every key of one subject shares the hash tag `{base64url(subject)}`, so the
+// scripts below touch a single cluster slot.
+
+static CHECK: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+local now = tonumber(ARGV[1])
+local t = redis.call('GET', KEYS[1])
+if t and tonumber(t) > now then return 1 end
+if ARGV[3] == '1' then
+  local f = redis.call('GET', KEYS[2])
+  if f and tonumber(f) > now then return 2 end
+end
+local s = redis.call('GET', KEYS[3])
+if s then
+  local before, untl = string.match(s, '^(%d+):(%d+)$')
+  if before and tonumber(untl) > now and tonumber(ARGV[2]) <= tonumber(before) then return 3 end
+end
+return 0
+",
+    )
+});
+
+static REVOKE_SUBJECT: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+local before = tonumber(ARGV[1])
+local untl = tonumber(ARGV[2])
+local s = redis.call('GET', KEYS[1])
+if s then
+  local b, u = string.match(s, '^(%d+):(%d+)$')
+  if b then
+    if tonumber(b) > before then before = tonumber(b) end
+    if tonumber(u) > untl then untl = tonumber(u) end
+  end
+end
+redis.call('SET', KEYS[1], string.format('%d:%d', before, untl), 'EX', ARGV[3])
+return 1
+",
+    )
+});
+
+static ROTATE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+local v = redis.call('HMGET', KEYS[1], 'cur', 'prev', 'at', 'dev', 'until', 'ended')
+if not v[1] then return 'revoked' end
+local now = tonumber(ARGV[4])
+if v[6] == '1' or tonumber(v[5]) <= now then return 'revoked' end
+if v[4] and v[4] ~= '' and (ARGV[8] ~= '1' or v[4] ~= ARGV[3]) then return 'device' end
+local n = 0
+local found = false
+for j in string.gmatch(v[1], '%S+') do
+  n = n + 1
+  if j == ARGV[1] then found = true end
+end
+if found then
+  redis.call('HSET', KEYS[1], 'cur', ARGV[2], 'prev', ARGV[1], 'at', ARGV[4], 'until', ARGV[6])
+  redis.call('EXPIRE', KEYS[1], ARGV[7])
+  return 'rotated'
+end
+local grace = tonumber(ARGV[5])
+if grace > 0 and v[2] == ARGV[1] and now <= tonumber(v[3]) + grace and n < 8 then
+  local untl = ARGV[6]
+  if tonumber(v[5]) > tonumber(untl) then untl = v[5] end
+  redis.call('HSET', KEYS[1], 'cur', v[1] .. ' ' .. ARGV[2], 'until', untl)
+  redis.call('EXPIRE', KEYS[1], ARGV[7])
+  return 'grace'
+end
+redis.call('HSET', KEYS[1], 'ended', '1')
+return 'reused'
+",
+    )
+});
+
+static END_FAMILY: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], 'ended', '1') end
+return 1
+",
+    )
+});
+
+/// Revocations and refresh families in Redis, shared by every instance.
+///
+/// Each operation is one command or one Lua script, so rotation is atomic
+/// even when two instances receive the same refresh token at once. Keys are
+/// `<prefix>:{<subject>}:...` with the subject base64url-encoded as a hash
+/// tag (cluster-safe), and expire with the tokens they concern.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), rampart_auth::StoreError> {
+/// use rampart_auth::revocation::RedisStore;
+/// let store = RedisStore::connect("redis://127.0.0.1:6379", "myapp:auth").await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct RedisStore {
+    conn: ConnectionManager,
+    prefix: Arc<str>,
+    clock: SharedClock,
+}
+
+impl std::fmt::Debug for RedisStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisStore")
+            .field("prefix", &self.prefix)
+            .finish_non_exhaustive()
+    }
+}
+
+fn store_err(e: RedisError) -> StoreError {
+    StoreError(format!("redis: {e}"))
+}
+
+impl RedisStore {
+    /// Connects to `url` (a managed connection that reconnects by itself);
+    /// every key starts with `prefix`.
+    pub async fn connect(url: &str, prefix: &str) -> Result<Self, StoreError> {
+        let client = redis::Client::open(url).map_err(store_err)?;
+        let conn = client.get_connection_manager().await.map_err(store_err)?;
+        Ok(Self::new(conn, prefix))
+    }
+
+    /// Uses an existing connection manager.
+    pub fn new(conn: ConnectionManager, prefix: &str) -> Self {
+        Self {
+            conn,
+            prefix: Arc::from(prefix),
+            clock: SystemClock::shared(),
+        }
+    }
+
+    /// Decides expiry by `clock` (Redis' own TTLs only reclaim memory). Default: system clock.
+    #[must_use]
+    pub fn with_clock(mut self, clock: SharedClock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    fn key(&self, subject: &str, kind: &str, id: &str) -> String {
+        format!(
+            "{}:{{{}}}:{kind}:{id}",
+            self.prefix,
+            URL_SAFE_NO_PAD.encode(subject.as_bytes())
+        )
+    }
+
+    fn ttl(&self, until: u64) -> u64 {
+        until
+            .saturating_sub(self.clock.unix_secs())
+            .saturating_add(1)
+    }
+
+    async fn set_until(&self, key: String, until: u64) -> Result<(), StoreError> {
+        let mut conn = self.conn.clone();
+        redis::cmd("SET")
+            .arg(key)
+            .arg(until)
+            .arg("EX")
+            .arg(self.ttl(until))
+            .query_async::<()>(&mut conn)
+            .await
+            .map_err(store_err)
+    }
+}
+
+impl RevocationStore for RedisStore {
+    fn revoke_token<'a>(
+        &'a self,
+        subject: &'a str,
+        jti: &'a str,
+        until: u64,
+    ) -> StoreFuture<'a, ()> {
+        Box::pin(self.set_until(self.key(subject, "t", jti), until))
+    }
+
+    fn revoke_family<'a>(
+        &'a self,
+        subject: &'a str,
+        family: &'a str,
+        until: u64,
+    ) -> StoreFuture<'a, ()> {
+        Box::pin(self.set_until(self.key(subject, "f", family), until))
+    }
+
+    fn revoke_subject<'a>(
+        &'a self,
+        subject: &'a str,
+        before: u64,
+        until: u64,
+    ) -> StoreFuture<'a, ()> {
+        Box::pin(async move {
+            let mut conn = self.conn.clone();
+            REVOKE_SUBJECT
+                .key(self.key(subject, "s", ""))
+                .arg(before)
+                .arg(until)
+                .arg(self.ttl(until))
+                .invoke_async::<i64>(&mut conn)
+                .await
+                .map(drop)
+                .map_err(store_err)
+        })
+    }
+
+    fn check<'a>(&'a self, token: TokenRef<'a>, now: u64) -> StoreFuture<'a, Option<Revoked>> {
+        Box::pin(async move {
+            let mut conn = self.conn.clone();
+            let code: i64 = CHECK
+                .key(self.key(token.subject, "t", token.jti))
+                .key(self.key(token.subject, "f", token.family.unwrap_or_default()))
+                .key(self.key(token.subject, "s", ""))
+                .arg(now)
+                .arg(token.issued_at)
+                .arg(if token.family.is_some() { "1" } else { "0" })
+                .invoke_async(&mut conn)
+                .await
+                .map_err(store_err)?;
+            Ok(match code {
+                1 => Some(Revoked::Token),
+                2 => Some(Revoked::Family),
+                3 => Some(Revoked::Subject),
+                _ => None,
+            })
+        })
+    }
+}
+
+impl FamilyStore for RedisStore {
+    fn create_family<'a>(&'a self, f: &'a NewFamily) -> StoreFuture<'a, ()> {
+        Box::pin(async move {
+            let mut conn = self.conn.clone();
+            let key = self.key(&f.subject, "fam", &f.family);
+            redis::pipe()
+                .atomic()
+                .cmd("HSET")
+                .arg(&key)
+                .arg("cur")
+                .arg(&f.current)
+                .arg("prev")
+                .arg("")
+                .arg("at")
+                .arg(0)
+                .arg("dev")
+                .arg(f.device.as_deref().unwrap_or_default())
+                .arg("until")
+                .arg(f.until)
+                .arg("ended")
+                .arg("0")
+                .ignore()
+                .cmd("EXPIRE")
+                .arg(&key)
+                .arg(self.ttl(f.until))
+                .ignore()
+                .query_async::<()>(&mut conn)
+                .await
+                .map_err(store_err)
+        })
+    }
+
+    fn rotate<'a>(&'a self, r: Rotation<'a>) -> StoreFuture<'a, RotationOutcome> {
+        Box::pin(async move {
+            // Current jtis are stored space-separated; rampart's are hex.
+            if r.presented.is_empty() || r.presented.contains(char::is_whitespace) {
+                return Ok(RotationOutcome::Revoked);
+            }
+            let mut conn = self.conn.clone();
+            let outcome: String = ROTATE
+                .key(self.key(r.subject, "fam", r.family))
+                .arg(r.presented)
+                .arg(r.next)
+                .arg(r.device.unwrap_or_default())
+                .arg(r.now)
+                .arg(r.grace_secs)
+                .arg(r.until)
+                .arg(self.ttl(r.until))
+                .arg(if r.device.is_some() { "1" } else { "0" })
+                .invoke_async(&mut conn)
+                .await
+                .map_err(store_err)?;
+            Ok(match outcome.as_str() {
+                "rotated" => RotationOutcome::Rotated,
+                "grace" => RotationOutcome::Grace,
+                "reused" => RotationOutcome::Reused,
+                "device" => RotationOutcome::DeviceMismatch,
+                _ => RotationOutcome::Revoked,
+            })
+        })
+    }
+
+    fn end_family<'a>(
+        &'a self,
+        subject: &'a str,
+        family: &'a str,
+        _until: u64,
+    ) -> StoreFuture<'a, ()> {
+        Box::pin(async move {
+            let mut conn = self.conn.clone();
+            END_FAMILY
+                .key(self.key(subject, "fam", family))
+                .invoke_async::<i64>(&mut conn)
+                .await
+                .map(drop)
+                .map_err(store_err)
+        })
+    }
+}

@@ -1,0 +1,519 @@
+//! Revocation and refresh families, against memory and real Redis.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::*;
+use rampart_auth::revocation::{
+    FamilyStore, NewFamily, RevocationStore, Revoked, Rotation, RotationOutcome, TokenRef,
+};
+use rampart_auth::{
+    AuthError, JwtVerifier, MemoryStore, NoCustomClaims, RefreshError, TokenManager, TokenRequest,
+};
+use rampart_core::{EventKind, ManualClock};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Runs `suite` against a memory store and, when available, Redis.
+macro_rules! both_stores {
+    ($($name:ident => $suite:ident;)*) => {$(
+        mod $name {
+            use super::*;
+
+            #[tokio::test]
+            async fn memory() {
+                let clock = ManualClock::at_unix(NOW);
+                let store = Arc::new(MemoryStore::new(clock.shared()));
+                $suite(store, clock).await;
+            }
+
+            #[cfg(feature = "redis")]
+            #[tokio::test]
+            async fn redis() {
+                let Some(url) = redis_url(concat!(stringify!($name), "::redis")) else { return };
+                let clock = ManualClock::at_unix(NOW);
+                let prefix = format!("rampart-test:{}:{}", stringify!($name), uuid::Uuid::new_v4().simple());
+                let store = rampart_auth::revocation::RedisStore::connect(&url, &prefix)
+                    .await
+                    .expect("REDIS_URL is set but Redis cannot be reached")
+                    .with_clock(clock.shared());
+                $suite(Arc::new(store), clock).await;
+            }
+        }
+    )*};
+}
+
+both_stores! {
+    revoked_jti => revoked_jti_suite;
+    revoked_family => revoked_family_suite;
+    logout_everywhere => logout_everywhere_suite;
+    rotation => rotation_suite;
+    grace_window => grace_window_suite;
+    device_binding => device_binding_suite;
+    manager_reuse_revokes_family => manager_reuse_suite;
+    manager_logout => manager_logout_suite;
+}
+
+fn token<'a>(jti: &'a str, family: Option<&'a str>, iat: u64) -> TokenRef<'a> {
+    TokenRef {
+        subject: "alice",
+        jti,
+        family,
+        issued_at: iat,
+    }
+}
+
+async fn revoked_jti_suite<S: RevocationStore>(store: Arc<S>, clock: ManualClock) {
+    assert_eq!(
+        store.check(token("j1", None, NOW), NOW).await.unwrap(),
+        None
+    );
+    store.revoke_token("alice", "j1", NOW + 600).await.unwrap();
+    assert_eq!(
+        store.check(token("j1", None, NOW), NOW).await.unwrap(),
+        Some(Revoked::Token)
+    );
+    assert_eq!(
+        store.check(token("j2", None, NOW), NOW).await.unwrap(),
+        None
+    );
+    // Once the token would have expired anyway, the entry no longer applies.
+    clock.advance(Duration::from_secs(601));
+    assert_eq!(
+        store
+            .check(token("j1", None, NOW), NOW + 601)
+            .await
+            .unwrap(),
+        None
+    );
+}
+
+async fn revoked_family_suite<S: RevocationStore>(store: Arc<S>, _clock: ManualClock) {
+    store
+        .revoke_family("alice", "fam-1", NOW + 600)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .check(token("j1", Some("fam-1"), NOW), NOW)
+            .await
+            .unwrap(),
+        Some(Revoked::Family)
+    );
+    assert_eq!(
+        store
+            .check(token("j2", Some("fam-2"), NOW), NOW)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        store.check(token("j3", None, NOW), NOW).await.unwrap(),
+        None
+    );
+}
+
+async fn logout_everywhere_suite<S: RevocationStore>(store: Arc<S>, _clock: ManualClock) {
+    store
+        .revoke_subject("alice", NOW, NOW + 3600)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .check(token("old", None, NOW - 100), NOW)
+            .await
+            .unwrap(),
+        Some(Revoked::Subject)
+    );
+    assert_eq!(
+        store
+            .check(token("same-second", None, NOW), NOW)
+            .await
+            .unwrap(),
+        Some(Revoked::Subject)
+    );
+    assert_eq!(
+        store
+            .check(token("new", None, NOW + 1), NOW + 1)
+            .await
+            .unwrap(),
+        None
+    );
+    // An earlier cut-off never undoes a later one.
+    store
+        .revoke_subject("alice", NOW - 500, NOW + 3600)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .check(token("old", None, NOW - 100), NOW)
+            .await
+            .unwrap(),
+        Some(Revoked::Subject)
+    );
+    let bob = TokenRef {
+        subject: "bob",
+        jti: "b",
+        family: None,
+        issued_at: NOW - 100,
+    };
+    assert_eq!(store.check(bob, NOW).await.unwrap(), None);
+}
+
+fn family(device: Option<&str>) -> NewFamily {
+    NewFamily {
+        family: "fam".into(),
+        subject: "alice".into(),
+        current: "r1".into(),
+        device: device.map(Into::into),
+        until: NOW + 3600,
+    }
+}
+
+fn rotation<'a>(presented: &'a str, next: &'a str, now: u64, grace: u64) -> Rotation<'a> {
+    Rotation {
+        family: "fam",
+        subject: "alice",
+        presented,
+        next,
+        device: None,
+        now,
+        grace_secs: grace,
+        until: now + 3600,
+    }
+}
+
+async fn rotation_suite<S: FamilyStore>(store: Arc<S>, _clock: ManualClock) {
+    store.create_family(&family(None)).await.unwrap();
+    assert_eq!(
+        store.rotate(rotation("r1", "r2", NOW, 0)).await.unwrap(),
+        RotationOutcome::Rotated
+    );
+    assert_eq!(
+        store
+            .rotate(rotation("r2", "r3", NOW + 1, 0))
+            .await
+            .unwrap(),
+        RotationOutcome::Rotated
+    );
+    // r1 again: reuse, and the family is over for everyone.
+    assert_eq!(
+        store.rotate(rotation("r1", "x", NOW + 2, 0)).await.unwrap(),
+        RotationOutcome::Reused
+    );
+    assert_eq!(
+        store
+            .rotate(rotation("r3", "r4", NOW + 3, 0))
+            .await
+            .unwrap(),
+        RotationOutcome::Revoked
+    );
+    // Another subject cannot rotate someone's family.
+    let mut other = rotation("r1", "y", NOW, 0);
+    other.family = "unknown";
+    assert_eq!(store.rotate(other).await.unwrap(), RotationOutcome::Revoked);
+}
+
+async fn grace_window_suite<S: FamilyStore>(store: Arc<S>, _clock: ManualClock) {
+    store.create_family(&family(None)).await.unwrap();
+    assert_eq!(
+        store.rotate(rotation("r1", "r2", NOW, 10)).await.unwrap(),
+        RotationOutcome::Rotated
+    );
+    // A concurrent refresh with r1 inside the window gets a sibling.
+    assert_eq!(
+        store
+            .rotate(rotation("r1", "r2b", NOW + 5, 10))
+            .await
+            .unwrap(),
+        RotationOutcome::Grace
+    );
+    assert_eq!(
+        store
+            .rotate(rotation("r2b", "r3", NOW + 6, 10))
+            .await
+            .unwrap(),
+        RotationOutcome::Rotated
+    );
+    // Outside the window, r2 (now replaced) counts as reuse.
+    assert_eq!(
+        store
+            .rotate(rotation("r2b", "z", NOW + 30, 10))
+            .await
+            .unwrap(),
+        RotationOutcome::Reused
+    );
+}
+
+async fn device_binding_suite<S: FamilyStore>(store: Arc<S>, _clock: ManualClock) {
+    store.create_family(&family(Some("phone-1"))).await.unwrap();
+    let mut r = rotation("r1", "r2", NOW, 0);
+    assert_eq!(
+        store.rotate(r).await.unwrap(),
+        RotationOutcome::DeviceMismatch
+    );
+    r.device = Some("laptop-9");
+    assert_eq!(
+        store.rotate(r).await.unwrap(),
+        RotationOutcome::DeviceMismatch
+    );
+    r.device = Some("phone-1");
+    assert_eq!(store.rotate(r).await.unwrap(), RotationOutcome::Rotated);
+}
+
+fn manager<S: RevocationStore + FamilyStore>(
+    store: Arc<S>,
+    clock: &ManualClock,
+    fx: &Fx,
+) -> (TokenManager, JwtVerifier) {
+    let verifier = JwtVerifier::builder(fx.keys.clone())
+        .issuer(ISS)
+        .audience([AUD])
+        .revocation(store.clone())
+        .clock(clock.shared())
+        .events(Arc::new(fx.sink.clone()))
+        .build()
+        .unwrap();
+    let issuer = rampart_auth::JwtIssuer::builder(fx.keys.clone())
+        .issuer(ISS)
+        .audience([AUD])
+        .clock(clock.shared())
+        .build()
+        .unwrap();
+    let m = TokenManager::builder(issuer, verifier.clone(), store)
+        .build()
+        .unwrap();
+    (m, verifier)
+}
+
+async fn manager_reuse_suite<S: RevocationStore + FamilyStore>(store: Arc<S>, clock: ManualClock) {
+    let fx =
+        fixture_with(rampart_auth::SigningKey::generate(rampart_auth::Algorithm::ES256).unwrap());
+    let (m, verifier) = manager(store, &clock, &fx);
+    let first = m
+        .issue_pair(&TokenRequest::new("alice").tenant("acme"))
+        .await
+        .unwrap();
+    clock.advance(Duration::from_secs(1));
+    let second = m.refresh(&first.refresh_token, None).await.unwrap();
+    assert!(
+        verifier
+            .verify::<NoCustomClaims>(&second.access_token)
+            .await
+            .is_ok()
+    );
+    // The first refresh token again: reuse.
+    assert_eq!(
+        m.refresh(&first.refresh_token, None).await.unwrap_err(),
+        RefreshError::Reused
+    );
+    assert_eq!(fx.sink.count(EventKind::RefreshTokenReused), 1);
+    // And then every other token of the family is dead too.
+    assert_eq!(
+        m.refresh(&second.refresh_token, None).await.unwrap_err(),
+        RefreshError::FamilyRevoked
+    );
+    assert_eq!(
+        verifier
+            .verify::<NoCustomClaims>(&second.access_token)
+            .await
+            .unwrap_err(),
+        AuthError::Revoked
+    );
+    assert_eq!(
+        verifier
+            .verify::<NoCustomClaims>(&first.access_token)
+            .await
+            .unwrap_err(),
+        AuthError::Revoked
+    );
+    // Another sign-in is unaffected.
+    let other = m.issue_pair(&TokenRequest::new("alice")).await.unwrap();
+    assert!(
+        verifier
+            .verify::<NoCustomClaims>(&other.access_token)
+            .await
+            .is_ok()
+    );
+}
+
+async fn manager_logout_suite<S: RevocationStore + FamilyStore>(store: Arc<S>, clock: ManualClock) {
+    let fx =
+        fixture_with(rampart_auth::SigningKey::generate(rampart_auth::Algorithm::EdDSA).unwrap());
+    let (m, verifier) = manager(store, &clock, &fx);
+    let a = m.issue_pair(&TokenRequest::new("alice")).await.unwrap();
+    let b = m.issue_pair(&TokenRequest::new("alice")).await.unwrap();
+    let claims = verifier
+        .verify::<NoCustomClaims>(&a.access_token)
+        .await
+        .unwrap();
+    m.logout(&claims.to_principal()).await.unwrap();
+    assert_eq!(
+        verifier
+            .verify::<NoCustomClaims>(&a.access_token)
+            .await
+            .unwrap_err(),
+        AuthError::Revoked
+    );
+    assert_eq!(
+        m.refresh(&a.refresh_token, None).await.unwrap_err(),
+        RefreshError::FamilyRevoked
+    );
+    assert!(
+        verifier
+            .verify::<NoCustomClaims>(&b.access_token)
+            .await
+            .is_ok()
+    );
+    // Log out everywhere: b dies; a sign-in from the next second works.
+    m.logout_everywhere("alice").await.unwrap();
+    assert_eq!(
+        verifier
+            .verify::<NoCustomClaims>(&b.access_token)
+            .await
+            .unwrap_err(),
+        AuthError::Revoked
+    );
+    assert_eq!(
+        m.refresh(&b.refresh_token, None).await.unwrap_err(),
+        RefreshError::FamilyRevoked
+    );
+    clock.advance(Duration::from_secs(1));
+    let c = m.issue_pair(&TokenRequest::new("alice")).await.unwrap();
+    assert!(
+        verifier
+            .verify::<NoCustomClaims>(&c.access_token)
+            .await
+            .is_ok()
+    );
+}
+
+/// A store that always fails, to exercise the fail mode.
+struct Broken;
+
+impl RevocationStore for Broken {
+    fn revoke_token<'a>(
+        &'a self,
+        _: &'a str,
+        _: &'a str,
+        _: u64,
+    ) -> rampart_auth::revocation::StoreFuture<'a, ()> {
+        Box::pin(async { Err(rampart_auth::StoreError("down".into())) })
+    }
+    fn revoke_family<'a>(
+        &'a self,
+        _: &'a str,
+        _: &'a str,
+        _: u64,
+    ) -> rampart_auth::revocation::StoreFuture<'a, ()> {
+        Box::pin(async { Err(rampart_auth::StoreError("down".into())) })
+    }
+    fn revoke_subject<'a>(
+        &'a self,
+        _: &'a str,
+        _: u64,
+        _: u64,
+    ) -> rampart_auth::revocation::StoreFuture<'a, ()> {
+        Box::pin(async { Err(rampart_auth::StoreError("down".into())) })
+    }
+    fn check<'a>(
+        &'a self,
+        _: TokenRef<'a>,
+        _: u64,
+    ) -> rampart_auth::revocation::StoreFuture<'a, Option<Revoked>> {
+        Box::pin(async { Err(rampart_auth::StoreError("down".into())) })
+    }
+}
+
+#[tokio::test]
+async fn store_failure_fails_closed_by_default_and_raises_an_event() {
+    let fx = fixture();
+    let token = fx
+        .issuer
+        .issue_access(&TokenRequest::new("alice"))
+        .unwrap()
+        .token;
+    let closed = JwtVerifier::builder(fx.keys.clone())
+        .revocation(Arc::new(Broken))
+        .clock(fx.clock.shared())
+        .events(Arc::new(fx.sink.clone()))
+        .build()
+        .unwrap();
+    assert_eq!(
+        closed.verify::<NoCustomClaims>(&token).await.unwrap_err(),
+        AuthError::StoreUnavailable
+    );
+    assert_eq!(fx.sink.count(EventKind::StoreFailure), 1);
+    let open = JwtVerifier::builder(fx.keys.clone())
+        .revocation(Arc::new(Broken))
+        .insecure_fail_open()
+        .clock(fx.clock.shared())
+        .events(Arc::new(fx.sink.clone()))
+        .build()
+        .unwrap();
+    assert!(open.verify::<NoCustomClaims>(&token).await.is_ok());
+    assert_eq!(fx.sink.count(EventKind::StoreFailure), 2);
+}
+
+#[tokio::test]
+async fn refresh_rejects_access_tokens_and_device_mismatch() {
+    let fx = fixture();
+    let m = fx.manager();
+    let pair = m
+        .issue_pair(&TokenRequest::new("alice").device("phone-1"))
+        .await
+        .unwrap();
+    assert_eq!(
+        m.refresh(&pair.access_token, Some("phone-1"))
+            .await
+            .unwrap_err(),
+        RefreshError::Invalid(AuthError::WrongType)
+    );
+    assert_eq!(
+        m.refresh(&pair.refresh_token, Some("laptop"))
+            .await
+            .unwrap_err(),
+        RefreshError::DeviceMismatch
+    );
+    assert!(
+        m.refresh(&pair.refresh_token, Some("phone-1"))
+            .await
+            .is_ok()
+    );
+}
+
+#[tokio::test]
+async fn refresh_carries_subject_tenant_roles_and_custom_claims() {
+    #[derive(serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq)]
+    struct Extra {
+        email: String,
+    }
+    let fx = fixture();
+    let m = fx.manager();
+    let extra = Extra {
+        email: "a@example.com".into(),
+    };
+    let pair = m
+        .issue_pair_with(
+            &TokenRequest::new("alice").tenant("acme").roles(["admin"]),
+            &extra,
+        )
+        .await
+        .unwrap();
+    assert_eq!(pair.token_type, "Bearer");
+    assert_eq!(pair.expires_in, 600);
+    fx.clock.advance(Duration::from_secs(700));
+    let next = m.refresh(&pair.refresh_token, None).await.unwrap();
+    let claims = fx
+        .verifier
+        .verify::<Extra>(&next.access_token)
+        .await
+        .unwrap();
+    assert_eq!(claims.custom, extra);
+    let p = claims.to_principal();
+    assert_eq!((p.subject(), p.tenant()), ("alice", Some("acme")));
+    assert!(p.has_role("admin"));
+    assert!(p.session_id().is_some());
+    // The pair never shows its tokens in Debug output.
+    assert!(!format!("{next:?}").contains(&next.access_token));
+}

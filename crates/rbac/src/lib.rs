@@ -11,6 +11,8 @@ mod grants;
 mod layer;
 mod permission;
 mod policy;
+#[cfg(feature = "postgres")]
+pub mod postgres;
 mod resource;
 mod roles;
 mod scope;

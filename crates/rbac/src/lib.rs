@@ -1,4 +1,132 @@
-//! Role-based authorization for web services.
+//! Role-based authorization for web services: roles with inheritance,
+//! `resource:action[:scope]` permissions with wildcards and tenant, organisation
+//! and owner scopes, explicit denials, per-tenant role bindings, expiring
+//! resource grants, data filters for row-level security, and a
+//! [`RequirePermission`] tower layer.
+//!
+//! The caller is the [`rampart_core::Principal`] an authentication layer put in the
+//! request extensions; this crate never needs to know how it authenticated.
+//!
+//! # The policy
+//!
+//! A policy is usually a section of the application's config file. Each role
+//! lists what it allows (`permissions`), what it is refused whatever else allows
+//! it (`deny`), and the roles it extends (`inherits`, several allowed; a cycle is
+//! a load error naming it):
+//!
+//! ```toml
+//! [rbac.roles.viewer]
+//! permissions = ["items:read"]
+//!
+//! [rbac.roles.editor]
+//! inherits = ["viewer"]
+//! permissions = ["items:write", "reports:read:own_tenant"]
+//!
+//! [rbac.roles.admin]
+//! inherits = ["editor"]
+//! permissions = ["items:delete", "admin:*", "reports:read"]
+//! deny = ["admin:impersonate"]
+//!
+//! # Roles given by the policy itself, globally or in one tenant / org.
+//! [[rbac.bindings]]
+//! subject = "alice"
+//! role = "admin"
+//! tenant = "acme"
+//! ```
+//!
+//! A permission is `resource:action` or `resource:action:scope`; any segment may
+//! be `*` (`items:*`, `*:read`, and `*` alone for everything). The scope limits
+//! which instances it covers:
+//!
+//! | scope | the resource must... |
+//! |---|---|
+//! | none or `*` | nothing: every instance |
+//! | `own` | be owned by the caller (`owner` = subject), or be the caller's own tenant / organisation entity |
+//! | `own_tenant` | be in the caller's tenant |
+//! | `own_org` | be in the caller's organisation (and tenant) |
+//! | any other name | satisfy the [`ScopeResolver`] the application registered under that name |
+//!
+//! Scoped permissions never reach a resource known to be in another tenant;
+//! only an unscoped permission (`reports:read`) does.
+//!
+//! # Checking
+//!
+//! The policy is compiled when loaded (role closure, permissions indexed by
+//! resource and action), so [`Authorizer::check`] allocates nothing and costs a
+//! few probes per role the principal holds. The [`Decision`] says which rule
+//! decided, or why it denied, for the audit trail:
+//!
+//! ```
+//! use rampart_core::{AuthMethod, Principal};
+//! use rampart_rbac::{Authorizer, Policy, Resource};
+//!
+//! #[derive(serde::Deserialize)]
+//! struct AppConfig {
+//!     rbac: rampart_rbac::PolicyConfig,
+//! }
+//!
+//! let config: AppConfig = toml::from_str(r#"
+//!     [rbac.roles.viewer]
+//!     permissions = ["items:read"]
+//!     [rbac.roles.editor]
+//!     inherits = ["viewer"]
+//!     permissions = ["items:write", "reports:read:own_tenant"]
+//!     [rbac.roles.admin]
+//!     inherits = ["editor"]
+//!     permissions = ["items:delete", "admin:*", "reports:read"]
+//! "#)?;
+//! let authz = Authorizer::new(Policy::from_config(config.rbac)?)?;
+//!
+//! let bob = Principal::new("bob", AuthMethod::Jwt).with_tenant("acme").with_roles(["editor"]);
+//! assert!(authz.check(&bob, "read", &Resource::new("items")).is_allowed());
+//! assert!(!authz.check(&bob, "delete", &Resource::new("items")).is_allowed());
+//! assert!(authz.check(&bob, "read", &Resource::new("reports").with_tenant("acme")).is_allowed());
+//! let denied = authz.check(&bob, "read", &Resource::new("reports").with_tenant("globex"));
+//! assert!(!denied.is_allowed());
+//! assert_eq!(denied.rule().map(|r| r.permission()), Some("reports:read:own_tenant"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Grants ([`GrantStore`]: [`MemoryGrantStore`], `RedisGrantStore`) and role
+//! bindings kept outside the token ([`RoleStore`]) are asynchronous and consulted
+//! by [`Authorizer::check_with_stores`]; a failing store follows the [`FailMode`]
+//! (closed by default) and emits a `StoreFailure` event. [`Authorizer::reload`]
+//! swaps the policy atomically while requests keep flowing.
+//!
+//! # Guarding routes
+//!
+//! ```
+//! # #[cfg(feature = "axum")] {
+//! use axum::{Router, routing::get};
+//! use rampart_rbac::{Authorizer, RequirePermission};
+//!
+//! # let authz = Authorizer::from_toml("[roles.editor]\npermissions = [\"items:read\", \"reports:read:own_tenant\"]").unwrap();
+//! let app: Router = Router::new()
+//!     .route("/api/items", get(|| async { "items" })
+//!         .route_layer(RequirePermission::new(authz.clone(), "items:read")))
+//!     // 200 for the caller's own tenant, 403 for any other.
+//!     .route("/api/tenants/{tenant}/reports", get(|| async { "reports" })
+//!         .route_layer(RequirePermission::new(authz.clone(), "reports:read").tenant_from_path("tenant")));
+//! // ... then the auth layer that inserts the Principal, outside these routes.
+//! # }
+//! ```
+//!
+//! No `Principal` answers 401; a denial answers a generic 403 problem, emits a
+//! `PermissionDenied` event with the reason, and attaches a
+//! [`PermissionRejection`] to the response.
+//!
+//! # Data filters
+//!
+//! [`Authorizer::filter`] answers "which rows may this principal see" as a
+//! [`DataFilter`]; with the `postgres` feature, `postgres::apply_row_security`
+//! turns it into transaction-local settings that PostgreSQL row-level security
+//! policies read (the module shows the `CREATE POLICY`).
+//!
+//! # Features
+//!
+//! - `axum`: path parameters (`{tenant}`, `{id}`) as resource fields in [`RequirePermission`].
+//! - `redis`: `RedisGrantStore`.
+//! - `postgres`: the `postgres` row-level security module.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]

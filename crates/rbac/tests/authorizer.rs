@@ -475,3 +475,36 @@ proptest! {
         prop_assert_eq!(authz.check(&who, action, &res).is_allowed(), mine == theirs);
     }
 }
+
+#[test]
+fn json_and_toml_policies_are_the_same_policy() {
+    let toml = Policy::from_toml(
+        r#"
+        [roles.viewer]
+        permissions = ["items:read"]
+        [roles.editor]
+        inherits = ["viewer"]
+        permissions = ["items:write", "reports:read:own_tenant"]
+        deny = ["items:purge"]
+        [[bindings]]
+        subject = "alice"
+        role = "editor"
+        tenant = "acme"
+    "#,
+    )
+    .unwrap();
+    let json = Policy::from_json(
+        r#"{
+        "roles": {
+            "viewer": {"permissions": ["items:read"]},
+            "editor": {"inherits": ["viewer"], "permissions": ["items:write", "reports:read:own_tenant"], "deny": ["items:purge"]}
+        },
+        "bindings": [{"subject": "alice", "role": "editor", "tenant": "acme"}]
+    }"#,
+    )
+    .unwrap();
+    assert_eq!(toml, json);
+    // And the config round-trips through TOML.
+    let text = toml::to_string(toml.config()).unwrap();
+    assert_eq!(Policy::from_toml(&text).unwrap(), toml);
+}

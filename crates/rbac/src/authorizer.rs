@@ -217,7 +217,9 @@ impl Authorizer {
         store: &'static str,
         call: crate::StoreFuture<'_, T>,
     ) -> Result<T, ()> {
-        match call.await {
+        use tracing::Instrument;
+        let span = tracing::debug_span!(target: TARGET, "rbac_store", store);
+        match call.instrument(span).await {
             Ok(v) => Ok(v),
             Err(error) => {
                 self.report_store_failure(store, &error);

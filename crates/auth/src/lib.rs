@@ -80,6 +80,7 @@
 //!
 //! - `axum`: extractors ([`axum::Authenticated`], `Claims<C>`) and [`axum::jwks_route`].
 //! - `redis`: `RedisStore`.
+//! - `remote-jwks`: `remote::RemoteJwks`, trusting an OIDC provider's published keys.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -92,6 +93,8 @@ mod jwks;
 mod jwt;
 mod layer;
 mod refresh;
+#[cfg(feature = "remote-jwks")]
+pub mod remote;
 pub mod revocation;
 
 pub use config::{JwtAuthority, JwtConfig, JwtRuntime, Secret};

@@ -479,6 +479,16 @@ impl KeySet {
         Ok(set)
     }
 
+    /// A set with no keys, filled later (a remote JWKS).
+    #[cfg_attr(not(feature = "remote-jwks"), allow(dead_code))]
+    pub(crate) fn empty() -> Self {
+        Self::from_snapshot(Snapshot {
+            signing: None,
+            verifying: HashMap::new(),
+            staged: HashMap::new(),
+        })
+    }
+
     fn from_snapshot(snapshot: Snapshot) -> Self {
         Self {
             snapshot: Arc::new(ArcSwap::from_pointee(snapshot)),
@@ -589,6 +599,29 @@ impl KeySet {
             .collect();
         keys.sort_by(|a, b| a.common.key_id.cmp(&b.common.key_id));
         JwkSet { keys }
+    }
+
+    /// Replaces every verification-only key at once (a fetched JWKS), keeping
+    /// this set's own signing keys.
+    #[cfg_attr(not(feature = "remote-jwks"), allow(dead_code))]
+    pub(crate) fn replace_verification_keys(&self, keys: Vec<VerificationKey>) {
+        let _ = self.update(|snap| {
+            let mut verifying: HashMap<String, Arc<VerificationKey>> = snap
+                .staged
+                .iter()
+                .map(|(kid, k)| (kid.clone(), Arc::new(k.verification.clone())))
+                .collect();
+            for key in keys {
+                verifying
+                    .entry(key.kid.clone())
+                    .or_insert_with(|| Arc::new(key));
+            }
+            Ok(Snapshot {
+                signing: snap.signing.clone(),
+                verifying,
+                staged: snap.staged.clone(),
+            })
+        });
     }
 
     pub(crate) fn load(&self) -> arc_swap::Guard<Arc<Snapshot>> {

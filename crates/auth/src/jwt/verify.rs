@@ -49,6 +49,8 @@ pub(crate) struct Settings {
     access_types: Vec<String>,
     require_token_use: bool,
     revocation: Option<SharedRevocationStore>,
+    #[cfg(feature = "remote-jwks")]
+    refresher: Option<crate::remote::SharedKeyRefresher>,
     fail_mode: FailMode,
     pub(crate) clock: SharedClock,
     pub(crate) sink: SharedSink,
@@ -102,6 +104,8 @@ impl JwtVerifier {
                 access_types: vec!["at+jwt".into(), "application/at+jwt".into()],
                 require_token_use: true,
                 revocation: None,
+                #[cfg(feature = "remote-jwks")]
+                refresher: None,
                 fail_mode: FailMode::Closed,
                 clock: SystemClock::shared(),
                 sink: TracingSink::shared(),
@@ -120,9 +124,27 @@ impl JwtVerifier {
         token: &str,
         token_use: TokenUse,
     ) -> Result<Claims<C>, AuthError> {
-        let claims = self.verify_stateless::<C>(token, token_use)?;
+        let claims = match self.verify_stateless::<C>(token, token_use) {
+            #[cfg(feature = "remote-jwks")]
+            Err(AuthError::UnknownKey) => self.retry_after_key_refresh(token, token_use).await?,
+            other => other?,
+        };
         self.check_revocation(&claims).await?;
         Ok(claims)
+    }
+
+    #[cfg(feature = "remote-jwks")]
+    async fn retry_after_key_refresh<C: DeserializeOwned>(
+        &self,
+        token: &str,
+        token_use: TokenUse,
+    ) -> Result<Claims<C>, AuthError> {
+        match &self.settings.refresher {
+            Some(refresher) if matches!(refresher.refresh_on_unknown_kid().await, Ok(true)) => {
+                self.verify_stateless(token, token_use)
+            }
+            _ => Err(AuthError::UnknownKey),
+        }
     }
 
     /// Everything but revocation: signature and claims only. For callers that
@@ -368,6 +390,14 @@ impl JwtVerifierBuilder {
     /// Checks every token against `store`. Default: no revocation check.
     pub fn revocation(mut self, store: SharedRevocationStore) -> Self {
         self.settings.revocation = Some(store);
+        self
+    }
+
+    /// Asks `refresher` for new keys when a token names an unknown `kid`
+    /// (a [`RemoteJwks`](crate::remote::RemoteJwks)). Default: none.
+    #[cfg(feature = "remote-jwks")]
+    pub fn key_refresher(mut self, refresher: crate::remote::SharedKeyRefresher) -> Self {
+        self.settings.refresher = Some(refresher);
         self
     }
 

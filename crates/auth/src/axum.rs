@@ -3,7 +3,7 @@
 use crate::error::AuthError;
 use crate::jwks::JwksService;
 use crate::jwt::claims::Claims;
-use crate::jwt::keys::KeySet;
+use crate::jwt::key_set::KeySet;
 use crate::layer::AuthRejection;
 use axum::extract::{FromRequestParts, OptionalFromRequestParts};
 use axum::response::{IntoResponse, Response};

@@ -1,6 +1,6 @@
 //! Publishing the public keys at `/.well-known/jwks.json`.
 
-use crate::jwt::keys::KeySet;
+use crate::jwt::key_set::KeySet;
 use http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use http::{HeaderValue, Request, Response, StatusCode};
 use std::convert::Infallible;

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::sync::Arc;
 use std::time::Duration;
+use tracing::Instrument;
 
 /// What a sign-in or refresh endpoint answers (RFC 6749 §5.1 field names).
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -190,7 +191,8 @@ impl TokenManager {
             grace_secs: inner.grace,
             until: next.expires_at,
         };
-        let outcome = match inner.families.rotate(rotation).await {
+        let span = tracing::debug_span!(target: "rampart::auth", "refresh_rotate");
+        let outcome = match inner.families.rotate(rotation).instrument(span).await {
             Ok(o) => o,
             Err(e) => {
                 self.store_failed(&e, subject);

@@ -1,7 +1,8 @@
 //! Trusting an external provider's keys through its JWKS document.
 
 use crate::error::StoreError;
-use crate::jwt::keys::{KeySet, VerificationKey};
+use crate::jwt::key_set::KeySet;
+use crate::jwt::keys::VerificationKey;
 use crate::revocation::StoreFuture;
 use jsonwebtoken::jwk::JwkSet;
 use rampart_core::{EventKind, SecurityEvent, SharedClock, SharedSink, SystemClock, TracingSink};

@@ -1,7 +1,7 @@
 //! Signing access and refresh tokens.
 
 use super::claims::{Audience, Claims, TokenUse};
-use super::keys::KeySet;
+use super::key_set::KeySet;
 use crate::error::{ConfigError, IssueError};
 use rampart_core::{SharedClock, SystemClock};
 use serde::Serialize;

@@ -3,5 +3,6 @@
 pub(crate) mod algorithm;
 pub(crate) mod claims;
 pub(crate) mod issue;
+pub(crate) mod key_set;
 pub(crate) mod keys;
 pub(crate) mod verify;

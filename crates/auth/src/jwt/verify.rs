@@ -2,7 +2,7 @@
 
 use super::algorithm::Algorithm;
 use super::claims::{Claims, RequiredClaim, TokenUse};
-use super::keys::KeySet;
+use super::key_set::KeySet;
 use crate::error::{AuthError, ConfigError};
 use crate::revocation::{FailMode, SharedRevocationStore, TokenRef};
 use base64::Engine;
@@ -13,6 +13,7 @@ use serde::de::{DeserializeOwned, IgnoredAny};
 use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Duration;
+use tracing::Instrument;
 
 /// Tokens longer than this are refused before any decoding.
 pub const DEFAULT_MAX_TOKEN_BYTES: usize = 8 * 1024;
@@ -286,7 +287,12 @@ impl JwtVerifier {
             family: c.sid.as_deref(),
             issued_at: c.iat.unwrap_or_default(),
         };
-        match store.check(token, s.clock.unix_secs()).await {
+        let span = tracing::debug_span!(target: "rampart::auth", "revocation_check");
+        match store
+            .check(token, s.clock.unix_secs())
+            .instrument(span)
+            .await
+        {
             Ok(None) => Ok(()),
             Ok(Some(_)) => Err(AuthError::Revoked),
             Err(e) => {

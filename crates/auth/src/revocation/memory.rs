@@ -9,6 +9,7 @@ use moka::sync::Cache;
 use rampart_core::{SharedClock, SystemClock};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
+use subtle::ConstantTimeEq;
 
 /// A value with the time-to-live moka should give it.
 #[derive(Clone)]
@@ -120,8 +121,12 @@ impl MemoryStore {
             if state.ended || state.until <= r.now || state.subject != r.subject {
                 return RotationOutcome::Revoked;
             }
+            // The device id works as a weak second factor for the family: compare it
+            // without leaking a matching prefix through timing.
             if let Some(bound) = &state.device
-                && r.device != Some(bound.as_str())
+                && !r
+                    .device
+                    .is_some_and(|d| bool::from(d.as_bytes().ct_eq(bound.as_bytes())))
             {
                 return RotationOutcome::DeviceMismatch;
             }

@@ -124,7 +124,8 @@
 //!
 //! # Features
 //!
-//! - `axum`: path parameters (`{tenant}`, `{id}`) as resource fields in [`RequirePermission`].
+//! - `axum`: [`RequirePermission`] reads path parameters (`{tenant}`, `{id}`) from
+//!   axum's router; without it, give the layer a `path_template`.
 //! - `redis`: `RedisGrantStore`.
 //! - `postgres`: the `postgres` row-level security module.
 #![forbid(unsafe_code)]

@@ -11,7 +11,6 @@ use crate::error::PermissionError;
 use crate::{Action, Authorizer, Resource};
 use http::request::Parts;
 use rampart_core::{ProblemResponse, SharedSink};
-#[cfg(feature = "axum")]
 use resource::Field;
 use resource::ResourceSpec;
 use std::sync::Arc;
@@ -118,8 +117,19 @@ impl<R> RequirePermission<R> {
         self
     }
 
-    /// Takes the resource's id from path parameter `param` (`{id}`).
-    #[cfg(feature = "axum")]
+    /// Reads path parameters by matching the request path against `template`
+    /// (`/api/tenants/{tenant}/reports`) instead of asking the router: for tower
+    /// stacks without axum, or paths axum has rewritten. A path that does not
+    /// match is refused (403).
+    #[must_use]
+    pub fn path_template(self, template: &str) -> Self {
+        let parsed = resource::parse_template(template);
+        self.edit(|c| c.resource.template = Some(parsed))
+    }
+
+    /// Takes the resource's id from path parameter `param` (`{id}`). Parameters
+    /// come from axum's router (feature `axum`) or from
+    /// [`RequirePermission::path_template`]; with neither, every request is refused.
     #[must_use]
     pub fn id_from_path(self, param: &str) -> Self {
         self.edit(|c| c.resource.params.push((Field::Id, param.into())))
@@ -127,21 +137,18 @@ impl<R> RequirePermission<R> {
 
     /// Takes the resource's tenant from path parameter `param` (`{tenant}`), so a
     /// `:own_tenant` permission allows the caller's own tenant only.
-    #[cfg(feature = "axum")]
     #[must_use]
     pub fn tenant_from_path(self, param: &str) -> Self {
         self.edit(|c| c.resource.params.push((Field::Tenant, param.into())))
     }
 
     /// Takes the resource's organisation from path parameter `param`.
-    #[cfg(feature = "axum")]
     #[must_use]
     pub fn org_from_path(self, param: &str) -> Self {
         self.edit(|c| c.resource.params.push((Field::Org, param.into())))
     }
 
     /// Takes the resource's owner from path parameter `param` (`/users/{user}/...`).
-    #[cfg(feature = "axum")]
     #[must_use]
     pub fn owner_from_path(self, param: &str) -> Self {
         self.edit(|c| c.resource.params.push((Field::Owner, param.into())))

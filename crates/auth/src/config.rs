@@ -76,7 +76,8 @@ pub struct JwtConfig {
     pub key_id: Option<String>,
     /// `iss` written and required. Default: none.
     pub issuer: Option<String>,
-    /// `aud` written and required (one of them). Default: none.
+    /// `aud` written and required (one of them); a string or a list. Default: none.
+    #[serde(deserialize_with = "one_or_many")]
     pub audience: Vec<String>,
     /// Access-token lifetime in seconds. Default 900 (15 min).
     pub access_ttl_secs: u64,
@@ -90,6 +91,13 @@ pub struct JwtConfig {
     pub refresh_grace_secs: u64,
     /// What happens when the revocation store fails. Default `closed`.
     pub fail_mode: FailMode,
+}
+
+fn one_or_many<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    Ok(match crate::Audience::deserialize(d)? {
+        crate::Audience::One(a) => vec![a],
+        crate::Audience::Many(all) => all,
+    })
 }
 
 impl Default for JwtConfig {
@@ -320,6 +328,12 @@ mod tests {
             cfg.build().unwrap_err(),
             ConfigError::Invalid { name: "secret", .. }
         ));
+    }
+
+    #[test]
+    fn audience_is_one_or_many() {
+        assert_eq!(parse("audience = \"api\"").audience, ["api"]);
+        assert_eq!(parse("audience = [\"a\", \"b\"]").audience, ["a", "b"]);
     }
 
     #[test]

@@ -1,5 +1,7 @@
-//! Configuration: built-in defaults, a TOML file over them, environment variables over both.
+//! Configuration: built-in defaults, a TOML file over them section by
+//! section, environment variables over both.
 
+use crate::users::UserConfig;
 use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -14,8 +16,16 @@ pub struct AppConfig {
     pub addr: SocketAddr,
     /// The file the configuration was read from, if any.
     pub source: Option<PathBuf>,
-    /// The `[http]` section.
+    /// `REDIS_URL`: Redis for revocations and refresh families.
+    pub redis_url: Option<String>,
+    /// `[jwt]`.
+    pub jwt: JwtSection,
+    /// `[http]`.
     pub http: HttpConfig,
+    /// `[rbac]`: roles and permissions.
+    pub rbac: rampart_rbac::PolicyConfig,
+    /// `[[users]]`.
+    pub users: Vec<UserConfig>,
 }
 
 /// The TOML document.
@@ -23,7 +33,75 @@ pub struct AppConfig {
 #[serde(deny_unknown_fields)]
 struct FileConfig {
     #[serde(default)]
+    jwt: Option<JwtSection>,
+    #[serde(default)]
     http: Option<HttpConfig>,
+    #[serde(default)]
+    rbac: Option<rampart_rbac::PolicyConfig>,
+    #[serde(default)]
+    users: Option<Vec<UserConfig>>,
+}
+
+/// `[jwt]`, with the key names of the reference app's contract.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct JwtSection {
+    /// Signing algorithm.
+    pub algorithm: rampart_auth::Algorithm,
+    /// HMAC secret for HS*; empty means none.
+    #[serde(deserialize_with = "empty_is_none")]
+    pub secret: Option<rampart_auth::Secret>,
+    /// PEM private key file for asymmetric algorithms; empty means generate one.
+    pub key_file: String,
+    /// `iss`.
+    pub issuer: String,
+    /// `aud`.
+    pub audience: String,
+    /// Access-token lifetime.
+    pub access_ttl_secs: u64,
+    /// Refresh-token lifetime.
+    pub refresh_ttl_secs: u64,
+    /// Clock-skew allowance.
+    pub leeway_secs: u64,
+}
+
+impl Default for JwtSection {
+    fn default() -> Self {
+        Self {
+            algorithm: rampart_auth::Algorithm::ES256,
+            secret: None,
+            key_file: String::new(),
+            issuer: "secure-api".into(),
+            audience: "secure-api".into(),
+            access_ttl_secs: 900,
+            refresh_ttl_secs: 1_209_600,
+            leeway_secs: 30,
+        }
+    }
+}
+
+impl JwtSection {
+    /// The library configuration this section describes.
+    pub fn to_jwt_config(&self) -> rampart_auth::JwtConfig {
+        rampart_auth::JwtConfig {
+            algorithm: self.algorithm,
+            secret: self.secret.clone(),
+            private_key_file: (!self.key_file.is_empty()).then(|| PathBuf::from(&self.key_file)),
+            issuer: Some(self.issuer.clone()),
+            audience: vec![self.audience.clone()],
+            access_ttl_secs: self.access_ttl_secs,
+            refresh_ttl_secs: self.refresh_ttl_secs,
+            leeway_secs: self.leeway_secs,
+            ..rampart_auth::JwtConfig::default()
+        }
+    }
+}
+
+fn empty_is_none<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<rampart_auth::Secret>, D::Error> {
+    let text = zeroize::Zeroizing::new(String::deserialize(d)?);
+    Ok((!text.is_empty()).then(|| rampart_auth::Secret::new(text.as_str())))
 }
 
 /// `[http]`: how the app sits on the network.
@@ -66,7 +144,7 @@ pub enum ConfigError {
 }
 
 impl AppConfig {
-    /// Reads `RAMPART_ADDR` and `RAMPART_CONFIG` from `env`.
+    /// Reads `RAMPART_ADDR`, `RAMPART_CONFIG` and `REDIS_URL` from `env`.
     ///
     /// # Errors
     /// A [`ConfigError`] naming the variable, file or key that is wrong.
@@ -82,7 +160,9 @@ impl AppConfig {
             Some(path) => Some(read(path)?),
             None => None,
         };
-        Self::from_documents(addr, source, user_text.as_deref())
+        let mut config = Self::from_documents(addr, source, user_text.as_deref())?;
+        config.redis_url = env("REDIS_URL").filter(|u| !u.is_empty());
+        Ok(config)
     }
 
     /// Builds the config from the defaults and an optional user document.
@@ -107,7 +187,11 @@ impl AppConfig {
         Ok(Self {
             addr,
             source,
+            redis_url: None,
+            jwt: user.jwt.or(defaults.jwt).unwrap_or_default(),
             http: user.http.or(defaults.http).unwrap_or_default(),
+            rbac: user.rbac.or(defaults.rbac).unwrap_or_default(),
+            users: user.users.or(defaults.users).unwrap_or_default(),
         })
     }
 }

@@ -6,4 +6,9 @@
 
 pub mod app;
 pub mod config;
+pub mod extract;
+pub mod items;
 pub mod problem;
+pub mod routes;
+pub mod state;
+pub mod users;

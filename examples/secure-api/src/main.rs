@@ -20,7 +20,7 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let (router, facts) = match app::build(&config) {
+    let (router, facts) = match app::build(&config).await {
         Ok(built) => built,
         Err(error) => {
             eprintln!("secure-api: {error}");

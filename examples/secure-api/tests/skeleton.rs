@@ -14,7 +14,7 @@ fn config(user: Option<&str>) -> Result<AppConfig, ConfigError> {
 }
 
 async fn send(request: Request<Body>) -> (http::response::Parts, Value) {
-    let (router, _) = app::build(&config(None).unwrap()).unwrap();
+    let (router, _) = app::build(&config(None).unwrap()).await.unwrap();
     let response = router.oneshot(request).await.unwrap();
     let (parts, body) = response.into_parts();
     let bytes = body.collect().await.unwrap().to_bytes();
@@ -76,8 +76,8 @@ async fn cross_site_unsafe_request_is_refused() {
     assert_eq!(body["status"], 403);
 }
 
-#[test]
-fn config_errors_are_clear() {
+#[tokio::test]
+async fn config_errors_are_clear() {
     let err = config(Some("[http]\ntrusted_proxys = []")).unwrap_err();
     assert!(err.to_string().contains("trusted_proxys"), "{err}");
 
@@ -85,11 +85,27 @@ fn config_errors_are_clear() {
     assert!(err.to_string().contains("line 1"), "{err}");
 
     let bad_cidr = config(Some("[http]\ntrusted_proxies = [\"10.0.0.0/99\"]")).unwrap();
-    let err = app::build(&bad_cidr).unwrap_err();
+    let err = app::build(&bad_cidr).await.unwrap_err();
     assert!(err.to_string().contains("10.0.0.0/99"), "{err}");
 
     let bad_origin = config(Some("[http]\nallowed_origins = [\"evil.example\"]")).unwrap();
-    assert!(app::build(&bad_origin).is_err());
+    assert!(app::build(&bad_origin).await.is_err());
+
+    let short_secret =
+        config(Some("[jwt]\nalgorithm = \"HS256\"\nsecret = \"too-short\"")).unwrap();
+    let err = app::build(&short_secret).await.unwrap_err();
+    assert!(err.to_string().contains("[jwt]"), "{err}");
+
+    let cycle = config(Some(
+        "[rbac.roles.a]\ninherits = [\"b\"]\n[rbac.roles.b]\ninherits = [\"a\"]",
+    ))
+    .unwrap();
+    let err = app::build(&cycle).await.unwrap_err();
+    assert!(err.to_string().contains("[rbac]"), "{err}");
+
+    let missing_key = config(Some("[jwt]\nkey_file = \"/nonexistent/key.pem\"")).unwrap();
+    let err = app::build(&missing_key).await.unwrap_err();
+    assert!(err.to_string().contains("/nonexistent/key.pem"), "{err}");
 
     let err = AppConfig::from_env(|name| (name == "RAMPART_ADDR").then(|| "nowhere".to_owned()))
         .unwrap_err();

@@ -1,0 +1,4 @@
+//! The HTTP routes, one file per area.
+
+pub mod api;
+pub mod auth;

@@ -1,0 +1,17 @@
+//! What the handlers share.
+
+use crate::items::ItemStore;
+use crate::users::UserDirectory;
+use rampart_auth::JwtAuthority;
+use std::sync::Arc;
+
+/// Shared by every handler; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    /// Token issuing, refresh rotation, revocation.
+    pub auth: JwtAuthority,
+    /// Who may log in.
+    pub users: Arc<UserDirectory>,
+    /// The demo resource.
+    pub items: Arc<ItemStore>,
+}

@@ -7,6 +7,11 @@
 //! | --- | --- | --- |
 //! | [`core`] | `rampart-core`: principal, client IP, request id, events, problems, clocks | always |
 //! | `headers` | `rampart-headers`: security headers, CSP nonces, CORS, CSRF | `headers` (default) |
+//! | `auth` | `rampart-auth`: JWT tokens, key rotation, JWKS, revocation, auth layer | `auth` (default) |
+//! | `rbac` | `rampart-rbac`: roles, scoped permissions, grants, `RequirePermission` | `rbac` (default) |
+//!
+//! `axum` (default) turns on each crate's axum integration, `redis` their
+//! Redis stores, `postgres` the row-level security helper.
 //!
 //! ```
 //! use rampart::core::{AuthMethod, Principal};
@@ -21,6 +26,12 @@ pub use rampart_core as core;
 
 #[cfg(feature = "headers")]
 pub use rampart_headers as headers;
+
+#[cfg(feature = "auth")]
+pub use rampart_auth as auth;
+
+#[cfg(feature = "rbac")]
+pub use rampart_rbac as rbac;
 
 /// The README's examples, compiled as doctests so they cannot rot.
 #[cfg(doctest)]

@@ -3,6 +3,9 @@
 
 mod common;
 
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
 use common::TestApp;
 use http::{Method, StatusCode};
 use serde_json::json;
@@ -124,19 +127,38 @@ async fn me_shows_the_principal_and_needs_a_valid_token() {
 
 #[tokio::test]
 async fn refresh_rotates_and_reuse_revokes_the_family() {
+    reuse_revokes_the_family(&TestApp::new().await, "carol").await;
+}
+
+#[tokio::test]
+async fn logout_revokes_the_access_token_and_its_family() {
     let app = TestApp::new().await;
-    let (_, first_refresh) = app.login("carol").await;
-    let reply = app
-        .send(
+    logout_revokes_the_family(&app, "bob").await;
+    assert_eq!(
+        app.send(Method::POST, "/auth/logout", None, None)
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+/// Rotation works once: the first refresh succeeds, presenting the used token
+/// again revokes the whole family, including the pair the rotation issued.
+async fn reuse_revokes_the_family(app: &TestApp, user: &str) {
+    let (_, first_refresh) = app.login(user).await;
+    let refresh = |token: String| async move {
+        app.send(
             Method::POST,
             "/auth/refresh",
             None,
-            Some(json!({"refresh_token": first_refresh})),
+            Some(json!({"refresh_token": token})),
         )
-        .await;
-    assert_eq!(reply.status, StatusCode::OK);
-    let second_access = reply.body["access_token"].as_str().unwrap().to_owned();
-    let second_refresh = reply.body["refresh_token"].as_str().unwrap().to_owned();
+        .await
+    };
+    let rotated = refresh(first_refresh.clone()).await;
+    assert_eq!(rotated.status, StatusCode::OK);
+    let second_access = rotated.body["access_token"].as_str().unwrap().to_owned();
+    let second_refresh = rotated.body["refresh_token"].as_str().unwrap().to_owned();
     assert_eq!(
         app.send(Method::GET, "/api/me", Some(&second_access), None)
             .await
@@ -144,26 +166,13 @@ async fn refresh_rotates_and_reuse_revokes_the_family() {
         StatusCode::OK
     );
 
-    let reused = app
-        .send(
-            Method::POST,
-            "/auth/refresh",
-            None,
-            Some(json!({"refresh_token": first_refresh})),
-        )
-        .await;
+    let reused = refresh(first_refresh).await;
     assert_eq!(reused.status, StatusCode::UNAUTHORIZED);
     assert_eq!(reused.body["error"], "invalid_grant");
-
-    let family_refresh = app
-        .send(
-            Method::POST,
-            "/auth/refresh",
-            None,
-            Some(json!({"refresh_token": second_refresh})),
-        )
-        .await;
-    assert_eq!(family_refresh.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        refresh(second_refresh).await.status,
+        StatusCode::UNAUTHORIZED
+    );
     assert_eq!(
         app.send(Method::GET, "/api/me", Some(&second_access), None)
             .await
@@ -173,10 +182,9 @@ async fn refresh_rotates_and_reuse_revokes_the_family() {
     );
 }
 
-#[tokio::test]
-async fn logout_revokes_the_access_token_and_its_family() {
-    let app = TestApp::new().await;
-    let (access, refresh) = app.login("bob").await;
+/// Logout answers 204 and revokes both the access token and its refresh family.
+async fn logout_revokes_the_family(app: &TestApp, user: &str) {
+    let (access, refresh) = app.login(user).await;
     let reply = app
         .send(Method::POST, "/auth/logout", Some(&access), None)
         .await;
@@ -196,12 +204,6 @@ async fn logout_revokes_the_access_token_and_its_family() {
         )
         .await;
     assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(
-        app.send(Method::POST, "/auth/logout", None, None)
-            .await
-            .status,
-        StatusCode::UNAUTHORIZED
-    );
 }
 
 #[tokio::test]
@@ -218,7 +220,8 @@ async fn jwks_publishes_the_public_signing_key_only() {
     assert!(keys[0].get("d").is_none(), "private key published");
     let (access, _) = app.login("alice").await;
     let header = access.split('.').next().unwrap();
-    let header: serde_json::Value = serde_json::from_slice(&base64_url_decode(header)).unwrap();
+    let header: serde_json::Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).unwrap()).unwrap();
     assert_eq!(header["kid"], keys[0]["kid"]);
     assert_eq!(header["alg"], "ES256");
 }
@@ -246,67 +249,12 @@ async fn hs256_from_config() {
     );
 }
 
-fn base64_url_decode(text: &str) -> Vec<u8> {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    let mut bits = 0u32;
-    let mut count = 0;
-    let mut out = Vec::new();
-    for byte in text.bytes() {
-        let value = ALPHABET.iter().position(|&c| c == byte).unwrap() as u32;
-        bits = (bits << 6) | value;
-        count += 6;
-        if count >= 8 {
-            count -= 8;
-            out.push((bits >> count) as u8);
-        }
-    }
-    out
-}
-
 #[tokio::test]
 async fn refresh_families_and_logout_through_redis() {
     let Some(url) = common::redis_url("refresh_families_and_logout_through_redis") else {
         return;
     };
     let app = TestApp::with_redis(url).await;
-    let (access, first_refresh) = app.login("bob").await;
-    let rotated = app
-        .send(
-            Method::POST,
-            "/auth/refresh",
-            None,
-            Some(json!({"refresh_token": first_refresh})),
-        )
-        .await;
-    assert_eq!(rotated.status, StatusCode::OK);
-    let reused = app
-        .send(
-            Method::POST,
-            "/auth/refresh",
-            None,
-            Some(json!({"refresh_token": first_refresh})),
-        )
-        .await;
-    assert_eq!(reused.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(
-        app.send(Method::GET, "/api/me", Some(&access), None)
-            .await
-            .status,
-        StatusCode::UNAUTHORIZED,
-        "reuse did not revoke the family in Redis"
-    );
-
-    let (access, _) = app.login("carol").await;
-    assert_eq!(
-        app.send(Method::POST, "/auth/logout", Some(&access), None)
-            .await
-            .status,
-        StatusCode::NO_CONTENT
-    );
-    assert_eq!(
-        app.send(Method::GET, "/api/me", Some(&access), None)
-            .await
-            .status,
-        StatusCode::UNAUTHORIZED
-    );
+    reuse_revokes_the_family(&app, "bob").await;
+    logout_revokes_the_family(&app, "carol").await;
 }

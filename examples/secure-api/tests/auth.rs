@@ -258,3 +258,40 @@ async fn refresh_families_and_logout_through_redis() {
     reuse_revokes_the_family(&app, "bob").await;
     logout_revokes_the_family(&app, "carol").await;
 }
+
+#[tokio::test]
+async fn a_key_file_keeps_tokens_valid_across_restarts() {
+    use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair};
+    let pair = EcdsaKeyPair::generate(&ECDSA_P256_SHA256_FIXED_SIGNING).unwrap();
+    let der = pair.to_pkcs8v1().unwrap();
+    let pem = format!(
+        "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
+        base64::engine::general_purpose::STANDARD.encode(der.as_ref())
+    );
+    let path = std::env::temp_dir().join(format!("secure-api-test-{}.pem", std::process::id()));
+    std::fs::write(&path, pem).unwrap();
+    let config = format!("[jwt]\nkey_file = \"{}\"", path.display());
+
+    let first = TestApp::with_config(Some(&config)).await;
+    let (access, _) = first.login("bob").await;
+    let restarted = TestApp::with_config(Some(&config)).await;
+    let reply = restarted
+        .send(Method::GET, "/api/me", Some(&access), None)
+        .await;
+    std::fs::remove_file(&path).unwrap();
+    assert_eq!(
+        reply.status,
+        StatusCode::OK,
+        "a token from before the restart was refused"
+    );
+
+    let other = TestApp::new().await;
+    assert_eq!(
+        other
+            .send(Method::GET, "/api/me", Some(&access), None)
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED,
+        "an app with another key accepted the token"
+    );
+}

@@ -36,6 +36,42 @@ fn check_kid(kid: &str) -> Result<(), ConfigError> {
     Ok(())
 }
 
+/// `openssl ecparam -genkey` writes SEC1 (`BEGIN EC PRIVATE KEY`), which
+/// jsonwebtoken does not read; aws-lc-rs parses it and re-exports PKCS#8.
+/// `None` when the PEM is not SEC1.
+fn sec1_to_pkcs8(alg: Algorithm, pem: &[u8]) -> Result<Option<Zeroizing<Vec<u8>>>, ConfigError> {
+    const BEGIN: &str = "-----BEGIN EC PRIVATE KEY-----";
+    const END: &str = "-----END EC PRIVATE KEY-----";
+    let Ok(text) = std::str::from_utf8(pem) else {
+        return Ok(None);
+    };
+    let Some(body) = text
+        .split_once(BEGIN)
+        .and_then(|(_, rest)| rest.split_once(END))
+        .map(|(body, _)| body)
+    else {
+        return Ok(None);
+    };
+    let compact: Zeroizing<String> =
+        Zeroizing::new(body.chars().filter(|c| !c.is_whitespace()).collect());
+    let der = Zeroizing::new(
+        base64::engine::general_purpose::STANDARD
+            .decode(compact.as_bytes())
+            .map_err(|_| invalid(alg, "the EC PRIVATE KEY block is not base64"))?,
+    );
+    let signing = if alg == Algorithm::ES256 {
+        &ECDSA_P256_SHA256_FIXED_SIGNING
+    } else {
+        &ECDSA_P384_SHA384_FIXED_SIGNING
+    };
+    let pair = EcdsaKeyPair::from_private_key_der(signing, &der)
+        .map_err(|_| invalid(alg, format!("the EC PRIVATE KEY is not a {alg} key")))?;
+    let pkcs8 = pair
+        .to_pkcs8v1()
+        .map_err(|_| invalid(alg, "the EC PRIVATE KEY cannot be exported"))?;
+    Ok(Some(Zeroizing::new(pkcs8.as_ref().to_vec())))
+}
+
 fn invalid(alg: Algorithm, reason: impl fmt::Display) -> ConfigError {
     ConfigError::InvalidKey {
         alg: alg.as_str(),
@@ -284,10 +320,18 @@ impl SigningKey {
                 ));
             }
             Family::Rsa => EncodingKey::from_rsa_pem(pem),
-            Family::Ec => EncodingKey::from_ec_pem(pem),
+            Family::Ec => match sec1_to_pkcs8(alg, pem)? {
+                Some(pkcs8) => Ok(EncodingKey::from_ec_der(pkcs8.as_ref())),
+                None => EncodingKey::from_ec_pem(pem),
+            },
             Family::Ed => EncodingKey::from_ed_pem(pem),
         }
-        .map_err(|e| invalid(alg, e))?;
+        .map_err(|e| {
+            invalid(
+                alg,
+                format!("{e}; expected a PKCS#8 PEM (BEGIN PRIVATE KEY) for {alg}"),
+            )
+        })?;
         Self::from_encoding(alg, encoding, kid)
     }
 
@@ -439,5 +483,25 @@ mod tests {
                 "{kid:?}"
             );
         }
+    }
+
+    fn sec1_pem(signing: &'static aws_lc_rs::signature::EcdsaSigningAlgorithm) -> String {
+        let pair = EcdsaKeyPair::generate(signing).unwrap();
+        let der = pair.private_key().as_der().unwrap();
+        format!(
+            "-----BEGIN EC PRIVATE KEY-----\n{}\n-----END EC PRIVATE KEY-----\n",
+            base64::engine::general_purpose::STANDARD.encode(der.as_ref())
+        )
+    }
+
+    #[test]
+    fn sec1_ec_keys_load_and_must_match_the_curve() {
+        let p256 = sec1_pem(&ECDSA_P256_SHA256_FIXED_SIGNING);
+        let key = SigningKey::from_pem(Algorithm::ES256, p256.as_bytes(), None).unwrap();
+        assert_eq!(key.algorithm(), Algorithm::ES256);
+        let err = SigningKey::from_pem(Algorithm::ES384, p256.as_bytes(), None).unwrap_err();
+        assert!(err.to_string().contains("not a ES384 key"), "{err}");
+        let garbage = "-----BEGIN EC PRIVATE KEY-----\n!!!\n-----END EC PRIVATE KEY-----\n";
+        assert!(SigningKey::from_pem(Algorithm::ES256, garbage.as_bytes(), None).is_err());
     }
 }

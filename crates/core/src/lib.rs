@@ -43,5 +43,6 @@ pub use principal::{AuthMethod, Principal};
 pub use problem::{PROBLEM_JSON, Problem};
 pub use rejection::{ProblemResponse, Rejection, RejectionResponse, reject};
 pub use request_id::{
-    REQUEST_ID_HEADER, RequestId, RequestIdLayer, TimeOrderedRequestId, request_id,
+    REQUEST_ID_HEADER, RequestId, RequestIdLayer, RequestIdService, TimeOrderedRequestId,
+    request_id,
 };

@@ -396,4 +396,31 @@ mod tests {
         let without_peer = svc.oneshot(Request::new(())).await.unwrap();
         assert_eq!(without_peer, None);
     }
+
+    #[cfg(feature = "axum")]
+    #[tokio::test]
+    async fn layer_reads_axum_connect_info() {
+        use tower::{ServiceExt, service_fn};
+        let svc = ClientIpLayer::new(TrustedProxies::none()).layer(service_fn(
+            |req: Request<()>| async move {
+                Ok::<_, std::convert::Infallible>(req.extensions().get::<ClientIp>().copied())
+            },
+        ));
+        let mut request = Request::builder()
+            .header("x-forwarded-for", "203.0.113.77")
+            .body(())
+            .unwrap();
+        request
+            .extensions_mut()
+            .insert(axum::extract::ConnectInfo(SocketAddr::from((
+                [198, 51, 100, 9],
+                4000,
+            ))));
+        let seen = svc.oneshot(request).await.unwrap();
+        assert_eq!(
+            seen,
+            Some(ClientIp(ip("198.51.100.9"))),
+            "the untrusted header was believed"
+        );
+    }
 }

@@ -3,18 +3,12 @@
 
 use http::HeaderMap;
 use rampart_headers::SecurityHeaders;
-use std::path::PathBuf;
 
 fn helmet_defaults() -> serde_json::Value {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/corpora/headers/helmet_defaults.json");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "the helmet defaults corpus is needed at {}: {e}",
-            path.display()
-        )
-    });
-    serde_json::from_str(&text).unwrap()
+    serde_json::from_str(&rampart_test_support::corpus(
+        "headers/helmet_defaults.json",
+    ))
+    .unwrap()
 }
 
 fn directives(csp: &str) -> Vec<(String, Vec<String>)> {

@@ -9,13 +9,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use tokio_postgres::{Client, NoTls};
 
 async fn connect() -> Option<Client> {
-    let Ok(url) = std::env::var("DATABASE_URL") else {
-        if std::env::var("RAMPART_REQUIRE_SERVICES").as_deref() == Ok("1") {
-            panic!("DATABASE_URL is not set and RAMPART_REQUIRE_SERVICES=1");
-        }
-        println!("skipped postgres row-level security test: DATABASE_URL is not set");
-        return None;
-    };
+    let url = rampart_test_support::service_url("DATABASE_URL", "postgres row-level security")?;
     let (client, connection) = tokio_postgres::connect(&url, NoTls)
         .await
         .expect("connect to DATABASE_URL");

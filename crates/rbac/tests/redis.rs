@@ -8,13 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 async fn store(test: &str) -> Option<RedisGrantStore> {
-    let Ok(url) = std::env::var("REDIS_URL") else {
-        if std::env::var("RAMPART_REQUIRE_SERVICES").as_deref() == Ok("1") {
-            panic!("REDIS_URL is not set and RAMPART_REQUIRE_SERVICES=1");
-        }
-        println!("skipped {test}: REDIS_URL is not set");
-        return None;
-    };
+    let url = rampart_test_support::service_url("REDIS_URL", test)?;
     let nanos = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap()

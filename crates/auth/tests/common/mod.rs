@@ -153,23 +153,10 @@ pub fn hmac_sign(secret: &[u8], message: &[u8]) -> String {
 }
 
 /// Redis URL for service-backed tests, or `None` (after saying so) when unset.
-/// With `RAMPART_REQUIRE_SERVICES=1` a missing Redis is a failure.
 pub fn redis_url(test: &str) -> Option<String> {
-    match std::env::var("REDIS_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ => {
-            if std::env::var("RAMPART_REQUIRE_SERVICES").as_deref() == Ok("1") {
-                panic!("{test}: REDIS_URL is not set but RAMPART_REQUIRE_SERVICES=1");
-            }
-            println!("{test}: skipped, REDIS_URL is not set");
-            None
-        }
-    }
+    rampart_test_support::service_url("REDIS_URL", test)
 }
 
 pub fn corpus(path: &str) -> String {
-    let full =
-        concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpora/jwt/").to_owned() + path;
-    std::fs::read_to_string(&full)
-        .unwrap_or_else(|e| panic!("test corpus {full} is missing ({e}); it lives beside the workspace in ../shared/corpora"))
+    rampart_test_support::corpus(&format!("jwt/{path}"))
 }

@@ -88,20 +88,9 @@ impl TestApp {
     }
 }
 
-/// `REDIS_URL`, or `None` after one line saying the test is skipped; with
-/// `RAMPART_REQUIRE_SERVICES=1` a missing Redis fails the test instead.
+/// `REDIS_URL`, or `None` after one line saying the test is skipped.
 pub fn redis_url(test: &str) -> Option<String> {
-    match std::env::var("REDIS_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ => {
-            assert!(
-                std::env::var("RAMPART_REQUIRE_SERVICES").as_deref() != Ok("1"),
-                "{test}: REDIS_URL is not set but RAMPART_REQUIRE_SERVICES=1"
-            );
-            println!("skipped: {test}: REDIS_URL not set");
-            None
-        }
-    }
+    rampart_test_support::service_url("REDIS_URL", test)
 }
 
 impl TestApp {

@@ -1,0 +1,66 @@
+//! Helpers shared by rampart's own tests (not published).
+//!
+//! - [`service_url`]: the URL of a backing service (Redis, PostgreSQL) from
+//!   the environment, or a skip that becomes a failure when
+//!   `RAMPART_REQUIRE_SERVICES=1`, so CI cannot pass by skipping.
+//! - [`corpus`] / [`corpus_path`]: the public attack corpora and test vectors
+//!   kept beside the workspace in `../shared/corpora`.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+use std::path::PathBuf;
+
+/// The variable that turns a skipped service-backed test into a failure.
+pub const REQUIRE_SERVICES: &str = "RAMPART_REQUIRE_SERVICES";
+
+/// The value of `var` (`REDIS_URL`, `DATABASE_URL`), or `None` after printing
+/// one line saying `test` was skipped.
+///
+/// # Panics
+/// When `var` is unset and `RAMPART_REQUIRE_SERVICES=1`.
+pub fn service_url(var: &str, test: &str) -> Option<String> {
+    match std::env::var(var) {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            assert!(
+                std::env::var(REQUIRE_SERVICES).as_deref() != Ok("1"),
+                "{test}: {var} is not set but {REQUIRE_SERVICES}=1"
+            );
+            println!("skipped: {test}: {var} is not set");
+            None
+        }
+    }
+}
+
+/// The path of `relative` inside the shared corpora directory.
+pub fn corpus_path(relative: &str) -> PathBuf {
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/corpora"
+    ))
+    .join(relative)
+}
+
+/// The text of a corpus file.
+///
+/// # Panics
+/// When the file is missing, saying where it was looked for.
+pub fn corpus(relative: &str) -> String {
+    let path = corpus_path(relative);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "test corpus {} is missing ({e}): the corpora live beside the workspace in ../shared/corpora",
+            path.display()
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn corpora_sit_beside_the_workspace() {
+        assert!(corpus_path("README.md").ends_with("shared/corpora/README.md"));
+    }
+}

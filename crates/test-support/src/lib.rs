@@ -4,7 +4,8 @@
 //!   the environment, or a skip that becomes a failure when
 //!   `RAMPART_REQUIRE_SERVICES=1`, so CI cannot pass by skipping.
 //! - [`corpus`] / [`corpus_path`]: the public attack corpora and test vectors
-//!   kept beside the workspace in `../shared/corpora`.
+//!   kept in the workspace's `testdata/` (their sources and licences are in
+//!   `testdata/README.md`), so a fresh clone passes its own tests.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -32,13 +33,9 @@ pub fn service_url(var: &str, test: &str) -> Option<String> {
     }
 }
 
-/// The path of `relative` inside the shared corpora directory.
+/// The path of `relative` inside the workspace's `testdata/` directory.
 pub fn corpus_path(relative: &str) -> PathBuf {
-    PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/corpora"
-    ))
-    .join(relative)
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata")).join(relative)
 }
 
 /// The text of a corpus file.
@@ -49,7 +46,7 @@ pub fn corpus(relative: &str) -> String {
     let path = corpus_path(relative);
     std::fs::read_to_string(&path).unwrap_or_else(|e| {
         panic!(
-            "test corpus {} is missing ({e}): the corpora live beside the workspace in ../shared/corpora",
+            "test corpus {} is missing ({e}): test data lives in the workspace's testdata/ (see its README)",
             path.display()
         )
     })
@@ -60,7 +57,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn corpora_sit_beside_the_workspace() {
-        assert!(corpus_path("README.md").ends_with("shared/corpora/README.md"));
+    fn corpora_live_inside_the_workspace() {
+        let readme = corpus_path("README.md");
+        assert!(readme.is_file(), "{} is missing", readme.display());
+        let workspace = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
+        let inside = readme
+            .canonicalize()
+            .unwrap()
+            .starts_with(workspace.canonicalize().unwrap());
+        assert!(inside, "test data must come from inside the repository");
     }
 }

@@ -64,13 +64,16 @@ pub struct SecurityHeadersConfig {
     /// Replaces the preset's CSP: directive name → sources.
     #[serde(default)]
     pub csp: Option<BTreeMap<String, Vec<String>>>,
-    /// Sends the CSP as report-only.
+    /// Sends the CSP in force (the preset's or the `[csp]` table's) as
+    /// report-only. Default: `false`.
     #[serde(default)]
     pub csp_report_only: bool,
-    /// `report-uri` for CSP violations.
+    /// `report-uri` for violations of the CSP in force (the preset's or the
+    /// `[csp]` table's). Default: none.
     #[serde(default)]
     pub csp_report_uri: Option<String>,
-    /// `upgrade-insecure-requests` in a replaced CSP.
+    /// Adds `upgrade-insecure-requests` to the CSP in force (the preset's or
+    /// the `[csp]` table's); `false` keeps what the preset says. Default: `false`.
     #[serde(default)]
     pub csp_upgrade_insecure_requests: bool,
     /// `X-Frame-Options`.
@@ -116,9 +119,17 @@ impl SecurityHeadersConfig {
             builder = builder.insecure_without_hsts();
         }
         if let Some(directives) = &self.csp {
-            let mut csp = ContentSecurityPolicy::new().report_only(self.csp_report_only);
+            let mut csp = ContentSecurityPolicy::new();
             for (name, sources) in directives {
                 csp = csp.directive(Directive::parse(name)?, sources.clone());
+            }
+            builder = builder.csp(csp);
+        }
+        // These adjust whichever policy is in force, the preset's or the
+        // `[csp]` table's, so that setting one is never silently ignored.
+        builder = builder.map_csp(|mut csp| {
+            if self.csp_report_only {
+                csp = csp.report_only(true);
             }
             if let Some(uri) = &self.csp_report_uri {
                 csp = csp.report_uri(uri.clone());
@@ -126,8 +137,8 @@ impl SecurityHeadersConfig {
             if self.csp_upgrade_insecure_requests {
                 csp = csp.upgrade_insecure_requests();
             }
-            builder = builder.csp(csp);
-        }
+            csp
+        });
         if let Some(v) = self.frame_options {
             builder = builder.frame_options(v);
         }
@@ -168,6 +179,66 @@ mod tests {
             config.build(),
             Err(ConfigError::UnknownCspDirective(_))
         ));
+    }
+
+    fn csp_of(config: &str) -> (String, String) {
+        let config: SecurityHeadersConfig = toml::from_str(config).unwrap();
+        let headers = config.build().unwrap();
+        let mut map = http::HeaderMap::new();
+        headers.apply(&mut map, None);
+        let (name, value) = map
+            .iter()
+            .find(|(n, _)| n.as_str().starts_with("content-security-policy"))
+            .unwrap();
+        (name.to_string(), value.to_str().unwrap().to_owned())
+    }
+
+    #[test]
+    fn csp_settings_apply_to_the_preset_policy_without_a_csp_table() {
+        let (name, value) = csp_of(
+            "preset = \"api\"\ncsp_report_uri = \"/csp-reports\"\ncsp_report_only = true\ncsp_upgrade_insecure_requests = true",
+        );
+        assert_eq!(name, "content-security-policy-report-only");
+        assert_eq!(
+            value,
+            "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'; upgrade-insecure-requests; report-uri /csp-reports"
+        );
+        let (name, value) = csp_of("preset = \"spa\"\ncsp_report_uri = \"/r\"");
+        assert_eq!(name, "content-security-policy");
+        assert!(value.contains("script-src 'self' 'nonce-"), "{value}");
+        assert!(value.ends_with("; report-uri /r"), "{value}");
+        let (_, value) = csp_of("preset = \"api\"");
+        assert!(!value.contains("report-uri"), "{value}");
+        assert!(!value.contains("upgrade-insecure-requests"), "{value}");
+    }
+
+    #[test]
+    fn csp_settings_apply_to_a_csp_table() {
+        let (name, value) = csp_of(
+            "csp_report_uri = \"/r\"\ncsp_report_only = true\ncsp_upgrade_insecure_requests = true\n[csp]\ndefault-src = [\"'self'\"]",
+        );
+        assert_eq!(name, "content-security-policy-report-only");
+        assert_eq!(
+            value,
+            "default-src 'self'; frame-ancestors 'none'; upgrade-insecure-requests; report-uri /r"
+        );
+    }
+
+    #[test]
+    fn a_bad_report_uri_fails_the_build_with_or_without_a_csp_table() {
+        for text in [
+            "csp_report_uri = \"/r/{nonce}\"",
+            "csp_report_uri = \"/r/{nonce}\"\n[csp]\ndefault-src = [\"'self'\"]",
+        ] {
+            let config: SecurityHeadersConfig = toml::from_str(text).unwrap();
+            assert!(
+                matches!(
+                    config.build(),
+                    Err(ConfigError::InvalidReportEndpoint { .. })
+                ),
+                "{text}"
+            );
+        }
     }
 
     #[test]

@@ -227,6 +227,16 @@ impl SecurityHeadersBuilder {
         self
     }
 
+    /// Adjusts the CSP set so far (the preset's, or one set with
+    /// [`SecurityHeadersBuilder::csp`]); nothing happens when there is none.
+    pub(crate) fn map_csp(
+        mut self,
+        f: impl FnOnce(ContentSecurityPolicy) -> ContentSecurityPolicy,
+    ) -> Self {
+        self.csp = self.csp.map(f);
+        self
+    }
+
     /// Sends no CSP at all.
     pub fn insecure_without_csp(mut self) -> Self {
         self.csp = None;

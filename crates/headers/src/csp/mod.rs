@@ -263,7 +263,7 @@ impl ContentSecurityPolicy {
     /// # Errors
     /// The first invalid directive, source, sandbox flag or reporting endpoint.
     pub fn compile(&self) -> Result<CompiledCsp, ConfigError> {
-        let mut directives: Vec<String> = Vec::new();
+        let mut directives: Vec<Vec<Segment>> = Vec::new();
         let mut uses_nonce = false;
         for (directive, raw_sources) in &self.sources {
             let name = directive.name();
@@ -296,17 +296,27 @@ impl ContentSecurityPolicy {
             if parsed.is_empty() {
                 parsed.push(Source::None);
             }
+            let mut segments = Vec::new();
             for source in &parsed {
                 rendered.push(' ');
-                rendered.push_str(&source.to_string());
+                if source.is_nonce() {
+                    rendered.push_str("'nonce-");
+                    segments.push(Segment::Text(std::mem::take(&mut rendered)));
+                    segments.push(Segment::Nonce);
+                    rendered.push('\'');
+                } else {
+                    rendered.push_str(&source.to_string());
+                }
             }
-            directives.push(rendered);
+            segments.push(Segment::Text(rendered));
+            directives.push(segments);
         }
+        let text = |t: String| vec![Segment::Text(t)];
         if self.upgrade_insecure_requests {
-            directives.push("upgrade-insecure-requests".to_owned());
+            directives.push(text("upgrade-insecure-requests".to_owned()));
         }
         if self.require_trusted_types_for_script {
-            directives.push("require-trusted-types-for 'script'".to_owned());
+            directives.push(text("require-trusted-types-for 'script'".to_owned()));
         }
         if let Some(flags) = &self.sandbox {
             let mut rendered = String::from("sandbox");
@@ -323,21 +333,20 @@ impl ContentSecurityPolicy {
                 rendered.push(' ');
                 rendered.push_str(flag);
             }
-            directives.push(rendered);
+            directives.push(text(rendered));
         }
         if let Some(uri) = &self.report_uri {
             validate_report_uri(uri)?;
-            directives.push(format!("report-uri {uri}"));
+            directives.push(text(format!("report-uri {uri}")));
         }
         let mut reporting_endpoints = None;
         if let Some((group, url)) = &self.report_to {
             validate_group(group)?;
             validate_absolute_report_url(url)?;
-            directives.push(format!("report-to {group}"));
+            directives.push(text(format!("report-to {group}")));
             reporting_endpoints = Some(format!("{group}=\"{url}\""));
         }
-        let text = directives.join("; ");
-        let parts = text.split("{nonce}").map(str::to_owned).collect::<Vec<_>>();
+        let parts = split_at_nonces(directives);
         Ok(CompiledCsp {
             report_only: self.report_only,
             parts,
@@ -345,6 +354,35 @@ impl ContentSecurityPolicy {
             reporting_endpoints,
         })
     }
+}
+
+/// A piece of a rendered directive: literal text, or the place of the nonce.
+///
+/// The nonce's places are recorded while rendering rather than found again
+/// by searching the text for a placeholder, so no configured value (a URL,
+/// a path) can ever be mistaken for one.
+enum Segment {
+    Text(String),
+    Nonce,
+}
+
+/// Joins the directives with `"; "` into the text between nonces.
+fn split_at_nonces(directives: Vec<Vec<Segment>>) -> Vec<String> {
+    let mut parts = Vec::new();
+    let mut current = String::new();
+    for (i, segments) in directives.into_iter().enumerate() {
+        if i > 0 {
+            current.push_str("; ");
+        }
+        for segment in segments {
+            match segment {
+                Segment::Text(t) => current.push_str(&t),
+                Segment::Nonce => parts.push(std::mem::take(&mut current)),
+            }
+        }
+    }
+    parts.push(current);
+    parts
 }
 
 /// A checked policy, split around its nonce placeholders so that a response
@@ -409,15 +447,15 @@ fn validate_absolute_report_url(url: &str) -> Result<(), ConfigError> {
         reason: "not an absolute URL",
     })?;
     let clean = matches!(parsed.scheme(), "https" | "http")
-        && !url
-            .bytes()
-            .any(|b| matches!(b, b'"' | b';' | b',' | b' ') || !(0x21..0x7f).contains(&b));
+        && !url.bytes().any(|b| {
+            matches!(b, b'"' | b';' | b',' | b' ' | b'{' | b'}') || !(0x21..0x7f).contains(&b)
+        });
     if clean {
         Ok(())
     } else {
         Err(ConfigError::InvalidReportEndpoint {
             value: url.to_owned(),
-            reason: "an http(s) URL without quotes, ';', ',' or spaces",
+            reason: "an http(s) URL without quotes, braces, ';', ',' or spaces (percent-encode them)",
         })
     }
 }
@@ -426,13 +464,13 @@ fn validate_report_uri(uri: &str) -> Result<(), ConfigError> {
     if uri.starts_with('/') && !uri.starts_with("//") {
         let clean = !uri
             .bytes()
-            .any(|b| matches!(b, b';' | b',') || !(0x21..0x7f).contains(&b));
+            .any(|b| matches!(b, b';' | b',' | b'{' | b'}') || !(0x21..0x7f).contains(&b));
         return if clean {
             Ok(())
         } else {
             Err(ConfigError::InvalidReportEndpoint {
                 value: uri.to_owned(),
-                reason: "a path without ';', ',' or spaces",
+                reason: "a path without braces, ';', ',' or spaces (percent-encode them)",
             })
         };
     }
@@ -529,6 +567,57 @@ mod tests {
                 .compile()
                 .is_err(),
             "a protocol-relative URL would report to another host"
+        );
+    }
+
+    #[test]
+    fn braces_in_a_report_endpoint_are_refused() {
+        // `{nonce}` was the nonce placeholder: in a URL it cut the header short.
+        for uri in ["/csp/{nonce}", "/csp/{", "https://r.example.com/}"] {
+            let err = ContentSecurityPolicy::new()
+                .script_src(["'nonce'"])
+                .report_uri(uri)
+                .compile()
+                .unwrap_err();
+            assert!(
+                matches!(err, ConfigError::InvalidReportEndpoint { .. }),
+                "{uri}: {err}"
+            );
+        }
+        assert!(
+            ContentSecurityPolicy::new()
+                .report_to("csp", "https://r.example.com/{nonce}")
+                .compile()
+                .is_err()
+        );
+        let encoded = ContentSecurityPolicy::new()
+            .script_src(["'nonce'"])
+            .report_uri("/csp/%7Bnonce%7D")
+            .compile()
+            .unwrap();
+        let nonce = CspNonce::generate();
+        assert_eq!(
+            encoded.render(&nonce),
+            format!("script-src 'nonce-{nonce}'; report-uri /csp/%7Bnonce%7D")
+        );
+    }
+
+    #[test]
+    fn the_nonce_is_placed_by_position_not_by_searching_the_text() {
+        let csp = ContentSecurityPolicy::new()
+            .default_src(["'self'"])
+            .script_src(["'nonce'", "'strict-dynamic'"])
+            .upgrade_insecure_requests()
+            .report_uri("/r")
+            .compile()
+            .unwrap();
+        assert_eq!(csp.parts.len(), 2);
+        let nonce = CspNonce::generate();
+        assert_eq!(
+            csp.render(&nonce),
+            format!(
+                "default-src 'self'; script-src 'nonce-{nonce}' 'strict-dynamic'; upgrade-insecure-requests; report-uri /r"
+            )
         );
     }
 

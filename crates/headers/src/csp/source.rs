@@ -49,9 +49,13 @@ impl Source {
             return Err("empty source");
         }
         if text.bytes().any(|b| {
-            b.is_ascii_whitespace() || b == b';' || b == b',' || !(0x21..0x7f).contains(&b)
+            b.is_ascii_whitespace()
+                || matches!(b, b';' | b',' | b'{' | b'}')
+                || !(0x21..0x7f).contains(&b)
         }) {
-            return Err("whitespace, ';', ',' and non-ASCII characters cannot appear in a source");
+            return Err(
+                "whitespace, ';', ',', braces and non-ASCII characters cannot appear in a source",
+            );
         }
         if let Some(inner) = text.strip_prefix('\'').and_then(|t| t.strip_suffix('\'')) {
             return Self::keyword(inner);
@@ -236,6 +240,7 @@ mod tests {
             "",
             "caf\u{e9}.com",
             "it's",
+            "https://cdn.example.com/{nonce}/",
         ] {
             assert!(Source::parse(bad).is_err(), "{bad:?} was accepted");
         }

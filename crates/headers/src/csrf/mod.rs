@@ -93,6 +93,7 @@ impl Rejection for CsrfRejection {
 pub struct CsrfPolicy {
     trusted: HashSet<String>,
     allow_same_site: bool,
+    plain_http: bool,
 }
 
 impl CsrfPolicy {
@@ -121,12 +122,28 @@ impl CsrfPolicy {
         self
     }
 
+    /// Takes the service to be reached over plain `http://` when a request does
+    /// not name its scheme. Default: `false`, the service is reached over
+    /// `https://` (directly or through a TLS-terminating proxy).
+    ///
+    /// The `Origin`/`Referer` fallback compares whole origins, scheme included:
+    /// an HTTP/1.1 request carries only `Host`, so the scheme comes from here
+    /// unless the request URI has one (HTTP/2, absolute form). Turning this on
+    /// for a service that is also served over HTTPS would let a plain-HTTP page
+    /// on the same host, which anyone on the network path can rewrite, post to it.
+    #[must_use]
+    pub fn insecure_plain_http(mut self, yes: bool) -> Self {
+        self.plain_http = yes;
+        self
+    }
+
     /// Decides whether a request may proceed.
     ///
     /// Safe methods always pass. For the others: an `Origin` on the allow-list
     /// passes; otherwise `Sec-Fetch-Site` decides when present (`same-origin`
     /// and `none` pass), and when it is absent, `Origin` or else `Referer` must
-    /// name the request's own host. A request with none of these headers comes
+    /// name the request's own origin: scheme, host and port (default ports
+    /// normalised), the host taken from the URI or `Host`. A request with none of these headers comes
     /// from a non-browser client and passes.
     ///
     /// # Errors
@@ -156,7 +173,6 @@ impl CsrfPolicy {
                 _ => reject(CsrfReason::InvalidFetchMetadata),
             };
         }
-        let target = target_authority(uri, headers);
         if let Some(value) = headers.get(ORIGIN) {
             let Ok(text) = value.to_str() else {
                 return reject(CsrfReason::OriginMismatch);
@@ -164,19 +180,33 @@ impl CsrfPolicy {
             if text == "null" {
                 return reject(CsrfReason::NullOrigin);
             }
-            return match (Origin::parse(text), target) {
-                (Ok(o), Some(host)) if o.authority().eq_ignore_ascii_case(host) => Ok(()),
+            return match (Origin::parse(text), self.target_origin(uri, headers)) {
+                (Ok(origin), Some(target)) if origin == target => Ok(()),
                 _ => reject(CsrfReason::OriginMismatch),
             };
         }
         if let Some(value) = headers.get(REFERER) {
             let origin = value.to_str().ok().and_then(Origin::of_url);
-            return match (origin, target) {
-                (Some(o), Some(host)) if o.authority().eq_ignore_ascii_case(host) => Ok(()),
+            return match (origin, self.target_origin(uri, headers)) {
+                (Some(origin), Some(target)) if origin == target => Ok(()),
                 _ => reject(CsrfReason::RefererMismatch),
             };
         }
         Ok(())
+    }
+
+    /// The origin the request was sent to: the URI's scheme when it has one,
+    /// else the configured one, with the URI's authority (HTTP/2) or `Host`.
+    /// `None` when there is no usable host.
+    fn target_origin(&self, uri: &Uri, headers: &HeaderMap) -> Option<Origin> {
+        let scheme = uri
+            .scheme_str()
+            .unwrap_or(if self.plain_http { "http" } else { "https" });
+        let authority = uri
+            .authority()
+            .map(|a| a.as_str())
+            .or_else(|| headers.get(HOST).and_then(|h| h.to_str().ok()))?;
+        Origin::parse(&format!("{scheme}://{authority}")).ok()
     }
 }
 
@@ -185,13 +215,6 @@ fn is_safe(method: &Method) -> bool {
         *method,
         Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
     )
-}
-
-/// The `host[:port]` the request was sent to: the URI's authority (HTTP/2) or `Host`.
-fn target_authority<'a>(uri: &'a Uri, headers: &'a HeaderMap) -> Option<&'a str> {
-    uri.authority()
-        .map(|a| a.as_str())
-        .or_else(|| headers.get(HOST).and_then(|h| h.to_str().ok()))
 }
 
 /// Serde form of a [`CsrfPolicy`].
@@ -204,6 +227,10 @@ pub struct CsrfConfig {
     /// Whether sibling subdomains are accepted.
     #[serde(default)]
     pub allow_same_site: bool,
+    /// Whether the service is reached over plain `http://` (see
+    /// [`CsrfPolicy::insecure_plain_http`]).
+    #[serde(default)]
+    pub insecure_plain_http: bool,
 }
 
 impl TryFrom<&CsrfConfig> for CsrfPolicy {
@@ -216,7 +243,11 @@ impl TryFrom<&CsrfConfig> for CsrfPolicy {
             .try_fold(CsrfPolicy::new(), |policy, origin| {
                 policy.trust_origin(origin)
             })
-            .map(|policy| policy.allow_same_site(config.allow_same_site))
+            .map(|policy| {
+                policy
+                    .allow_same_site(config.allow_same_site)
+                    .insecure_plain_http(config.insecure_plain_http)
+            })
     }
 }
 
@@ -315,6 +346,112 @@ mod tests {
     }
 
     #[test]
+    fn origin_fallback_compares_the_scheme_too() {
+        let https = CsrfPolicy::new();
+        let http = CsrfPolicy::new().insecure_plain_http(true);
+        let host = ("host", "api.example.com");
+        // A plain-HTTP page on the same host must not post to the HTTPS service, and back.
+        assert_eq!(
+            check(&https, &[host, ("origin", "http://api.example.com")]),
+            Err(CsrfReason::OriginMismatch)
+        );
+        assert_eq!(
+            check(&http, &[host, ("origin", "https://api.example.com")]),
+            Err(CsrfReason::OriginMismatch)
+        );
+        assert_eq!(
+            check(&http, &[host, ("origin", "http://api.example.com")]),
+            Ok(())
+        );
+        assert_eq!(
+            check(&https, &[host, ("referer", "http://api.example.com/form")]),
+            Err(CsrfReason::RefererMismatch)
+        );
+        assert_eq!(
+            check(&http, &[host, ("referer", "http://api.example.com/form")]),
+            Ok(())
+        );
+        assert_eq!(
+            check(&http, &[host, ("referer", "https://api.example.com/form")]),
+            Err(CsrfReason::RefererMismatch)
+        );
+    }
+
+    #[test]
+    fn default_ports_are_normalised_and_other_ports_differ() {
+        let p = CsrfPolicy::new();
+        for (host, origin) in [
+            ("api.example.com:443", "https://api.example.com"),
+            ("API.example.com", "https://api.example.com"),
+            ("api.example.com", "https://api.example.com:443"),
+        ] {
+            assert_eq!(
+                check(&p, &[("host", host), ("origin", origin)]),
+                Ok(()),
+                "{host} {origin}"
+            );
+        }
+        let http = CsrfPolicy::new().insecure_plain_http(true);
+        assert_eq!(
+            check(
+                &http,
+                &[("host", "localhost:80"), ("origin", "http://localhost")]
+            ),
+            Ok(())
+        );
+        assert_eq!(
+            check(
+                &http,
+                &[
+                    ("host", "localhost:8080"),
+                    ("origin", "http://localhost:8081")
+                ]
+            ),
+            Err(CsrfReason::OriginMismatch)
+        );
+        assert_eq!(
+            check(
+                &p,
+                &[
+                    ("host", "api.example.com:8443"),
+                    ("origin", "https://api.example.com")
+                ]
+            ),
+            Err(CsrfReason::OriginMismatch)
+        );
+        assert_eq!(
+            check(
+                &p,
+                &[
+                    ("host", "evil@api.example.com"),
+                    ("origin", "https://api.example.com")
+                ]
+            ),
+            Err(CsrfReason::OriginMismatch),
+            "a Host that is not host[:port] matches nothing"
+        );
+    }
+
+    #[test]
+    fn the_request_uri_scheme_wins_over_the_configured_one() {
+        let p = CsrfPolicy::new();
+        let uri = Uri::from_static("http://api.example.com/x");
+        let headers = headers(&[("origin", "https://api.example.com")]);
+        assert_eq!(
+            p.check(&Method::POST, &uri, &headers).map_err(|r| r.reason),
+            Err(CsrfReason::OriginMismatch)
+        );
+        let uri = Uri::from_static("https://api.example.com/x");
+        assert_eq!(p.check(&Method::POST, &uri, &headers), Ok(()));
+        let http = CsrfPolicy::try_from(&CsrfConfig {
+            insecure_plain_http: true,
+            ..CsrfConfig::default()
+        })
+        .unwrap();
+        assert_eq!(http.check(&Method::POST, &uri, &headers), Ok(()));
+    }
+
+    #[test]
     fn referer_fallback_when_origin_is_missing() {
         let p = CsrfPolicy::new();
         assert_eq!(
@@ -361,6 +498,7 @@ mod tests {
         let p = CsrfPolicy::try_from(&CsrfConfig {
             trusted_origins: vec!["https://App.Example.com".into()],
             allow_same_site: false,
+            insecure_plain_http: false,
         })
         .unwrap();
         assert_eq!(

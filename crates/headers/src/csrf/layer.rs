@@ -183,3 +183,121 @@ where
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::CsrfReason;
+    use bytes::Bytes;
+    use http::{Request, Response, StatusCode};
+    use rampart_core::{EventKind, MemorySink};
+    use std::future::{Ready, ready};
+    use std::task::Waker;
+
+    /// An inner service whose readiness the test sets, counting its calls.
+    struct Gate {
+        ready: Poll<Result<(), &'static str>>,
+        calls: usize,
+    }
+
+    impl Service<Request<()>> for Gate {
+        type Response = Response<Bytes>;
+        type Error = &'static str;
+        type Future = Ready<Result<Response<Bytes>, &'static str>>;
+
+        fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+            self.ready
+        }
+
+        fn call(&mut self, _request: Request<()>) -> Self::Future {
+            self.calls += 1;
+            ready(Ok(Response::new(Bytes::from_static(b"inner"))))
+        }
+    }
+
+    fn service(ready: Poll<Result<(), &'static str>>, sink: &MemorySink) -> CsrfService<Gate> {
+        CsrfLayer::new(CsrfPolicy::new())
+            .with_sink(Arc::new(sink.clone()))
+            .layer(Gate { ready, calls: 0 })
+    }
+
+    fn poll_ready(service: &mut CsrfService<Gate>) -> Poll<Result<(), &'static str>> {
+        service.poll_ready(&mut Context::from_waker(Waker::noop()))
+    }
+
+    fn poll_once<F: Future>(future: F) -> Poll<F::Output> {
+        let mut future = std::pin::pin!(future);
+        future
+            .as_mut()
+            .poll(&mut Context::from_waker(Waker::noop()))
+    }
+
+    #[test]
+    fn readiness_is_the_inner_services() {
+        let sink = MemorySink::new();
+        assert_eq!(
+            poll_ready(&mut service(Poll::Pending, &sink)),
+            Poll::Pending
+        );
+        assert_eq!(
+            poll_ready(&mut service(Poll::Ready(Err("overloaded")), &sink)),
+            Poll::Ready(Err("overloaded"))
+        );
+        assert_eq!(
+            poll_ready(&mut service(Poll::Ready(Ok(())), &sink)),
+            Poll::Ready(Ok(()))
+        );
+    }
+
+    #[test]
+    fn a_refusal_answers_at_once_without_calling_the_inner_service() {
+        let sink = MemorySink::new();
+        let mut csrf = service(Poll::Ready(Ok(())), &sink);
+        let request = Request::post("/transfer")
+            .header("sec-fetch-site", "cross-site")
+            .body(())
+            .unwrap();
+        let mut future = std::pin::pin!(csrf.call(request));
+        let Poll::Ready(Ok(response)) = future
+            .as_mut()
+            .poll(&mut Context::from_waker(Waker::noop()))
+        else {
+            panic!("a refusal is ready at once");
+        };
+        assert_eq!(response.status(), StatusCode::FORBIDDEN);
+        assert_eq!(
+            response
+                .extensions()
+                .get::<CsrfRejection>()
+                .map(|r| r.reason),
+            Some(CsrfReason::CrossSite)
+        );
+        assert_eq!(csrf.inner.calls, 0);
+        assert_eq!(sink.count(EventKind::CsrfRejected), 1);
+
+        let allowed = Request::post("/transfer")
+            .header("sec-fetch-site", "same-origin")
+            .body(())
+            .unwrap();
+        let Poll::Ready(Ok(response)) = poll_once(csrf.call(allowed)) else {
+            panic!("the inner service is ready at once");
+        };
+        assert_eq!(response.body().as_ref(), b"inner");
+        assert_eq!(csrf.inner.calls, 1);
+        assert_eq!(sink.count(EventKind::CsrfRejected), 1);
+    }
+
+    #[test]
+    fn debug_names_the_type_and_shows_the_policy_only() {
+        let layer = CsrfLayer::new(
+            CsrfPolicy::new()
+                .trust_origin("https://app.example.com")
+                .unwrap(),
+        );
+        let text = format!("{layer:?}");
+        assert!(text.starts_with("CsrfLayer"), "{text}");
+        assert!(text.contains("https://app.example.com"), "{text}");
+        let service = layer.layer(());
+        assert_eq!(format!("{service:?}"), "CsrfService { .. }");
+    }
+}

@@ -274,6 +274,33 @@ mod tests {
     }
 
     #[test]
+    fn every_reason_has_its_own_description() {
+        let reasons = [
+            (CsrfReason::CrossSite, "cross-site"),
+            (CsrfReason::SameSiteNotTrusted, "same-site"),
+            (CsrfReason::InvalidFetchMetadata, "Sec-Fetch-Site"),
+            (CsrfReason::OriginMismatch, "Origin"),
+            (CsrfReason::NullOrigin, "null"),
+            (CsrfReason::RefererMismatch, "Referer"),
+        ];
+        let mut seen = HashSet::new();
+        for (reason, word) in reasons {
+            assert!(reason.as_str().contains(word), "{reason:?}");
+            assert!(seen.insert(reason.as_str()), "{reason:?} repeats another");
+        }
+    }
+
+    #[test]
+    fn the_problem_is_a_403_of_its_own_type() {
+        let problem = CsrfRejection {
+            reason: CsrfReason::CrossSite,
+        }
+        .to_problem();
+        assert_eq!(problem.status(), http::StatusCode::FORBIDDEN);
+        assert_eq!(problem.title(), "Cross-site request refused");
+    }
+
+    #[test]
     fn fetch_metadata_decides_when_present() {
         let p = CsrfPolicy::new();
         assert_eq!(check(&p, &[("sec-fetch-site", "same-origin")]), Ok(()));

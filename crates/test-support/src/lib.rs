@@ -6,6 +6,8 @@
 //! - [`corpus`] / [`corpus_path`]: the public attack corpora and test vectors
 //!   kept in the workspace's `testdata/` (their sources and licences are in
 //!   `testdata/README.md`), so a fresh clone passes its own tests.
+//! - [`browser`]: the Chromium and chromedriver executables for the browser
+//!   tests, or a skip that becomes a failure when `RAMPART_REQUIRE_BROWSER=1`.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -33,6 +35,72 @@ pub fn service_url(var: &str, test: &str) -> Option<String> {
     }
 }
 
+/// The variable that turns a skipped browser test into a failure.
+pub const REQUIRE_BROWSER: &str = "RAMPART_REQUIRE_BROWSER";
+
+/// The executables a browser test drives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BrowserPaths {
+    /// Chromium (or Chrome), run headless.
+    pub chromium: PathBuf,
+    /// chromedriver, the WebDriver server for it.
+    pub chromedriver: PathBuf,
+}
+
+/// Chromium and chromedriver, taken from `CHROMIUM` / `CHROMEDRIVER` when set
+/// and otherwise looked up on `PATH`; or `None` after printing one line saying
+/// `test` was skipped.
+///
+/// # Panics
+/// When either is missing and `RAMPART_REQUIRE_BROWSER=1`.
+pub fn browser(test: &str) -> Option<BrowserPaths> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let find = |var: &str, names: &[&str]| match std::env::var_os(var) {
+        Some(explicit) if !explicit.is_empty() => Some(PathBuf::from(explicit)),
+        _ => names.iter().find_map(|name| find_executable(&path, name)),
+    };
+    let chromium = find(
+        "CHROMIUM",
+        &["chromium", "chromium-browser", "google-chrome"],
+    );
+    let chromedriver = find("CHROMEDRIVER", &["chromedriver"]);
+    match (chromium, chromedriver) {
+        (Some(chromium), Some(chromedriver)) => Some(BrowserPaths {
+            chromium,
+            chromedriver,
+        }),
+        _ => {
+            assert!(
+                std::env::var(REQUIRE_BROWSER).as_deref() != Ok("1"),
+                "{test}: chromium or chromedriver is not installed but {REQUIRE_BROWSER}=1"
+            );
+            println!(
+                "skipped: {test}: chromium and chromedriver are not installed (apt-get install chromium chromium-driver)"
+            );
+            None
+        }
+    }
+}
+
+/// The first executable file called `name` in a `PATH`-style list of directories.
+fn find_executable(path: &std::ffi::OsStr, name: &str) -> Option<PathBuf> {
+    std::env::split_paths(path)
+        .map(|dir| dir.join(name))
+        .find(|candidate| is_executable(candidate))
+}
+
+#[cfg(unix)]
+fn is_executable(path: &std::path::Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    path.metadata()
+        .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+#[cfg(not(unix))]
+fn is_executable(path: &std::path::Path) -> bool {
+    path.is_file()
+}
+
 /// The path of `relative` inside the workspace's `testdata/` directory.
 pub fn corpus_path(relative: &str) -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata")).join(relative)
@@ -55,6 +123,25 @@ pub fn corpus(relative: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn executables_are_found_on_the_path_and_plain_files_are_not() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("rampart-path-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let tool = dir.join("tool");
+        std::fs::write(&tool, "#!/bin/sh\n").unwrap();
+        std::fs::set_permissions(&tool, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let data = dir.join("data");
+        std::fs::write(&data, "").unwrap();
+        std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let path = std::env::join_paths(["/nonexistent-rampart".into(), dir.clone()]).unwrap();
+        assert_eq!(find_executable(&path, "tool"), Some(tool));
+        assert_eq!(find_executable(&path, "data"), None);
+        assert_eq!(find_executable(&path, "missing"), None);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn corpora_live_inside_the_workspace() {

@@ -9,6 +9,7 @@ use crate::jwt::keys::SigningKey;
 use crate::jwt::verify::{DEFAULT_MAX_TOKEN_BYTES, JwtVerifier};
 use crate::layer::JwtAuthLayer;
 use crate::refresh::TokenManager;
+use crate::revalidate::{Revalidate, RevalidationPolicy};
 use crate::revocation::{FailMode, MemoryStore, SharedFamilyStore, SharedRevocationStore};
 use jsonwebtoken::jwk::JwkSet;
 use rampart_core::{SharedClock, SharedSink, SystemClock, TracingSink};
@@ -89,6 +90,9 @@ pub struct JwtConfig {
     pub max_token_bytes: usize,
     /// Seconds a just-rotated refresh token is still accepted. Default 0.
     pub refresh_grace_secs: u64,
+    /// Absolute lifetime of a sign-in in seconds: refreshing never extends
+    /// a refresh family past it. Default 2 592 000 (30 days), at least 60.
+    pub refresh_family_lifetime_secs: u64,
     /// What happens when the revocation store fails. Default `closed`.
     pub fail_mode: FailMode,
 }
@@ -114,18 +118,24 @@ impl Default for JwtConfig {
             leeway_secs: 30,
             max_token_bytes: DEFAULT_MAX_TOKEN_BYTES,
             refresh_grace_secs: 0,
+            refresh_family_lifetime_secs: crate::refresh::DEFAULT_FAMILY_LIFETIME.as_secs(),
             fail_mode: FailMode::Closed,
         }
     }
 }
 
-/// What [`JwtConfig::build_with`] plugs in: clock, event sink and stores.
-/// Default: system clock, `tracing` sink, one shared [`MemoryStore`].
+/// What [`JwtConfig::build_with`] plugs in: clock, event sink, stores and
+/// the refresh re-validation hook.
+/// Default: system clock, `tracing` sink, one shared [`MemoryStore`], and no
+/// re-validation choice, with which every refresh is refused
+/// ([`RefreshError::RevalidationUnset`](crate::RefreshError::RevalidationUnset)):
+/// set [`revalidate`](Self::revalidate) to use refresh tokens.
 #[derive(Clone)]
 pub struct JwtRuntime {
     clock: SharedClock,
     sink: SharedSink,
     stores: Option<(SharedRevocationStore, SharedFamilyStore)>,
+    revalidation: RevalidationPolicy,
 }
 
 impl Default for JwtRuntime {
@@ -134,6 +144,7 @@ impl Default for JwtRuntime {
             clock: SystemClock::shared(),
             sink: TracingSink::shared(),
             stores: None,
+            revalidation: RevalidationPolicy::Unset,
         }
     }
 }
@@ -161,6 +172,23 @@ impl JwtRuntime {
         T: crate::RevocationStore + crate::FamilyStore,
     {
         self.stores = Some((store.clone(), store));
+        self
+    }
+
+    /// Re-checks the user on every refresh with `hook` (see
+    /// [`TokenManagerBuilder::revalidate`](crate::TokenManagerBuilder::revalidate)).
+    #[must_use]
+    pub fn revalidate(mut self, hook: impl Revalidate) -> Self {
+        self.revalidation = RevalidationPolicy::Hook(Arc::new(hook));
+        self
+    }
+
+    /// Refreshes copy tenant and roles from the old token, never asking the
+    /// application (see
+    /// [`TokenManagerBuilder::insecure_skip_revalidation`](crate::TokenManagerBuilder::insecure_skip_revalidation)).
+    #[must_use]
+    pub fn insecure_skip_revalidation(mut self) -> Self {
+        self.revalidation = RevalidationPolicy::Skip;
         self
     }
 }
@@ -206,7 +234,9 @@ impl JwtConfig {
         let verifier = verifier.build()?;
         let tokens = TokenManager::builder(issuer, verifier, families)
             .refresh_grace(Duration::from_secs(self.refresh_grace_secs))
-            .build()?;
+            .family_lifetime(Duration::from_secs(self.refresh_family_lifetime_secs))
+            .revalidation_policy(runtime.revalidation)
+            .build_unchecked()?;
         Ok(JwtAuthority { keys, tokens })
     }
 

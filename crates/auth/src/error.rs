@@ -171,27 +171,70 @@ pub enum IssueError {
 }
 
 /// Why a refresh was refused.
+///
+/// The variants split into three groups a refresh endpoint answers
+/// differently: the client must sign in again ([`Invalid`](Self::Invalid),
+/// [`Reused`](Self::Reused), [`FamilyRevoked`](Self::FamilyRevoked),
+/// [`DeviceMismatch`](Self::DeviceMismatch), [`UserRefused`](Self::UserRefused):
+/// OAuth's `invalid_grant`); the server could not decide right now and the
+/// same refresh token will work once it can ([`Unavailable`](Self::Unavailable):
+/// answer 503 with `Retry-After`, never `invalid_grant`, which makes OAuth
+/// clients drop the session); or the server is misconfigured
+/// ([`Issue`](Self::Issue), [`RevalidationUnset`](Self::RevalidationUnset)).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum RefreshError {
     /// The refresh token itself is invalid (expired, bad signature, access token...).
     #[error("invalid refresh token: {0}")]
-    Invalid(#[from] AuthError),
+    Invalid(AuthError),
     /// The token was already used: its whole family is now revoked.
     #[error("refresh token reused: the session was revoked, sign in again")]
     Reused,
-    /// The family was revoked earlier (logout or reuse), or is unknown.
+    /// The family was revoked earlier (logout or reuse), has reached its
+    /// absolute lifetime, or is unknown.
     #[error("the session was revoked or has ended, sign in again")]
     FamilyRevoked,
     /// The family is bound to another device.
     #[error("refresh token presented from another device")]
     DeviceMismatch,
+    /// The application's re-validation refused the user (removed, disabled...):
+    /// the whole family is now revoked.
+    #[error("the user may no longer sign in: the session was revoked")]
+    UserRefused,
+    /// A store (revocations, refresh families) or the application's user
+    /// lookup could not answer. Nothing was consumed: the same refresh token
+    /// works again once it is back.
+    #[error("cannot refresh now, try again shortly: {0}")]
+    Unavailable(StoreError),
     /// A new pair could not be issued.
     #[error(transparent)]
     Issue(#[from] IssueError),
-    /// The store could not be asked.
-    #[error(transparent)]
-    Store(#[from] StoreError),
+    /// The manager was built from a [`JwtConfig`](crate::JwtConfig) whose
+    /// runtime chose no re-validation, so refreshes are refused rather than
+    /// copying possibly stale roles; set `JwtRuntime::revalidate`.
+    #[error(
+        "refresh is disabled: give the runtime a re-validation hook (`JwtRuntime::revalidate`) or opt out with `insecure_skip_revalidation`"
+    )]
+    RevalidationUnset,
+}
+
+impl From<AuthError> for RefreshError {
+    /// A revocation store that could not be asked is an outage, not an invalid token.
+    fn from(e: AuthError) -> Self {
+        match e {
+            AuthError::StoreUnavailable => {
+                Self::Unavailable(StoreError("revocation store unavailable".into()))
+            }
+            AuthError::Revoked => Self::FamilyRevoked,
+            other => Self::Invalid(other),
+        }
+    }
+}
+
+impl From<StoreError> for RefreshError {
+    fn from(e: StoreError) -> Self {
+        Self::Unavailable(e)
+    }
 }
 
 impl RefreshError {
@@ -202,8 +245,68 @@ impl RefreshError {
             Self::Reused => "refresh_reused",
             Self::FamilyRevoked => "session_revoked",
             Self::DeviceMismatch => "device_mismatch",
+            Self::UserRefused => "user_refused",
+            Self::Unavailable(_) => "store_unavailable",
             Self::Issue(_) => "issue_failed",
-            Self::Store(_) => "store_unavailable",
+            Self::RevalidationUnset => "revalidation_unset",
+        }
+    }
+
+    /// Whether the client should sign in again (OAuth `invalid_grant`):
+    /// false for outages and server-side failures, where the same refresh
+    /// token is worth presenting again.
+    pub fn is_invalid_grant(&self) -> bool {
+        matches!(
+            self,
+            Self::Invalid(_)
+                | Self::Reused
+                | Self::FamilyRevoked
+                | Self::DeviceMismatch
+                | Self::UserRefused
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unreachable_revocation_store_is_an_outage_not_an_invalid_token() {
+        let e = RefreshError::from(AuthError::StoreUnavailable);
+        assert!(matches!(e, RefreshError::Unavailable(_)));
+        assert!(!e.is_invalid_grant());
+        assert_eq!(e.code(), "store_unavailable");
+        assert_eq!(
+            RefreshError::from(AuthError::Revoked),
+            RefreshError::FamilyRevoked
+        );
+        let bad = RefreshError::from(AuthError::BadSignature);
+        assert_eq!(bad, RefreshError::Invalid(AuthError::BadSignature));
+        assert!(bad.is_invalid_grant());
+        assert!(
+            RefreshError::from(StoreError("down".into()))
+                .to_string()
+                .contains("try again")
+        );
+    }
+
+    #[test]
+    fn only_client_side_failures_are_invalid_grants() {
+        for e in [
+            RefreshError::Reused,
+            RefreshError::FamilyRevoked,
+            RefreshError::DeviceMismatch,
+            RefreshError::UserRefused,
+        ] {
+            assert!(e.is_invalid_grant(), "{e:?}");
+        }
+        for e in [
+            RefreshError::Unavailable(StoreError("down".into())),
+            RefreshError::Issue(IssueError::NoSigningKey),
+            RefreshError::RevalidationUnset,
+        ] {
+            assert!(!e.is_invalid_grant(), "{e:?}");
         }
     }
 }

@@ -4,7 +4,9 @@
 //!   tokens with keys from a rotating [`KeySet`]; [`JwksService`] publishes
 //!   the public keys.
 //! - [`TokenManager`] issues [`TokenPair`]s, rotates refresh tokens (each works
-//!   once; reuse revokes the whole family) and logs out.
+//!   once; reuse revokes the whole family; a family ends 30 days after sign-in
+//!   however often it is refreshed), re-checks the user through the
+//!   application's [`Revalidate`] hook on every refresh, and logs out.
 //! - [`RevocationStore`] / [`FamilyStore`] remember revocations and refresh
 //!   families: [`MemoryStore`], or `RedisStore` (feature `redis`) for several instances.
 //! - [`JwtAuthLayer`] authenticates requests and inserts a
@@ -16,10 +18,23 @@
 //! ```
 //! # #[cfg(feature = "axum")] {
 //! use axum::{Json, Router, extract::State, routing::{get, post}};
-//! use rampart_auth::{JwtConfig, RefreshError, TokenPair, TokenRequest, axum::{Authenticated, jwks_route}};
+//! use rampart_auth::{JwtConfig, JwtRuntime, RefreshClaims, RefreshError, Revalidation, Standing, StoreError,
+//!     TokenPair, TokenRequest, axum::{Authenticated, jwks_route}};
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-//! let auth = JwtConfig { issuer: Some("https://api.example.com".into()), ..JwtConfig::default() }.build()?;
+//! // Every refresh asks the user directory who the user is now.
+//! let revalidate = |claims: &RefreshClaims| {
+//!     let still_here = claims.subject() == "alice"; // ... look the user up ...
+//!     async move {
+//!         Ok::<_, StoreError>(if still_here {
+//!             Revalidation::Allow(Standing::roles(["editor"]).tenant("acme".to_owned()))
+//!         } else {
+//!             Revalidation::Refuse
+//!         })
+//!     }
+//! };
+//! let config = JwtConfig { issuer: Some("https://api.example.com".into()), ..JwtConfig::default() };
+//! let auth = config.build_with(JwtRuntime::default().revalidate(revalidate))?;
 //! println!("signing with key {}", auth.signing_kid().unwrap_or_default());
 //!
 //! async fn login(State(auth): State<rampart_auth::JwtAuthority>) -> Json<TokenPair> {
@@ -31,7 +46,8 @@
 //!     -> Result<Json<TokenPair>, String> {
 //!     match auth.tokens().refresh(&body, None).await {
 //!         Ok(pair) => Ok(Json(pair)),
-//!         Err(RefreshError::Reused) => Err("session revoked: sign in again".into()),
+//!         Err(RefreshError::Unavailable(_)) => Err("try again shortly (503, Retry-After)".into()),
+//!         Err(e) if e.is_invalid_grant() => Err("invalid_grant: sign in again (401)".into()),
 //!         Err(e) => Err(e.code().into()),
 //!     }
 //! }
@@ -93,6 +109,7 @@ mod jwks;
 mod jwt;
 mod layer;
 mod refresh;
+mod revalidate;
 #[cfg(feature = "remote-jwks")]
 pub mod remote;
 pub mod revocation;
@@ -108,5 +125,8 @@ pub use jwt::key_set::KeySet;
 pub use jwt::keys::{SigningKey, VerificationKey};
 pub use jwt::verify::{DEFAULT_MAX_TOKEN_BYTES, JwtVerifier, JwtVerifierBuilder};
 pub use layer::{AuthRejection, JwtAuth, JwtAuthLayer, ResponseFuture};
-pub use refresh::{TokenManager, TokenManagerBuilder, TokenPair};
+pub use refresh::{DEFAULT_FAMILY_LIFETIME, TokenManager, TokenManagerBuilder, TokenPair};
+pub use revalidate::{
+    RefreshClaims, Revalidate, RevalidateFuture, Revalidation, SharedRevalidate, Standing,
+};
 pub use revocation::{FailMode, FamilyStore, MemoryStore, RevocationStore};

@@ -4,6 +4,7 @@ use crate::error::{AuthError, ConfigError, IssueError, RefreshError, StoreError}
 use crate::jwt::claims::TokenUse;
 use crate::jwt::issue::{JwtIssuer, TokenRequest};
 use crate::jwt::verify::JwtVerifier;
+use crate::revalidate::{Revalidate, Revalidation, RevalidationPolicy, Standing};
 use crate::revocation::{
     NewFamily, Rotation, RotationOutcome, SharedFamilyStore, SharedRevocationStore,
 };
@@ -44,8 +45,13 @@ struct Inner {
     revocations: SharedRevocationStore,
     families: SharedFamilyStore,
     grace: u64,
+    family_lifetime: u64,
+    revalidation: RevalidationPolicy,
     sink: SharedSink,
 }
+
+/// Default absolute lifetime of a refresh family: 30 days.
+pub const DEFAULT_FAMILY_LIFETIME: Duration = Duration::from_secs(30 * 24 * 3600);
 
 /// Issues token pairs, rotates refresh tokens and logs out.
 ///
@@ -54,6 +60,11 @@ struct Inner {
 /// access and refresh token in it) is revoked, as the OAuth 2.0 Security BCP
 /// (RFC 9700 §4.14) recommends. An optional grace window lets a client that
 /// sent two refreshes at once get an answer to both.
+///
+/// Every refresh asks the application who the user is now (a
+/// [`Revalidate`] hook), so a removed user cannot refresh and a demoted one
+/// gets the new roles; and a family ends at its absolute lifetime (default
+/// 30 days after sign-in) however often it is refreshed.
 ///
 /// The manager revokes into the verifier's revocation store, so a logout is
 /// seen by every layer using that verifier.
@@ -67,6 +78,7 @@ impl std::fmt::Debug for TokenManager {
         f.debug_struct("TokenManager")
             .field("issuer", &self.inner.issuer)
             .field("grace_secs", &self.inner.grace)
+            .field("family_lifetime_secs", &self.inner.family_lifetime)
             .finish_non_exhaustive()
     }
 }
@@ -78,13 +90,18 @@ pub struct TokenManagerBuilder {
     verifier: JwtVerifier,
     families: SharedFamilyStore,
     grace: u64,
+    family_lifetime: Duration,
+    revalidation: RevalidationPolicy,
     sink: Option<SharedSink>,
 }
 
 impl TokenManager {
     /// A manager issuing with `issuer`, checking refresh tokens with
     /// `verifier` (which must have a revocation store) and keeping refresh
-    /// families in `families`.
+    /// families in `families`. Choose how refreshes re-check the user with
+    /// [`revalidate`](TokenManagerBuilder::revalidate) (or, knowingly,
+    /// [`insecure_skip_revalidation`](TokenManagerBuilder::insecure_skip_revalidation)):
+    /// `build` refuses a builder with neither.
     pub fn builder(
         issuer: JwtIssuer,
         verifier: JwtVerifier,
@@ -95,6 +112,8 @@ impl TokenManager {
             verifier,
             families,
             grace: 0,
+            family_lifetime: DEFAULT_FAMILY_LIFETIME,
+            revalidation: RevalidationPolicy::Unset,
             sink: None,
         }
     }
@@ -115,6 +134,7 @@ impl TokenManager {
         let issuer = &self.inner.issuer;
         let refresh = issuer.issue(request, TokenUse::Refresh, Some(&family), custom)?;
         let access = issuer.issue(request, TokenUse::Access, Some(&family), custom)?;
+        let deadline = self.now().saturating_add(self.inner.family_lifetime);
         self.inner
             .families
             .create_family(&NewFamily {
@@ -122,7 +142,8 @@ impl TokenManager {
                 subject: request.subject.clone(),
                 current: refresh.jti,
                 device: request.device.clone(),
-                until: refresh.expires_at,
+                until: refresh.expires_at.min(deadline),
+                deadline,
             })
             .await?;
         Ok(self.pair(access.token, refresh.token))
@@ -151,30 +172,58 @@ impl TokenManager {
 
     /// Exchanges a refresh token for a new pair. `device` is the device id the
     /// client presents, checked when the family was bound to one.
+    ///
+    /// The order matters: the token is verified (signature, expiry,
+    /// revocation), then the application re-validates the user, and only
+    /// then is the token consumed by the rotation. So a store or directory
+    /// outage ([`RefreshError::Unavailable`]) leaves the token usable for a
+    /// retry, and a refused user ([`RefreshError::UserRefused`]) loses the
+    /// whole family.
     pub async fn refresh(
         &self,
         refresh_token: &str,
         device: Option<&str>,
     ) -> Result<TokenPair, RefreshError> {
         let inner = &*self.inner;
-        let claims = match inner
+        if matches!(inner.revalidation, RevalidationPolicy::Unset) {
+            tracing::error!(target: "rampart::auth", "refresh refused: no re-validation hook configured");
+            return Err(RefreshError::RevalidationUnset);
+        }
+        let claims = inner
             .verifier
             .verify_as::<Map<String, Value>>(refresh_token, TokenUse::Refresh)
-            .await
-        {
-            Ok(c) => c,
-            Err(AuthError::Revoked) => return Err(RefreshError::FamilyRevoked),
-            Err(e) => return Err(RefreshError::Invalid(e)),
-        };
+            .await?;
         let family = claims
             .sid
             .as_deref()
-            .ok_or(AuthError::MissingClaim("sid"))?;
+            .ok_or(RefreshError::Invalid(AuthError::MissingClaim("sid")))?;
         let subject = claims.subject();
+        let standing = match &inner.revalidation {
+            RevalidationPolicy::Hook(hook) => {
+                let span = tracing::debug_span!(target: "rampart::auth", "refresh_revalidate");
+                match hook.revalidate(&claims).instrument(span).await {
+                    Ok(Revalidation::Allow(standing)) => standing,
+                    Ok(Revalidation::Refuse) => {
+                        self.refuse(subject, family).await?;
+                        return Err(RefreshError::UserRefused);
+                    }
+                    Err(e) => {
+                        self.store_failed(&e, subject, "user re-validation failed");
+                        return Err(RefreshError::Unavailable(e));
+                    }
+                }
+            }
+            RevalidationPolicy::Skip | RevalidationPolicy::Unset => Standing {
+                tenant: claims.tenant.clone(),
+                org: claims.org.clone(),
+                roles: claims.roles.clone(),
+            },
+        };
         let request = TokenRequest {
             subject: subject.to_owned(),
-            tenant: claims.tenant.clone(),
-            roles: claims.roles.clone(),
+            tenant: standing.tenant,
+            org: standing.org,
+            roles: standing.roles,
             device: None,
         };
         let next = inner
@@ -195,8 +244,8 @@ impl TokenManager {
         let outcome = match inner.families.rotate(rotation).instrument(span).await {
             Ok(o) => o,
             Err(e) => {
-                self.store_failed(&e, subject);
-                return Err(e.into());
+                self.store_failed(&e, subject, "refresh family store failed");
+                return Err(RefreshError::Unavailable(e));
             }
         };
         match outcome {
@@ -215,10 +264,16 @@ impl TokenManager {
                     subject,
                 );
                 let until = now + self.lifetime_bound();
-                inner
+                if let Err(e) = inner
                     .revocations
                     .revoke_family(subject, family, until)
-                    .await?;
+                    .await
+                {
+                    // The family store has ended the family; its access tokens
+                    // could not be revoked. Say so, and let the client retry.
+                    self.store_failed(&e, subject, "revoking a reused family failed");
+                    return Err(RefreshError::Unavailable(e));
+                }
                 Err(RefreshError::Reused)
             }
             RotationOutcome::DeviceMismatch => {
@@ -238,13 +293,35 @@ impl TokenManager {
         self.inner.issuer.refresh_ttl().as_secs() + self.inner.verifier.leeway().as_secs()
     }
 
-    fn store_failed(&self, e: &StoreError, subject: &str) {
-        tracing::warn!(target: "rampart::auth", error = %e, "family store failed");
+    fn store_failed(&self, e: &StoreError, subject: &str, reason: &'static str) {
+        tracing::warn!(target: "rampart::auth", error = %e, "{reason}");
+        self.emit(EventKind::StoreFailure, reason, subject);
+    }
+
+    /// Ends a family whose user the application refused: every token of it
+    /// is revoked, and no refresh token of it rotates again.
+    async fn refuse(&self, subject: &str, family: &str) -> Result<(), StoreError> {
+        let inner = &*self.inner;
+        tracing::info!(target: "rampart::auth", subject, "refresh refused by re-validation: family revoked");
+        let until = self.now() + self.lifetime_bound();
+        let ended = async {
+            inner
+                .revocations
+                .revoke_family(subject, family, until)
+                .await?;
+            inner.families.end_family(subject, family, until).await
+        }
+        .await;
+        if let Err(e) = &ended {
+            self.store_failed(e, subject, "refresh family store failed");
+        }
+        ended?;
         self.emit(
-            EventKind::StoreFailure,
-            "refresh family store failed",
+            EventKind::TokenRevoked,
+            "user refused on refresh: family revoked",
             subject,
         );
+        Ok(())
     }
 
     /// Logs out one session: revokes the principal's access token (`jti`) and
@@ -301,6 +378,38 @@ impl TokenManagerBuilder {
         self
     }
 
+    /// How every refresh re-checks the user: `hook` loads the user from the
+    /// application's directory and answers the current tenant and roles, or
+    /// refuses (the family is then revoked). Required, unless
+    /// [`insecure_skip_revalidation`](Self::insecure_skip_revalidation) is chosen.
+    pub fn revalidate(mut self, hook: impl Revalidate) -> Self {
+        self.revalidation = RevalidationPolicy::Hook(Arc::new(hook));
+        self
+    }
+
+    /// Refreshes without asking the application: the new pair copies tenant
+    /// and roles from the old refresh token, so a user removed from the
+    /// directory, or demoted, keeps the sign-in's roles until the family's
+    /// absolute lifetime ends. Only for services whose tokens carry no
+    /// authority that can be withdrawn.
+    pub fn insecure_skip_revalidation(mut self) -> Self {
+        self.revalidation = RevalidationPolicy::Skip;
+        self
+    }
+
+    pub(crate) fn revalidation_policy(mut self, policy: RevalidationPolicy) -> Self {
+        self.revalidation = policy;
+        self
+    }
+
+    /// The longest a sign-in lasts, however often it is refreshed: rotation
+    /// never moves a family's end past `lifetime` after sign-in (OAuth 2.0
+    /// Security BCP, RFC 9700 §4.14.2). Default 30 days; at least one minute.
+    pub fn family_lifetime(mut self, lifetime: Duration) -> Self {
+        self.family_lifetime = lifetime;
+        self
+    }
+
     /// Where reuse, logouts and store failures are reported. Default: the verifier's sink.
     pub fn events(mut self, sink: SharedSink) -> Self {
         self.sink = Some(sink);
@@ -309,6 +418,18 @@ impl TokenManagerBuilder {
 
     /// Checks the settings and builds the manager.
     pub fn build(self) -> Result<TokenManager, ConfigError> {
+        if matches!(self.revalidation, RevalidationPolicy::Unset) {
+            return Err(ConfigError::Invalid {
+                name: "revalidation",
+                reason: "choose how a refresh re-checks the user: `.revalidate(hook)` loads their current roles and tenant (and refuses removed users); `.insecure_skip_revalidation()` copies them from the old token".into(),
+            });
+        }
+        self.build_unchecked()
+    }
+
+    /// Builds without requiring a re-validation choice: a manager from
+    /// `JwtConfig` whose runtime chose none refuses every refresh instead.
+    pub(crate) fn build_unchecked(self) -> Result<TokenManager, ConfigError> {
         let revocations = self
             .verifier
             .revocation_store()
@@ -323,6 +444,12 @@ impl TokenManagerBuilder {
                 reason: "a grace window over 60 seconds lets a stolen refresh token be replayed unnoticed".into(),
             });
         }
+        if self.family_lifetime < Duration::from_secs(60) {
+            return Err(ConfigError::Invalid {
+                name: "family_lifetime",
+                reason: "a refresh family must be allowed to live at least one minute".into(),
+            });
+        }
         let sink = self
             .sink
             .unwrap_or_else(|| self.verifier.settings.sink.clone());
@@ -333,6 +460,8 @@ impl TokenManagerBuilder {
                 revocations,
                 families: self.families,
                 grace: self.grace,
+                family_lifetime: self.family_lifetime.as_secs(),
+                revalidation: self.revalidation,
                 sink,
             }),
         })

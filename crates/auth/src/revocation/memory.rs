@@ -55,6 +55,7 @@ struct FamilyState {
     rotated_at: u64,
     device: Option<String>,
     until: u64,
+    deadline: u64,
     ended: bool,
 }
 
@@ -116,8 +117,11 @@ impl MemoryStore {
         let Some(entry) = self.inner.families.get(r.family) else {
             return RotationOutcome::Revoked;
         };
+        let mut until = r.until;
         let outcome = {
             let mut state = entry.value.lock().unwrap_or_else(PoisonError::into_inner);
+            // `until` never passes the deadline (capped on every write), so
+            // this also ends the family at its absolute lifetime.
             if state.ended || state.until <= r.now || state.subject != r.subject {
                 return RotationOutcome::Revoked;
             }
@@ -134,7 +138,8 @@ impl MemoryStore {
                 state.previous = Some(r.presented.to_owned());
                 state.current = vec![r.next.to_owned()];
                 state.rotated_at = r.now;
-                state.until = r.until;
+                state.until = r.until.min(state.deadline);
+                until = state.until;
                 RotationOutcome::Rotated
             } else if r.grace_secs > 0
                 && state.previous.as_deref() == Some(r.presented)
@@ -142,7 +147,8 @@ impl MemoryStore {
                 && state.current.len() < MAX_SIBLINGS
             {
                 state.current.push(r.next.to_owned());
-                state.until = state.until.max(r.until);
+                state.until = state.until.max(r.until).min(state.deadline);
+                until = state.until;
                 RotationOutcome::Grace
             } else {
                 state.ended = true;
@@ -150,11 +156,11 @@ impl MemoryStore {
             }
         };
         if matches!(outcome, RotationOutcome::Rotated | RotationOutcome::Grace) {
-            // Re-insert so moka's expiry follows the family's new lifetime.
-            self.inner.families.insert(
-                r.family.to_owned(),
-                self.timed(entry.value.clone(), r.until.max(entry.until)),
-            );
+            // Re-insert so moka's expiry follows the family's new lifetime,
+            // which never passes its deadline.
+            self.inner
+                .families
+                .insert(r.family.to_owned(), self.timed(entry.value.clone(), until));
         }
         outcome
     }
@@ -236,12 +242,13 @@ impl FamilyStore for MemoryStore {
             previous: None,
             rotated_at: 0,
             device: f.device.clone(),
-            until: f.until,
+            until: f.until.min(f.deadline),
+            deadline: f.deadline,
             ended: false,
         };
         self.inner.families.insert(
             f.family.clone(),
-            self.timed(Arc::new(Mutex::new(state)), f.until),
+            self.timed(Arc::new(Mutex::new(state)), f.until.min(f.deadline)),
         );
         Box::pin(std::future::ready(Ok(())))
     }

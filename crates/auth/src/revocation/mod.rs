@@ -99,6 +99,9 @@ pub struct NewFamily {
     pub device: Option<String>,
     /// When the family may be forgotten (its refresh token's expiry).
     pub until: u64,
+    /// The family's absolute end, seconds since the epoch: no rotation moves
+    /// `until` past it, so a sign-in cannot be stretched forever by refreshing.
+    pub deadline: u64,
 }
 
 /// One rotation request.
@@ -119,7 +122,8 @@ pub struct Rotation<'a> {
     /// How long after a rotation the token it replaced is still accepted
     /// (concurrent refreshes from one client); 0 for strict single use.
     pub grace_secs: u64,
-    /// The new expiry of the family.
+    /// The new expiry of the family (the next refresh token's). The store
+    /// caps it at the family's [`deadline`](NewFamily::deadline).
     pub until: u64,
 }
 
@@ -135,7 +139,8 @@ pub enum RotationOutcome {
     /// The presented token was used before, outside any grace window: the
     /// family is now revoked.
     Reused,
-    /// The family is revoked, expired or unknown.
+    /// The family is revoked, expired (its refresh token's expiry or its
+    /// absolute deadline has passed) or unknown.
     Revoked,
     /// The family is bound to another device; nothing changed.
     DeviceMismatch,

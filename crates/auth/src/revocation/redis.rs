@@ -57,9 +57,13 @@ return 1
 static ROTATE: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
-local v = redis.call('HMGET', KEYS[1], 'cur', 'prev', 'at', 'dev', 'until', 'ended')
+local v = redis.call('HMGET', KEYS[1], 'cur', 'prev', 'at', 'dev', 'until', 'ended', 'max')
 if not v[1] then return 'revoked' end
 local now = tonumber(ARGV[4])
+-- The absolute deadline; a family written before deadlines existed ends
+-- when its current refresh token expires. 'until' never passes it (capped
+-- on every write), so the expiry check below also ends the family there.
+local max = tonumber(v[7] or v[5])
 if v[6] == '1' or tonumber(v[5]) <= now then return 'revoked' end
 if v[4] and v[4] ~= '' and (ARGV[8] ~= '1' or v[4] ~= ARGV[3]) then return 'device' end
 local n = 0
@@ -68,17 +72,24 @@ for j in string.gmatch(v[1], '%S+') do
   n = n + 1
   if j == ARGV[1] then found = true end
 end
+local function keep_until(untl)
+  if untl > max then untl = max end
+  redis.call('HSET', KEYS[1], 'until', string.format('%d', untl))
+  local ttl = untl - tonumber(ARGV[7]) + 1
+  if ttl < 1 then ttl = 1 end
+  redis.call('EXPIRE', KEYS[1], string.format('%d', ttl))
+end
 if found then
-  redis.call('HSET', KEYS[1], 'cur', ARGV[2], 'prev', ARGV[1], 'at', ARGV[4], 'until', ARGV[6])
-  redis.call('EXPIRE', KEYS[1], ARGV[7])
+  redis.call('HSET', KEYS[1], 'cur', ARGV[2], 'prev', ARGV[1], 'at', ARGV[4])
+  keep_until(tonumber(ARGV[6]))
   return 'rotated'
 end
 local grace = tonumber(ARGV[5])
 if grace > 0 and v[2] == ARGV[1] and now <= tonumber(v[3]) + grace and n < 8 then
-  local untl = ARGV[6]
-  if tonumber(v[5]) > tonumber(untl) then untl = v[5] end
-  redis.call('HSET', KEYS[1], 'cur', v[1] .. ' ' .. ARGV[2], 'until', untl)
-  redis.call('EXPIRE', KEYS[1], ARGV[7])
+  local untl = tonumber(ARGV[6])
+  if tonumber(v[5]) > untl then untl = tonumber(v[5]) end
+  redis.call('HSET', KEYS[1], 'cur', v[1] .. ' ' .. ARGV[2])
+  keep_until(untl)
   return 'grace'
 end
 redis.call('HSET', KEYS[1], 'ended', '1')
@@ -247,6 +258,7 @@ impl FamilyStore for RedisStore {
         Box::pin(async move {
             let mut conn = self.conn.clone();
             let key = self.key(&f.subject, "fam", &f.family);
+            let until = f.until.min(f.deadline);
             redis::pipe()
                 .atomic()
                 .cmd("HSET")
@@ -260,13 +272,15 @@ impl FamilyStore for RedisStore {
                 .arg("dev")
                 .arg(f.device.as_deref().unwrap_or_default())
                 .arg("until")
-                .arg(f.until)
+                .arg(until)
                 .arg("ended")
                 .arg("0")
+                .arg("max")
+                .arg(f.deadline)
                 .ignore()
                 .cmd("EXPIRE")
                 .arg(&key)
-                .arg(self.ttl(f.until))
+                .arg(self.ttl(until))
                 .ignore()
                 .query_async::<()>(&mut conn)
                 .await
@@ -289,7 +303,7 @@ impl FamilyStore for RedisStore {
                 .arg(r.now)
                 .arg(r.grace_secs)
                 .arg(r.until)
-                .arg(self.ttl(r.until))
+                .arg(self.clock.unix_secs())
                 .arg(if r.device.is_some() { "1" } else { "0" })
                 .invoke_async(&mut conn)
                 .await

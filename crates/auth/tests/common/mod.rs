@@ -112,6 +112,7 @@ impl Fx {
             self.verifier.clone(),
             self.store.clone(),
         )
+        .insecure_skip_revalidation()
         .build()
         .unwrap()
     }

@@ -97,7 +97,8 @@ impl Authorizer {
 
     /// Like [`Authorizer::check`], then, when that does not allow and no `deny`
     /// rule refused, with the role store's bindings of the subject and its grant
-    /// on the resource (when the resource has an id). A failing store follows the
+    /// on the resource (when the resource has an id): a grant of the principal's
+    /// tenant on a resource of that tenant, or a global grant (see [`crate::Grant::covers`]). A failing store follows the
     /// [`FailMode`] and is reported as an [`EventKind::StoreFailure`] event.
     pub async fn check_with_stores(
         &self,
@@ -129,22 +130,28 @@ impl Authorizer {
         let (Some(store), Some(id)) = (&self.inner.grants, resource.id()) else {
             return decision;
         };
+        // Looked up in the principal's tenant; `Grant::covers` then refuses a grant
+        // of that tenant on a resource known to be in another one.
         let found = self
             .store_call(
                 "grants",
-                store.get(principal.subject(), resource.kind(), id),
+                store.lookup(principal.tenant(), principal.subject(), resource.kind(), id),
             )
             .await;
+        let now = self.inner.clock.now();
         match found {
-            Ok(Some(grant)) if grant.allows(action, self.inner.clock.now()) => {
-                Decision::allow(Reason::Grant(GrantBasis {
-                    subject: grant.subject,
-                    resource_type: grant.resource_type,
-                    resource_id: grant.resource_id,
-                    expires_at: grant.expires_at,
-                }))
-            }
-            Ok(_) => decision,
+            Ok(grants) => grants
+                .into_iter()
+                .find(|g| g.covers(principal, resource) && g.allows(action, now))
+                .map_or(decision, |grant| {
+                    Decision::allow(Reason::Grant(GrantBasis {
+                        tenant: grant.tenant,
+                        subject: grant.subject,
+                        resource_type: grant.resource_type,
+                        resource_id: grant.resource_id,
+                        expires_at: grant.expires_at,
+                    }))
+                }),
             Err(()) => Decision::deny(Reason::StoreUnavailable),
         }
     }

@@ -82,11 +82,17 @@ impl fmt::Display for Reason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Reason::Rule(rule) => write!(f, "{rule}"),
-            Reason::Grant(grant) => write!(
-                f,
-                "grant on {}/{} to {}",
-                grant.resource_type, grant.resource_id, grant.subject
-            ),
+            Reason::Grant(grant) => {
+                write!(
+                    f,
+                    "grant on {}/{} to {}",
+                    grant.resource_type, grant.resource_id, grant.subject
+                )?;
+                match &grant.tenant {
+                    Some(t) => write!(f, " in tenant {t}"),
+                    None => f.write_str(" in every tenant"),
+                }
+            }
             Reason::NoPermission => f.write_str("no role of the principal covers the action"),
             Reason::ScopeNotSatisfied(rule) => {
                 write!(f, "scope of {rule} does not include the resource")
@@ -163,6 +169,8 @@ impl fmt::Display for MatchedRule {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct GrantBasis {
+    /// The tenant it was given in, `None` for a global grant.
+    pub tenant: Option<String>,
     /// Who holds it.
     pub subject: String,
     /// The kind of resource.

@@ -60,7 +60,8 @@ pub struct Constraint {
     /// The row's owner is this subject.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub owner: Option<String>,
-    /// The row's id is one of these (grants).
+    /// The row's id is one of these (grants; with `tenant` set, only that
+    /// tenant's rows of these ids).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ids: Option<Vec<String>>,
     /// The application's custom scope of this name admits the row; the
@@ -95,11 +96,23 @@ impl Constraint {
         }
     }
 
-    /// Rows with these ids.
+    /// Rows with these ids, in any tenant (global grants).
     pub fn ids<I: IntoIterator<Item = S>, S: Into<String>>(ids: I) -> Self {
         Self {
             ids: Some(ids.into_iter().map(Into::into).collect()),
             ..Self::default()
+        }
+    }
+
+    /// Rows of `tenant` with these ids (grants given in that tenant): ids are
+    /// often unique only inside a tenant.
+    pub fn ids_in_tenant<I: IntoIterator<Item = S>, S: Into<String>>(
+        tenant: impl Into<String>,
+        ids: I,
+    ) -> Self {
+        Self {
+            tenant: Some(tenant.into()),
+            ..Self::ids(ids)
         }
     }
 
@@ -116,11 +129,13 @@ impl Authorizer {
     pub fn filter(&self, principal: &Principal, action: &str, resource_type: &str) -> DataFilter {
         let policy = self.compiled();
         let applied = policy.rules_for(principal, action, resource_type, &[]);
-        build(principal, &applied, Vec::new())
+        build(principal, &applied, Granted::default())
     }
 
     /// Like [`Authorizer::filter`], adding the role store's bindings and the ids of
-    /// the principal's unexpired grants. A failing store follows the fail mode:
+    /// the principal's unexpired grants: those given in its tenant as
+    /// [`Constraint::ids_in_tenant`], global ones as [`Constraint::ids`]; grants of
+    /// other tenants reach nothing. A failing store follows the fail mode:
     /// closed yields [`DataFilter::Nothing`].
     pub async fn filter_with_stores(
         &self,
@@ -138,7 +153,7 @@ impl Authorizer {
                 Err(()) => return DataFilter::Nothing,
             }
         }
-        let mut granted = Vec::new();
+        let mut granted = Granted::default();
         if let Some(store) = self.grant_store() {
             match self
                 .store_call("grants", store.list(principal.subject(), resource_type))
@@ -146,11 +161,21 @@ impl Authorizer {
             {
                 Ok(grants) => {
                     let now = self.clock().now();
-                    granted = grants
-                        .into_iter()
-                        .filter(|g| g.allows(action, now))
-                        .map(|g| g.resource_id)
-                        .collect();
+                    for g in grants {
+                        // A grant of another tenant reaches nothing here: the
+                        // filter is for the principal's tenant (and global grants).
+                        if g.subject != principal.subject()
+                            || g.resource_type != resource_type
+                            || !g.allows(action, now)
+                            || !g.applies_in(principal.tenant(), None)
+                        {
+                            continue;
+                        }
+                        match g.tenant {
+                            Some(_) => granted.in_tenant.push(g.resource_id),
+                            None => granted.global.push(g.resource_id),
+                        }
+                    }
                 }
                 Err(()) => return DataFilter::Nothing,
             }
@@ -161,7 +186,14 @@ impl Authorizer {
     }
 }
 
-fn build(principal: &Principal, applied: &[Applied<'_, '_>], granted: Vec<String>) -> DataFilter {
+/// Ids of unexpired grants: in the principal's tenant, and global.
+#[derive(Default)]
+struct Granted {
+    in_tenant: Vec<String>,
+    global: Vec<String>,
+}
+
+fn build(principal: &Principal, applied: &[Applied<'_, '_>], granted: Granted) -> DataFilter {
     let mut any_of = Vec::new();
     let mut none_of = Vec::new();
     for a in applied {
@@ -173,8 +205,11 @@ fn build(principal: &Principal, applied: &[Applied<'_, '_>], granted: Vec<String
             RuleKind::Deny => none_of.push(c),
         }
     }
-    if !granted.is_empty() {
-        any_of.push(Constraint::ids(granted));
+    if let (false, Some(tenant)) = (granted.in_tenant.is_empty(), principal.tenant()) {
+        any_of.push(Constraint::ids_in_tenant(tenant, granted.in_tenant));
+    }
+    if !granted.global.is_empty() {
+        any_of.push(Constraint::ids(granted.global));
     }
     any_of.sort();
     any_of.dedup();

@@ -87,8 +87,9 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! Grants ([`GrantStore`]: [`MemoryGrantStore`], `RedisGrantStore`) and role
-//! bindings kept outside the token ([`RoleStore`]) are asynchronous and consulted
+//! Grants ([`GrantStore`]: [`MemoryGrantStore`], `RedisGrantStore`), each given
+//! in one tenant (or, by an operator, globally), and role bindings kept outside
+//! the token ([`RoleStore`]: [`MemoryRoleStore`], `RedisRoleStore`) are asynchronous and consulted
 //! by [`Authorizer::check_with_stores`]; a failing store follows the [`FailMode`]
 //! (closed by default) and emits a `StoreFailure` event. [`Authorizer::reload`]
 //! swaps the policy atomically while requests keep flowing.
@@ -126,7 +127,7 @@
 //!
 //! - `axum`: [`RequirePermission`] reads path parameters (`{tenant}`, `{id}`) from
 //!   axum's router; without it, give the layer a `path_template`.
-//! - `redis`: `RedisGrantStore`.
+//! - `redis`: `RedisGrantStore` and `RedisRoleStore`, shared by every instance.
 //! - `postgres`: the `postgres` row-level security module.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -158,6 +159,8 @@ pub use layer::{PermissionRejection, RequirePermission, RequirePermissionService
 pub use permission::{Action, Permission, Scope, Segment};
 pub use policy::{BindingConfig, Policy, PolicyConfig, RoleConfig};
 pub use resource::Resource;
+#[cfg(feature = "redis")]
+pub use roles::RedisRoleStore;
 pub use roles::{MemoryRoleStore, RoleBinding, RoleStore};
 pub use scope::ScopeResolver;
 pub use store::{FailMode, StoreFuture};

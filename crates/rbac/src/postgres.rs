@@ -10,7 +10,8 @@
 //! | `app.current_tenant_id` | the principal's tenant (or `''`) |
 //! | `app.current_org_id` | the principal's organisation (or `''`) |
 //! | `app.current_access` | comma list of `all`, `tenant`, `org`, `owner` (empty: none) |
-//! | `app.granted_ids` | JSON array of ids granted to the principal |
+//! | `app.tenant_granted_ids` | JSON array of ids granted to the principal in its tenant |
+//! | `app.global_granted_ids` | JSON array of ids granted to the principal in every tenant |
 //!
 //! Policies on each table read them. For a table with text columns `id`,
 //! `tenant_id`, `org_id` and `owner_id`:
@@ -28,9 +29,17 @@
 //!  OR ('owner' = ANY (string_to_array(current_setting('app.current_access', true), ','))
 //!      AND tenant_id = current_setting('app.current_tenant_id', true)
 //!      AND owner_id = current_setting('app.current_user_id', true))
-//!  OR coalesce(nullif(current_setting('app.granted_ids', true), ''), '[]')::jsonb ? id
+//!  OR (tenant_id = current_setting('app.current_tenant_id', true)
+//!      AND coalesce(nullif(current_setting('app.tenant_granted_ids', true), ''), '[]')::jsonb ? id)
+//!  OR coalesce(nullif(current_setting('app.global_granted_ids', true), ''), '[]')::jsonb ? id
 //! );
 //! ```
+//!
+//! Every condition but `all` and the global grants names the tenant: ids are
+//! often unique only inside a tenant, and a grant on `docs/7` of one tenant must
+//! not open `docs/7` of another. (Earlier versions set a single
+//! `app.granted_ids` matched without a tenant; it is no longer set, so a policy
+//! still reading it shows no granted row instead of other tenants' rows.)
 //!
 //! Row-level security does not apply to superusers, roles with `BYPASSRLS`, or
 //! (without `FORCE`) the table's owner: the application must connect as (or
@@ -66,8 +75,10 @@ pub enum RowSecurityError {
 pub struct RowSecurity {
     /// The access levels set in `app.current_access`.
     pub access: Vec<&'static str>,
-    /// The ids set in `app.granted_ids`.
-    pub granted_ids: Vec<String>,
+    /// The ids set in `app.tenant_granted_ids` (rows of the principal's tenant).
+    pub tenant_granted_ids: Vec<String>,
+    /// The ids set in `app.global_granted_ids` (rows of any tenant).
+    pub global_granted_ids: Vec<String>,
     /// Constraints the settings cannot carry (custom scopes, other tenants).
     pub left_out: Vec<Constraint>,
 }
@@ -79,7 +90,8 @@ pub fn row_security(
 ) -> Result<RowSecurity, RowSecurityError> {
     let mut out = RowSecurity {
         access: Vec::new(),
-        granted_ids: Vec::new(),
+        tenant_granted_ids: Vec::new(),
+        global_granted_ids: Vec::new(),
         left_out: Vec::new(),
     };
     let (any_of, none_of) = match filter {
@@ -110,7 +122,16 @@ pub fn row_security(
                 owner: None,
                 custom: None,
             } => {
-                out.granted_ids.extend(ids.iter().cloned());
+                out.global_granted_ids.extend(ids.iter().cloned());
+            }
+            Constraint {
+                ids: Some(ids),
+                org: None,
+                owner: None,
+                custom: None,
+                ..
+            } if same_tenant => {
+                out.tenant_granted_ids.extend(ids.iter().cloned());
             }
             Constraint {
                 org: None,
@@ -165,24 +186,33 @@ pub async fn apply_row_security(
 ) -> Result<RowSecurity, RowSecurityError> {
     let settings = row_security(principal, filter)?;
     let access = settings.access.join(",");
-    let granted = serde_json::Value::from(settings.granted_ids.clone()).to_string();
+    let in_tenant = serde_json::Value::from(settings.tenant_granted_ids.clone()).to_string();
+    let global = serde_json::Value::from(settings.global_granted_ids.clone()).to_string();
     transaction
         .execute(
             "SELECT set_config('app.current_user_id', $1, true), \
                     set_config('app.current_tenant_id', $2, true), \
                     set_config('app.current_org_id', $3, true), \
                     set_config('app.current_access', $4, true), \
-                    set_config('app.granted_ids', $5, true)",
+                    set_config('app.tenant_granted_ids', $5, true), \
+                    set_config('app.global_granted_ids', $6, true)",
             &[
                 &principal.subject(),
                 &principal.tenant().unwrap_or(""),
                 &principal.org().unwrap_or(""),
                 &access,
-                &granted,
+                &in_tenant,
+                &global,
             ],
         )
         .await?;
-    tracing::debug!(target: crate::authorizer::TARGET, %access, granted = settings.granted_ids.len(), "row-level security set");
+    tracing::debug!(
+        target: crate::authorizer::TARGET,
+        %access,
+        tenant_granted = settings.tenant_granted_ids.len(),
+        global_granted = settings.global_granted_ids.len(),
+        "row-level security set"
+    );
     Ok(settings)
 }
 
@@ -204,13 +234,23 @@ mod tests {
                 owner,
                 Constraint::tenant("B"),
                 Constraint::ids(["p9"]),
+                Constraint::ids_in_tenant("A", ["p7"]),
+                Constraint::ids_in_tenant("B", ["p8"]),
             ],
             none_of: vec![],
         };
         let s = row_security(&p, &filter).unwrap();
         assert_eq!(s.access, ["org", "owner"]);
-        assert_eq!(s.granted_ids, ["p9"]);
-        assert_eq!(s.left_out, [Constraint::tenant("B")]);
+        assert_eq!(s.global_granted_ids, ["p9"]);
+        // Another tenant's granted ids are never carried as the principal's.
+        assert_eq!(s.tenant_granted_ids, ["p7"]);
+        assert_eq!(
+            s.left_out,
+            [
+                Constraint::tenant("B"),
+                Constraint::ids_in_tenant("B", ["p8"])
+            ]
+        );
         assert_eq!(row_security(&p, &DataFilter::All).unwrap().access, ["all"]);
         assert!(
             row_security(&p, &DataFilter::Nothing)

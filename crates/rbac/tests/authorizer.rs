@@ -194,7 +194,7 @@ async fn grants_expire_with_the_clock_and_can_be_revoked_but_never_beat_deny() {
     let doc = |id: &'static str| Resource::new("docs").with_id(id);
     let until = clock.now() + Duration::from_secs(30);
     grants
-        .grant(Grant::new("bob", "docs", "1", ["read", "delete"]).expires_at(until))
+        .grant(Grant::in_tenant("A", "bob", "docs", "1", ["read", "delete"]).expires_at(until))
         .await
         .unwrap();
     let d = authz.check_with_stores(&bob, "read", &doc("1")).await;
@@ -234,7 +234,7 @@ async fn grants_expire_with_the_clock_and_can_be_revoked_but_never_beat_deny() {
     );
 
     grants
-        .grant(Grant::new("bob", "docs", "3", ["*"]))
+        .grant(Grant::in_tenant("A", "bob", "docs", "3", ["*"]))
         .await
         .unwrap();
     assert!(
@@ -243,7 +243,7 @@ async fn grants_expire_with_the_clock_and_can_be_revoked_but_never_beat_deny() {
             .await
             .is_allowed()
     );
-    assert!(grants.revoke("bob", "docs", "3").await.unwrap());
+    assert!(grants.revoke(Some("A"), "bob", "docs", "3").await.unwrap());
     assert!(
         !authz
             .check_with_stores(&bob, "read", &doc("3"))
@@ -313,7 +313,7 @@ async fn filters_describe_the_visible_rows() {
 
     grants
         .grant(
-            Grant::new("u1", "prediction", "p9", ["read"])
+            Grant::in_tenant("A", "u1", "prediction", "p9", ["read"])
                 .expires_at(clock.now() + Duration::from_secs(5)),
         )
         .await
@@ -323,7 +323,7 @@ async fn filters_describe_the_visible_rows() {
             .filter_with_stores(&who("nobody"), "read", "prediction")
             .await,
         DataFilter::Rows {
-            any_of: vec![Constraint::ids(["p9"])],
+            any_of: vec![Constraint::ids_in_tenant("A", ["p9"])],
             none_of: vec![]
         }
     );

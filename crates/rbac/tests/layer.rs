@@ -309,7 +309,10 @@ async fn grants_from_the_store_open_one_resource_until_they_expire() {
     let router = app(&authz);
     let bob = || Some(user("viewer", "acme"));
     grants
-        .grant(Grant::new("viewer@acme", "items", "7", ["delete"]).expires_at(clock.now_plus(60)))
+        .grant(
+            Grant::in_tenant("acme", "viewer@acme", "items", "7", ["delete"])
+                .expires_at(clock.now_plus(60)),
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -346,10 +349,22 @@ impl GrantStore for Broken {
     fn grant(&self, _: Grant) -> StoreFuture<'_, ()> {
         Box::pin(async { Err(down()) })
     }
-    fn revoke<'a>(&'a self, _: &'a str, _: &'a str, _: &'a str) -> StoreFuture<'a, bool> {
+    fn revoke<'a>(
+        &'a self,
+        _: Option<&'a str>,
+        _: &'a str,
+        _: &'a str,
+        _: &'a str,
+    ) -> StoreFuture<'a, bool> {
         Box::pin(async { Err(down()) })
     }
-    fn get<'a>(&'a self, _: &'a str, _: &'a str, _: &'a str) -> StoreFuture<'a, Option<Grant>> {
+    fn get<'a>(
+        &'a self,
+        _: Option<&'a str>,
+        _: &'a str,
+        _: &'a str,
+        _: &'a str,
+    ) -> StoreFuture<'a, Option<Grant>> {
         Box::pin(async { Err(down()) })
     }
     fn list<'a>(&'a self, _: &'a str, _: &'a str) -> StoreFuture<'a, Vec<Grant>> {

@@ -2,6 +2,8 @@
 #![cfg(feature = "redis")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use rampart_core::{AuthMethod, Clock, ManualClock, Principal};
 use rampart_rbac::{Authorizer, Grant, GrantStore, Policy, RedisGrantStore, Resource};
 use std::sync::Arc;
@@ -28,21 +30,25 @@ async fn grant_get_list_revoke_round_trip() {
     };
     let until = UNIX_EPOCH + Duration::from_millis(1_700_000_000_123);
     store
-        .grant(Grant::new("bob", "docs", "2", ["read"]).expires_at(until))
+        .grant(Grant::in_tenant("A", "bob", "docs", "2", ["read"]).expires_at(until))
         .await
         .unwrap();
     store
-        .grant(Grant::new("bob", "docs", "1", ["*"]))
+        .grant(Grant::in_tenant("A", "bob", "docs", "1", ["*"]))
         .await
         .unwrap();
     store
-        .grant(Grant::new("bob:x", "docs", "9", ["read"]))
+        .grant(Grant::in_tenant("A", "bob:x", "docs", "9", ["read"]))
         .await
         .unwrap();
-    let got = store.get("bob", "docs", "2").await.unwrap().unwrap();
+    let got = store
+        .get(Some("A"), "bob", "docs", "2")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(
         got,
-        Grant::new("bob", "docs", "2", ["read"]).expires_at(until)
+        Grant::in_tenant("A", "bob", "docs", "2", ["read"]).expires_at(until)
     );
     let ids: Vec<_> = store
         .list("bob", "docs")
@@ -54,12 +60,18 @@ async fn grant_get_list_revoke_round_trip() {
     assert_eq!(ids, ["1", "2"]);
     // Escaping keeps `bob:x` + `docs` apart from `bob` + `x:docs`.
     assert!(store.list("bob", "x:docs").await.unwrap().is_empty());
-    assert!(store.revoke("bob", "docs", "1").await.unwrap());
-    assert!(!store.revoke("bob", "docs", "1").await.unwrap());
-    assert!(store.get("bob", "docs", "1").await.unwrap().is_none());
+    assert!(store.revoke(Some("A"), "bob", "docs", "1").await.unwrap());
+    assert!(!store.revoke(Some("A"), "bob", "docs", "1").await.unwrap());
+    assert!(
+        store
+            .get(Some("A"), "bob", "docs", "1")
+            .await
+            .unwrap()
+            .is_none()
+    );
     assert_eq!(store.purge_expired("bob", "docs", until).await.unwrap(), 1);
     assert!(store.list("bob", "docs").await.unwrap().is_empty());
-    store.revoke("bob:x", "docs", "9").await.unwrap();
+    store.revoke(Some("A"), "bob:x", "docs", "9").await.unwrap();
 }
 
 #[tokio::test]
@@ -75,7 +87,9 @@ async fn authorizer_uses_redis_grants_with_expiry() {
         .clock(clock.shared())
         .build()
         .unwrap();
-    let bob = Principal::new("bob", AuthMethod::Jwt).with_roles(["guest"]);
+    let bob = Principal::new("bob", AuthMethod::Jwt)
+        .with_tenant("A")
+        .with_roles(["guest"]);
     let doc = Resource::new("docs").with_id("7");
     assert!(
         !authz
@@ -85,7 +99,7 @@ async fn authorizer_uses_redis_grants_with_expiry() {
     );
     store
         .grant(
-            Grant::new("bob", "docs", "7", ["read"])
+            Grant::in_tenant("A", "bob", "docs", "7", ["read"])
                 .expires_at(clock.now() + Duration::from_secs(10)),
         )
         .await
@@ -103,5 +117,13 @@ async fn authorizer_uses_redis_grants_with_expiry() {
             .await
             .is_allowed()
     );
-    store.revoke("bob", "docs", "7").await.unwrap();
+    store.revoke(Some("A"), "bob", "docs", "7").await.unwrap();
+}
+
+#[tokio::test]
+async fn redis_grants_stay_in_their_tenant() {
+    let Some(store) = store("tenants").await else {
+        return;
+    };
+    common::grants_stay_in_their_tenant(Arc::new(store)).await;
 }

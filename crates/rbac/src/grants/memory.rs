@@ -7,13 +7,15 @@ use std::collections::HashMap;
 use std::sync::{PoisonError, RwLock};
 use std::time::SystemTime;
 
+/// (subject, resource type) -> (tenant, resource id) -> grant.
 type Key = (String, String);
+type Slot = (Option<String>, String);
 
 /// Grants held in a map in this process: the default, and what tests use.
 /// Instances do not share it; use the Redis store for several instances.
 #[derive(Debug, Default)]
 pub struct MemoryGrantStore {
-    grants: RwLock<HashMap<Key, HashMap<String, Grant>>>,
+    grants: RwLock<HashMap<Key, HashMap<Slot, Grant>>>,
 }
 
 impl MemoryGrantStore {
@@ -50,37 +52,42 @@ impl MemoryGrantStore {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+
+    fn find(&self, tenant: Option<&str>, subject: &str, kind: &str, id: &str) -> Option<Grant> {
+        let map = self.grants.read().unwrap_or_else(PoisonError::into_inner);
+        map.get(&(subject.to_owned(), kind.to_owned()))
+            .and_then(|m| m.get(&(tenant.map(str::to_owned), id.to_owned())))
+            .cloned()
+    }
 }
 
 fn ready<T: Send + 'static>(v: Result<T, StoreError>) -> StoreFuture<'static, T> {
     Box::pin(std::future::ready(v))
 }
 
-fn valid(grant: &Grant) -> Result<(), StoreError> {
-    if grant.subject.is_empty() || grant.resource_type.is_empty() || grant.resource_id.is_empty() {
-        return Err(StoreError::Invalid(
-            "grant: subject, resource type and resource id must be non-empty",
-        ));
-    }
-    Ok(())
-}
-
 impl GrantStore for MemoryGrantStore {
     fn grant(&self, grant: Grant) -> StoreFuture<'_, ()> {
-        if let Err(e) = valid(&grant) {
+        if let Err(e) = grant.validate() {
             return ready(Err(e));
         }
         let mut map = self.grants.write().unwrap_or_else(PoisonError::into_inner);
         map.entry((grant.subject.clone(), grant.resource_type.clone()))
             .or_default()
-            .insert(grant.resource_id.clone(), grant);
+            .insert((grant.tenant.clone(), grant.resource_id.clone()), grant);
         ready(Ok(()))
     }
 
-    fn revoke<'a>(&'a self, subject: &'a str, kind: &'a str, id: &'a str) -> StoreFuture<'a, bool> {
+    fn revoke<'a>(
+        &'a self,
+        tenant: Option<&'a str>,
+        subject: &'a str,
+        kind: &'a str,
+        id: &'a str,
+    ) -> StoreFuture<'a, bool> {
         let mut map = self.grants.write().unwrap_or_else(PoisonError::into_inner);
         let key = (subject.to_owned(), kind.to_owned());
-        let removed = map.get_mut(&key).and_then(|m| m.remove(id)).is_some();
+        let slot = (tenant.map(str::to_owned), id.to_owned());
+        let removed = map.get_mut(&key).and_then(|m| m.remove(&slot)).is_some();
         if map.get(&key).is_some_and(HashMap::is_empty) {
             map.remove(&key);
         }
@@ -89,16 +96,24 @@ impl GrantStore for MemoryGrantStore {
 
     fn get<'a>(
         &'a self,
+        tenant: Option<&'a str>,
         subject: &'a str,
         kind: &'a str,
         id: &'a str,
     ) -> StoreFuture<'a, Option<Grant>> {
-        let map = self.grants.read().unwrap_or_else(PoisonError::into_inner);
-        let found = map
-            .get(&(subject.to_owned(), kind.to_owned()))
-            .and_then(|m| m.get(id))
-            .cloned();
-        ready(Ok(found))
+        ready(Ok(self.find(tenant, subject, kind, id)))
+    }
+
+    fn lookup<'a>(
+        &'a self,
+        tenant: Option<&'a str>,
+        subject: &'a str,
+        kind: &'a str,
+        id: &'a str,
+    ) -> StoreFuture<'a, Vec<Grant>> {
+        let in_tenant = tenant.and_then(|t| self.find(Some(t), subject, kind, id));
+        let global = self.find(None, subject, kind, id);
+        ready(Ok(in_tenant.into_iter().chain(global).collect()))
     }
 
     fn list<'a>(&'a self, subject: &'a str, kind: &'a str) -> StoreFuture<'a, Vec<Grant>> {
@@ -107,7 +122,7 @@ impl GrantStore for MemoryGrantStore {
             .get(&(subject.to_owned(), kind.to_owned()))
             .map(|m| m.values().cloned().collect())
             .unwrap_or_default();
-        found.sort_by(|a, b| a.resource_id.cmp(&b.resource_id));
+        found.sort_by(|a, b| (&a.tenant, &a.resource_id).cmp(&(&b.tenant, &b.resource_id)));
         ready(Ok(found))
     }
 }
@@ -130,11 +145,11 @@ mod tests {
     #[test]
     fn grant_get_list_revoke() {
         let store = MemoryGrantStore::new();
-        block(store.grant(Grant::new("bob", "doc", "2", ["read"]))).unwrap();
-        block(store.grant(Grant::new("bob", "doc", "1", ["*"]))).unwrap();
-        block(store.grant(Grant::new("eve", "doc", "1", ["read"]))).unwrap();
+        block(store.grant(Grant::in_tenant("A", "bob", "doc", "2", ["read"]))).unwrap();
+        block(store.grant(Grant::in_tenant("A", "bob", "doc", "1", ["*"]))).unwrap();
+        block(store.grant(Grant::in_tenant("A", "eve", "doc", "1", ["read"]))).unwrap();
         assert_eq!(
-            block(store.get("bob", "doc", "1"))
+            block(store.get(Some("A"), "bob", "doc", "1"))
                 .unwrap()
                 .unwrap()
                 .actions,
@@ -146,27 +161,66 @@ mod tests {
             .map(|g| g.resource_id)
             .collect();
         assert_eq!(ids, ["1", "2"]);
-        assert!(block(store.revoke("bob", "doc", "1")).unwrap());
-        assert!(!block(store.revoke("bob", "doc", "1")).unwrap());
-        assert!(block(store.get("bob", "doc", "1")).unwrap().is_none());
+        assert!(block(store.revoke(Some("A"), "bob", "doc", "1")).unwrap());
+        assert!(!block(store.revoke(Some("A"), "bob", "doc", "1")).unwrap());
+        assert!(
+            block(store.get(Some("A"), "bob", "doc", "1"))
+                .unwrap()
+                .is_none()
+        );
         assert_eq!(store.len(), 2);
+    }
+
+    #[test]
+    fn the_same_id_in_two_tenants_and_globally_are_three_grants() {
+        let store = MemoryGrantStore::new();
+        block(store.grant(Grant::in_tenant("A", "bob", "doc", "7", ["read"]))).unwrap();
+        block(store.grant(Grant::in_tenant("B", "bob", "doc", "7", ["write"]))).unwrap();
+        block(store.grant(Grant::global("bob", "doc", "7", ["comment"]))).unwrap();
+        assert_eq!(store.len(), 3);
+        let actions = |t: Option<&str>| {
+            block(store.lookup(t, "bob", "doc", "7"))
+                .unwrap()
+                .into_iter()
+                .map(|g| g.actions[0].clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(actions(Some("A")), ["read", "comment"]);
+        assert_eq!(actions(Some("B")), ["write", "comment"]);
+        assert_eq!(actions(Some("C")), ["comment"]);
+        assert_eq!(actions(None), ["comment"]);
+        assert!(
+            block(store.get(Some("C"), "bob", "doc", "7"))
+                .unwrap()
+                .is_none()
+        );
+        assert!(block(store.revoke(None, "bob", "doc", "7")).unwrap());
+        assert_eq!(actions(Some("A")), ["read"]);
+        let tenants: Vec<_> = block(store.list("bob", "doc"))
+            .unwrap()
+            .into_iter()
+            .map(|g| g.tenant)
+            .collect();
+        assert_eq!(tenants, [Some("A".to_owned()), Some("B".to_owned())]);
     }
 
     #[test]
     fn purge_drops_only_lapsed_grants() {
         let store = MemoryGrantStore::new();
         let t = UNIX_EPOCH + Duration::from_secs(100);
-        block(store.grant(Grant::new("bob", "doc", "1", ["read"]).expires_at(t))).unwrap();
-        block(store.grant(Grant::new("bob", "doc", "2", ["read"]))).unwrap();
+        block(store.grant(Grant::in_tenant("A", "bob", "doc", "1", ["read"]).expires_at(t)))
+            .unwrap();
+        block(store.grant(Grant::in_tenant("A", "bob", "doc", "2", ["read"]))).unwrap();
         assert_eq!(store.purge_expired(t - Duration::from_secs(1)), 0);
         assert_eq!(store.purge_expired(t), 1);
         assert_eq!(store.len(), 1);
     }
 
     #[test]
-    fn empty_ids_are_refused() {
+    fn empty_ids_and_tenants_are_refused() {
         let store = MemoryGrantStore::new();
-        assert!(block(store.grant(Grant::new("", "doc", "1", ["read"]))).is_err());
+        assert!(block(store.grant(Grant::global("", "doc", "1", ["read"]))).is_err());
+        assert!(block(store.grant(Grant::in_tenant("", "bob", "doc", "1", ["read"]))).is_err());
         assert!(store.is_empty());
     }
 }

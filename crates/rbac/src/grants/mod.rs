@@ -12,25 +12,43 @@ pub use memory::MemoryGrantStore;
 #[cfg(feature = "redis")]
 pub use redis::RedisGrantStore;
 
+use crate::Resource;
 use crate::store::StoreFuture;
+use rampart_core::Principal;
 use serde::{Deserialize, Serialize};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-/// Actions on one resource instance granted to one subject.
+/// Actions on one resource instance granted to one subject, inside one tenant
+/// (or, when an operator says so, in every tenant).
+///
+/// Resource ids are often unique only inside a tenant (`docs/7` exists in
+/// `acme` and in `globex`), so a grant names the tenant it was given in and
+/// reaches only that tenant's instance, for a principal of that tenant. A grant
+/// that crosses tenants must be made with [`Grant::global`] on purpose.
 ///
 /// ```
-/// use rampart_rbac::Grant;
+/// use rampart_core::{AuthMethod, Principal};
+/// use rampart_rbac::{Grant, Resource};
 /// use std::time::{Duration, UNIX_EPOCH};
 ///
 /// let until = UNIX_EPOCH + Duration::from_secs(2_000);
-/// let g = Grant::new("bob", "documents", "42", ["read", "comment"]).expires_at(until);
+/// let g = Grant::in_tenant("acme", "bob", "documents", "42", ["read", "comment"]).expires_at(until);
 /// assert!(g.allows("read", UNIX_EPOCH + Duration::from_secs(1_999)));
 /// assert!(!g.allows("read", until));
 /// assert!(!g.allows("delete", UNIX_EPOCH));
+///
+/// let bob = Principal::new("bob", AuthMethod::Jwt).with_tenant("acme");
+/// assert!(g.covers(&bob, &Resource::new("documents").with_id("42")));
+/// assert!(!g.covers(&bob, &Resource::new("documents").with_id("42").with_tenant("globex")));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Grant {
+    /// The tenant the grant was given in, or `None` for a global grant. Always
+    /// written out and required when read back, so a record that predates
+    /// tenants is refused rather than read as global.
+    #[serde(deserialize_with = "Option::deserialize")]
+    pub tenant: Option<String>,
     /// Who may act.
     pub subject: String,
     /// The kind of resource (`documents`).
@@ -45,8 +63,10 @@ pub struct Grant {
 }
 
 impl Grant {
-    /// A grant without expiry.
-    pub fn new<I, S>(
+    /// A grant without expiry on `tenant`'s instance `resource_id`, for `subject`
+    /// as a member of `tenant`.
+    pub fn in_tenant<I, S>(
+        tenant: impl Into<String>,
         subject: impl Into<String>,
         resource_type: impl Into<String>,
         resource_id: impl Into<String>,
@@ -57,6 +77,26 @@ impl Grant {
         S: Into<String>,
     {
         Self {
+            tenant: Some(tenant.into()),
+            ..Self::global(subject, resource_type, resource_id, actions)
+        }
+    }
+
+    /// A grant without expiry on instance `resource_id` of every tenant, whatever
+    /// tenant `subject` acts in: for operators, and for applications whose ids
+    /// are unique across tenants. Prefer [`Grant::in_tenant`].
+    pub fn global<I, S>(
+        subject: impl Into<String>,
+        resource_type: impl Into<String>,
+        resource_id: impl Into<String>,
+        actions: I,
+    ) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        Self {
+            tenant: None,
             subject: subject.into(),
             resource_type: resource_type.into(),
             resource_id: resource_id.into(),
@@ -80,6 +120,44 @@ impl Grant {
     /// Whether the grant allows `action` at `now`.
     pub fn allows(&self, action: &str, now: SystemTime) -> bool {
         !self.is_expired(now) && self.actions.iter().any(|a| a == "*" || a == action)
+    }
+
+    /// Whether the grant is about `resource` for `principal`: same subject, kind
+    /// and id, and, for a tenant grant, the principal acts in that tenant and the
+    /// resource is not known to be in another one (a resource whose tenant is
+    /// unknown is taken to be in the principal's, as everywhere in this crate).
+    pub fn covers(&self, principal: &Principal, resource: &Resource<'_>) -> bool {
+        let same_instance = self.subject == principal.subject()
+            && self.resource_type == resource.kind()
+            && resource.id() == Some(self.resource_id.as_str());
+        same_instance && self.applies_in(principal.tenant(), resource.tenant())
+    }
+
+    /// The tenant half of [`Grant::covers`].
+    pub(crate) fn applies_in(
+        &self,
+        principal_tenant: Option<&str>,
+        resource_tenant: Option<&str>,
+    ) -> bool {
+        match &self.tenant {
+            None => true,
+            Some(t) => {
+                principal_tenant == Some(t.as_str()) && resource_tenant.is_none_or(|r| r == t)
+            }
+        }
+    }
+
+    pub(crate) fn validate(&self) -> Result<(), crate::StoreError> {
+        if self.subject.is_empty()
+            || self.resource_type.is_empty()
+            || self.resource_id.is_empty()
+            || self.tenant.as_deref() == Some("")
+        {
+            return Err(crate::StoreError::Invalid(
+                "grant: subject, resource type, resource id and tenant (when set) must be non-empty",
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -105,29 +183,63 @@ mod unix_ms {
     }
 }
 
-/// Where grants live. Implementations return grants whether or not they have
-/// expired; the [`crate::Authorizer`] compares expiry with its own clock, so tests
-/// and every store agree on what "now" is.
+/// Where grants live. A grant is identified by (tenant, subject, resource type,
+/// resource id), the tenant being `None` for a global grant.
+///
+/// Implementations return grants whether or not they have expired; the
+/// [`crate::Authorizer`] compares expiry with its own clock, so tests and every
+/// store agree on what "now" is. It also checks again that what a store returns
+/// covers the request ([`Grant::covers`]), so a store that returns too much
+/// cannot widen access.
 pub trait GrantStore: Send + Sync + 'static {
-    /// Stores `grant`, replacing any grant of the same subject on the same resource.
+    /// Stores `grant`, replacing any grant of the same subject on the same
+    /// resource in the same tenant (or the same global grant).
     fn grant(&self, grant: Grant) -> StoreFuture<'_, ()>;
 
-    /// Removes the subject's grant on the resource; whether there was one.
+    /// Removes the subject's grant on the resource in `tenant` (`None`: its global
+    /// grant); whether there was one.
     fn revoke<'a>(
         &'a self,
+        tenant: Option<&'a str>,
         subject: &'a str,
         resource_type: &'a str,
         resource_id: &'a str,
     ) -> StoreFuture<'a, bool>;
 
-    /// The subject's grant on the resource, if any.
+    /// The subject's grant on the resource in `tenant` (`None`: its global grant).
     fn get<'a>(
         &'a self,
+        tenant: Option<&'a str>,
         subject: &'a str,
         resource_type: &'a str,
         resource_id: &'a str,
     ) -> StoreFuture<'a, Option<Grant>>;
 
-    /// Every grant of the subject on resources of `resource_type` (for data filters).
+    /// The grants that may apply to a check in `tenant`: the subject's grant on
+    /// the resource in `tenant` (when given), then its global one. The default
+    /// asks [`GrantStore::get`] for each; a store over a network should answer in
+    /// one round trip.
+    fn lookup<'a>(
+        &'a self,
+        tenant: Option<&'a str>,
+        subject: &'a str,
+        resource_type: &'a str,
+        resource_id: &'a str,
+    ) -> StoreFuture<'a, Vec<Grant>> {
+        Box::pin(async move {
+            let mut found = Vec::new();
+            if tenant.is_some() {
+                found.extend(
+                    self.get(tenant, subject, resource_type, resource_id)
+                        .await?,
+                );
+            }
+            found.extend(self.get(None, subject, resource_type, resource_id).await?);
+            Ok(found)
+        })
+    }
+
+    /// Every grant of the subject on resources of `resource_type`, in every tenant
+    /// and global (for data filters, which keep those that apply).
     fn list<'a>(&'a self, subject: &'a str, resource_type: &'a str) -> StoreFuture<'a, Vec<Grant>>;
 }

@@ -9,7 +9,11 @@ use std::collections::HashMap;
 const STORE: &str = "redis grants";
 
 /// Grants in Redis: one hash per (subject, resource type), one field per
-/// resource id holding the grant as JSON.
+/// (tenant, resource id) holding the grant as JSON. The field is
+/// `t:<tenant>:<id>` for a tenant grant and `g:<id>` for a global one (the
+/// tenant escaped so that it holds no `:`), so `docs/7` of two tenants are two
+/// fields and a check reads its tenant's grant and the global one with a
+/// single `HMGET`.
 ///
 /// Each operation is a single command on a single key, so it is atomic and
 /// cluster-safe without hash tags. Expiry is stored in the grant and compared
@@ -68,7 +72,7 @@ impl RedisGrantStore {
             .await?
             .into_iter()
             .filter(|g| g.is_expired(now))
-            .map(|g| g.resource_id)
+            .map(|g| field(g.tenant.as_deref(), &g.resource_id))
             .collect();
         if lapsed.is_empty() {
             return Ok(0);
@@ -88,6 +92,14 @@ fn escape(part: &str) -> String {
     part.replace('%', "%25").replace(':', "%3A")
 }
 
+/// The hash field of the grant on `id` in `tenant` (`None`: global).
+fn field(tenant: Option<&str>, id: &str) -> String {
+    match tenant {
+        Some(t) => format!("t:{}:{id}", escape(t)),
+        None => format!("g:{id}"),
+    }
+}
+
 fn backend(e: redis::RedisError) -> StoreError {
     StoreError::Backend {
         store: STORE,
@@ -95,10 +107,10 @@ fn backend(e: redis::RedisError) -> StoreError {
     }
 }
 
-fn decode(key: &str, id: &str, json: &str) -> Result<Grant, StoreError> {
+fn decode(key: &str, field: &str, json: &str) -> Result<Grant, StoreError> {
     serde_json::from_str(json).map_err(|e| StoreError::Corrupt {
         store: STORE,
-        key: format!("{key}#{id}"),
+        key: format!("{key}#{field}"),
         message: e.to_string(),
     })
 }
@@ -106,14 +118,7 @@ fn decode(key: &str, id: &str, json: &str) -> Result<Grant, StoreError> {
 impl GrantStore for RedisGrantStore {
     fn grant(&self, grant: Grant) -> StoreFuture<'_, ()> {
         Box::pin(async move {
-            if grant.subject.is_empty()
-                || grant.resource_type.is_empty()
-                || grant.resource_id.is_empty()
-            {
-                return Err(StoreError::Invalid(
-                    "grant: subject, resource type and resource id must be non-empty",
-                ));
-            }
+            grant.validate()?;
             let json = serde_json::to_string(&grant).map_err(|e| StoreError::Corrupt {
                 store: STORE,
                 key: grant.resource_id.clone(),
@@ -122,7 +127,7 @@ impl GrantStore for RedisGrantStore {
             let mut conn = self.conn.clone();
             let _: i64 = redis::cmd("HSET")
                 .arg(self.key(&grant.subject, &grant.resource_type))
-                .arg(&grant.resource_id)
+                .arg(field(grant.tenant.as_deref(), &grant.resource_id))
                 .arg(json)
                 .query_async(&mut conn)
                 .await
@@ -131,12 +136,18 @@ impl GrantStore for RedisGrantStore {
         })
     }
 
-    fn revoke<'a>(&'a self, subject: &'a str, kind: &'a str, id: &'a str) -> StoreFuture<'a, bool> {
+    fn revoke<'a>(
+        &'a self,
+        tenant: Option<&'a str>,
+        subject: &'a str,
+        kind: &'a str,
+        id: &'a str,
+    ) -> StoreFuture<'a, bool> {
         Box::pin(async move {
             let mut conn = self.conn.clone();
             let removed: i64 = redis::cmd("HDEL")
                 .arg(self.key(subject, kind))
-                .arg(id)
+                .arg(field(tenant, id))
                 .query_async(&mut conn)
                 .await
                 .map_err(backend)?;
@@ -146,20 +157,51 @@ impl GrantStore for RedisGrantStore {
 
     fn get<'a>(
         &'a self,
+        tenant: Option<&'a str>,
         subject: &'a str,
         kind: &'a str,
         id: &'a str,
     ) -> StoreFuture<'a, Option<Grant>> {
         Box::pin(async move {
             let key = self.key(subject, kind);
+            let field = field(tenant, id);
             let mut conn = self.conn.clone();
             let json: Option<String> = redis::cmd("HGET")
                 .arg(&key)
-                .arg(id)
+                .arg(&field)
                 .query_async(&mut conn)
                 .await
                 .map_err(backend)?;
-            json.map(|j| decode(&key, id, &j)).transpose()
+            json.map(|j| decode(&key, &field, &j)).transpose()
+        })
+    }
+
+    fn lookup<'a>(
+        &'a self,
+        tenant: Option<&'a str>,
+        subject: &'a str,
+        kind: &'a str,
+        id: &'a str,
+    ) -> StoreFuture<'a, Vec<Grant>> {
+        Box::pin(async move {
+            let key = self.key(subject, kind);
+            let mut fields = Vec::with_capacity(2);
+            if tenant.is_some() {
+                fields.push(field(tenant, id));
+            }
+            fields.push(field(None, id));
+            let mut conn = self.conn.clone();
+            let found: Vec<Option<String>> = redis::cmd("HMGET")
+                .arg(&key)
+                .arg(&fields)
+                .query_async(&mut conn)
+                .await
+                .map_err(backend)?;
+            fields
+                .iter()
+                .zip(found)
+                .filter_map(|(f, json)| json.map(|j| decode(&key, f, &j)))
+                .collect()
         })
     }
 
@@ -174,10 +216,24 @@ impl GrantStore for RedisGrantStore {
                 .map_err(backend)?;
             let mut grants = all
                 .iter()
-                .map(|(id, json)| decode(&key, id, json))
+                .map(|(f, json)| decode(&key, f, json))
                 .collect::<Result<Vec<_>, _>>()?;
-            grants.sort_by(|a, b| a.resource_id.cmp(&b.resource_id));
+            grants.sort_by(|a, b| (&a.tenant, &a.resource_id).cmp(&(&b.tenant, &b.resource_id)));
             Ok(grants)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_keep_tenants_and_global_apart() {
+        assert_eq!(field(Some("acme"), "7"), "t:acme:7");
+        assert_eq!(field(None, "7"), "g:7");
+        // A tenant holding `:` cannot forge another tenant's field.
+        assert_ne!(field(Some("a:b"), "c"), field(Some("a"), "b:c"));
+        assert_ne!(field(Some("g"), "7"), field(None, "7"));
     }
 }

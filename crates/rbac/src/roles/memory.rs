@@ -1,64 +1,10 @@
-//! Role bindings kept outside the policy and the token.
+//! Role bindings in process memory.
 
+use super::{RoleBinding, RoleStore};
 use crate::error::StoreError;
 use crate::store::StoreFuture;
-use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::{PoisonError, RwLock};
-
-/// A role held by a subject, everywhere or in one tenant or organisation
-/// (alice is `admin` in tenant A and `viewer` in B).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct RoleBinding {
-    /// The role's name in the policy.
-    pub role: String,
-    /// Only in this tenant.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tenant: Option<String>,
-    /// Only in this organisation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub org: Option<String>,
-}
-
-impl RoleBinding {
-    /// `role` everywhere.
-    pub fn global(role: impl Into<String>) -> Self {
-        Self {
-            role: role.into(),
-            tenant: None,
-            org: None,
-        }
-    }
-
-    /// `role` in `tenant` only.
-    pub fn in_tenant(role: impl Into<String>, tenant: impl Into<String>) -> Self {
-        Self {
-            role: role.into(),
-            tenant: Some(tenant.into()),
-            org: None,
-        }
-    }
-
-    /// `role` in `org` only.
-    pub fn in_org(role: impl Into<String>, org: impl Into<String>) -> Self {
-        Self {
-            role: role.into(),
-            tenant: None,
-            org: Some(org.into()),
-        }
-    }
-}
-
-/// Where role bindings live when they change more often than the policy and
-/// should not wait for a new token (a membership table, an admin console).
-///
-/// Consulted by [`crate::Authorizer::check_with_stores`] only when the token's
-/// roles and the policy's bindings do not already decide.
-pub trait RoleStore: Send + Sync + 'static {
-    /// The bindings of `subject`.
-    fn bindings<'a>(&'a self, subject: &'a str) -> StoreFuture<'a, Vec<RoleBinding>>;
-}
 
 /// Role bindings in process memory.
 ///

@@ -5,7 +5,8 @@ use crate::jwks::JwksService;
 use crate::jwt::algorithm::Algorithm;
 use crate::jwt::issue::JwtIssuer;
 use crate::jwt::key_set::KeySet;
-use crate::jwt::keys::SigningKey;
+use crate::jwt::keys::{SigningKey, rsa_key_size};
+use crate::jwt::rotation::KeyRotation;
 use crate::jwt::verify::{DEFAULT_MAX_TOKEN_BYTES, JwtVerifier};
 use crate::layer::JwtAuthLayer;
 use crate::refresh::TokenManager;
@@ -20,17 +21,44 @@ use std::time::Duration;
 use zeroize::Zeroizing;
 
 /// An HMAC secret read from configuration: zeroized on drop, never printed.
+///
+/// Held as bytes: a secret from `openssl rand 32` is not UTF-8 text. In a
+/// config file, write it as text (`secret`) or as base64 (`secret_base64`).
 #[derive(Clone, Default)]
-pub struct Secret(Zeroizing<String>);
+pub struct Secret(Zeroizing<Vec<u8>>);
 
 impl Secret {
     /// Wraps a secret string (its UTF-8 bytes are the HMAC key).
     pub fn new(secret: impl Into<String>) -> Self {
+        Self(Zeroizing::new(secret.into().into_bytes()))
+    }
+
+    /// Wraps raw secret bytes.
+    pub fn from_bytes(secret: impl Into<Vec<u8>>) -> Self {
         Self(Zeroizing::new(secret.into()))
     }
 
+    /// Decodes a base64 secret (standard or URL-safe alphabet, padding
+    /// optional, surrounding whitespace ignored). The error never quotes the input.
+    pub fn from_base64(encoded: impl AsRef<[u8]>) -> Result<Self, ConfigError> {
+        use base64::Engine;
+        use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
+        let mut trimmed = encoded.as_ref().trim_ascii();
+        while let Some(rest) = trimmed.strip_suffix(b"=") {
+            trimmed = rest;
+        }
+        STANDARD_NO_PAD
+            .decode(trimmed)
+            .or_else(|_| URL_SAFE_NO_PAD.decode(trimmed))
+            .map(Self::from_bytes)
+            .map_err(|_| ConfigError::Invalid {
+                name: "secret_base64",
+                reason: "not valid base64 (standard or URL-safe alphabet)".into(),
+            })
+    }
+
     fn bytes(&self) -> &[u8] {
-        self.0.as_bytes()
+        self.0.as_slice()
     }
 }
 
@@ -42,7 +70,8 @@ impl std::fmt::Debug for Secret {
 
 impl<'de> Deserialize<'de> for Secret {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        String::deserialize(d).map(Self::new)
+        let text = Zeroizing::new(String::deserialize(d)?);
+        Ok(Self::new(text.as_str()))
     }
 }
 
@@ -67,14 +96,35 @@ impl<'de> Deserialize<'de> for Secret {
 pub struct JwtConfig {
     /// Signing algorithm. Default `ES256`.
     pub algorithm: Algorithm,
-    /// HMAC secret (HS256/384/512 only), at least as many bytes as the hash
-    /// (32/48/64); shorter is a config error.
+    /// HMAC secret (HS256/384/512 only) as text, whose UTF-8 bytes are the
+    /// key: at least as many bytes as the hash (32/48/64); shorter is a config
+    /// error.
     pub secret: Option<Secret>,
+    /// The HMAC secret as base64 instead (`openssl rand -base64 48`), for
+    /// secrets that are random bytes rather than text. Setting both this and
+    /// `secret` is a config error.
+    pub secret_base64: Option<Secret>,
     /// PEM private key file for asymmetric algorithms. Without one, a key is
     /// generated at start (tokens then do not survive a restart).
     pub private_key_file: Option<PathBuf>,
-    /// Key id. Default: the key's RFC 7638 thumbprint (random for HMAC).
+    /// Key id. Default: derived from the key, so every instance and every
+    /// restart agrees on it: the RFC 7638 thumbprint of a public key, or a
+    /// keyed hash of an HMAC secret (which does not reveal it).
     pub key_id: Option<String>,
+    /// Modulus size of generated RSA keys (no `private_key_file`). Default
+    /// 4096; 2048, 3072 and 8192 are accepted, smaller is a config error.
+    pub rsa_bits: u32,
+    /// Rotate the signing key when it is this many seconds old (e.g.
+    /// 2 592 000, 30 days): a new key is generated and published in the JWKS,
+    /// activated `rotation_publish_delay_secs` later, and the old key retired
+    /// once the last token it signed has expired. Only for generated keys
+    /// (not with `secret` or `private_key_file`, which name one fixed key).
+    /// Default: none.
+    pub rotate_after_secs: Option<u64>,
+    /// Seconds a rotated-in key is published before it signs, so relying
+    /// parties' JWKS caches learn it first. Default 600 (twice the JWKS
+    /// document's `max-age`).
+    pub rotation_publish_delay_secs: u64,
     /// `iss` written and required. Default: none.
     pub issuer: Option<String>,
     /// `aud` written and required (one of them); a string or a list. Default: none.
@@ -109,8 +159,12 @@ impl Default for JwtConfig {
         Self {
             algorithm: Algorithm::ES256,
             secret: None,
+            secret_base64: None,
             private_key_file: None,
             key_id: None,
+            rsa_bits: SigningKey::DEFAULT_RSA_BITS,
+            rotate_after_secs: None,
+            rotation_publish_delay_secs: 600,
             issuer: None,
             audience: Vec::new(),
             access_ttl_secs: 900,
@@ -201,8 +255,11 @@ impl JwtConfig {
 
     /// Builds everything with the given clock, sink and store.
     pub fn build_with(&self, runtime: JwtRuntime) -> Result<JwtAuthority, ConfigError> {
+        rsa_key_size(self.rsa_bits)?;
+        self.check_rotation_source()?;
         let key = self.signing_key()?;
         let keys = KeySet::new(key);
+        let rotation = self.rotation(&keys, &runtime)?;
         let (revocations, families) = match runtime.stores {
             Some(stores) => stores,
             None => {
@@ -218,6 +275,9 @@ impl JwtConfig {
             .access_ttl(Duration::from_secs(self.access_ttl_secs))
             .refresh_ttl(Duration::from_secs(self.refresh_ttl_secs))
             .clock(runtime.clock.clone());
+        if let Some(rotation) = &rotation {
+            issuer = issuer.rotation(rotation.clone());
+        }
         let mut verifier = JwtVerifier::builder(keys.clone())
             .audience(self.audience.iter().cloned())
             .leeway(Duration::from_secs(self.leeway_secs))
@@ -237,7 +297,60 @@ impl JwtConfig {
             .family_lifetime(Duration::from_secs(self.refresh_family_lifetime_secs))
             .revalidation_policy(runtime.revalidation)
             .build_unchecked()?;
-        Ok(JwtAuthority { keys, tokens })
+        Ok(JwtAuthority {
+            keys,
+            tokens,
+            rotation,
+        })
+    }
+
+    /// The age-based rotation, when `rotate_after_secs` is set: replaced keys
+    /// stay until the longest-lived token they signed (a refresh token, plus
+    /// leeway) has expired.
+    fn rotation(
+        &self,
+        keys: &KeySet,
+        runtime: &JwtRuntime,
+    ) -> Result<Option<KeyRotation>, ConfigError> {
+        let Some(age) = self.rotate_after_secs else {
+            return Ok(None);
+        };
+        let retire_after = self
+            .refresh_ttl_secs
+            .max(self.access_ttl_secs)
+            .saturating_add(self.leeway_secs);
+        KeyRotation::builder(keys.clone())
+            .rotate_after(Duration::from_secs(age))
+            .publish_delay(Duration::from_secs(self.rotation_publish_delay_secs))
+            .retire_after(Duration::from_secs(retire_after))
+            .rsa_bits(self.rsa_bits)
+            .clock(runtime.clock.clone())
+            .events(runtime.sink.clone())
+            .build()
+            .map(Some)
+    }
+
+    /// Rotation generates keys, so it cannot apply to a key the config names.
+    fn check_rotation_source(&self) -> Result<(), ConfigError> {
+        if self.rotate_after_secs.is_none() {
+            return Ok(());
+        }
+        let fixed = if self.secret.is_some() || self.secret_base64.is_some() {
+            Some("a configured `secret`")
+        } else if self.private_key_file.is_some() {
+            Some("a `private_key_file`")
+        } else {
+            None
+        };
+        if let Some(fixed) = fixed {
+            return Err(ConfigError::Invalid {
+                name: "rotate_after_secs",
+                reason: format!(
+                    "{fixed} names one fixed key, and a key generated in its place would be lost on restart; rotate it by deploying a new one, or leave the key to be generated"
+                ),
+            });
+        }
+        Ok(())
     }
 
     fn signing_key(&self) -> Result<SigningKey, ConfigError> {
@@ -249,20 +362,32 @@ impl JwtConfig {
                     reason: format!("{alg} uses `secret`, not a key file"),
                 });
             }
-            let secret = self.secret.as_ref().ok_or(ConfigError::Invalid {
-                name: "secret",
-                reason: format!(
-                    "{alg} needs a `secret` of at least {} bytes",
-                    alg.min_secret_len()
-                ),
-            })?;
-            let kid = self
-                .key_id
-                .clone()
-                .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
-            return SigningKey::hmac(alg, secret.bytes(), kid);
+            let decoded;
+            let secret = match (&self.secret, &self.secret_base64) {
+                (Some(text), None) => text,
+                (None, Some(encoded)) => {
+                    decoded = Secret::from_base64(encoded.bytes())?;
+                    &decoded
+                }
+                (Some(_), Some(_)) => {
+                    return Err(ConfigError::Invalid {
+                        name: "secret_base64",
+                        reason: "set `secret` or `secret_base64`, not both".into(),
+                    });
+                }
+                (None, None) => {
+                    return Err(ConfigError::Invalid {
+                        name: "secret",
+                        reason: format!(
+                            "{alg} needs a `secret` (or `secret_base64`) of at least {} bytes",
+                            alg.min_secret_len()
+                        ),
+                    });
+                }
+            };
+            return SigningKey::from_secret(alg, secret.bytes(), self.key_id.clone());
         }
-        if self.secret.is_some() {
+        if self.secret.is_some() || self.secret_base64.is_some() {
             return Err(ConfigError::Invalid {
                 name: "secret",
                 reason: format!("{alg} signs with a private key; `secret` is for HS256/384/512"),
@@ -277,7 +402,7 @@ impl JwtConfig {
                     })?);
                 SigningKey::from_pem(alg, &pem, self.key_id.clone())
             }
-            None => SigningKey::generate(alg),
+            None => SigningKey::generate_with_rsa_bits(alg, self.rsa_bits),
         }
     }
 }
@@ -288,6 +413,7 @@ impl JwtConfig {
 pub struct JwtAuthority {
     keys: KeySet,
     tokens: TokenManager,
+    rotation: Option<KeyRotation>,
 }
 
 impl JwtAuthority {
@@ -321,9 +447,21 @@ impl JwtAuthority {
         self.keys.jwks()
     }
 
-    /// A tower service serving the JWKS document.
+    /// The age-based key rotation, when configured (`rotate_after_secs`).
+    /// Issuing and serving the JWKS already drive it; call
+    /// [`tick`](KeyRotation::tick) from a timer to keep key generation off
+    /// the request path.
+    pub fn rotation(&self) -> Option<&KeyRotation> {
+        self.rotation.as_ref()
+    }
+
+    /// A tower service serving the JWKS document (driving the rotation, if any).
     pub fn jwks_service(&self) -> JwksService {
-        JwksService::new(self.keys.clone())
+        let service = JwksService::new(self.keys.clone());
+        match &self.rotation {
+            Some(rotation) => service.rotation(rotation.clone()),
+            None => service,
+        }
     }
 
     /// A layer authenticating requests with this verifier.

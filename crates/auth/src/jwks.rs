@@ -1,6 +1,7 @@
 //! Publishing the public keys at `/.well-known/jwks.json`.
 
 use crate::jwt::key_set::KeySet;
+use crate::jwt::rotation::KeyRotation;
 use http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use http::{HeaderValue, Request, Response, StatusCode};
 use std::convert::Infallible;
@@ -29,6 +30,7 @@ use tower_service::Service;
 pub struct JwksService {
     keys: KeySet,
     cache_control: HeaderValue,
+    rotation: Option<KeyRotation>,
 }
 
 impl JwksService {
@@ -37,6 +39,7 @@ impl JwksService {
         Self {
             keys,
             cache_control: HeaderValue::from_static("public, max-age=300"),
+            rotation: None,
         }
     }
 
@@ -49,8 +52,20 @@ impl JwksService {
         self
     }
 
+    /// Takes due steps of `rotation` before each answer, so a key due for
+    /// publication appears even while no token is being issued. Default: none.
+    #[must_use]
+    pub fn rotation(mut self, rotation: KeyRotation) -> Self {
+        self.rotation = Some(rotation);
+        self
+    }
+
     /// The response, outside any framework.
     pub fn response(&self) -> Response<String> {
+        if let Some(rotation) = &self.rotation {
+            // Failures are reported by the rotation; the current keys are served.
+            let _ = rotation.tick();
+        }
         match serde_json::to_string(&self.keys.jwks()) {
             Ok(body) => {
                 let mut response = Response::new(body);

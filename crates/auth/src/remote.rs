@@ -1,6 +1,7 @@
 //! Trusting an external provider's keys through its JWKS document.
 
 use crate::error::StoreError;
+use crate::jwt::algorithm::Algorithm;
 use crate::jwt::key_set::KeySet;
 use crate::jwt::keys::VerificationKey;
 use crate::revocation::StoreFuture;
@@ -37,11 +38,15 @@ struct State {
 /// - A token naming an unknown `kid` triggers a refresh, at most once per
 ///   `min_interval` however many such tokens arrive (a flood of made-up kids
 ///   cannot turn into a flood of requests to the provider).
-/// - When the provider is down, the keys already loaded keep verifying (served
-///   stale) and a `StoreFailure` event is raised.
+/// - When the provider is down, or answers with no usable key, the keys
+///   already loaded keep verifying (served stale) and a `StoreFailure` event
+///   is raised.
 ///
-/// Keys whose type does not fit their algorithm, symmetric keys and keys
-/// without `kid` are skipped.
+/// Keys whose type does not fit their algorithm, symmetric keys, keys
+/// without `kid`, keys for another use (`use` other than `sig`, `key_ops`
+/// without `verify`) and keys without `alg` are skipped; a key without `alg`
+/// is used only when [`default_algorithm`](Self::default_algorithm) says
+/// which algorithm to bind it to.
 ///
 /// ```
 /// use rampart_auth::{JwtVerifier, remote::RemoteJwks};
@@ -66,6 +71,7 @@ struct State {
 pub struct RemoteJwks {
     keys: KeySet,
     fetcher: Box<dyn JwksFetcher>,
+    default_alg: Option<Algorithm>,
     min_interval: u64,
     state: Mutex<State>,
     clock: SharedClock,
@@ -76,6 +82,7 @@ impl std::fmt::Debug for RemoteJwks {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RemoteJwks")
             .field("keys", &self.keys)
+            .field("default_algorithm", &self.default_alg)
             .field("min_interval", &self.min_interval)
             .finish_non_exhaustive()
     }
@@ -87,11 +94,24 @@ impl RemoteJwks {
         Self {
             keys: KeySet::empty(),
             fetcher: Box::new(fetcher),
+            default_alg: None,
             min_interval: 60,
             state: Mutex::new(State { last_attempt: None }),
             clock: SystemClock::shared(),
             sink: TracingSink::shared(),
         }
+    }
+
+    /// The algorithm of keys the provider publishes without `alg` (many
+    /// OIDC providers omit it; their documentation names the algorithm, most
+    /// often `RS256`). Such a key is bound to `alg` when its key type fits
+    /// and skipped otherwise, so it verifies that one algorithm only: the
+    /// token's header never chooses. A key that states its `alg` keeps it.
+    /// Default: none, and keys without `alg` are skipped.
+    #[must_use]
+    pub fn default_algorithm(mut self, alg: Algorithm) -> Self {
+        self.default_alg = Some(alg);
+        self
     }
 
     /// Minimum time between two fetches triggered by unknown kids. Default 60 s.
@@ -120,36 +140,54 @@ impl RemoteJwks {
         &self.keys
     }
 
-    /// Fetches now, whatever the interval. On failure the old keys stay.
+    /// Fetches now, whatever the interval, and answers how many keys were
+    /// loaded. When the fetch fails, or yields no usable key (an empty or
+    /// garbled document must not wipe out the keys that work), the cached
+    /// keys stay, a `StoreFailure` event is raised and an error returned.
     pub async fn refresh(&self) -> Result<usize, StoreError> {
         self.state
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .last_attempt = Some(self.clock.unix_secs());
-        match self.fetcher.fetch().await {
-            Ok(set) => {
-                let keys: Vec<VerificationKey> = set
-                    .keys
-                    .iter()
-                    .filter_map(|jwk| VerificationKey::from_jwk(jwk, None).ok())
-                    .collect();
-                let count = keys.len();
-                self.keys.replace_verification_keys(keys);
-                Ok(count)
-            }
+        let set = match self.fetcher.fetch().await {
+            Ok(set) => set,
             Err(e) => {
                 tracing::warn!(target: "rampart::auth", error = %e, "JWKS fetch failed; keeping cached keys");
-                self.sink.emit(
-                    SecurityEvent::new(
-                        EventKind::StoreFailure,
-                        "rampart::auth",
-                        "remote JWKS fetch failed; serving cached keys",
-                    )
-                    .at(self.clock.now()),
-                );
-                Err(e)
+                self.stale("remote JWKS fetch failed; serving cached keys", 0);
+                return Err(e);
+            }
+        };
+        let mut keys = Vec::with_capacity(set.keys.len());
+        for jwk in &set.keys {
+            match VerificationKey::from_jwk(jwk, self.default_alg) {
+                Ok(key) => keys.push(key),
+                Err(e) => {
+                    tracing::debug!(target: "rampart::auth", reason = %e, "skipping a remote JWK");
+                }
             }
         }
+        let skipped = set.keys.len() - keys.len();
+        if keys.is_empty() {
+            tracing::warn!(target: "rampart::auth", skipped, "JWKS held no usable key; keeping cached keys");
+            self.stale(
+                "remote JWKS held no usable key; serving cached keys",
+                skipped,
+            );
+            return Err(StoreError(format!(
+                "the JWKS document held no usable key ({skipped} skipped)"
+            )));
+        }
+        let count = keys.len();
+        self.keys.replace_verification_keys(keys);
+        Ok(count)
+    }
+
+    fn stale(&self, reason: &'static str, skipped: usize) {
+        self.sink.emit(
+            SecurityEvent::new(EventKind::StoreFailure, "rampart::auth", reason)
+                .at(self.clock.now())
+                .with_field("skipped_keys", skipped),
+        );
     }
 
     /// Claims the right to fetch if the interval has passed since the last attempt.

@@ -175,3 +175,163 @@ async fn symmetric_keys_in_a_remote_jwks_are_ignored() {
     s.clock.advance(Duration::from_secs(61));
     assert_eq!(s.remote.refresh().await.unwrap(), 1);
 }
+
+/// A provider signing RS256 with the fixture RSA key, publishing its JWK
+/// without `alg` (as many OIDC providers do).
+fn alg_less_provider() -> (Provider, JwtIssuer, ManualClock) {
+    let clock = ManualClock::at_unix(NOW);
+    let key = SigningKey::from_pem(
+        Algorithm::RS256,
+        rsa_pems().0.as_bytes(),
+        Some("op-1".into()),
+    )
+    .unwrap();
+    let keys = KeySet::new(key);
+    let issuer = JwtIssuer::builder(keys.clone())
+        .issuer(ISS)
+        .clock(clock.shared())
+        .build()
+        .unwrap();
+    let mut jwks = keys.jwks();
+    for jwk in &mut jwks.keys {
+        jwk.common.key_algorithm = None;
+    }
+    let provider = Provider::default();
+    *provider.jwks.lock().unwrap() = jwks;
+    (provider, issuer, clock)
+}
+
+fn verifier_for(remote: &Arc<RemoteJwks>, clock: &ManualClock) -> JwtVerifier {
+    JwtVerifier::builder(remote.keys().clone())
+        .issuer(ISS)
+        .key_refresher(remote.clone())
+        .clock(clock.shared())
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn keys_without_alg_are_used_only_when_the_algorithm_is_configured() {
+    let (provider, issuer, clock) = alg_less_provider();
+    let token = issuer
+        .issue_access(&TokenRequest::new("alice"))
+        .unwrap()
+        .token;
+
+    // Not told: the key is skipped, and a document with no usable key is an error.
+    let sink = MemorySink::new();
+    let untold = Arc::new(
+        RemoteJwks::new(provider.fetcher())
+            .clock(clock.shared())
+            .events(Arc::new(sink.clone())),
+    );
+    assert!(untold.refresh().await.is_err());
+    assert_eq!(sink.count(EventKind::StoreFailure), 1);
+    assert_eq!(
+        verifier_for(&untold, &clock)
+            .verify::<NoCustomClaims>(&token)
+            .await
+            .unwrap_err(),
+        AuthError::UnknownKey
+    );
+
+    // Told RS256: the key is bound to it and the token verifies.
+    let told = Arc::new(
+        RemoteJwks::new(provider.fetcher())
+            .default_algorithm(Algorithm::RS256)
+            .clock(clock.shared()),
+    );
+    assert_eq!(told.refresh().await.unwrap(), 1);
+    assert!(
+        verifier_for(&told, &clock)
+            .verify::<NoCustomClaims>(&token)
+            .await
+            .is_ok()
+    );
+
+    // Told an algorithm the key type does not fit: skipped.
+    let wrong = Arc::new(
+        RemoteJwks::new(provider.fetcher())
+            .default_algorithm(Algorithm::ES256)
+            .clock(clock.shared()),
+    );
+    assert!(wrong.refresh().await.is_err());
+}
+
+#[tokio::test]
+async fn an_alg_less_key_never_lets_the_token_header_choose_the_algorithm() {
+    let (provider, issuer, clock) = alg_less_provider();
+    let remote = Arc::new(
+        RemoteJwks::new(provider.fetcher())
+            .default_algorithm(Algorithm::RS256)
+            .clock(clock.shared()),
+    );
+    remote.refresh().await.unwrap();
+    let verifier = verifier_for(&remote, &clock);
+    // Same private key, same kid, but signed as PS256 / PS512 / RS512: all refused.
+    for alg in [Algorithm::PS256, Algorithm::PS512, Algorithm::RS512] {
+        let other =
+            SigningKey::from_pem(alg, rsa_pems().0.as_bytes(), Some("op-1".into())).unwrap();
+        let token = JwtIssuer::builder(KeySet::new(other))
+            .issuer(ISS)
+            .clock(clock.shared())
+            .build()
+            .unwrap()
+            .issue_access(&TokenRequest::new("mallory"))
+            .unwrap()
+            .token;
+        assert_eq!(
+            verifier.verify::<NoCustomClaims>(&token).await.unwrap_err(),
+            AuthError::AlgorithmMismatch,
+            "{alg}"
+        );
+    }
+    let token = issuer
+        .issue_access(&TokenRequest::new("alice"))
+        .unwrap()
+        .token;
+    assert!(verifier.verify::<NoCustomClaims>(&token).await.is_ok());
+}
+
+#[tokio::test]
+async fn a_fetch_with_no_usable_key_keeps_the_cached_keys() {
+    let s = setup().await;
+    let token = s
+        .provider_issuer
+        .issue_access(&TokenRequest::new("alice"))
+        .unwrap()
+        .token;
+    let unusable: Vec<JwkSet> = vec![
+        JwkSet { keys: vec![] },
+        serde_json::from_str(
+            r#"{"keys":[{"kty":"oct","kid":"hs","alg":"HS256","k":"AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow"}]}"#,
+        )
+        .unwrap(),
+    ];
+    for (i, set) in unusable.into_iter().enumerate() {
+        *s.provider.jwks.lock().unwrap() = set;
+        s.clock.advance(Duration::from_secs(61));
+        let err = s.remote.refresh().await.unwrap_err();
+        assert!(err.to_string().contains("no usable key"), "{err}");
+        assert_eq!(s.sink.count(EventKind::StoreFailure), i + 1);
+        assert!(
+            s.verifier.verify::<NoCustomClaims>(&token).await.is_ok(),
+            "cached keys still verify"
+        );
+        assert_eq!(s.remote.keys().jwks().keys.len(), 1);
+    }
+}
+
+#[tokio::test]
+async fn remote_keys_for_other_operations_are_skipped() {
+    let s = setup().await;
+    let mut set = s.provider_keys.jwks();
+    let mut encrypting = set.keys[0].clone();
+    encrypting.common.key_id = Some("enc-only".into());
+    encrypting.common.public_key_use = None;
+    encrypting.common.key_operations = Some(vec![jsonwebtoken::jwk::KeyOperations::Encrypt]);
+    set.keys.push(encrypting);
+    *s.provider.jwks.lock().unwrap() = set;
+    s.clock.advance(Duration::from_secs(61));
+    assert_eq!(s.remote.refresh().await.unwrap(), 1);
+}

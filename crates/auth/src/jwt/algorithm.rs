@@ -19,8 +19,12 @@ pub enum Algorithm {
     RS384,
     /// RSASSA-PKCS1-v1_5 with SHA-512.
     RS512,
-    /// RSASSA-PSS with SHA-256.
+    /// RSASSA-PSS with SHA-256 (and MGF1 with SHA-256).
     PS256,
+    /// RSASSA-PSS with SHA-384 (and MGF1 with SHA-384).
+    PS384,
+    /// RSASSA-PSS with SHA-512 (and MGF1 with SHA-512).
+    PS512,
     /// ECDSA on P-256 with SHA-256: the default, small and fast signatures.
     #[default]
     ES256,
@@ -41,7 +45,7 @@ pub(crate) enum Family {
 
 impl Algorithm {
     /// Every supported algorithm.
-    pub const ALL: [Algorithm; 10] = [
+    pub const ALL: [Algorithm; 12] = [
         Self::HS256,
         Self::HS384,
         Self::HS512,
@@ -49,6 +53,8 @@ impl Algorithm {
         Self::RS384,
         Self::RS512,
         Self::PS256,
+        Self::PS384,
+        Self::PS512,
         Self::ES256,
         Self::ES384,
         Self::EdDSA,
@@ -64,6 +70,8 @@ impl Algorithm {
             Self::RS384 => "RS384",
             Self::RS512 => "RS512",
             Self::PS256 => "PS256",
+            Self::PS384 => "PS384",
+            Self::PS512 => "PS512",
             Self::ES256 => "ES256",
             Self::ES384 => "ES384",
             Self::EdDSA => "EdDSA",
@@ -84,7 +92,9 @@ impl Algorithm {
     pub(crate) fn family(self) -> Family {
         match self {
             Self::HS256 | Self::HS384 | Self::HS512 => Family::Hmac,
-            Self::RS256 | Self::RS384 | Self::RS512 | Self::PS256 => Family::Rsa,
+            Self::RS256 | Self::RS384 | Self::RS512 | Self::PS256 | Self::PS384 | Self::PS512 => {
+                Family::Rsa
+            }
             Self::ES256 | Self::ES384 => Family::Ec,
             Self::EdDSA => Family::Ed,
         }
@@ -109,6 +119,8 @@ impl Algorithm {
             Self::RS384 => J::RS384,
             Self::RS512 => J::RS512,
             Self::PS256 => J::PS256,
+            Self::PS384 => J::PS384,
+            Self::PS512 => J::PS512,
             Self::ES256 => J::ES256,
             Self::ES384 => J::ES384,
             Self::EdDSA => J::EdDSA,
@@ -133,6 +145,27 @@ mod tests {
         }
         for none in ["none", "None", "NONE", "nOnE", "", "hs256"] {
             assert_eq!(Algorithm::from_header(none), None);
+        }
+    }
+
+    #[test]
+    fn each_algorithm_maps_to_the_jsonwebtoken_one_of_the_same_name() {
+        use std::str::FromStr;
+        for alg in Algorithm::ALL {
+            assert_eq!(
+                jsonwebtoken::Algorithm::from_str(alg.as_str()).unwrap(),
+                alg.to_jsonwebtoken(),
+                "{alg}"
+            );
+        }
+        for (alg, family) in [
+            (Algorithm::PS384, Family::Rsa),
+            (Algorithm::PS512, Family::Rsa),
+            (Algorithm::HS384, Family::Hmac),
+            (Algorithm::ES384, Family::Ec),
+            (Algorithm::EdDSA, Family::Ed),
+        ] {
+            assert_eq!(alg.family(), family, "{alg}");
         }
     }
 }

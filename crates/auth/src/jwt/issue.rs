@@ -2,6 +2,7 @@
 
 use super::claims::{Audience, Claims, TokenUse};
 use super::key_set::KeySet;
+use super::rotation::KeyRotation;
 use crate::error::{ConfigError, IssueError};
 use rampart_core::{SharedClock, SystemClock};
 use serde::Serialize;
@@ -83,6 +84,7 @@ struct IssuerSettings {
     access_ttl: u64,
     refresh_ttl: u64,
     clock: SharedClock,
+    rotation: Option<KeyRotation>,
 }
 
 /// Signs tokens with the active key of a [`KeySet`].
@@ -136,6 +138,7 @@ impl JwtIssuer {
                 access_ttl: 15 * 60,
                 refresh_ttl: 14 * 24 * 3600,
                 clock: SystemClock::shared(),
+                rotation: None,
             },
         }
     }
@@ -196,6 +199,11 @@ impl JwtIssuer {
             sid: family.map(str::to_owned),
             custom,
         };
+        if let Some(rotation) = &s.rotation {
+            // A failed step is reported by the rotation itself; the current
+            // key keeps signing meanwhile.
+            let _ = rotation.tick();
+        }
         let keys = s.keys.load();
         let key = keys.signing.as_ref().ok_or(IssueError::NoSigningKey)?;
         let mut header = jsonwebtoken::Header::new(key.algorithm().to_jsonwebtoken());
@@ -261,6 +269,14 @@ impl JwtIssuerBuilder {
         self
     }
 
+    /// Rotates the signing key by age, taking each due step before signing.
+    /// The rotation must be of this issuer's key set and keep replaced keys
+    /// at least as long as refresh tokens live. Default: no rotation.
+    pub fn rotation(mut self, rotation: KeyRotation) -> Self {
+        self.settings.rotation = Some(rotation);
+        self
+    }
+
     /// Checks the settings and builds the issuer.
     pub fn build(self) -> Result<JwtIssuer, ConfigError> {
         let s = &self.settings;
@@ -281,6 +297,20 @@ impl JwtIssuerBuilder {
                 name: "keys",
                 reason: "the key set has no signing key".into(),
             });
+        }
+        if let Some(rotation) = &s.rotation {
+            if !rotation.keys().same_set(&s.keys) {
+                return Err(ConfigError::Invalid {
+                    name: "rotation",
+                    reason: "the rotation must rotate the issuer's own key set".into(),
+                });
+            }
+            if rotation.retire_after() < Duration::from_secs(s.refresh_ttl) {
+                return Err(ConfigError::Invalid {
+                    name: "rotation",
+                    reason: "a replaced key would be retired before the tokens it signed expire: retire_after must be at least the refresh lifetime".into(),
+                });
+            }
         }
         Ok(JwtIssuer {
             settings: Arc::new(self.settings),

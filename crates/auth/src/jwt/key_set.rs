@@ -231,6 +231,11 @@ impl KeySet {
         });
     }
 
+    /// Whether both handles share one set (clones of each other).
+    pub(crate) fn same_set(&self, other: &KeySet) -> bool {
+        Arc::ptr_eq(&self.snapshot, &other.snapshot)
+    }
+
     pub(crate) fn load(&self) -> arc_swap::Guard<Arc<Snapshot>> {
         self.snapshot.load()
     }

@@ -6,6 +6,7 @@
 //! asymmetric signature.
 
 use super::algorithm::{Algorithm, Family};
+use super::key_id::{check_kid, jwk_thumbprint, secret_kid};
 use crate::error::ConfigError;
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
@@ -14,26 +15,34 @@ use aws_lc_rs::signature::{
 };
 use base64::Engine;
 use jsonwebtoken::jwk::{
-    AlgorithmParameters, EllipticCurve, Jwk, KeyAlgorithm, PublicKeyUse, ThumbprintHash,
+    AlgorithmParameters, EllipticCurve, Jwk, KeyAlgorithm, KeyOperations, PublicKeyUse,
 };
 use jsonwebtoken::{DecodingKey, EncodingKey};
 use std::fmt;
 use zeroize::Zeroizing;
 
-const MAX_KID_LEN: usize = 128;
-
-fn check_kid(kid: &str) -> Result<(), ConfigError> {
-    if kid.is_empty() || kid.len() > MAX_KID_LEN {
-        return Err(ConfigError::InvalidKid(format!(
-            "a key id must have 1 to {MAX_KID_LEN} bytes"
-        )));
+/// The RSA modulus sizes aws-lc generates. Under 2048 bits is refused: such
+/// keys are within reach of factoring (NIST SP 800-131A disallows them).
+pub(crate) fn rsa_key_size(bits: u32) -> Result<aws_lc_rs::rsa::KeySize, ConfigError> {
+    use aws_lc_rs::rsa::KeySize;
+    match bits {
+        2048 => Ok(KeySize::Rsa2048),
+        3072 => Ok(KeySize::Rsa3072),
+        4096 => Ok(KeySize::Rsa4096),
+        8192 => Ok(KeySize::Rsa8192),
+        b if b < SigningKey::MIN_RSA_BITS => Err(ConfigError::Invalid {
+            name: "rsa_bits",
+            reason: format!(
+                "{b}-bit RSA keys are too weak: use at least {} (default {})",
+                SigningKey::MIN_RSA_BITS,
+                SigningKey::DEFAULT_RSA_BITS
+            ),
+        }),
+        b => Err(ConfigError::Invalid {
+            name: "rsa_bits",
+            reason: format!("{b} is not a generated RSA size: use 2048, 3072, 4096 or 8192"),
+        }),
     }
-    if !kid.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(ConfigError::InvalidKid(
-            "a key id must be printable ASCII without spaces".into(),
-        ));
-    }
-    Ok(())
 }
 
 /// `openssl ecparam -genkey` writes SEC1 (`BEGIN EC PRIVATE KEY`), which
@@ -120,6 +129,19 @@ impl VerificationKey {
         })
     }
 
+    /// An HMAC key whose `kid`, when `None`, is derived from the secret (a keyed
+    /// hash that does not reveal it), so every instance sharing the secret
+    /// agrees on it across restarts.
+    pub fn from_secret(
+        alg: Algorithm,
+        secret: &[u8],
+        kid: Option<String>,
+    ) -> Result<Self, ConfigError> {
+        check_secret(alg, secret)?;
+        let kid = kid.unwrap_or_else(|| secret_kid(alg, secret));
+        Self::hmac(alg, secret, kid)
+    }
+
     /// A public key in PEM form (`-----BEGIN PUBLIC KEY-----`) for an asymmetric algorithm.
     pub fn from_public_pem(
         alg: Algorithm,
@@ -154,10 +176,14 @@ impl VerificationKey {
 
     /// A public key from a JWK, as found in a provider's JWKS.
     ///
-    /// The JWK must carry a `kid` and an `alg` (or `default_alg` is used), its
-    /// key type must fit that algorithm, and `use`, if present, must be `sig`.
-    /// Symmetric (`oct`) JWKs are refused: a published key is public, so
-    /// treating it as an HMAC secret would let anyone sign.
+    /// The JWK must carry a `kid` and an `alg`, or, without `alg`, is bound to
+    /// `default_alg` (the algorithm the caller expects from this issuer):
+    /// either way the key verifies exactly one algorithm and a token's header
+    /// never chooses it. Without `alg` and without `default_alg` the JWK is
+    /// refused. Its key type (and curve) must fit the algorithm; `use`, if
+    /// present, must be `sig`, and `key_ops`, if present, must include
+    /// `verify`. Symmetric (`oct`) JWKs are refused: a published key is
+    /// public, so treating it as an HMAC secret would let anyone sign.
     pub fn from_jwk(jwk: &Jwk, default_alg: Option<Algorithm>) -> Result<Self, ConfigError> {
         let kid = jwk
             .common
@@ -177,6 +203,13 @@ impl VerificationKey {
         };
         if matches!(jwk.common.public_key_use, Some(ref u) if *u != PublicKeyUse::Signature) {
             return Err(invalid(alg, format!("JWK `{kid}` is not a signing key")));
+        }
+        if matches!(jwk.common.key_operations, Some(ref ops) if !ops.contains(&KeyOperations::Verify))
+        {
+            return Err(invalid(
+                alg,
+                format!("JWK `{kid}` has `key_ops` without `verify`"),
+            ));
         }
         let fits = matches!(
             (alg.family(), &jwk.algorithm),
@@ -245,19 +278,35 @@ impl fmt::Debug for SigningKey {
 }
 
 impl SigningKey {
-    /// A fresh random key for `alg`, generated with aws-lc-rs. Asymmetric keys
-    /// get their RFC 7638 thumbprint as `kid`; HMAC keys (64 random bytes) a random id.
+    /// RSA modulus size of generated keys unless configured otherwise.
+    pub const DEFAULT_RSA_BITS: u32 = 4096;
+    /// Smallest RSA modulus generated or accepted in configuration.
+    pub const MIN_RSA_BITS: u32 = 2048;
+
+    /// A fresh random key for `alg`, generated with aws-lc-rs (RSA keys with
+    /// [`DEFAULT_RSA_BITS`](Self::DEFAULT_RSA_BITS)). Asymmetric keys get
+    /// their RFC 7638 thumbprint as `kid`; HMAC keys (64 random bytes) the id
+    /// derived from the secret.
     ///
     /// A generated key lives only in memory: tokens it signed stop verifying
     /// when the process restarts. Load a PEM file to keep sessions across restarts.
     pub fn generate(alg: Algorithm) -> Result<Self, ConfigError> {
+        Self::generate_with_rsa_bits(alg, Self::DEFAULT_RSA_BITS)
+    }
+
+    /// Like [`generate`](Self::generate), with an RSA modulus of `rsa_bits`
+    /// (2048, 3072, 4096 or 8192; smaller is refused). Ignored for other
+    /// algorithms, but still checked, so a bad setting never waits for the
+    /// day the algorithm changes.
+    pub fn generate_with_rsa_bits(alg: Algorithm, rsa_bits: u32) -> Result<Self, ConfigError> {
+        let size = rsa_key_size(rsa_bits)?;
         match alg.family() {
             Family::Hmac => {
                 let mut secret = Zeroizing::new([0u8; 64]);
                 SystemRandom::new()
                     .fill(secret.as_mut())
                     .map_err(|_| invalid(alg, "the system random generator failed"))?;
-                Self::hmac(alg, secret.as_ref(), random_kid())
+                Self::from_secret(alg, secret.as_ref(), None)
             }
             Family::Ec => {
                 let signing = if alg == Algorithm::ES256 {
@@ -281,7 +330,7 @@ impl SigningKey {
                 Self::from_encoding(alg, EncodingKey::from_ed_der(der.as_ref()), None)
             }
             Family::Rsa => {
-                let pair = aws_lc_rs::rsa::KeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048)
+                let pair = aws_lc_rs::rsa::KeyPair::generate(size)
                     .map_err(|_| invalid(alg, "generation failed"))?;
                 let der = pair.as_der().map_err(|_| invalid(alg, "export failed"))?;
                 let body = base64::engine::general_purpose::STANDARD.encode(der.as_ref());
@@ -291,6 +340,19 @@ impl SigningKey {
                 Self::from_pem(alg, pem.as_bytes(), None)
             }
         }
+    }
+
+    /// An HMAC signing key from a shared secret of at least the hash's length,
+    /// with the `kid` derived from the secret when `None` (see
+    /// [`VerificationKey::from_secret`]).
+    pub fn from_secret(
+        alg: Algorithm,
+        secret: &[u8],
+        kid: Option<String>,
+    ) -> Result<Self, ConfigError> {
+        check_secret(alg, secret)?;
+        let kid = kid.unwrap_or_else(|| secret_kid(alg, secret));
+        Self::hmac(alg, secret, kid)
     }
 
     /// An HMAC signing key from a shared secret of at least the hash's length.
@@ -348,9 +410,7 @@ impl SigningKey {
             .map_err(|e| invalid(alg, e))?;
         let kid = match kid {
             Some(kid) => kid,
-            None => jwk
-                .thumbprint(ThumbprintHash::SHA256)
-                .map_err(|e| invalid(alg, e))?,
+            None => jwk_thumbprint(&jwk)?,
         };
         check_kid(&kid)?;
         publishable(&mut jwk, &kid);
@@ -431,15 +491,13 @@ fn from_key_algorithm(ka: KeyAlgorithm) -> Option<Algorithm> {
         KeyAlgorithm::RS384 => Algorithm::RS384,
         KeyAlgorithm::RS512 => Algorithm::RS512,
         KeyAlgorithm::PS256 => Algorithm::PS256,
+        KeyAlgorithm::PS384 => Algorithm::PS384,
+        KeyAlgorithm::PS512 => Algorithm::PS512,
         KeyAlgorithm::ES256 => Algorithm::ES256,
         KeyAlgorithm::ES384 => Algorithm::ES384,
         KeyAlgorithm::EdDSA => Algorithm::EdDSA,
         _ => return None,
     })
-}
-
-fn random_kid() -> String {
-    uuid::Uuid::new_v4().simple().to_string()
 }
 
 #[cfg(test)]
@@ -457,7 +515,8 @@ mod tests {
     #[test]
     fn every_algorithm_generates_a_working_key() {
         for alg in Algorithm::ALL {
-            let key = SigningKey::generate(alg).unwrap();
+            // 2048 bits: the size is not what is tested here, and 4096 is slow.
+            let key = SigningKey::generate_with_rsa_bits(alg, 2048).unwrap();
             assert_eq!(key.algorithm(), alg);
             assert_eq!(
                 key.verification_key().public_jwk().is_some(),
@@ -483,6 +542,160 @@ mod tests {
                 "{kid:?}"
             );
         }
+    }
+
+    #[test]
+    fn generated_rsa_keys_default_to_4096_bits() {
+        assert_eq!(SigningKey::DEFAULT_RSA_BITS, 4096);
+        fn modulus_bytes(key: &SigningKey) -> usize {
+            let Some(AlgorithmParameters::RSA(rsa)) =
+                key.verification_key().public_jwk().map(|j| &j.algorithm)
+            else {
+                panic!("not an RSA key");
+            };
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(&rsa.n)
+                .unwrap()
+                .len()
+        }
+        // The one real 4096-bit generation of the suite (about a second in debug).
+        assert_eq!(
+            modulus_bytes(&SigningKey::generate(Algorithm::RS256).unwrap()),
+            512
+        );
+        let small = SigningKey::generate_with_rsa_bits(Algorithm::PS256, 2048).unwrap();
+        assert_eq!(modulus_bytes(&small), 256);
+    }
+
+    #[test]
+    fn rsa_sizes_under_2048_or_unsupported_are_refused() {
+        for (bits, says) in [
+            (1024, "too weak"),
+            (2047, "too weak"),
+            (0, "too weak"),
+            (5000, "not a generated"),
+        ] {
+            // Checked for every algorithm, so a bad setting fails before the day it is used.
+            for alg in [Algorithm::RS256, Algorithm::ES256] {
+                let err = SigningKey::generate_with_rsa_bits(alg, bits).unwrap_err();
+                assert!(
+                    matches!(&err, ConfigError::Invalid { name: "rsa_bits", reason } if reason.contains(says)),
+                    "{bits}: {err}"
+                );
+            }
+        }
+        for bits in [2048, 3072, 4096, 8192] {
+            assert!(rsa_key_size(bits).is_ok(), "{bits}");
+        }
+    }
+
+    #[test]
+    fn hmac_kids_are_derived_from_the_secret_unless_given() {
+        let a = SigningKey::from_secret(Algorithm::HS256, &[9; 32], None).unwrap();
+        let b = SigningKey::from_secret(Algorithm::HS256, &[9; 32], None).unwrap();
+        let c = SigningKey::from_secret(Algorithm::HS256, &[8; 32], None).unwrap();
+        assert_eq!(a.kid(), b.kid());
+        assert_ne!(a.kid(), c.kid());
+        assert_eq!(a.kid(), secret_kid(Algorithm::HS256, &[9; 32]));
+        let v = VerificationKey::from_secret(Algorithm::HS256, &[9; 32], None).unwrap();
+        assert_eq!(v.kid(), a.kid());
+        let named = SigningKey::from_secret(Algorithm::HS256, &[9; 32], Some("k1".into())).unwrap();
+        assert_eq!(named.kid(), "k1");
+        // The secret is still checked before anything is derived from it.
+        assert!(matches!(
+            SigningKey::from_secret(Algorithm::HS256, &[9; 31], None),
+            Err(ConfigError::SecretTooShort { .. })
+        ));
+        assert!(VerificationKey::from_secret(Algorithm::ES256, &[9; 32], None).is_err());
+        // Generated secrets get a derived kid too (22 base64url characters).
+        assert_eq!(
+            SigningKey::generate(Algorithm::HS256).unwrap().kid().len(),
+            22
+        );
+    }
+
+    #[test]
+    fn asymmetric_kids_are_rfc_7638_thumbprints() {
+        let key = SigningKey::generate(Algorithm::EdDSA).unwrap();
+        let jwk = key.verification_key().public_jwk().unwrap();
+        assert_eq!(key.kid(), jwk_thumbprint(jwk).unwrap());
+    }
+
+    fn cookbook_rsa_jwk() -> Jwk {
+        serde_json::from_str(&rampart_test_support::corpus(
+            "jwt/rfc7520_cookbook/jwk/3_3.rsa_public_key.json",
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_jwk_without_alg_is_bound_to_the_given_algorithm_only() {
+        // RFC 7520 §3.3: an RSA key published with `use` but without `alg`.
+        let jwk = cookbook_rsa_jwk();
+        assert!(jwk.common.key_algorithm.is_none());
+        assert!(VerificationKey::from_jwk(&jwk, None).is_err());
+        assert!(VerificationKey::from_jwk(&jwk, Some(Algorithm::ES256)).is_err());
+        let key = VerificationKey::from_jwk(&jwk, Some(Algorithm::PS384)).unwrap();
+        assert_eq!(key.algorithm(), Algorithm::PS384);
+        assert_eq!(key.kid(), "bilbo.baggins@hobbiton.example");
+        // A JWK that states its `alg` keeps it whatever the default.
+        let mut stated = jwk.clone();
+        stated.common.key_algorithm = Some(KeyAlgorithm::PS512);
+        let key = VerificationKey::from_jwk(&stated, Some(Algorithm::RS256)).unwrap();
+        assert_eq!(key.algorithm(), Algorithm::PS512);
+    }
+
+    #[test]
+    fn rfc_7520_ps384_signature_verifies() {
+        let case: serde_json::Value = serde_json::from_str(&rampart_test_support::corpus(
+            "jwt/rfc7520_cookbook/jws/4_2.rsa-pss_signature.json",
+        ))
+        .unwrap();
+        let compact = case["output"]["compact"].as_str().unwrap();
+        let (message, signature) = compact.rsplit_once('.').unwrap();
+        let key = VerificationKey::from_jwk(&cookbook_rsa_jwk(), Some(Algorithm::PS384)).unwrap();
+        let verify = |alg: Algorithm, message: &str| {
+            jsonwebtoken::crypto::verify(
+                signature,
+                message.as_bytes(),
+                key.decoding(),
+                alg.to_jsonwebtoken(),
+            )
+            .unwrap_or(false)
+        };
+        assert!(verify(Algorithm::PS384, message));
+        assert!(!verify(Algorithm::PS512, message));
+        assert!(!verify(Algorithm::PS384, &message.replace('S', "T")));
+    }
+
+    #[test]
+    fn key_ops_must_include_verify() {
+        let mut jwk = cookbook_rsa_jwk();
+        jwk.common.public_key_use = None;
+        jwk.common.key_operations = Some(vec![KeyOperations::Encrypt, KeyOperations::WrapKey]);
+        let err = VerificationKey::from_jwk(&jwk, Some(Algorithm::RS256)).unwrap_err();
+        assert!(err.to_string().contains("key_ops"), "{err}");
+        jwk.common.key_operations = Some(vec![KeyOperations::Sign]);
+        assert!(VerificationKey::from_jwk(&jwk, Some(Algorithm::RS256)).is_err());
+        jwk.common.key_operations = Some(vec![KeyOperations::Verify]);
+        assert!(VerificationKey::from_jwk(&jwk, Some(Algorithm::RS256)).is_ok());
+        // As `use: enc` is.
+        jwk.common.key_operations = None;
+        jwk.common.public_key_use = Some(PublicKeyUse::Encryption);
+        let err = VerificationKey::from_jwk(&jwk, Some(Algorithm::RS256)).unwrap_err();
+        assert!(err.to_string().contains("not a signing key"), "{err}");
+    }
+
+    #[test]
+    fn pss_algorithms_in_a_jwk_are_recognised() {
+        for (ka, alg) in [
+            (KeyAlgorithm::PS256, Algorithm::PS256),
+            (KeyAlgorithm::PS384, Algorithm::PS384),
+            (KeyAlgorithm::PS512, Algorithm::PS512),
+        ] {
+            assert_eq!(from_key_algorithm(ka), Some(alg));
+        }
+        assert_eq!(from_key_algorithm(KeyAlgorithm::HS256), None);
     }
 
     fn sec1_pem(signing: &'static aws_lc_rs::signature::EcdsaSigningAlgorithm) -> String {

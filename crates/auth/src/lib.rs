@@ -120,6 +120,7 @@ pub use jsonwebtoken::jwk::{Jwk, JwkSet};
 pub use jwks::JwksService;
 pub use jwt::algorithm::Algorithm;
 pub use jwt::claims::{Audience, Claims, NoCustomClaims, RequiredClaim, TokenUse};
+pub use jwt::numeric_date::NumericDate;
 pub use jwt::issue::{IssuedToken, JwtIssuer, JwtIssuerBuilder, TokenRequest};
 pub use jwt::key_id::jwk_thumbprint;
 pub use jwt::key_set::KeySet;

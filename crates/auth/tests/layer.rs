@@ -109,6 +109,39 @@ async fn a_valid_bearer_token_reaches_the_handler_with_principal_and_claims() {
 }
 
 #[tokio::test]
+async fn the_principal_carries_org_and_the_listed_claims() {
+    let fx = fixture();
+    let verifier = rampart_auth::JwtVerifier::builder(fx.keys.clone())
+        .issuer(ISS)
+        .audience([AUD])
+        .clock(fx.clock.shared())
+        .principal_claims(["department"])
+        .build()
+        .unwrap();
+    async fn whoami(Authenticated(who): Authenticated) -> axum::Json<rampart_core::Principal> {
+        axum::Json(who)
+    }
+    let app = Router::new()
+        .route("/whoami", get(whoami))
+        .layer(JwtAuthLayer::new(verifier));
+    let mut claims = fx.claims();
+    claims["org"] = "sales".into();
+    claims["department"] = "emea".into();
+    claims["salary"] = 100.into();
+    let token = fx.sign(&fx.header(), &claims);
+    let (res, body) = send(
+        &app,
+        get_with("/whoami", header::AUTHORIZATION, &format!("Bearer {token}")),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let who: rampart_core::Principal = serde_json::from_str(&body).unwrap();
+    assert_eq!(who.org(), Some("sales"));
+    assert_eq!(who.claim("department"), Some(&"emea".into()));
+    assert_eq!(who.claim("salary"), None);
+}
+
+#[tokio::test]
 async fn no_token_gets_a_bare_bearer_challenge() {
     let fx = fixture();
     let app = app(&fx, layer(&fx));

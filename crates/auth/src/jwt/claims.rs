@@ -1,8 +1,10 @@
 //! The claims rampart reads and writes, beside the application's own.
 
+use super::numeric_date::NumericDate;
 use rampart_core::{AuthMethod, Principal};
-use serde::de::{self, Deserializer, SeqAccess, Visitor};
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
+use serde_json::{Map, Value};
 use std::fmt;
 
 /// Whether a token is an access token or a refresh token (the `token_use`
@@ -91,8 +93,10 @@ pub struct NoCustomClaims {}
 /// A verified token's claims: the registered ones, rampart's own, and the
 /// application's `C` (any `Deserialize` type, flattened beside them).
 ///
-/// The verifier guarantees `sub`, `exp`, `iat` and `jti` are present (and
-/// whatever else was required), so the accessors for them return plain values.
+/// The verifier guarantees `exp` is present, and `sub`, `iat` and `jti`
+/// unless it was told to accept tokens without them (external providers),
+/// so the accessors for them return plain values. Times are
+/// [`NumericDate`]s: a provider may write fractional seconds.
 /// Application claims are required or optional as `C`'s own fields say.
 ///
 /// ```
@@ -120,15 +124,15 @@ pub struct Claims<C = NoCustomClaims> {
     /// Audience (`aud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aud: Option<Audience>,
-    /// Expiry (`exp`), seconds since the epoch.
+    /// Expiry (`exp`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub exp: Option<u64>,
-    /// Not before (`nbf`), seconds since the epoch.
+    pub exp: Option<NumericDate>,
+    /// Not before (`nbf`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub nbf: Option<u64>,
-    /// Issued at (`iat`), seconds since the epoch.
+    pub nbf: Option<NumericDate>,
+    /// Issued at (`iat`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub iat: Option<u64>,
+    pub iat: Option<NumericDate>,
     /// Token id (`jti`), the handle for revocation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jti: Option<String>,
@@ -138,6 +142,10 @@ pub struct Claims<C = NoCustomClaims> {
     /// The tenant the subject acts in.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tenant: Option<String>,
+    /// The organisation (a unit inside the tenant) the subject acts in: what
+    /// rampart-rbac's `own_org` scope compares.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org: Option<String>,
     /// Roles granted at sign-in.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub roles: Vec<String>,
@@ -150,40 +158,120 @@ pub struct Claims<C = NoCustomClaims> {
 }
 
 impl<C> Claims<C> {
-    /// The subject (`sub`), empty only if the verifier was not used.
+    /// The subject (`sub`); empty if the token had none (only possible when
+    /// the verifier was told to accept tokens without `sub`, or not used).
     pub fn subject(&self) -> &str {
         self.sub.as_deref().unwrap_or_default()
     }
 
-    /// The token id (`jti`), empty only if the verifier was not used.
+    /// The token id (`jti`); empty if the token had none (only possible when
+    /// the verifier was told to accept tokens without `jti`, or not used).
     pub fn token_id(&self) -> &str {
         self.jti.as_deref().unwrap_or_default()
     }
 
-    /// Expiry in seconds since the epoch (0 only if the verifier was not used).
+    /// Expiry in whole seconds since the epoch (0 only if the verifier was not used).
     pub fn expires_at(&self) -> u64 {
-        self.exp.unwrap_or_default()
+        self.exp.map(NumericDate::secs).unwrap_or_default()
     }
 
-    /// The [`Principal`] this token authenticates: subject, tenant, roles,
-    /// session id (the refresh family) and token id (`jti`).
+    /// The [`Principal`] this token authenticates: subject, tenant, org,
+    /// roles, session id (the refresh family) and token id (`jti`).
+    ///
+    /// Application claims are not copied: the verifier copies the ones named
+    /// in [`principal_claims`](crate::JwtVerifierBuilder::principal_claims)
+    /// when it builds the principal itself
+    /// ([`JwtVerifier::authenticate`](crate::JwtVerifier::authenticate), the layer).
     pub fn to_principal(&self) -> Principal {
+        self.principal_with(Map::new())
+    }
+
+    pub(crate) fn principal_with(&self, claims: Map<String, Value>) -> Principal {
         let mut p =
             Principal::new(self.subject(), AuthMethod::Jwt).with_roles(self.roles.iter().cloned());
         if let Some(t) = &self.tenant {
             p = p.with_tenant(t.clone());
         }
+        if let Some(o) = &self.org {
+            p = p.with_org(o.clone());
+        }
         if let Some(s) = &self.sid {
             p = p.with_session_id(s.clone());
         }
-        if let Some(j) = &self.jti {
-            p = p.with_token_id(j.clone());
+        // An empty id would be one id shared by every id-less token: a logout
+        // revoking it would log out all of them.
+        if let Some(j) = self.jti.as_deref().filter(|j| !j.is_empty()) {
+            p = p.with_token_id(j);
+        }
+        for (name, value) in claims {
+            p = p.with_claim(name, value);
         }
         p
     }
 }
 
-/// A claim the verifier can be told to require beyond `sub`, `exp`, `iat` and `jti`.
+/// Reads the claims named in `names` from a JSON payload, skipping every
+/// other member unparsed. A named claim given twice is ambiguous and refused.
+pub(crate) fn pick_claims(
+    payload: &[u8],
+    names: &[String],
+) -> Result<Map<String, Value>, serde_json::Error> {
+    serde_json::Deserializer::from_slice(payload).deserialize_map(Pick(names))
+}
+
+struct Pick<'n>(&'n [String]);
+
+impl<'de> Visitor<'de> for Pick<'_> {
+    type Value = Map<String, Value>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object of claims")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut picked = Map::new();
+        while let Some(key) = map.next_key_seed(Name(self.0))? {
+            match key {
+                Some(name) if picked.contains_key(name) => {
+                    return Err(de::Error::custom(format_args!("duplicate claim `{name}`")));
+                }
+                Some(name) => {
+                    picked.insert(name.to_owned(), map.next_value()?);
+                }
+                None => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(picked)
+    }
+}
+
+/// A member name, matched against the wanted names without allocating.
+struct Name<'n>(&'n [String]);
+
+impl<'de, 'n> DeserializeSeed<'de> for Name<'n> {
+    type Value = Option<&'n str>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl<'n> Visitor<'_> for Name<'n> {
+    type Value = Option<&'n str>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a claim name")
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(self.0.iter().find(|n| *n == v).map(String::as_str))
+    }
+}
+
+/// A claim whose presence the verifier can be told to require, or, for the
+/// ones rampart requires by default (`sub`, `iat`, `jti`), to waive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
@@ -200,9 +288,20 @@ pub enum RequiredClaim {
     Sid,
     /// `token_use`.
     TokenUse,
+    /// `sub`: required by default.
+    Sub,
+    /// `iat`: required by default.
+    Iat,
+    /// `jti`: required by default.
+    Jti,
+    /// `org`.
+    Org,
 }
 
 impl RequiredClaim {
+    /// The claims every token must carry unless the verifier waives them.
+    pub(crate) const DEFAULT: [Self; 3] = [Self::Sub, Self::Iat, Self::Jti];
+
     pub(crate) fn name(self) -> &'static str {
         match self {
             Self::Iss => "iss",
@@ -211,10 +310,19 @@ impl RequiredClaim {
             Self::Tenant => "tenant",
             Self::Sid => "sid",
             Self::TokenUse => "token_use",
+            Self::Sub => "sub",
+            Self::Iat => "iat",
+            Self::Jti => "jti",
+            Self::Org => "org",
         }
     }
 
+    /// Whether the claim is there. Empty strings do not count: an empty
+    /// `sub` or `jti` names nobody and nothing.
     pub(crate) fn present<C>(self, c: &Claims<C>) -> bool {
+        fn text(v: Option<&String>) -> bool {
+            v.is_some_and(|s| !s.is_empty())
+        }
         match self {
             Self::Iss => c.iss.is_some(),
             Self::Aud => c.aud.is_some(),
@@ -222,6 +330,10 @@ impl RequiredClaim {
             Self::Tenant => c.tenant.is_some(),
             Self::Sid => c.sid.is_some(),
             Self::TokenUse => c.token_use.is_some(),
+            Self::Sub => text(c.sub.as_ref()),
+            Self::Iat => c.iat.is_some(),
+            Self::Jti => text(c.jti.as_ref()),
+            Self::Org => c.org.is_some(),
         }
     }
 }

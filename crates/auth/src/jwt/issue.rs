@@ -2,6 +2,7 @@
 
 use super::claims::{Audience, Claims, TokenUse};
 use super::key_set::KeySet;
+use super::numeric_date::NumericDate;
 use super::rotation::KeyRotation;
 use crate::error::{ConfigError, IssueError};
 use rampart_core::{SharedClock, SystemClock};
@@ -16,6 +17,7 @@ use std::time::Duration;
 pub struct TokenRequest {
     pub(crate) subject: String,
     pub(crate) tenant: Option<String>,
+    pub(crate) org: Option<String>,
     pub(crate) roles: Vec<String>,
     pub(crate) device: Option<String>,
 }
@@ -33,6 +35,14 @@ impl TokenRequest {
     #[must_use]
     pub fn tenant(mut self, tenant: impl Into<String>) -> Self {
         self.tenant = Some(tenant.into());
+        self
+    }
+
+    /// Sets the organisation inside the tenant (`org` claim), what
+    /// rampart-rbac's `own_org` scope compares.
+    #[must_use]
+    pub fn org(mut self, org: impl Into<String>) -> Self {
+        self.org = Some(org.into());
         self
     }
 
@@ -113,7 +123,7 @@ pub struct JwtIssuerBuilder {
     settings: IssuerSettings,
 }
 
-const RESERVED: [&str; 11] = [
+const RESERVED: [&str; 12] = [
     "iss",
     "sub",
     "aud",
@@ -123,6 +133,7 @@ const RESERVED: [&str; 11] = [
     "jti",
     "token_use",
     "tenant",
+    "org",
     "roles",
     "sid",
 ];
@@ -189,12 +200,13 @@ impl JwtIssuer {
                 1 => Some(Audience::One(s.audience[0].clone())),
                 _ => Some(Audience::Many(s.audience.clone())),
             },
-            exp: Some(now + ttl),
+            exp: Some(NumericDate::from_secs(now + ttl)),
             nbf: None,
-            iat: Some(now),
+            iat: Some(NumericDate::from_secs(now)),
             jti: Some(jti.clone()),
             token_use: Some(token_use),
             tenant: request.tenant.clone(),
+            org: request.org.clone(),
             roles: request.roles.clone(),
             sid: family.map(str::to_owned),
             custom,

@@ -2,9 +2,11 @@
 
 pub(crate) mod algorithm;
 pub(crate) mod claims;
+pub(crate) mod header;
 pub(crate) mod issue;
 pub(crate) mod key_id;
 pub(crate) mod key_set;
 pub(crate) mod keys;
+pub(crate) mod numeric_date;
 pub(crate) mod rotation;
 pub(crate) mod verify;

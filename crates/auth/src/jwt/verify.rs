@@ -1,44 +1,25 @@
 //! Verifying tokens: structure, header, key, signature, claims, revocation.
 
 use super::algorithm::Algorithm;
-use super::claims::{Claims, RequiredClaim, TokenUse};
+use super::claims::{Claims, RequiredClaim, TokenUse, pick_claims};
+use super::header::RawHeader;
 use super::key_set::KeySet;
+use super::numeric_date::NumericDate;
 use crate::error::{AuthError, ConfigError};
 use crate::revocation::{FailMode, SharedRevocationStore, TokenRef};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use rampart_core::{EventKind, SecurityEvent, SharedClock, SharedSink, SystemClock, TracingSink};
-use serde::Deserialize;
-use serde::de::{DeserializeOwned, IgnoredAny};
-use std::borrow::Cow;
+use rampart_core::{
+    EventKind, Principal, SecurityEvent, SharedClock, SharedSink, SystemClock, TracingSink,
+};
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, UNIX_EPOCH};
 use tracing::Instrument;
 
 /// Tokens longer than this are refused before any decoding.
 pub const DEFAULT_MAX_TOKEN_BYTES: usize = 8 * 1024;
-
-/// The header fields rampart looks at. Everything a token could use to bring
-/// its own key is captured only to be refused.
-#[derive(Deserialize)]
-struct RawHeader<'a> {
-    #[serde(borrow)]
-    alg: Cow<'a, str>,
-    #[serde(borrow, default)]
-    kid: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    typ: Option<Cow<'a, str>>,
-    #[serde(default)]
-    crit: Option<IgnoredAny>,
-    #[serde(default)]
-    jwk: Option<IgnoredAny>,
-    #[serde(default)]
-    jku: Option<IgnoredAny>,
-    #[serde(default)]
-    x5u: Option<IgnoredAny>,
-    #[serde(default)]
-    x5c: Option<IgnoredAny>,
-}
 
 pub(crate) struct Settings {
     keys: KeySet,
@@ -47,8 +28,11 @@ pub(crate) struct Settings {
     leeway: u64,
     max_bytes: usize,
     required: Vec<RequiredClaim>,
+    waived: Vec<RequiredClaim>,
     access_types: Vec<String>,
+    allow_missing_typ: bool,
     require_token_use: bool,
+    principal_claims: Vec<String>,
     revocation: Option<SharedRevocationStore>,
     #[cfg(feature = "remote-jwks")]
     refresher: Option<crate::remote::SharedKeyRefresher>,
@@ -60,14 +44,54 @@ pub(crate) struct Settings {
 /// Verifies JWTs against a [`KeySet`].
 ///
 /// Checks, in order, each failing with its own [`AuthError`]: size limit
-/// (before any parsing), three base64url parts, a JSON header, `alg` not
-/// `none` in any spelling, no embedded or remote key (`jwk`, `jku`, `x5u`,
-/// `x5c`), no `crit`, `typ`, a known `kid` whose key's algorithm equals `alg`,
-/// the signature, then the claims: `sub`, `exp`, `iat`, `jti` present, `exp`
-/// passed, `nbf` reached, `iat` not in the future (each with leeway), `iss`,
-/// `aud`, required claims, `token_use`, and finally revocation.
+/// (before any parsing), three base64url parts, a header that is a JSON
+/// object, `alg` not `none` in any spelling, no embedded or remote key
+/// (`jwk`, `jku`, `x5u`, `x5c`, even `null`), no `crit` (even `null`), `typ`,
+/// a known `kid` whose key's algorithm equals `alg`, the signature, then the
+/// claims: `exp`, `sub`, `iat`, `jti` present, `exp` not passed, `nbf`
+/// reached, `iat` not in the future (each with leeway, compared to the
+/// nanosecond: times may be fractional), `iss`, `aud`, required claims,
+/// `token_use`, and finally revocation.
 ///
 /// The `kid` is only ever a map key: it never names a file, a URL or a row.
+///
+/// # Tokens from another issuer (OIDC providers)
+///
+/// The defaults fit the tokens rampart issues. A provider's access tokens may
+/// lack `jti` or `iat`, or carry `typ: JWT` or no `typ` at all; say so per
+/// verifier with [`access_token_types`](JwtVerifierBuilder::access_token_types),
+/// [`insecure_allow_missing_typ`](JwtVerifierBuilder::insecure_allow_missing_typ),
+/// [`insecure_allow_missing_claims`](JwtVerifierBuilder::insecure_allow_missing_claims)
+/// and [`insecure_allow_missing_token_use`](JwtVerifierBuilder::insecure_allow_missing_token_use).
+/// These apply to access tokens only: refresh tokens are always rampart's own.
+///
+/// ```
+/// use rampart_auth::{Algorithm, JwtVerifier, KeySet, RequiredClaim, SigningKey};
+///
+/// # let keys = KeySet::new(SigningKey::generate(Algorithm::RS256)?);
+/// let verifier = JwtVerifier::builder(keys) // the provider's JWKS
+///     .issuer("https://login.example.com/")
+///     .audience(["https://api.example.com"])
+///     .access_token_types(["at+jwt", "JWT"])
+///     .insecure_allow_missing_typ()
+///     .insecure_allow_missing_claims([RequiredClaim::Jti])
+///     .insecure_allow_missing_token_use()
+///     .principal_claims(["department", "org_units"])
+///     .build()?;
+/// # let _ = verifier;
+/// # Ok::<(), rampart_auth::ConfigError>(())
+/// ```
+///
+/// # ECDSA signatures are malleable
+///
+/// For ES256/ES384, if `(r, s)` is a valid signature so is `(r, n - s)`:
+/// RFC 7518 does not ask for the "low-S" form, and many signers (OpenSSL,
+/// Go, Java) produce either half at random, so both are accepted — refusing
+/// high-S would refuse about half of a provider's valid tokens. The
+/// consequence: the same claims can arrive as two different token strings.
+/// Anything that must recognise a token again (revocation, replay
+/// detection, refresh reuse, caches) must key on `jti`, never on the
+/// signature bytes or a hash of the whole token. rampart only uses `jti`.
 ///
 /// Cheap to clone (an `Arc`).
 #[derive(Clone)]
@@ -102,8 +126,11 @@ impl JwtVerifier {
                 leeway: 30,
                 max_bytes: DEFAULT_MAX_TOKEN_BYTES,
                 required: Vec::new(),
+                waived: Vec::new(),
                 access_types: vec!["at+jwt".into(), "application/at+jwt".into()],
+                allow_missing_typ: false,
                 require_token_use: true,
+                principal_claims: Vec::new(),
                 revocation: None,
                 #[cfg(feature = "remote-jwks")]
                 refresher: None,
@@ -125,13 +152,39 @@ impl JwtVerifier {
         token: &str,
         token_use: TokenUse,
     ) -> Result<Claims<C>, AuthError> {
-        let claims = match self.verify_stateless::<C>(token, token_use) {
+        let (claims, _) = self.verify_checked(token, token_use, false).await?;
+        Ok(claims)
+    }
+
+    /// Verifies an access token like [`verify`](Self::verify) and builds the
+    /// caller's [`Principal`]: subject, tenant, org, roles, session, token id,
+    /// and the application claims named in
+    /// [`principal_claims`](JwtVerifierBuilder::principal_claims).
+    /// This is what [`JwtAuthLayer`](crate::JwtAuthLayer) inserts.
+    pub async fn authenticate<C: DeserializeOwned>(
+        &self,
+        token: &str,
+    ) -> Result<(Claims<C>, Principal), AuthError> {
+        let (claims, extra) = self.verify_checked(token, TokenUse::Access, true).await?;
+        let principal = claims.principal_with(extra);
+        Ok((claims, principal))
+    }
+
+    async fn verify_checked<C: DeserializeOwned>(
+        &self,
+        token: &str,
+        token_use: TokenUse,
+        pick: bool,
+    ) -> Result<(Claims<C>, Map<String, Value>), AuthError> {
+        let verified = match self.decode::<C>(token, token_use, pick) {
             #[cfg(feature = "remote-jwks")]
-            Err(AuthError::UnknownKey) => self.retry_after_key_refresh(token, token_use).await?,
+            Err(AuthError::UnknownKey) => {
+                self.retry_after_key_refresh(token, token_use, pick).await?
+            }
             other => other?,
         };
-        self.check_revocation(&claims).await?;
-        Ok(claims)
+        self.check_revocation(&verified.0).await?;
+        Ok(verified)
     }
 
     #[cfg(feature = "remote-jwks")]
@@ -139,10 +192,11 @@ impl JwtVerifier {
         &self,
         token: &str,
         token_use: TokenUse,
-    ) -> Result<Claims<C>, AuthError> {
+        pick: bool,
+    ) -> Result<(Claims<C>, Map<String, Value>), AuthError> {
         match &self.settings.refresher {
             Some(refresher) if matches!(refresher.refresh_on_unknown_kid().await, Ok(true)) => {
-                self.verify_stateless(token, token_use)
+                self.decode(token, token_use, pick)
             }
             _ => Err(AuthError::UnknownKey),
         }
@@ -155,6 +209,18 @@ impl JwtVerifier {
         token: &str,
         token_use: TokenUse,
     ) -> Result<Claims<C>, AuthError> {
+        self.decode(token, token_use, false)
+            .map(|(claims, _)| claims)
+    }
+
+    /// Signature and claims; with `pick`, also the claims named for the
+    /// principal (read only once the token is known to be genuine and valid).
+    fn decode<C: DeserializeOwned>(
+        &self,
+        token: &str,
+        token_use: TokenUse,
+        pick: bool,
+    ) -> Result<(Claims<C>, Map<String, Value>), AuthError> {
         let s = &*self.settings;
         if token.len() > s.max_bytes {
             return Err(AuthError::TooLarge);
@@ -173,29 +239,25 @@ impl JwtVerifier {
         let header_json = URL_SAFE_NO_PAD
             .decode(header_b64)
             .map_err(|_| AuthError::Malformed)?;
-        let header: RawHeader<'_> =
-            serde_json::from_slice(&header_json).map_err(|_| AuthError::Malformed)?;
+        let header = RawHeader::parse(&header_json)?;
 
         if header.alg.eq_ignore_ascii_case("none") {
             return Err(AuthError::AlgorithmNone);
         }
         let alg = Algorithm::from_header(&header.alg).ok_or(AuthError::UnsupportedAlgorithm)?;
-        if header.jwk.is_some()
-            || header.jku.is_some()
-            || header.x5u.is_some()
-            || header.x5c.is_some()
-        {
+        if header.carries_key() {
             return Err(AuthError::EmbeddedKey);
         }
         // rampart understands no JWS extension, so any `crit` entry is unknown
         // (RFC 7515 §4.1.11: the recipient must then reject).
-        if header.crit.is_some() {
+        if header.crit.0 {
             return Err(AuthError::UnknownCritical);
         }
         let typ_ok = match (token_use, header.typ.as_deref()) {
             (TokenUse::Refresh, Some(t)) => t.eq_ignore_ascii_case(TokenUse::Refresh.typ()),
+            (TokenUse::Refresh, None) => false,
             (_, Some(t)) => s.access_types.iter().any(|a| a.eq_ignore_ascii_case(t)),
-            (_, None) => false,
+            (_, None) => s.allow_missing_typ,
         };
         if !typ_ok {
             return Err(AuthError::WrongType);
@@ -228,27 +290,44 @@ impl JwtVerifier {
         let claims: Claims<C> =
             serde_json::from_slice(&payload).map_err(|_| AuthError::Malformed)?;
         self.check_claims(&claims, token_use)?;
-        Ok(claims)
+        let extra = if pick && !s.principal_claims.is_empty() {
+            pick_claims(&payload, &s.principal_claims).map_err(|_| AuthError::Malformed)?
+        } else {
+            Map::new()
+        };
+        Ok((claims, extra))
     }
 
     fn check_claims<C>(&self, c: &Claims<C>, token_use: TokenUse) -> Result<(), AuthError> {
         let s = &*self.settings;
         let exp = c.exp.ok_or(AuthError::MissingClaim("exp"))?;
-        let iat = c.iat.ok_or(AuthError::MissingClaim("iat"))?;
-        if c.sub.as_deref().is_none_or(str::is_empty) {
-            return Err(AuthError::MissingClaim("sub"));
+        // An empty `sub` or `jti` is refused even where the claim may be
+        // omitted: it would name nobody, and one empty `jti` revoked would
+        // revoke every token without one.
+        for (name, value) in [("sub", &c.sub), ("jti", &c.jti)] {
+            if value.as_deref() == Some("") {
+                return Err(AuthError::MissingClaim(name));
+            }
         }
-        if c.jti.as_deref().is_none_or(str::is_empty) {
-            return Err(AuthError::MissingClaim("jti"));
+        // Waivers are for external access tokens; refresh tokens are rampart's own.
+        let waivable = token_use == TokenUse::Access;
+        if let Some(missing) = RequiredClaim::DEFAULT
+            .into_iter()
+            .filter(|r| !(waivable && s.waived.contains(r)))
+            .find(|r| !r.present(c))
+        {
+            return Err(AuthError::MissingClaim(missing.name()));
         }
-        let now = s.clock.unix_secs();
-        if now >= exp.saturating_add(s.leeway) {
+        let now = s.clock.now().duration_since(UNIX_EPOCH).unwrap_or_default();
+        let leeway = Duration::from_secs(s.leeway);
+        if now >= exp.since_epoch().saturating_add(leeway) {
             return Err(AuthError::Expired);
         }
-        if c.nbf.is_some_and(|nbf| now.saturating_add(s.leeway) < nbf) {
+        let later = now.saturating_add(leeway);
+        if c.nbf.is_some_and(|nbf| later < nbf.since_epoch()) {
             return Err(AuthError::NotYetValid);
         }
-        if now.saturating_add(s.leeway) < iat {
+        if c.iat.is_some_and(|iat| later < iat.since_epoch()) {
             return Err(AuthError::IssuedInFuture);
         }
         if let Some(issuer) = &s.issuer {
@@ -281,11 +360,15 @@ impl JwtVerifier {
         let Some(store) = &s.revocation else {
             return Ok(());
         };
+        // A token without `iat` counts as issued at the epoch, so a subject-wide
+        // revocation ("log out everywhere") covers it until the cut-off expires.
+        // A fractional `iat` rounds down: issued within the cut-off's second
+        // is before the cut-off, as for whole seconds.
         let token = TokenRef {
             subject: c.subject(),
             jti: c.token_id(),
             family: c.sid.as_deref(),
-            issued_at: c.iat.unwrap_or_default(),
+            issued_at: c.iat.map_or(0, NumericDate::secs),
         };
         let span = tracing::debug_span!(target: "rampart::auth", "revocation_check");
         match store
@@ -368,20 +451,66 @@ impl JwtVerifierBuilder {
         self
     }
 
-    /// Claims that must be present besides `sub`, `exp`, `iat` and `jti`. Default: none.
+    /// Claims that must be present besides `exp`, `sub`, `iat` and `jti`. Default: none.
     pub fn require_claims(mut self, claims: impl IntoIterator<Item = RequiredClaim>) -> Self {
         self.settings.required = claims.into_iter().collect();
         self
     }
 
+    /// Accepts access tokens that omit some of `sub`, `iat` and `jti` (the
+    /// only claims it may name), for providers that do not write them.
+    /// Default: all three required, as on every token rampart issues.
+    ///
+    /// What each waiver costs: without `jti` a single token cannot be
+    /// revoked (a session logout does not reach it; "log out everywhere"
+    /// still does); without `iat` the token counts as issued at the epoch,
+    /// so any "log out everywhere" of its subject revokes it until the
+    /// cut-off expires; without `sub` the [`Principal`]'s subject is empty,
+    /// so nothing may be decided per subject for such callers. A claim that
+    /// is present must still be well-formed: an empty `sub` or `jti` is
+    /// refused. Refresh tokens always need all three.
+    pub fn insecure_allow_missing_claims(
+        mut self,
+        claims: impl IntoIterator<Item = RequiredClaim>,
+    ) -> Self {
+        self.settings.waived = claims.into_iter().collect();
+        self
+    }
+
     /// `typ` header values accepted on access tokens, compared without case.
-    /// Default: `at+jwt` and `application/at+jwt` (RFC 9068).
+    /// Default: `at+jwt` and `application/at+jwt` (RFC 9068). Many providers
+    /// write `JWT`; listing it accepts any token of theirs signed with the
+    /// same key, ID tokens included, so keep the audience check on.
     pub fn access_token_types<I, S>(mut self, types: I) -> Self
     where
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
         self.settings.access_types = types.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Accepts access tokens without a `typ` header (providers that write
+    /// none). A `typ` that is present must still be one of
+    /// [`access_token_types`](Self::access_token_types). Refresh tokens always
+    /// need `rt+jwt`. Default: `typ` required (RFC 8725 §3.11 explicit typing,
+    /// so that no other kind of JWT passes for an access token).
+    pub fn insecure_allow_missing_typ(mut self) -> Self {
+        self.settings.allow_missing_typ = true;
+        self
+    }
+
+    /// Application claims copied into the [`Principal`] (read back with
+    /// [`Principal::claim`]) when the verifier builds it
+    /// ([`JwtVerifier::authenticate`], the layer), for authorisation rules
+    /// that read claims, such as a rampart-rbac scope resolver. `org` needs
+    /// no listing: it always becomes [`Principal::org`]. Default: none.
+    pub fn principal_claims<I, S>(mut self, names: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.settings.principal_claims = names.into_iter().map(Into::into).collect();
         self
     }
 
@@ -444,6 +573,25 @@ impl JwtVerifierBuilder {
             return Err(ConfigError::Invalid {
                 name: "max_token_bytes",
                 reason: "at least 256 bytes are needed for any signed token".into(),
+            });
+        }
+        if let Some(claim) = s
+            .waived
+            .iter()
+            .find(|c| !RequiredClaim::DEFAULT.contains(c))
+        {
+            return Err(ConfigError::Invalid {
+                name: "insecure_allow_missing_claims",
+                reason: format!(
+                    "`{}` is not required by default; only `sub`, `iat` and `jti` can be waived (`token_use` has `insecure_allow_missing_token_use`)",
+                    claim.name()
+                ),
+            });
+        }
+        if let Some(claim) = s.waived.iter().find(|c| s.required.contains(c)) {
+            return Err(ConfigError::Invalid {
+                name: "insecure_allow_missing_claims",
+                reason: format!("`{}` is both required and waived", claim.name()),
             });
         }
         if s.access_types.is_empty() {

@@ -30,7 +30,10 @@ pub(crate) struct LayerConfig {
 /// from a named cookie or header), verified by a [`JwtVerifier`] (signature,
 /// claims, revocation), and on success the request gets a
 /// [`Principal`](rampart_core::Principal) and the typed [`Claims<C>`](crate::Claims)
-/// in its extensions.
+/// in its extensions. The principal is built by
+/// [`JwtVerifier::authenticate`]: `org` becomes its org, and the claims named
+/// in the verifier's [`principal_claims`](crate::JwtVerifierBuilder::principal_claims)
+/// are copied into it, for authorisation rules that read them.
 ///
 /// A refusal answers `401` with `WWW-Authenticate: Bearer error="invalid_token"`
 /// (RFC 6750; plain `Bearer` when no token was sent) and a problem body naming

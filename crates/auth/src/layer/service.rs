@@ -121,13 +121,13 @@ where
                 let outcome = match find_token(&config, req.headers()) {
                     Ok(None) if config.anonymous => return inner.call(req).await,
                     Ok(None) => Err(AuthError::Missing),
-                    Ok(Some(token)) => config.verifier.verify::<C>(token).await,
+                    Ok(Some(token)) => config.verifier.authenticate::<C>(token).await,
                     Err(e) => Err(e),
                 };
                 match outcome {
-                    Ok(claims) => {
+                    Ok((claims, principal)) => {
                         let extensions = req.extensions_mut();
-                        extensions.insert(claims.to_principal());
+                        extensions.insert(principal);
                         extensions.insert(claims);
                         inner.call(req).await
                     }

@@ -71,6 +71,9 @@ pub async fn build(config: &AppConfig) -> Result<(Router, StartupFacts), ConfigE
         }
         None => facts.push("token store", "in memory (set REDIS_URL to share it)"),
     }
+    // Every refresh looks the user up again (removed: refused; demoted: new roles).
+    let users = Arc::new(UserDirectory::new(&config.users).map_err(invalid)?);
+    runtime = runtime.revalidate(auth::revalidate_in(users.clone()));
     let jwt = config.jwt.to_jwt_config();
     let authority = jwt
         .build_with(runtime)
@@ -99,7 +102,6 @@ pub async fn build(config: &AppConfig) -> Result<(Router, StartupFacts), ConfigE
             .map_err(|e| invalid(format!("permission {permission}: {e}")))
     };
 
-    let users = UserDirectory::new(&config.users).map_err(invalid)?;
     facts.push(
         "users",
         format!("{} (passwords hashed with argon2id)", users.len()),
@@ -130,7 +132,7 @@ pub async fn build(config: &AppConfig) -> Result<(Router, StartupFacts), ConfigE
 
     let state = AppState {
         auth: authority.clone(),
-        users: Arc::new(users),
+        users,
         items: Arc::new(ItemStore::default()),
     };
 

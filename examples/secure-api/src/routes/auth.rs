@@ -2,14 +2,19 @@
 
 use crate::extract::JsonBody;
 use crate::state::AppState;
+use crate::users::UserDirectory;
 use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use http::{HeaderValue, StatusCode};
+use http::{HeaderValue, StatusCode, header};
 use rampart_auth::axum::Authenticated;
-use rampart_auth::{RefreshError, TokenPair, TokenRequest};
+use rampart_auth::{
+    RefreshClaims, RefreshError, Revalidate, Revalidation, Standing, StoreError, TokenPair,
+    TokenRequest,
+};
 use rampart_core::{Principal, Problem};
 use serde::Deserialize;
+use std::sync::Arc;
 use zeroize::Zeroize;
 
 /// A credential from a request body, wiped from memory when dropped and never printed.
@@ -64,6 +69,20 @@ fn unavailable() -> Response {
         .into_response()
 }
 
+/// A token response: JSON, never stored by a cache or the browser
+/// (RFC 6749 §5.1: `Cache-Control: no-store`, and `Pragma: no-cache` for
+/// HTTP/1.0 caches).
+pub fn token_response(pair: TokenPair) -> Response {
+    (
+        [
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+            (header::PRAGMA, HeaderValue::from_static("no-cache")),
+        ],
+        Json(pair),
+    )
+        .into_response()
+}
+
 /// Checks the password and answers a fresh token pair.
 pub async fn login(
     State(state): State<AppState>,
@@ -92,22 +111,66 @@ pub async fn login(
     }
 }
 
+/// How long a client should wait before retrying a refresh that met a store
+/// outage: long enough not to hammer a recovering store, short enough that a
+/// user does not notice.
+const REFRESH_RETRY_AFTER_SECS: u64 = 5;
+
 /// Exchanges a refresh token for the next pair; a reused one revokes its family.
+///
+/// Only a token the client must give up is `401 invalid_grant`: OAuth clients
+/// drop the session on it. A store or directory outage is `503` with
+/// `Retry-After`, and the same refresh token works once the store is back.
 pub async fn refresh(
     State(state): State<AppState>,
     JsonBody(body): JsonBody<RefreshRequest>,
-) -> Result<Json<TokenPair>, Response> {
-    match state.auth.tokens().refresh(&body.refresh_token, None).await {
-        Ok(pair) => Ok(Json(pair)),
-        Err(RefreshError::Reused | RefreshError::FamilyRevoked) => Err(unauthorized(
-            "invalid_grant",
-            "this refresh token was already used; the session is revoked, sign in again",
-        )),
-        Err(RefreshError::Store(_) | RefreshError::Issue(_)) => Err(unavailable()),
-        Err(_) => Err(unauthorized(
-            "invalid_grant",
-            "the refresh token is not valid",
-        )),
+) -> Response {
+    let error = match state.auth.tokens().refresh(&body.refresh_token, None).await {
+        Ok(pair) => return token_response(pair),
+        Err(error) => error,
+    };
+    let detail = match &error {
+        RefreshError::Unavailable(cause) => {
+            tracing::warn!(target: "secure_api", %cause, "refresh deferred: store unavailable");
+            return Problem::unavailable()
+                .with_detail("the token store is unavailable; retry this refresh shortly")
+                .with_header(
+                    header::RETRY_AFTER,
+                    HeaderValue::from(REFRESH_RETRY_AFTER_SECS),
+                )
+                .into_response();
+        }
+        e if !e.is_invalid_grant() => {
+            tracing::error!(target: "secure_api", error = %e, "refresh failed");
+            return Problem::internal()
+                .with_detail("the refresh could not be completed")
+                .into_response();
+        }
+        RefreshError::Reused => {
+            "this refresh token was already used; the session is revoked, sign in again"
+        }
+        RefreshError::UserRefused => "the account may no longer sign in; the session is revoked",
+        RefreshError::FamilyRevoked => "the session was revoked or has ended; sign in again",
+        _ => "the refresh token is not valid",
+    };
+    tracing::info!(target: "secure_api", code = error.code(), "refresh refused");
+    unauthorized("invalid_grant", detail)
+}
+
+/// The refresh re-validation: every refresh looks the user up in the
+/// directory again, so a user removed from it cannot refresh, and one whose
+/// roles or tenant changed gets the current ones, not those of the sign-in.
+pub fn revalidate_in(users: Arc<UserDirectory>) -> impl Revalidate {
+    move |claims: &RefreshClaims| {
+        let standing = users
+            .get(claims.subject())
+            .map(|user| Standing::roles(user.roles.clone()).tenant(user.tenant.clone()));
+        async move {
+            Ok::<_, StoreError>(match standing {
+                Some(standing) => Revalidation::Allow(standing),
+                None => Revalidation::Refuse,
+            })
+        }
     }
 }
 

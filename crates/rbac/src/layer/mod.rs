@@ -121,6 +121,11 @@ impl<R> RequirePermission<R> {
     /// (`/api/tenants/{tenant}/reports`) instead of asking the router: for tower
     /// stacks without axum, or paths axum has rewritten. A path that does not
     /// match is refused (403).
+    ///
+    /// Parameters are percent-decoded exactly as axum decodes them for the
+    /// handler's `Path` extractor (split on `/` first, then decoded once), so the
+    /// tenant checked is the tenant served: `/t/secr%65t/...` is tenant `secret`.
+    /// A parameter that is not UTF-8 once decoded is refused with 400.
     #[must_use]
     pub fn path_template(self, template: &str) -> Self {
         let parsed = resource::parse_template(template);

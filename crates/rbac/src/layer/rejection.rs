@@ -20,6 +20,9 @@ pub enum PermissionRejection {
     UnknownResource,
     /// A role or grant store failed and the authorizer fails closed. 503.
     StoreUnavailable,
+    /// A path parameter is not UTF-8 once percent-decoded, so no resource can be
+    /// named from it (axum's router refuses such a parameter with 400 too). 400.
+    MalformedPath,
 }
 
 impl Rejection for PermissionRejection {
@@ -33,6 +36,8 @@ impl Rejection for PermissionRejection {
                 Problem::forbidden()
                     .with_detail("You do not have permission to perform this action.")
             }
+            PermissionRejection::MalformedPath => Problem::bad_request()
+                .with_detail("A path parameter is not valid UTF-8 once percent-decoded."),
             PermissionRejection::StoreUnavailable => Problem::unavailable()
                 .with_detail("Authorization is temporarily unavailable; try again later."),
         }

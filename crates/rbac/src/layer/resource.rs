@@ -34,20 +34,40 @@ impl fmt::Debug for ResourceSpec {
     }
 }
 
+/// What the request says about the resource.
+#[derive(Debug)]
+pub(crate) enum Extracted {
+    /// The resource to check.
+    Resource(Resource<'static>),
+    /// A declared part is missing (the path does not match, the closure said no).
+    Unknown,
+    /// A path parameter is not UTF-8 once percent-decoded: the router would
+    /// refuse it too (axum answers 400), so it is refused before any check.
+    Malformed,
+}
+
 impl ResourceSpec {
-    /// The resource for this request, or `None` when a declared part is missing.
-    pub(crate) fn extract(&self, kind: &str, parts: &mut Parts) -> Option<Resource<'static>> {
+    /// The resource for this request.
+    pub(crate) fn extract(&self, kind: &str, parts: &mut Parts) -> Extracted {
         let mut resource = Resource::new(kind.to_owned());
         if !self.params.is_empty() {
             let params = match &self.template {
-                Some(template) => match_template(template, parts.uri.path())?,
-                None => path_params(parts)?,
+                Some(template) => match_template(template, parts.uri.path()),
+                None => path_params(parts),
+            };
+            let params = match params {
+                Params::Found(params) => params,
+                Params::NoMatch => return Extracted::Unknown,
+                Params::Malformed => return Extracted::Malformed,
             };
             for (field, name) in &self.params {
-                let value = params
+                let Some(value) = params
                     .iter()
                     .find(|(n, _)| n == &**name)
-                    .map(|(_, v)| v.clone())?;
+                    .map(|(_, v)| v.clone())
+                else {
+                    return Extracted::Unknown;
+                };
                 resource = match field {
                     Field::Id => resource.with_id(value),
                     Field::Tenant => resource.with_tenant(value),
@@ -56,11 +76,23 @@ impl ResourceSpec {
                 };
             }
         }
-        match &self.closure {
+        let resource = match &self.closure {
             Some(f) => f(parts, resource),
             None => Some(resource),
-        }
+        };
+        resource.map_or(Extracted::Unknown, Extracted::Resource)
     }
+}
+
+/// The path parameters of a request.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Params {
+    /// Name and percent-decoded value of each parameter.
+    Found(Vec<(String, String)>),
+    /// The path is not one the route serves.
+    NoMatch,
+    /// A parameter is not UTF-8 after percent-decoding.
+    Malformed,
 }
 
 /// One segment of a path template.
@@ -84,30 +116,53 @@ pub(crate) fn parse_template(template: &str) -> Arc<[Part]> {
         .collect()
 }
 
-/// The parameters of `path` under `template`, or `None` when it does not match
-/// or a parameter would be empty. Values are taken as they appear in the path
-/// (not percent-decoded).
-pub(crate) fn match_template(template: &[Part], path: &str) -> Option<Vec<(String, String)>> {
-    let mut segments = path.trim_start_matches('/').split('/');
+/// The parameters of `path` under `template`, decoded as axum decodes them, so
+/// the layer checks the very value the handler's `Path` extractor will see.
+///
+/// Like axum's router, literal segments are compared with the path as sent
+/// (still encoded: `/api/%74enants/...` is not `/api/tenants/...`), the path is
+/// split on `/` before decoding (`%2F` stays inside its segment), and each
+/// parameter is then percent-decoded once (`%2565` is `%65`, not `e`); a value
+/// that is not UTF-8 once decoded is [`Params::Malformed`]. An empty parameter,
+/// an extra or missing segment, or a different literal is [`Params::NoMatch`].
+pub(crate) fn match_template(template: &[Part], path: &str) -> Params {
+    let Some(path) = path.strip_prefix('/') else {
+        return Params::NoMatch;
+    };
+    let mut segments = path.split('/');
     let mut params = Vec::new();
     for part in template {
-        let seg = segments.next()?;
+        let Some(seg) = segments.next() else {
+            return Params::NoMatch;
+        };
         match part {
             Part::Literal(lit) if **lit == *seg => {}
-            Part::Literal(_) => return None,
-            Part::Param(_) if seg.is_empty() => return None,
-            Part::Param(name) => params.push((name.to_string(), seg.to_owned())),
+            Part::Literal(_) => return Params::NoMatch,
+            Part::Param(_) if seg.is_empty() => return Params::NoMatch,
+            Part::Param(name) => match decode(seg) {
+                Some(value) => params.push((name.to_string(), value)),
+                None => return Params::Malformed,
+            },
         }
     }
     if segments.next().is_some() {
-        return None;
+        return Params::NoMatch;
     }
-    Some(params)
+    Params::Found(params)
 }
 
-/// The route's path parameters, as the router captured them.
+/// What axum does to each captured parameter (`PercentDecodedStr::new`).
+fn decode(segment: &str) -> Option<String> {
+    percent_encoding::percent_decode_str(segment)
+        .decode_utf8()
+        .ok()
+        .map(std::borrow::Cow::into_owned)
+}
+
+/// The route's path parameters, as the router captured and decoded them.
 #[cfg(feature = "axum")]
-fn path_params(parts: &mut Parts) -> Option<Vec<(String, String)>> {
+fn path_params(parts: &mut Parts) -> Params {
+    use axum::extract::rejection::RawPathParamsRejection;
     use axum::extract::{FromRequestParts, RawPathParams};
     use std::future::Future;
     use std::task::{Context, Poll, Waker};
@@ -117,40 +172,86 @@ fn path_params(parts: &mut Parts) -> Option<Vec<(String, String)>> {
     let mut future = std::pin::pin!(RawPathParams::from_request_parts(parts, &()));
     let mut cx = Context::from_waker(Waker::noop());
     match future.as_mut().poll(&mut cx) {
-        Poll::Ready(Ok(params)) => Some(
+        Poll::Ready(Ok(params)) => Params::Found(
             params
                 .iter()
                 .map(|(n, v)| (n.to_owned(), v.to_owned()))
                 .collect(),
         ),
-        _ => None,
+        Poll::Ready(Err(RawPathParamsRejection::InvalidUtf8InPathParam(_))) => Params::Malformed,
+        _ => Params::NoMatch,
     }
 }
 
 /// Without a router nothing captured path parameters: without a path template the
 /// resource cannot be built, and the request is refused.
 #[cfg(not(feature = "axum"))]
-fn path_params(_parts: &mut Parts) -> Option<Vec<(String, String)>> {
-    None
+fn path_params(_parts: &mut Parts) -> Params {
+    Params::NoMatch
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn found(pairs: &[(&str, &str)]) -> Params {
+        Params::Found(
+            pairs
+                .iter()
+                .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+                .collect(),
+        )
+    }
+
     #[test]
     fn templates_capture_parameters_and_refuse_other_paths() {
         let t = parse_template("/api/tenants/{tenant}/reports/{id}");
         assert_eq!(
             match_template(&t, "/api/tenants/acme/reports/7"),
-            Some(vec![
-                ("tenant".into(), "acme".into()),
-                ("id".into(), "7".into())
-            ])
+            found(&[("tenant", "acme"), ("id", "7")])
         );
-        assert_eq!(match_template(&t, "/api/tenants/acme/reports"), None);
-        assert_eq!(match_template(&t, "/api/tenants/acme/reports/7/x"), None);
-        assert_eq!(match_template(&t, "/api/tenants//reports/7"), None);
-        assert_eq!(match_template(&t, "/api/groups/acme/reports/7"), None);
+        assert_eq!(
+            match_template(&t, "/api/tenants/acme/reports"),
+            Params::NoMatch
+        );
+        assert_eq!(
+            match_template(&t, "/api/tenants/acme/reports/7/x"),
+            Params::NoMatch
+        );
+        assert_eq!(
+            match_template(&t, "/api/tenants//reports/7"),
+            Params::NoMatch
+        );
+        assert_eq!(
+            match_template(&t, "/api/groups/acme/reports/7"),
+            Params::NoMatch
+        );
+        assert_eq!(
+            match_template(&t, "api/tenants/acme/reports/7"),
+            Params::NoMatch
+        );
+        assert_eq!(
+            match_template(&t, "//api/tenants/acme/reports/7"),
+            Params::NoMatch
+        );
+    }
+
+    #[test]
+    fn parameters_are_decoded_once_and_literals_are_not() {
+        let t = parse_template("/t/{tenant}/reports");
+        let tenant = |path: &str| match match_template(&t, path) {
+            Params::Found(p) => Some(p[0].1.clone()),
+            _ => None,
+        };
+        assert_eq!(tenant("/t/secr%65t/reports").as_deref(), Some("secret"));
+        assert_eq!(tenant("/t/secr%2565t/reports").as_deref(), Some("secr%65t"));
+        assert_eq!(tenant("/t/a%2Fb/reports").as_deref(), Some("a/b"));
+        assert_eq!(tenant("/t/%C3%A9cole/reports").as_deref(), Some("école"));
+        assert_eq!(tenant("/t/école/reports").as_deref(), Some("école"));
+        // Not an escape: left as it is, as axum leaves it.
+        assert_eq!(tenant("/t/100%zz/reports").as_deref(), Some("100%zz"));
+        assert_eq!(match_template(&t, "/t/%FF/reports"), Params::Malformed);
+        assert_eq!(match_template(&t, "/t/%C3/reports"), Params::Malformed);
+        assert_eq!(match_template(&t, "/%74/acme/reports"), Params::NoMatch);
     }
 }

@@ -1,5 +1,6 @@
 //! The service `RequirePermission` wraps around a route.
 
+use super::resource::Extracted;
 use super::{Config, PermissionRejection};
 use crate::authorizer::TARGET;
 use crate::{Decision, Reason, Resource};
@@ -117,22 +118,35 @@ where
             ));
         }
         let (mut parts, body) = req.into_parts();
-        let resource = config
+        let extracted = config
             .resource
             .extract(config.action.resource(), &mut parts);
         let req = Request::from_parts(parts, body);
-        let Some(resource) = resource else {
-            emit(
-                config,
-                &req,
-                EventKind::PermissionDenied,
-                "resource could not be determined from the request".into(),
-                None,
-            );
-            return refused(reject(
-                &self.responder,
-                PermissionRejection::UnknownResource,
-            ));
+        let resource = match extracted {
+            Extracted::Resource(resource) => resource,
+            Extracted::Unknown => {
+                emit(
+                    config,
+                    &req,
+                    EventKind::PermissionDenied,
+                    "resource could not be determined from the request".into(),
+                    None,
+                );
+                return refused(reject(
+                    &self.responder,
+                    PermissionRejection::UnknownResource,
+                ));
+            }
+            Extracted::Malformed => {
+                emit(
+                    config,
+                    &req,
+                    EventKind::PermissionDenied,
+                    "a path parameter is not UTF-8 once percent-decoded".into(),
+                    None,
+                );
+                return refused(reject(&self.responder, PermissionRejection::MalformedPath));
+            }
         };
 
         if !config.authorizer.has_stores() {

@@ -51,6 +51,12 @@ pub struct JwtSection {
     /// HMAC secret for HS*; empty means none.
     #[serde(deserialize_with = "empty_is_none")]
     pub secret: Option<rampart_auth::Secret>,
+    /// The HMAC secret as base64 (random bytes); empty means none.
+    #[serde(deserialize_with = "empty_is_none")]
+    pub secret_base64: Option<rampart_auth::Secret>,
+    /// Key id written into tokens; empty means derived from the key, the
+    /// same on every instance and after every restart.
+    pub key_id: String,
     /// PEM private key file for asymmetric algorithms; empty means generate one.
     pub key_file: String,
     /// `iss`.
@@ -70,6 +76,8 @@ impl Default for JwtSection {
         Self {
             algorithm: rampart_auth::Algorithm::ES256,
             secret: None,
+            secret_base64: None,
+            key_id: String::new(),
             key_file: String::new(),
             issuer: "secure-api".into(),
             audience: "secure-api".into(),
@@ -86,6 +94,8 @@ impl JwtSection {
         rampart_auth::JwtConfig {
             algorithm: self.algorithm,
             secret: self.secret.clone(),
+            secret_base64: self.secret_base64.clone(),
+            key_id: (!self.key_id.is_empty()).then(|| self.key_id.clone()),
             private_key_file: (!self.key_file.is_empty()).then(|| PathBuf::from(&self.key_file)),
             issuer: Some(self.issuer.clone()),
             audience: vec![self.audience.clone()],

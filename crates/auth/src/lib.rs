@@ -12,6 +12,9 @@
 //! - [`JwtAuthLayer`] authenticates requests and inserts a
 //!   [`Principal`](rampart_core::Principal) and the typed [`Claims<C>`].
 //! - [`JwtConfig`] builds all of it from one serde config.
+//! - [`password::PasswordVerifier`] checks argon2id passwords on the blocking
+//!   pool, a bounded number at once (`Busy` beyond), with a decoy for unknown
+//!   users that costs what a real check costs.
 //!
 //! # Quick start (axum)
 //!
@@ -108,10 +111,11 @@ mod error;
 mod jwks;
 mod jwt;
 mod layer;
+pub mod password;
 mod refresh;
-mod revalidate;
 #[cfg(feature = "remote-jwks")]
 pub mod remote;
+mod revalidate;
 pub mod revocation;
 
 pub use config::{JwtAuthority, JwtConfig, JwtRuntime, Secret};

@@ -5,16 +5,19 @@ use crate::items::ItemStore;
 use crate::problem;
 use crate::routes::{api, auth};
 use crate::state::AppState;
+use crate::timeout::{self, RequestTimeouts};
 use crate::users::UserDirectory;
 use axum::routing::{delete, get, post};
-use axum::{Json, Router};
+use axum::{Json, Router, middleware};
 use rampart_auth::JwtRuntime;
 use rampart_auth::axum::jwks_route;
+use rampart_auth::password::HashParams;
 use rampart_core::{ClientIpLayer, RequestIdLayer, TracingSink, TrustedProxies};
 use rampart_headers::{CorsPolicy, CsrfLayer, CsrfPolicy, SecurityHeaders, SecurityHeadersLayer};
 use rampart_rbac::{Authorizer, Policy, RequirePermission};
 use serde_json::{Value, json};
 use std::sync::Arc;
+use std::time::Duration;
 
 /// The facts printed at start-up, one line each.
 #[derive(Debug, Clone, Default)]
@@ -33,17 +36,38 @@ fn invalid(e: impl std::fmt::Display) -> ConfigError {
     ConfigError::Invalid(e.to_string())
 }
 
+/// The app's parts: what [`build`] returns, and the shared state tests look into.
+#[derive(Clone)]
+pub struct BuiltApp {
+    /// The router with its layer stack.
+    pub router: Router,
+    /// The start-up lines.
+    pub facts: StartupFacts,
+    /// The state the handlers share (users, items, the password limiter).
+    pub state: AppState,
+}
+
 /// Builds the app from its configuration.
 ///
 /// The layers, outermost first: security headers (so every response has them,
-/// rejections included), request id, client address, CORS, CSRF (refusing
-/// cross-site unsafe requests before any authentication work), then on the
-/// protected routes JWT authentication, and per route the permission check.
+/// rejections included), request id, request and body time limits, client
+/// address, CORS, CSRF (refusing cross-site unsafe requests before any
+/// authentication work), then on the protected routes JWT authentication, and
+/// per route the permission check.
 ///
 /// # Errors
 /// A [`ConfigError`] for any configuration value that cannot be used, or a
 /// store that cannot be reached.
 pub async fn build(config: &AppConfig) -> Result<(Router, StartupFacts), ConfigError> {
+    assemble(config).await.map(|app| (app.router, app.facts))
+}
+
+/// [`build`], keeping the shared state.
+///
+/// # Errors
+/// As [`build`].
+pub async fn assemble(config: &AppConfig) -> Result<BuiltApp, ConfigError> {
+    config.server.validate()?;
     let mut facts = StartupFacts::default();
     facts.push("listening on", format!("http://{}", config.addr));
     facts.push(
@@ -72,7 +96,10 @@ pub async fn build(config: &AppConfig) -> Result<(Router, StartupFacts), ConfigE
         None => facts.push("token store", "in memory (set REDIS_URL to share it)"),
     }
     // Every refresh looks the user up again (removed: refused; demoted: new roles).
-    let users = Arc::new(UserDirectory::new(&config.users).map_err(invalid)?);
+    let users = Arc::new(
+        UserDirectory::new(&config.users, &HashParams::default(), &config.passwords)
+            .map_err(invalid)?,
+    );
     runtime = runtime.revalidate(auth::revalidate_in(users.clone()));
     let jwt = config.jwt.to_jwt_config();
     let authority = jwt
@@ -106,6 +133,38 @@ pub async fn build(config: &AppConfig) -> Result<(Router, StartupFacts), ConfigE
         "users",
         format!("{} (passwords hashed with argon2id)", users.len()),
     );
+    let limiter = users.verifier().limiter();
+    facts.push(
+        "password checks",
+        format!(
+            "{} at once, {} queued, then 503",
+            limiter.max_concurrent(),
+            limiter.max_queued()
+        ),
+    );
+    let odd = users.users_unlike_decoy();
+    if !odd.is_empty() {
+        tracing::warn!(
+            target: "secure_api",
+            users = ?odd,
+            "these users' password hashes use other argon2 parameters than most: \
+             response times tell them apart from unknown names; rehash them"
+        );
+    }
+    let timeouts = RequestTimeouts {
+        body: Duration::from_secs(config.server.request_body_timeout_secs),
+        request: Duration::from_secs(config.server.request_timeout_secs),
+    };
+    facts.push(
+        "limits",
+        format!(
+            "headers {} s, body {} s, request {} s, {} connections",
+            config.server.header_read_timeout_secs,
+            config.server.request_body_timeout_secs,
+            config.server.request_timeout_secs,
+            config.server.max_connections
+        ),
+    );
     facts.push(
         "audit",
         "security events to tracing, target rampart::security",
@@ -134,6 +193,7 @@ pub async fn build(config: &AppConfig) -> Result<(Router, StartupFacts), ConfigE
         auth: authority.clone(),
         users,
         items: Arc::new(ItemStore::default()),
+        authz: authz.clone(),
     };
 
     let protected = Router::new()
@@ -169,13 +229,18 @@ pub async fn build(config: &AppConfig) -> Result<(Router, StartupFacts), ConfigE
         .merge(protected)
         .fallback(problem::not_found)
         .method_not_allowed_fallback(problem::method_not_allowed)
-        .with_state(state)
+        .with_state(state.clone())
         .layer(CsrfLayer::new(csrf).with_sink(sink))
         .layer(cors)
         .layer(ClientIpLayer::new(proxies))
+        .layer(middleware::from_fn_with_state(timeouts, timeout::limit))
         .layer(RequestIdLayer::new())
         .layer(SecurityHeadersLayer::new(headers));
-    Ok((router, facts))
+    Ok(BuiltApp {
+        router,
+        facts,
+        state,
+    })
 }
 
 async fn health() -> Json<Value> {

@@ -22,6 +22,10 @@ pub struct AppConfig {
     pub jwt: JwtSection,
     /// `[http]`.
     pub http: HttpConfig,
+    /// `[server]`: timeouts and connection limit.
+    pub server: ServerConfig,
+    /// `[passwords]`: how many password checks run at once.
+    pub passwords: PasswordsConfig,
     /// `[rbac]`: roles and permissions.
     pub rbac: rampart_rbac::PolicyConfig,
     /// `[[users]]`.
@@ -36,6 +40,10 @@ struct FileConfig {
     jwt: Option<JwtSection>,
     #[serde(default)]
     http: Option<HttpConfig>,
+    #[serde(default)]
+    server: Option<ServerConfig>,
+    #[serde(default)]
+    passwords: Option<PasswordsConfig>,
     #[serde(default)]
     rbac: Option<rampart_rbac::PolicyConfig>,
     #[serde(default)]
@@ -126,6 +134,74 @@ pub struct HttpConfig {
     pub allowed_origins: Vec<String>,
 }
 
+/// `[server]`: what a client may hold of the server, so that slow or idle
+/// connections (slowloris) cannot starve the others. Every value must be
+/// positive: a zero would mean "no limit", which is the weakness this closes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Seconds a client has to send a request's line and headers, counted
+    /// from when the server starts waiting for them (an idle keep-alive
+    /// connection included). Default 10.
+    pub header_read_timeout_secs: u64,
+    /// Seconds a client has to send the whole request body, counted from the
+    /// end of its headers (`408` problem after). Default 15.
+    pub request_body_timeout_secs: u64,
+    /// Seconds a request may take from its headers to its response
+    /// (`503` problem after). Default 30.
+    pub request_timeout_secs: u64,
+    /// Connections served at once; further clients wait in the listen
+    /// backlog until one closes. Default 1024.
+    pub max_connections: usize,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            header_read_timeout_secs: 10,
+            request_body_timeout_secs: 15,
+            request_timeout_secs: 30,
+            max_connections: 1024,
+        }
+    }
+}
+
+impl ServerConfig {
+    /// Checks that every limit is set.
+    ///
+    /// # Errors
+    /// A [`ConfigError::Invalid`] naming the key that is zero.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        for (key, value) in [
+            ("header_read_timeout_secs", self.header_read_timeout_secs),
+            ("request_body_timeout_secs", self.request_body_timeout_secs),
+            ("request_timeout_secs", self.request_timeout_secs),
+            ("max_connections", self.max_connections as u64),
+        ] {
+            if value == 0 {
+                return Err(ConfigError::Invalid(format!(
+                    "[server] {key} must be at least 1"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `[passwords]`: argon2 checks are memory-hard, so only a few run at once
+/// and logins beyond them get `503` + `Retry-After`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PasswordsConfig {
+    /// Checks running at once. Default: one per CPU.
+    pub max_concurrent: Option<usize>,
+    /// Checks waiting for a slot before more are refused. Default: as many as
+    /// `max_concurrent`.
+    pub max_queued: Option<usize>,
+    /// `Retry-After` of the `503`, in seconds. Default 1.
+    pub retry_after_secs: Option<u64>,
+}
+
 /// Why the app could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -200,6 +276,8 @@ impl AppConfig {
             redis_url: None,
             jwt: user.jwt.or(defaults.jwt).unwrap_or_default(),
             http: user.http.or(defaults.http).unwrap_or_default(),
+            server: user.server.or(defaults.server).unwrap_or_default(),
+            passwords: user.passwords.or(defaults.passwords).unwrap_or_default(),
             rbac: user.rbac.or(defaults.rbac).unwrap_or_default(),
             users: user.users.or(defaults.users).unwrap_or_default(),
         })

@@ -1,4 +1,8 @@
-//! The demo resource: items kept in memory.
+//! The demo resource: items kept in memory, each belonging to a tenant.
+//!
+//! Every read and write names an [`ItemScope`]: a caller sees and deletes only
+//! its own tenant's items; another tenant's item is answered as if it did not
+//! exist, so ids cannot be probed across tenants.
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -13,6 +17,31 @@ pub struct Item {
     pub name: String,
     /// Free text, up to 2000 characters.
     pub description: String,
+    /// The tenant of the caller who created it (`None`: created by a caller
+    /// without a tenant). Not part of the JSON contract.
+    #[serde(skip)]
+    pub tenant: Option<String>,
+}
+
+/// Which items a caller may see.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ItemScope {
+    /// One tenant's items (a caller with a tenant, whatever its roles).
+    Tenant(String),
+    /// Items created without a tenant (a caller without a tenant).
+    Untenanted,
+    /// Every tenant's items (an administrator without a tenant).
+    All,
+}
+
+impl ItemScope {
+    fn contains(&self, item: &Item) -> bool {
+        match self {
+            Self::Tenant(tenant) => item.tenant.as_deref() == Some(tenant.as_str()),
+            Self::Untenanted => item.tenant.is_none(),
+            Self::All => true,
+        }
+    }
 }
 
 /// The body of `POST /api/items`.
@@ -53,29 +82,46 @@ pub struct ItemStore {
 }
 
 impl ItemStore {
-    /// Stores a new item and returns it with its id.
-    pub fn create(&self, new: NewItem) -> Item {
+    /// Stores a new item for `tenant` and returns it with its id.
+    pub fn create(&self, new: NewItem, tenant: Option<String>) -> Item {
         let mut guard = self.inner.write().unwrap_or_else(PoisonError::into_inner);
         guard.0 += 1;
         let item = Item {
             id: guard.0,
             name: new.name,
             description: new.description,
+            tenant,
         };
         guard.1.insert(item.id, item.clone());
         item
     }
 
-    /// Every item, by id.
-    pub fn list(&self) -> Vec<Item> {
+    /// The items in `scope`, by id.
+    pub fn list(&self, scope: &ItemScope) -> Vec<Item> {
         let guard = self.inner.read().unwrap_or_else(PoisonError::into_inner);
-        guard.1.values().cloned().collect()
+        guard
+            .1
+            .values()
+            .filter(|item| scope.contains(item))
+            .cloned()
+            .collect()
     }
 
-    /// Removes an item; `false` when there was none.
-    pub fn delete(&self, id: u64) -> bool {
+    /// How many items `scope` holds.
+    pub fn count(&self, scope: &ItemScope) -> usize {
+        let guard = self.inner.read().unwrap_or_else(PoisonError::into_inner);
+        guard.1.values().filter(|item| scope.contains(item)).count()
+    }
+
+    /// Removes an item in `scope`; `false` when there was none there (an item
+    /// of another tenant included).
+    pub fn delete(&self, id: u64, scope: &ItemScope) -> bool {
         let mut guard = self.inner.write().unwrap_or_else(PoisonError::into_inner);
-        guard.1.remove(&id).is_some()
+        if guard.1.get(&id).is_some_and(|item| scope.contains(item)) {
+            guard.1.remove(&id).is_some()
+        } else {
+            false
+        }
     }
 }
 
@@ -83,17 +129,47 @@ impl ItemStore {
 mod tests {
     use super::*;
 
+    fn new_item(name: &str) -> NewItem {
+        NewItem {
+            name: name.into(),
+            description: String::new(),
+        }
+    }
+
     #[test]
     fn create_list_delete() {
         let store = ItemStore::default();
-        let a = store.create(NewItem {
-            name: "a".into(),
-            description: String::new(),
-        });
+        let acme = ItemScope::Tenant("acme".into());
+        let a = store.create(new_item("a"), Some("acme".into()));
         assert_eq!(a.id, 1);
-        assert_eq!(store.list(), vec![a.clone()]);
-        assert!(store.delete(1));
-        assert!(!store.delete(1));
+        assert_eq!(store.list(&acme), vec![a.clone()]);
+        assert!(store.delete(1, &acme));
+        assert!(!store.delete(1, &acme));
+    }
+
+    #[test]
+    fn scopes_see_only_their_items() {
+        let store = ItemStore::default();
+        let acme = ItemScope::Tenant("acme".into());
+        let globex = ItemScope::Tenant("globex".into());
+        let a = store.create(new_item("a"), Some("acme".into()));
+        let g = store.create(new_item("g"), Some("globex".into()));
+        let n = store.create(new_item("n"), None);
+        assert_eq!(store.list(&acme), vec![a.clone()]);
+        assert_eq!(store.list(&globex), vec![g.clone()]);
+        assert_eq!(store.list(&ItemScope::Untenanted), vec![n.clone()]);
+        assert_eq!(store.list(&ItemScope::All), vec![a.clone(), g.clone(), n]);
+        assert_eq!(store.count(&acme), 1);
+        assert_eq!(store.count(&ItemScope::All), 3);
+        // Another tenant's id is not there, and stays there.
+        assert!(!store.delete(g.id, &acme));
+        assert!(!store.delete(g.id, &ItemScope::Untenanted));
+        assert_eq!(store.list(&globex), vec![g.clone()]);
+        assert!(store.delete(g.id, &ItemScope::All));
+        assert!(store.list(&globex).is_empty());
+        // A prefix of a tenant name is another tenant.
+        let _ = store.create(new_item("x"), Some("acme-eu".into()));
+        assert_eq!(store.list(&acme), vec![a]);
     }
 
     #[test]

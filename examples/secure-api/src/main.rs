@@ -1,7 +1,7 @@
 //! Runs the reference app: `cargo run -p secure-api`.
 
+use secure_api::serve::{self, ServeLimits};
 use secure_api::{app, config::AppConfig};
-use std::net::SocketAddr;
 use std::process::ExitCode;
 use tracing_subscriber::EnvFilter;
 
@@ -37,11 +37,7 @@ async fn main() -> ExitCode {
     for (name, value) in &facts.lines {
         println!("secure-api {name}: {value}");
     }
-    let served = axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async {
+    let served = serve::serve(listener, router, ServeLimits::from(&config.server), async {
         let _ = tokio::signal::ctrl_c().await;
     })
     .await;

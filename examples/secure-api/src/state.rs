@@ -3,6 +3,7 @@
 use crate::items::ItemStore;
 use crate::users::UserDirectory;
 use rampart_auth::JwtAuthority;
+use rampart_rbac::Authorizer;
 use std::sync::Arc;
 
 /// Shared by every handler; cheap to clone.
@@ -14,4 +15,7 @@ pub struct AppState {
     pub users: Arc<UserDirectory>,
     /// The demo resource.
     pub items: Arc<ItemStore>,
+    /// The policy, for decisions a route guard cannot make alone (which
+    /// tenants' items a caller sees).
+    pub authz: Authorizer,
 }

@@ -50,9 +50,7 @@ async fn items_by_role() {
     assert_eq!(created.body["name"], "widget");
     let id = created.body["id"].as_u64().unwrap();
 
-    let listed = app
-        .send(Method::GET, "/api/items", Some(&carol), None)
-        .await;
+    let listed = app.send(Method::GET, "/api/items", Some(&bob), None).await;
     assert_eq!(
         listed.body,
         json!([{"id": id, "name": "widget", "description": "a demo item"}])

@@ -1,35 +1,72 @@
-//! `/api/*`: the demo resources, each route guarded by a permission.
+//! `/api/*`: the demo resources, each route guarded by a permission and each
+//! item read or written within the caller's tenant.
 
 use crate::extract::JsonBody;
-use crate::items::{Item, NewItem};
+use crate::items::{Item, ItemScope, NewItem};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use http::StatusCode;
-use rampart_core::Problem;
+use rampart_auth::axum::Authenticated;
+use rampart_core::{Principal, Problem};
+use rampart_rbac::Resource;
 use serde_json::{Value, json};
 
-/// `GET /api/items`.
-pub async fn list_items(State(state): State<AppState>) -> Json<Vec<Item>> {
-    Json(state.items.list())
+/// The items a caller may see and delete.
+///
+/// A caller with a tenant sees that tenant's items, whatever its roles: a
+/// tenant's administrator is still inside the tenant. A caller without a
+/// tenant sees every tenant's items when the policy grants it `admin:items`
+/// (the demo's `admin` role does, through `admin:*`), and otherwise only the
+/// items created without a tenant.
+pub fn item_scope(state: &AppState, principal: &Principal) -> ItemScope {
+    match principal.tenant() {
+        Some(tenant) => ItemScope::Tenant(tenant.to_owned()),
+        None if state
+            .authz
+            .check(principal, "items", &Resource::new("admin"))
+            .is_allowed() =>
+        {
+            ItemScope::All
+        }
+        None => ItemScope::Untenanted,
+    }
 }
 
-/// `POST /api/items`.
+/// `GET /api/items`: the caller's tenant's items.
+pub async fn list_items(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+) -> Json<Vec<Item>> {
+    Json(state.items.list(&item_scope(&state, &principal)))
+}
+
+/// `POST /api/items`: stored in the caller's tenant.
 pub async fn create_item(
     State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
     JsonBody(new): JsonBody<NewItem>,
 ) -> Response {
     if let Err(reason) = new.validate() {
         return Problem::bad_request().with_detail(reason).into_response();
     }
-    (StatusCode::CREATED, Json(state.items.create(new))).into_response()
+    let item = state
+        .items
+        .create(new, principal.tenant().map(str::to_owned));
+    (StatusCode::CREATED, Json(item)).into_response()
 }
 
-/// `DELETE /api/items/{id}`.
-pub async fn delete_item(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+/// `DELETE /api/items/{id}`: another tenant's item is `404`, like a missing
+/// one, so that ids cannot be probed across tenants.
+pub async fn delete_item(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    Path(id): Path<String>,
+) -> Response {
+    let scope = item_scope(&state, &principal);
     match id.parse::<u64>() {
-        Ok(id) if state.items.delete(id) => StatusCode::NO_CONTENT.into_response(),
+        Ok(id) if state.items.delete(id, &scope) => StatusCode::NO_CONTENT.into_response(),
         _ => Problem::not_found()
             .with_detail("no item with this id")
             .into_response(),
@@ -37,13 +74,15 @@ pub async fn delete_item(State(state): State<AppState>, Path(id): Path<String>) 
 }
 
 /// `GET /api/tenants/{tenant}/reports`: the permission layer already checked
-/// that the caller may read this tenant's reports.
+/// that the caller may read this tenant's reports; they count this tenant's
+/// items only.
 pub async fn tenant_reports(
     State(state): State<AppState>,
     Path(tenant): Path<String>,
 ) -> Json<Value> {
+    let items = state.items.count(&ItemScope::Tenant(tenant.clone()));
     Json(json!({
         "tenant": tenant,
-        "items": state.items.list().len(),
+        "items": items,
     }))
 }

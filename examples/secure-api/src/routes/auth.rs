@@ -1,6 +1,7 @@
 //! `/auth/*`: login, refresh rotation, logout; and `GET /api/me`.
 
 use crate::extract::JsonBody;
+use crate::logging::untrusted;
 use crate::state::AppState;
 use crate::users::UserDirectory;
 use axum::Json;
@@ -8,6 +9,7 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use http::{HeaderValue, StatusCode, header};
 use rampart_auth::axum::Authenticated;
+use rampart_auth::password::PasswordError;
 use rampart_auth::{
     RefreshClaims, RefreshError, Revalidate, Revalidation, Standing, StoreError, TokenPair,
     TokenRequest,
@@ -83,30 +85,49 @@ pub fn token_response(pair: TokenPair) -> Response {
         .into_response()
 }
 
+fn busy(retry_after: std::time::Duration) -> Response {
+    Problem::unavailable()
+        .with_detail("too many sign-ins are being checked right now; retry shortly")
+        .with_header(
+            header::RETRY_AFTER,
+            HeaderValue::from(retry_after.as_secs().max(1)),
+        )
+        .into_response()
+}
+
 /// Checks the password and answers a fresh token pair.
 pub async fn login(
     State(state): State<AppState>,
     JsonBody(body): JsonBody<LoginRequest>,
 ) -> Response {
-    let users = state.users.clone();
-    // argon2 takes tens of milliseconds: keep it off the async workers.
-    let username = body.username.clone();
-    let user = tokio::task::spawn_blocking(move || {
-        users.authenticate(&body.username, &body.password).cloned()
-    })
-    .await
-    .ok()
-    .flatten();
-    let Some(user) = user else {
-        tracing::info!(target: "secure_api", username = %username, "login refused");
-        return unauthorized("invalid_credentials", "unknown user or wrong password");
+    let username = untrusted(&body.username);
+    let user = match state
+        .users
+        .authenticate(&body.username, &body.password)
+        .await
+    {
+        Ok(Some(user)) => user,
+        Ok(None) => {
+            tracing::info!(target: "secure_api", username = %username, "login refused");
+            return unauthorized("invalid_credentials", "unknown user or wrong password");
+        }
+        Err(PasswordError::Busy(refusal)) => {
+            tracing::warn!(target: "secure_api", username = %username, "login refused: password checks saturated");
+            return busy(refusal.retry_after());
+        }
+        Err(error) => {
+            tracing::error!(target: "secure_api", %error, "password check failed");
+            return Problem::unavailable()
+                .with_detail("the password check could not run; try again shortly")
+                .into_response();
+        }
     };
     let mut request = TokenRequest::new(user.username.clone()).roles(user.roles.clone());
     if let Some(tenant) = &user.tenant {
         request = request.tenant(tenant.clone());
     }
     match state.auth.tokens().issue_pair(&request).await {
-        Ok(pair) => Json(pair).into_response(),
+        Ok(pair) => token_response(pair),
         Err(_) => unavailable(),
     }
 }

@@ -458,7 +458,10 @@ async fn family_deadline_suite<S: FamilyStore>(
         .unwrap();
     if let Some(probe) = &redis {
         let ttl = probe.family_ttl("alice", "short").await;
-        assert!((1..=2001).contains(&ttl), "short: TTL {ttl}s past the deadline");
+        assert!(
+            (1..=2001).contains(&ttl),
+            "short: TTL {ttl}s past the deadline"
+        );
     }
     // At the deadline every family is over, whatever the rotations asked.
     clock.set_unix(deadline);

@@ -302,6 +302,13 @@ mod tests {
         assert!(Action::parse("items").is_err());
         let err = Action::parse("reports:read:own_tenant").unwrap_err();
         assert!(err.to_string().contains("scope"), "{err}");
+        // A wildcard on either side is told it is a wildcard, not a bad name.
+        for wild in ["items:*", "*:read", "*:*"] {
+            assert!(
+                matches!(Action::parse(wild), Err(PermissionError::Required { .. })),
+                "{wild}"
+            );
+        }
     }
 
     fn name() -> impl Strategy<Value = String> {

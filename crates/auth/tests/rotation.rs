@@ -359,3 +359,41 @@ fn an_issuer_refuses_a_rotation_that_would_cut_tokens_short_or_rotate_other_keys
         }
     ));
 }
+
+#[test]
+fn a_failed_step_is_a_critical_event_and_is_not_retried_on_every_tick() {
+    let clock = ManualClock::at_unix(NOW);
+    let sink = MemorySink::new();
+    let keys = KeySet::new(SigningKey::generate(Algorithm::ES256).unwrap());
+    let old = keys.signing_kid().unwrap();
+    let rotation = KeyRotation::builder(keys.clone())
+        .rotate_after(Duration::from_secs(DAY))
+        .publish_delay(Duration::from_secs(60))
+        .clock(clock.shared())
+        .events(Arc::new(sink.clone()))
+        .build()
+        .unwrap();
+    clock.advance(Duration::from_secs(DAY));
+    rotation.tick().unwrap();
+    let pending = sink.events()[0].fields["kid"].as_str().unwrap().to_owned();
+    // An operator removes the published key before it activates.
+    keys.retire(&pending).unwrap();
+    clock.advance(Duration::from_secs(60));
+    assert!(matches!(rotation.tick(), Err(ConfigError::UnknownKid(_))));
+    let failed = sink.events().pop().unwrap();
+    assert_eq!(failed.fields["step"], "failed");
+    assert_eq!(failed.severity, rampart_core::Severity::Critical);
+    assert_eq!(keys.signing_kid().as_deref(), Some(old.as_str()));
+    // The next ticks neither fail again nor publish at once.
+    for _ in 0..3 {
+        clock.advance(Duration::from_secs(61));
+        rotation.tick().unwrap();
+    }
+    assert_eq!(sink.events().len(), 2);
+    // A whole period later, the rotation starts over.
+    clock.advance(Duration::from_secs(DAY));
+    rotation.tick().unwrap();
+    let again = sink.events().pop().unwrap();
+    assert_eq!(again.fields["step"], "publish");
+    assert_ne!(again.fields["kid"], pending.as_str());
+}

@@ -132,6 +132,20 @@ fn secrets_can_be_bytes_given_as_base64() {
     // The same bytes given in code.
     let auth = hs256(Secret::from_bytes(raw.clone())).build().unwrap();
     assert_eq!(auth.signing_kid().as_deref(), Some(expected.kid()));
+    // 32 bytes encode with `=` padding, accepted with or without it.
+    let raw = [0xFEu8; 32];
+    let expected = SigningKey::from_secret(Algorithm::HS256, &raw, None).unwrap();
+    let padded = STANDARD.encode(raw);
+    assert!(padded.ends_with('='));
+    for encoded in [padded.clone(), padded.trim_end_matches('=').to_owned()] {
+        let secret = Secret::from_base64(&encoded).unwrap();
+        let auth = hs256(secret).build().unwrap();
+        assert_eq!(
+            auth.signing_kid().as_deref(),
+            Some(expected.kid()),
+            "{encoded}"
+        );
+    }
 }
 
 #[test]
@@ -202,6 +216,18 @@ fn rsa_bits_are_configurable_but_never_below_2048() {
             "{bits}"
         );
     }
+    // Checked whatever the algorithm, so the mistake shows before the switch to RSA.
+    let es = JwtConfig {
+        rsa_bits: 1024,
+        ..JwtConfig::default()
+    };
+    assert!(matches!(
+        es.build().unwrap_err(),
+        ConfigError::Invalid {
+            name: "rsa_bits",
+            ..
+        }
+    ));
     assert_eq!(JwtConfig::default().rsa_bits, 4096);
     let config: JwtConfig = toml::from_str("algorithm = \"PS256\"\nrsa_bits = 2048").unwrap();
     let auth = config.build().unwrap();

@@ -312,8 +312,13 @@ async fn a_fetch_with_no_usable_key_keeps_the_cached_keys() {
         *s.provider.jwks.lock().unwrap() = set;
         s.clock.advance(Duration::from_secs(61));
         let err = s.remote.refresh().await.unwrap_err();
-        assert!(err.to_string().contains("no usable key"), "{err}");
+        assert!(
+            err.to_string()
+                .contains(&format!("no usable key ({i} skipped)")),
+            "{err}"
+        );
         assert_eq!(s.sink.count(EventKind::StoreFailure), i + 1);
+        assert_eq!(s.sink.events()[i].fields["skipped_keys"], i);
         assert!(
             s.verifier.verify::<NoCustomClaims>(&token).await.is_ok(),
             "cached keys still verify"
@@ -334,4 +339,9 @@ async fn remote_keys_for_other_operations_are_skipped() {
     *s.provider.jwks.lock().unwrap() = set;
     s.clock.advance(Duration::from_secs(61));
     assert_eq!(s.remote.refresh().await.unwrap(), 1);
+    let debug = format!("{:?}", s.remote);
+    assert!(
+        debug.contains("RemoteJwks") && debug.contains("min_interval: 60"),
+        "{debug}"
+    );
 }

@@ -236,6 +236,11 @@ fn the_plain_api_rotates_any_key_set() {
         .build()
         .unwrap();
     assert_eq!(rotation.retire_after(), Duration::from_secs(3600));
+    let debug = format!("{rotation:?}");
+    assert!(
+        debug.contains("KeyRotation") && debug.contains("EdDSA"),
+        "{debug}"
+    );
     rotation.tick().unwrap();
     assert_eq!(sink.count(EventKind::ConfigurationChanged), 0);
     clock.advance(Duration::from_secs(DAY));
@@ -396,4 +401,31 @@ fn a_failed_step_is_a_critical_event_and_is_not_retried_on_every_tick() {
     let again = sink.events().pop().unwrap();
     assert_eq!(again.fields["step"], "publish");
     assert_ne!(again.fields["kid"], pending.as_str());
+}
+
+#[test]
+fn defaults_rotate_monthly_and_keep_replaced_keys_past_the_default_refresh_lifetime() {
+    let clock = ManualClock::at_unix(NOW);
+    let sink = MemorySink::new();
+    let keys = KeySet::new(SigningKey::generate(Algorithm::ES256).unwrap());
+    let rotation = KeyRotation::builder(keys.clone())
+        .clock(clock.shared())
+        .events(Arc::new(sink.clone()))
+        .build()
+        .unwrap();
+    assert_eq!(rotation.retire_after(), Duration::from_secs(14 * DAY + 300));
+    clock.advance(Duration::from_secs(30 * DAY - 1));
+    rotation.tick().unwrap();
+    assert_eq!(sink.events().len(), 0);
+    clock.advance(Duration::from_secs(1));
+    rotation.tick().unwrap();
+    assert_eq!(sink.events().len(), 1, "published at 30 days");
+    clock.advance(Duration::from_secs(599));
+    rotation.tick().unwrap();
+    assert_eq!(sink.events().len(), 1);
+    clock.advance(Duration::from_secs(1));
+    rotation.tick().unwrap();
+    assert_eq!(sink.events().len(), 2, "activated 10 minutes later");
+    // An issuer with the default refresh lifetime accepts the default rotation.
+    assert!(JwtIssuer::builder(keys).rotation(rotation).build().is_ok());
 }

@@ -535,6 +535,16 @@ mod tests {
     }
 
     #[test]
+    fn kids_of_1_to_128_printable_bytes_are_accepted() {
+        for kid in ["k", &"x".repeat(128), "a~!#$%&'()*+,-./:;<=>?@[]^_`{|}"] {
+            assert!(
+                SigningKey::hmac(Algorithm::HS256, &[1; 32], kid).is_ok(),
+                "{kid:?}"
+            );
+        }
+    }
+
+    #[test]
     fn bad_kids_are_refused() {
         for kid in ["", "has space", "line\nbreak", &"x".repeat(129)] {
             assert!(

@@ -537,20 +537,39 @@ async fn the_default_family_lifetime_is_thirty_days() {
 
 // ---- store outage ---------------------------------------------------------
 
-/// A memory store that fails every call while `down` is set.
+/// A memory store that fails every call while `down` is set, and every
+/// revocation (write) while `writes_down` is set.
 #[derive(Clone)]
 struct Flaky {
     store: MemoryStore,
     down: Arc<AtomicBool>,
+    writes_down: Arc<AtomicBool>,
 }
 
 impl Flaky {
+    fn new(clock: &ManualClock) -> Arc<Self> {
+        Arc::new(Self {
+            store: MemoryStore::new(clock.shared()),
+            down: Arc::default(),
+            writes_down: Arc::default(),
+        })
+    }
+
     fn fail<'a, T: Send + 'a>(&self) -> Option<StoreFuture<'a, T>> {
         self.down
             .load(Ordering::SeqCst)
             .then(|| -> StoreFuture<'a, T> {
                 Box::pin(async { Err(StoreError("connection refused".into())) })
             })
+    }
+
+    fn fail_write<'a>(&self) -> Option<StoreFuture<'a, ()>> {
+        if self.writes_down.load(Ordering::SeqCst) {
+            return Some(Box::pin(async {
+                Err(StoreError("read-only replica".into()))
+            }));
+        }
+        self.fail()
     }
 }
 
@@ -560,7 +579,7 @@ impl RevocationStore for Flaky {
             .unwrap_or_else(|| self.store.revoke_token(s, j, u))
     }
     fn revoke_family<'a>(&'a self, s: &'a str, f: &'a str, u: u64) -> StoreFuture<'a, ()> {
-        self.fail()
+        self.fail_write()
             .unwrap_or_else(|| self.store.revoke_family(s, f, u))
     }
     fn revoke_subject<'a>(&'a self, s: &'a str, b: u64, u: u64) -> StoreFuture<'a, ()> {
@@ -588,10 +607,7 @@ impl FamilyStore for Flaky {
 #[tokio::test]
 async fn a_store_outage_is_unavailable_not_an_invalid_token() {
     let fx = es256();
-    let flaky = Arc::new(Flaky {
-        store: MemoryStore::new(fx.clock.shared()),
-        down: Arc::default(),
-    });
+    let flaky = Flaky::new(&fx.clock);
     let (b, _) = builder(flaky.clone(), &fx.clock, &fx);
     let m = b.insecure_skip_revalidation().build().unwrap();
     let pair = m.issue_pair(&TokenRequest::new("alice")).await.unwrap();
@@ -611,10 +627,7 @@ async fn a_store_outage_is_unavailable_not_an_invalid_token() {
 #[tokio::test]
 async fn a_family_store_outage_alone_is_unavailable_too() {
     let fx = es256();
-    let families = Arc::new(Flaky {
-        store: MemoryStore::new(fx.clock.shared()),
-        down: Arc::default(),
-    });
+    let families = Flaky::new(&fx.clock);
     let verifier = JwtVerifier::builder(fx.keys.clone())
         .issuer(ISS)
         .audience([AUD])
@@ -634,4 +647,55 @@ async fn a_family_store_outage_alone_is_unavailable_too() {
     assert_eq!(fx.sink.count(EventKind::StoreFailure), 1);
     families.down.store(false, Ordering::SeqCst);
     assert!(m.refresh(&pair.refresh_token, None).await.is_ok());
+}
+
+#[tokio::test]
+async fn a_refused_user_whose_family_cannot_be_revoked_is_unavailable_then_refused() {
+    let fx = es256();
+    let flaky = Flaky::new(&fx.clock);
+    let dir = Directory::default();
+    let (b, _) = builder(flaky.clone(), &fx.clock, &fx);
+    let m = b.revalidate(dir.hook()).build().unwrap();
+    let pair = m.issue_pair(&TokenRequest::new("bob")).await.unwrap();
+    flaky.writes_down.store(true, Ordering::SeqCst);
+    // bob is not in the directory, but the revocation cannot be recorded:
+    // the refresh must not pretend it was, and must not issue a pair.
+    let err = m.refresh(&pair.refresh_token, None).await.unwrap_err();
+    assert!(matches!(err, RefreshError::Unavailable(_)), "{err:?}");
+    assert_eq!(fx.sink.count(EventKind::StoreFailure), 1);
+    assert_eq!(fx.sink.count(EventKind::TokenRevoked), 0);
+    flaky.writes_down.store(false, Ordering::SeqCst);
+    assert_eq!(
+        m.refresh(&pair.refresh_token, None).await.unwrap_err(),
+        RefreshError::UserRefused
+    );
+    assert_eq!(fx.sink.count(EventKind::TokenRevoked), 1);
+}
+
+#[tokio::test]
+async fn reuse_whose_family_cannot_be_revoked_is_unavailable() {
+    let fx = es256();
+    let flaky = Flaky::new(&fx.clock);
+    let (b, verifier) = builder(flaky.clone(), &fx.clock, &fx);
+    let m = b.insecure_skip_revalidation().build().unwrap();
+    let first = m.issue_pair(&TokenRequest::new("alice")).await.unwrap();
+    let second = m.refresh(&first.refresh_token, None).await.unwrap();
+    flaky.writes_down.store(true, Ordering::SeqCst);
+    let err = m.refresh(&first.refresh_token, None).await.unwrap_err();
+    assert!(matches!(err, RefreshError::Unavailable(_)), "{err:?}");
+    assert_eq!(fx.sink.count(EventKind::RefreshTokenReused), 1);
+    assert_eq!(fx.sink.count(EventKind::StoreFailure), 1);
+    // The family store ended the family all the same: nothing rotates again.
+    flaky.writes_down.store(false, Ordering::SeqCst);
+    assert_eq!(
+        m.refresh(&second.refresh_token, None).await.unwrap_err(),
+        RefreshError::FamilyRevoked
+    );
+    assert!(
+        verifier
+            .verify::<NoCustomClaims>(&second.access_token)
+            .await
+            .is_ok(),
+        "the revocation failed, so the access token lives until it expires"
+    );
 }

@@ -166,8 +166,9 @@ impl RemoteJwks {
                 }
             }
         }
-        let skipped = set.keys.len() - keys.len();
         if keys.is_empty() {
+            // Every key of the document was skipped.
+            let skipped = set.keys.len();
             tracing::warn!(target: "rampart::auth", skipped, "JWKS held no usable key; keeping cached keys");
             self.stale(
                 "remote JWKS held no usable key; serving cached keys",

@@ -345,3 +345,28 @@ async fn remote_keys_for_other_operations_are_skipped() {
         "{debug}"
     );
 }
+
+#[tokio::test]
+async fn an_unknown_kid_refreshes_again_exactly_one_interval_after_the_last_fetch() {
+    let s = setup().await;
+    let stranger = fixture_with(SigningKey::generate(Algorithm::ES256).unwrap());
+    let token = stranger
+        .issuer
+        .issue_access(&TokenRequest::new("x"))
+        .unwrap()
+        .token;
+    s.clock.advance(Duration::from_secs(59));
+    let _ = s.verifier.verify::<NoCustomClaims>(&token).await;
+    assert_eq!(
+        s.provider.calls.load(Ordering::SeqCst),
+        1,
+        "within the interval"
+    );
+    s.clock.advance(Duration::from_secs(1));
+    let _ = s.verifier.verify::<NoCustomClaims>(&token).await;
+    assert_eq!(
+        s.provider.calls.load(Ordering::SeqCst),
+        2,
+        "at the interval"
+    );
+}

@@ -26,6 +26,9 @@ pub(crate) struct Snapshot {
 ///    keeps verifying the tokens it signed;
 /// 3. [`retire`](Self::retire) the old key once its last token has expired.
 ///
+/// [`KeyRotation`](crate::KeyRotation) takes these steps by itself when the
+/// signing key reaches an age.
+///
 /// ```
 /// use rampart_auth::{Algorithm, KeySet, SigningKey};
 ///

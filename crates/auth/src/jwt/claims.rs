@@ -372,4 +372,42 @@ mod tests {
         assert_eq!(p.token_id(), Some("j1"));
         assert_eq!(p.auth_method(), AuthMethod::Jwt);
     }
+
+    #[test]
+    fn errors_say_what_was_expected() {
+        let aud = serde_json::from_str::<Audience>("3").unwrap_err();
+        assert!(
+            aud.to_string().contains("a string or an array of strings"),
+            "{aud}"
+        );
+        let names = ["a".to_owned()];
+        let pick = pick_claims(b"[1]", &names).unwrap_err();
+        assert!(
+            pick.to_string().contains("a JSON object of claims"),
+            "{pick}"
+        );
+        let name = Name(&names).deserialize(serde_json::json!(3)).unwrap_err();
+        assert!(name.to_string().contains("a claim name"), "{name}");
+    }
+
+    #[test]
+    fn picking_keeps_the_named_claims_only_and_refuses_their_duplicates() {
+        let names = ["a".to_owned(), "b".to_owned()];
+        let picked = pick_claims(br#"{"a":1,"c":{"x":[1]},"b":[true],"a2":0}"#, &names).unwrap();
+        assert_eq!(
+            Value::Object(picked),
+            serde_json::json!({"a": 1, "b": [true]})
+        );
+        assert!(pick_claims(br#"{"a":1,"a":2}"#, &names).is_err());
+        assert!(
+            pick_claims(br#"{"c":1,"c":2}"#, &names).is_ok(),
+            "unnamed duplicates are not read"
+        );
+    }
+
+    #[test]
+    fn an_empty_jti_never_becomes_the_principals_token_id() {
+        let c: Claims = serde_json::from_str(r#"{"sub":"bob","jti":""}"#).unwrap();
+        assert_eq!(c.to_principal().token_id(), None);
+    }
 }

@@ -131,5 +131,9 @@ mod tests {
             parse(r#"{"alg":"ES256","kid":7}"#).err(),
             Some(AuthError::Malformed)
         );
+        let err = serde_json::from_str::<RawHeader<'_>>(r#"{"alg":"ES256","typ":null}"#)
+            .err()
+            .unwrap();
+        assert!(err.to_string().contains("expected a string"), "{err}");
     }
 }

@@ -146,7 +146,12 @@ mod tests {
             "true",
             "[1]",
         ] {
-            assert!(parse(bad).is_err(), "{bad}");
+            let err = parse(bad).unwrap_err();
+            assert!(
+                err.to_string()
+                    .contains("a non-negative number of seconds since the epoch"),
+                "{bad}: {err}"
+            );
         }
     }
 

@@ -605,3 +605,23 @@ impl JwtVerifierBuilder {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Algorithm, SigningKey};
+
+    #[test]
+    fn debug_names_the_settings_but_no_key() {
+        let keys = KeySet::new(SigningKey::generate(Algorithm::ES256).unwrap());
+        let v = JwtVerifier::builder(keys)
+            .issuer("https://auth.example.com")
+            .audience(["api"])
+            .build()
+            .unwrap();
+        let debug = format!("{v:?}");
+        assert!(debug.starts_with("JwtVerifier"), "{debug}");
+        assert!(debug.contains("https://auth.example.com") && debug.contains("api"));
+        assert!(debug.contains("leeway: 30"), "{debug}");
+    }
+}

@@ -509,6 +509,7 @@ mod tests {
         let cfg =
             parse("algorithm = \"HS256\"\nsecret = \"a-very-secret-secret-of-32-bytes-or-more\"");
         assert!(!format!("{cfg:?}").contains("very-secret"));
+        assert!(format!("{cfg:?}").contains("[redacted]"));
     }
 
     #[test]

@@ -116,6 +116,8 @@ fn kid_of(token: &str) -> String {
 fn an_aged_key_is_published_then_activated_then_retired() {
     let s = setup();
     let old = s.auth.signing_kid().unwrap();
+    assert!(s.auth.rotation().is_some());
+    assert!(JwtConfig::default().build().unwrap().rotation().is_none());
 
     // Not yet 30 days old: nothing happens however often tokens are issued.
     s.advance(30 * DAY - 1);

@@ -510,6 +510,10 @@ mod tests {
         assert!(matches!(err, ConfigError::SecretTooShort { min: 32, .. }));
         assert!(SigningKey::hmac(Algorithm::HS256, &[7; 32], "k").is_ok());
         assert!(SigningKey::hmac(Algorithm::HS512, &[7; 32], "k").is_err());
+        assert!(SigningKey::hmac(Algorithm::HS384, &[7; 47], "k").is_err());
+        assert!(SigningKey::hmac(Algorithm::HS384, &[7; 48], "k").is_ok());
+        assert!(SigningKey::hmac(Algorithm::HS512, &[7; 63], "k").is_err());
+        assert!(SigningKey::hmac(Algorithm::HS512, &[7; 64], "k").is_ok());
     }
 
     #[test]

@@ -533,9 +533,10 @@ mod tests {
     fn debug_never_prints_key_material() {
         let key =
             SigningKey::hmac(Algorithm::HS256, b"0123456789abcdef0123456789abcdef", "k1").unwrap();
-        let text = format!("{key:?} {:?}", key.verification_key());
-        assert!(text.contains("[redacted]"));
-        assert!(!text.contains("0123456789"));
+        for text in [format!("{key:?}"), format!("{:?}", key.verification_key())] {
+            assert!(text.contains("[redacted]") && text.contains("k1"), "{text}");
+            assert!(!text.contains("0123456789"), "{text}");
+        }
     }
 
     #[test]
@@ -700,9 +701,61 @@ mod tests {
         assert!(err.to_string().contains("not a signing key"), "{err}");
     }
 
+    fn public_jwk(alg: Algorithm) -> Jwk {
+        let mut jwk = SigningKey::generate(alg)
+            .unwrap()
+            .verification_key()
+            .public_jwk()
+            .unwrap()
+            .clone();
+        jwk.common.key_algorithm = None;
+        jwk
+    }
+
+    #[test]
+    fn a_jwk_must_be_on_its_algorithms_curve() {
+        let (p256, p384, ed) = (
+            public_jwk(Algorithm::ES256),
+            public_jwk(Algorithm::ES384),
+            public_jwk(Algorithm::EdDSA),
+        );
+        for (jwk, alg) in [
+            (&p256, Algorithm::ES256),
+            (&p384, Algorithm::ES384),
+            (&ed, Algorithm::EdDSA),
+        ] {
+            assert_eq!(
+                VerificationKey::from_jwk(jwk, Some(alg))
+                    .unwrap()
+                    .algorithm(),
+                alg
+            );
+        }
+        for (jwk, alg) in [(&p256, Algorithm::ES384), (&p384, Algorithm::ES256)] {
+            let err = VerificationKey::from_jwk(jwk, Some(alg)).unwrap_err();
+            assert!(err.to_string().contains("curve"), "{alg}: {err}");
+        }
+        // An OKP key on a curve that is not Ed25519.
+        let mut odd = ed.clone();
+        if let AlgorithmParameters::OctetKeyPair(p) = &mut odd.algorithm {
+            p.curve = EllipticCurve::P256;
+        }
+        let err = VerificationKey::from_jwk(&odd, Some(Algorithm::EdDSA)).unwrap_err();
+        assert!(err.to_string().contains("curve"), "{err}");
+        // check_curve on its own: a key type that has no curve.
+        assert!(check_curve(Algorithm::ES256, &cookbook_rsa_jwk()).is_err());
+        assert!(check_curve(Algorithm::RS256, &cookbook_rsa_jwk()).is_ok());
+    }
+
     #[test]
     fn pss_algorithms_in_a_jwk_are_recognised() {
         for (ka, alg) in [
+            (KeyAlgorithm::RS256, Algorithm::RS256),
+            (KeyAlgorithm::RS384, Algorithm::RS384),
+            (KeyAlgorithm::RS512, Algorithm::RS512),
+            (KeyAlgorithm::ES256, Algorithm::ES256),
+            (KeyAlgorithm::ES384, Algorithm::ES384),
+            (KeyAlgorithm::EdDSA, Algorithm::EdDSA),
             (KeyAlgorithm::PS256, Algorithm::PS256),
             (KeyAlgorithm::PS384, Algorithm::PS384),
             (KeyAlgorithm::PS512, Algorithm::PS512),

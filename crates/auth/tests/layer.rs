@@ -407,6 +407,7 @@ async fn failing_store_answers_503_when_closed() {
     )
     .await;
     assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(res.headers()[header::RETRY_AFTER], "5");
     assert!(body.contains("store_unavailable") && !body.contains("connection refused"));
     assert_eq!(fx.sink.count(EventKind::StoreFailure), 1);
 }

@@ -40,7 +40,7 @@ pub use event::{
     EventKind, EventSink, MemorySink, SecurityEvent, Severity, SharedSink, TracingSink,
 };
 pub use principal::{AuthMethod, Principal};
-pub use problem::{PROBLEM_JSON, Problem};
+pub use problem::{PROBLEM_JSON, Problem, STORE_RETRY_AFTER_SECS};
 pub use rejection::{ProblemResponse, Rejection, RejectionResponse, reject};
 pub use request_id::{
     REQUEST_ID_HEADER, RequestId, RequestIdLayer, RequestIdService, TimeOrderedRequestId,

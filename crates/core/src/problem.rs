@@ -7,6 +7,11 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use std::borrow::Cow;
 
+/// Seconds a client is asked to wait when a store behind a layer is down: long
+/// enough not to hammer a recovering store, short enough that a user barely
+/// notices.
+pub const STORE_RETRY_AFTER_SECS: u64 = 5;
+
 /// The media type of a problem body.
 pub const PROBLEM_JSON: HeaderValue = HeaderValue::from_static("application/problem+json");
 
@@ -107,6 +112,14 @@ impl Problem {
     /// `503 Service Unavailable`, e.g. a store is down and the layer fails closed.
     pub fn unavailable() -> Self {
         Self::new(StatusCode::SERVICE_UNAVAILABLE)
+    }
+
+    /// `503 Service Unavailable` with `Retry-After` in whole seconds (at least
+    /// 1): the request itself was fine and may succeed later. Clients such as
+    /// OAuth libraries tell "retry" from "give up" by this header, so a layer
+    /// failing closed on a store outage answers with it.
+    pub fn unavailable_retry_after(retry_after_secs: u64) -> Self {
+        Self::unavailable().with_header(RETRY_AFTER, HeaderValue::from(retry_after_secs.max(1)))
     }
 
     /// Sets the `type` URI identifying the kind of problem.
@@ -253,5 +266,15 @@ mod tests {
     fn retry_after_is_at_least_one_second() {
         let p = Problem::too_many_requests(0);
         assert_eq!(p.headers()[RETRY_AFTER], "1");
+        let p = Problem::unavailable_retry_after(0);
+        assert_eq!(p.headers()[RETRY_AFTER], "1");
+    }
+
+    #[test]
+    fn unavailable_says_when_to_retry() {
+        let response: Response<Bytes> = Problem::unavailable_retry_after(5).into_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers()[RETRY_AFTER], "5");
+        assert!(!Problem::unavailable().headers().contains_key(RETRY_AFTER));
     }
 }

@@ -398,6 +398,7 @@ async fn failing_store_fails_closed_with_503_and_an_event() {
     )
     .await;
     assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(res.headers()["retry-after"], "5");
     assert_eq!(
         res.extensions().get::<PermissionRejection>(),
         Some(&PermissionRejection::StoreUnavailable)

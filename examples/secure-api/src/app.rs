@@ -175,7 +175,15 @@ pub async fn assemble(config: &AppConfig) -> Result<BuiltApp, ConfigError> {
         "trusted proxies",
         list_or(&config.http.trusted_proxies, "none (client = TCP peer)"),
     );
-    let mut csrf = CsrfPolicy::new();
+    let mut csrf = CsrfPolicy::new().insecure_plain_http(config.http.insecure_plain_http);
+    facts.push(
+        "csrf origin scheme",
+        if config.http.insecure_plain_http {
+            "http (plain HTTP: set [http] insecure_plain_http = false behind TLS)"
+        } else {
+            "https"
+        },
+    );
     for origin in &config.http.allowed_origins {
         csrf = csrf.trust_origin(origin).map_err(invalid)?;
     }

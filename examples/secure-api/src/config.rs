@@ -75,6 +75,12 @@ pub struct JwtSection {
     pub access_ttl_secs: u64,
     /// Refresh-token lifetime.
     pub refresh_ttl_secs: u64,
+    /// Absolute lifetime of a sign-in: refreshing never extends it, so a
+    /// stolen refresh token cannot be kept alive forever.
+    pub refresh_family_lifetime_secs: u64,
+    /// Rotate a generated signing key after this many seconds (publish the
+    /// next key, activate it, retire the old one); 0 means never.
+    pub rotate_after_secs: u64,
     /// Clock-skew allowance.
     pub leeway_secs: u64,
 }
@@ -91,6 +97,8 @@ impl Default for JwtSection {
             audience: "secure-api".into(),
             access_ttl_secs: 900,
             refresh_ttl_secs: 1_209_600,
+            refresh_family_lifetime_secs: 2_592_000,
+            rotate_after_secs: 0,
             leeway_secs: 30,
         }
     }
@@ -109,6 +117,8 @@ impl JwtSection {
             audience: vec![self.audience.clone()],
             access_ttl_secs: self.access_ttl_secs,
             refresh_ttl_secs: self.refresh_ttl_secs,
+            refresh_family_lifetime_secs: self.refresh_family_lifetime_secs,
+            rotate_after_secs: (self.rotate_after_secs > 0).then_some(self.rotate_after_secs),
             leeway_secs: self.leeway_secs,
             ..rampart_auth::JwtConfig::default()
         }
@@ -132,6 +142,13 @@ pub struct HttpConfig {
     /// Browser front-ends allowed through CORS and CSRF.
     #[serde(default)]
     pub allowed_origins: Vec<String>,
+    /// Whether browsers reach the app over plain `http://`. CSRF's
+    /// `Origin`/`Referer` fallback compares whole origins, scheme included, and
+    /// an HTTP/1.1 request does not say its scheme: without this the app
+    /// expects `https://`, as behind a TLS-terminating proxy. On for local
+    /// development in the built-in config; turn it off in production.
+    #[serde(default)]
+    pub insecure_plain_http: bool,
 }
 
 /// `[server]`: what a client may hold of the server, so that slow or idle

@@ -142,6 +142,47 @@ async fn a_store_outage_is_503_with_retry_after_not_invalid_grant() {
     assert_eq!(reply.body["status"], 503);
 }
 
+/// Every token route meeting the outage says "retry later", not "give up".
+#[tokio::test]
+async fn token_routes_meeting_a_store_outage_ask_to_retry() {
+    let Some(url) = common::redis_url("token_routes_meeting_a_store_outage_ask_to_retry") else {
+        return;
+    };
+    let relay = Relay::start(&url).await;
+    let app = TestApp::with_redis(relay.url.clone()).await;
+    let (access_token, _) = app.login("bob").await;
+    relay.cut();
+    let logout = app
+        .send(
+            http::Method::POST,
+            "/auth/logout",
+            Some(&access_token),
+            None,
+        )
+        .await;
+    let login = app
+        .send(
+            http::Method::POST,
+            "/auth/login",
+            None,
+            Some(serde_json::json!({"username": "bob", "password": "bob-S3cure-demo!"})),
+        )
+        .await;
+    for (route, reply) in [("logout", logout), ("login", login)] {
+        assert_eq!(
+            reply.status,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "{route}: {:?}",
+            reply.body
+        );
+        assert_eq!(reply.headers["content-type"], "application/problem+json");
+        assert!(
+            reply.headers.contains_key("retry-after"),
+            "{route} has no Retry-After"
+        );
+    }
+}
+
 /// Two instances share Redis and a signing key; the second was restarted with
 /// a changed directory: bob demoted to viewer, carol removed.
 #[tokio::test]

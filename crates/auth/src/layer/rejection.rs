@@ -2,7 +2,7 @@
 
 use crate::error::AuthError;
 use http::HeaderValue;
-use rampart_core::{Problem, Rejection};
+use rampart_core::{Problem, Rejection, STORE_RETRY_AFTER_SECS};
 
 /// The typed reason the JWT layer refused a request, attached to the
 /// response's extensions for outer layers (audit) to read.
@@ -15,7 +15,7 @@ pub struct AuthRejection {
 impl Rejection for AuthRejection {
     fn to_problem(&self) -> Problem {
         match self.error {
-            AuthError::StoreUnavailable => Problem::unavailable()
+            AuthError::StoreUnavailable => Problem::unavailable_retry_after(STORE_RETRY_AFTER_SECS)
                 .with_detail("authentication is temporarily unavailable")
                 .with_extension("code", self.error.code()),
             // RFC 6750 §3.1: a request without credentials gets a bare challenge.

@@ -2,7 +2,7 @@
 
 use crate::Decision;
 use http::HeaderValue;
-use rampart_core::{Problem, Rejection};
+use rampart_core::{Problem, Rejection, STORE_RETRY_AFTER_SECS};
 
 /// The reason a request was refused, attached to the refusal's response
 /// extensions so outer layers (audit) can read it. The client sees only a
@@ -38,8 +38,10 @@ impl Rejection for PermissionRejection {
             }
             PermissionRejection::MalformedPath => Problem::bad_request()
                 .with_detail("A path parameter is not valid UTF-8 once percent-decoded."),
-            PermissionRejection::StoreUnavailable => Problem::unavailable()
-                .with_detail("Authorization is temporarily unavailable; try again later."),
+            PermissionRejection::StoreUnavailable => {
+                Problem::unavailable_retry_after(STORE_RETRY_AFTER_SECS)
+                    .with_detail("Authorization is temporarily unavailable; try again later.")
+            }
         }
     }
 }

@@ -14,7 +14,7 @@ use rampart_auth::{
     RefreshClaims, RefreshError, Revalidate, Revalidation, Standing, StoreError, TokenPair,
     TokenRequest,
 };
-use rampart_core::{Principal, Problem};
+use rampart_core::{Principal, Problem, STORE_RETRY_AFTER_SECS};
 use serde::Deserialize;
 use std::sync::Arc;
 use zeroize::Zeroize;
@@ -65,9 +65,11 @@ fn unauthorized(error: &'static str, detail: &'static str) -> Response {
         .into_response()
 }
 
-fn unavailable() -> Response {
-    Problem::unavailable()
-        .with_detail("the token store is unavailable; try again shortly")
+/// `503` with `Retry-After`: the request was fine, a store behind it was not,
+/// and the same request may succeed shortly.
+fn unavailable(detail: &'static str) -> Response {
+    Problem::unavailable_retry_after(STORE_RETRY_AFTER_SECS)
+        .with_detail(detail)
         .into_response()
 }
 
@@ -117,9 +119,7 @@ pub async fn login(
         }
         Err(error) => {
             tracing::error!(target: "secure_api", %error, "password check failed");
-            return Problem::unavailable()
-                .with_detail("the password check could not run; try again shortly")
-                .into_response();
+            return unavailable("the password check could not run; try again shortly");
         }
     };
     let mut request = TokenRequest::new(user.username.clone()).roles(user.roles.clone());
@@ -128,14 +128,9 @@ pub async fn login(
     }
     match state.auth.tokens().issue_pair(&request).await {
         Ok(pair) => token_response(pair),
-        Err(_) => unavailable(),
+        Err(_) => unavailable("the token store is unavailable; try again shortly"),
     }
 }
-
-/// How long a client should wait before retrying a refresh that met a store
-/// outage: long enough not to hammer a recovering store, short enough that a
-/// user does not notice.
-const REFRESH_RETRY_AFTER_SECS: u64 = 5;
 
 /// Exchanges a refresh token for the next pair; a reused one revokes its family.
 ///
@@ -153,13 +148,7 @@ pub async fn refresh(
     let detail = match &error {
         RefreshError::Unavailable(cause) => {
             tracing::warn!(target: "secure_api", %cause, "refresh deferred: store unavailable");
-            return Problem::unavailable()
-                .with_detail("the token store is unavailable; retry this refresh shortly")
-                .with_header(
-                    header::RETRY_AFTER,
-                    HeaderValue::from(REFRESH_RETRY_AFTER_SECS),
-                )
-                .into_response();
+            return unavailable("the token store is unavailable; retry this refresh shortly");
         }
         e if !e.is_invalid_grant() => {
             tracing::error!(target: "secure_api", error = %e, "refresh failed");
@@ -202,7 +191,7 @@ pub async fn logout(
 ) -> Response {
     match state.auth.tokens().logout(&principal).await {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
-        Err(_) => unavailable(),
+        Err(_) => unavailable("the token store is unavailable; retry this logout shortly"),
     }
 }
 

@@ -330,7 +330,9 @@ impl TokenManager {
         let inner = &*self.inner;
         let now = self.now();
         let subject = principal.subject();
-        if let Some(jti) = principal.token_id() {
+        // A token without a `jti` cannot be revoked on its own (the store
+        // refuses an empty one); its family below still ends the session.
+        if let Some(jti) = principal.token_id().filter(|j| !j.is_empty()) {
             let until =
                 now + inner.issuer.access_ttl().as_secs() + inner.verifier.leeway().as_secs();
             inner.revocations.revoke_token(subject, jti, until).await?;

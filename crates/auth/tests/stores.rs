@@ -52,12 +52,14 @@ both_stores! {
     device_binding => device_binding_suite;
     manager_reuse_revokes_family => manager_reuse_suite;
     manager_logout => manager_logout_suite;
+    empty_jti_refused => empty_jti_suite;
+    jtiless_logout => jtiless_logout_suite;
 }
 
 fn token<'a>(jti: &'a str, family: Option<&'a str>, iat: u64) -> TokenRef<'a> {
     TokenRef {
         subject: "alice",
-        jti,
+        jti: Some(jti),
         family,
         issued_at: iat,
     }
@@ -153,11 +155,171 @@ async fn logout_everywhere_suite<S: RevocationStore>(store: Arc<S>, _clock: Manu
     );
     let bob = TokenRef {
         subject: "bob",
-        jti: "b",
+        jti: Some("b"),
         family: None,
         issued_at: NOW - 100,
     };
     assert_eq!(store.check(bob, NOW).await.unwrap(), None);
+}
+
+fn jtiless<'a>(subject: &'a str, family: Option<&'a str>, iat: u64) -> TokenRef<'a> {
+    TokenRef {
+        subject,
+        jti: None,
+        family,
+        issued_at: iat,
+    }
+}
+
+/// An empty jti names no token but every token without one: the store refuses
+/// to record it, and a jti-less token never matches a revoked-token entry.
+async fn empty_jti_suite<S: RevocationStore>(store: Arc<S>, _clock: ManualClock) {
+    let err = store
+        .revoke_token("alice", "", NOW + 600)
+        .await
+        .unwrap_err();
+    assert!(err.0.contains("empty jti"), "{err}");
+    assert_eq!(
+        store.check(jtiless("alice", None, NOW), NOW).await.unwrap(),
+        None
+    );
+    // Nor does an empty jti written as `Some("")`.
+    assert_eq!(store.check(token("", None, NOW), NOW).await.unwrap(), None);
+    // Revoking a real jti leaves jti-less tokens alone.
+    store.revoke_token("alice", "j1", NOW + 600).await.unwrap();
+    assert_eq!(
+        store.check(jtiless("alice", None, NOW), NOW).await.unwrap(),
+        None
+    );
+    // Family and subject-wide revocations still reach jti-less tokens.
+    store
+        .revoke_family("alice", "fam-1", NOW + 600)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .check(jtiless("alice", Some("fam-1"), NOW), NOW)
+            .await
+            .unwrap(),
+        Some(Revoked::Family)
+    );
+    assert_eq!(
+        store.check(jtiless("alice", None, NOW), NOW).await.unwrap(),
+        None
+    );
+    store
+        .revoke_subject("alice", NOW, NOW + 3600)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.check(jtiless("alice", None, NOW), NOW).await.unwrap(),
+        Some(Revoked::Subject)
+    );
+    assert_eq!(
+        store.check(jtiless("bob", None, NOW), NOW).await.unwrap(),
+        None
+    );
+}
+
+/// Tokens from an external provider without `jti`: one session's logout does
+/// not revoke the other's token; "log out everywhere" revokes both.
+async fn jtiless_logout_suite<S: RevocationStore + FamilyStore>(store: Arc<S>, clock: ManualClock) {
+    let fx = fixture();
+    let verifier = JwtVerifier::builder(fx.keys.clone())
+        .issuer(ISS)
+        .audience([AUD])
+        .revocation(store.clone())
+        .insecure_allow_missing_claims([rampart_auth::RequiredClaim::Jti])
+        .clock(clock.shared())
+        .build()
+        .unwrap();
+    let m = TokenManager::builder(fx.issuer.clone(), verifier.clone(), store)
+        .insecure_skip_revalidation()
+        .build()
+        .unwrap();
+    let without_jti = |sid: Option<&str>| {
+        let mut c = fx.claims();
+        c.as_object_mut().unwrap().remove("jti");
+        if let Some(sid) = sid {
+            c["sid"] = sid.into();
+        }
+        fx.sign(&fx.header(), &c)
+    };
+    let a = without_jti(Some("sess-a"));
+    let b = without_jti(None);
+    let principal = verifier
+        .verify::<NoCustomClaims>(&a)
+        .await
+        .unwrap()
+        .to_principal();
+    assert_eq!(principal.token_id(), None);
+    m.logout(&principal).await.unwrap();
+    assert_eq!(
+        verifier.verify::<NoCustomClaims>(&a).await.unwrap_err(),
+        AuthError::Revoked
+    );
+    assert!(verifier.verify::<NoCustomClaims>(&b).await.is_ok());
+    // A principal built elsewhere with an empty token id logs out its
+    // session without revoking anything by jti.
+    let hand_made = rampart_core::Principal::new("alice", rampart_core::AuthMethod::Jwt)
+        .with_token_id("")
+        .with_session_id("sess-c");
+    m.logout(&hand_made).await.unwrap();
+    assert!(verifier.verify::<NoCustomClaims>(&b).await.is_ok());
+    m.logout_everywhere("alice").await.unwrap();
+    assert_eq!(
+        verifier.verify::<NoCustomClaims>(&b).await.unwrap_err(),
+        AuthError::Revoked
+    );
+}
+
+/// An entry under the empty jti written before empty ids were refused
+/// must not revoke jti-less tokens.
+#[cfg(feature = "redis")]
+#[tokio::test]
+async fn redis_ignores_a_legacy_empty_jti_entry() {
+    use base64::Engine;
+    let Some(url) = redis_url("redis_ignores_a_legacy_empty_jti_entry") else {
+        return;
+    };
+    let prefix = format!("rampart-test:legacy:{}", uuid::Uuid::new_v4().simple());
+    let clock = ManualClock::at_unix(NOW);
+    let store = rampart_auth::revocation::RedisStore::connect(&url, &prefix)
+        .await
+        .unwrap()
+        .with_clock(clock.shared());
+    let subject = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode("alice");
+    let mut conn = redis::Client::open(url.as_str())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    redis::cmd("SET")
+        .arg(format!("{prefix}:{{{subject}}}:t:"))
+        .arg(NOW + 600)
+        .arg("EX")
+        .arg(600)
+        .query_async::<()>(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.check(jtiless("alice", None, NOW), NOW).await.unwrap(),
+        None
+    );
+    assert_eq!(store.check(token("", None, NOW), NOW).await.unwrap(), None);
+    // The key layout is the store's: a real jti written the same way is seen.
+    redis::cmd("SET")
+        .arg(format!("{prefix}:{{{subject}}}:t:j9"))
+        .arg(NOW + 600)
+        .arg("EX")
+        .arg(600)
+        .query_async::<()>(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.check(token("j9", None, NOW), NOW).await.unwrap(),
+        Some(Revoked::Token)
+    );
 }
 
 fn family(device: Option<&str>) -> NewFamily {

@@ -366,7 +366,7 @@ impl JwtVerifier {
         // is before the cut-off, as for whole seconds.
         let token = TokenRef {
             subject: c.subject(),
-            jti: c.token_id(),
+            jti: c.jti.as_deref(),
             family: c.sid.as_deref(),
             issued_at: c.iat.map_or(0, NumericDate::secs),
         };

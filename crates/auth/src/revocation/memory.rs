@@ -2,7 +2,7 @@
 
 use super::{
     FamilyStore, NewFamily, RevocationStore, Revoked, Rotation, RotationOutcome, StoreFuture,
-    TokenRef,
+    TokenRef, require_jti,
 };
 use moka::Expiry;
 use moka::sync::Cache;
@@ -173,10 +173,12 @@ impl RevocationStore for MemoryStore {
         jti: &'a str,
         until: u64,
     ) -> StoreFuture<'a, ()> {
-        self.inner
-            .tokens
-            .insert(jti.to_owned(), self.timed((), until));
-        Box::pin(std::future::ready(Ok(())))
+        let result = require_jti(jti).map(|()| {
+            self.inner
+                .tokens
+                .insert(jti.to_owned(), self.timed((), until));
+        });
+        Box::pin(std::future::ready(result))
     }
 
     fn revoke_family<'a>(
@@ -213,7 +215,11 @@ impl RevocationStore for MemoryStore {
     fn check<'a>(&'a self, token: TokenRef<'a>, now: u64) -> StoreFuture<'a, Option<Revoked>> {
         let inner = &self.inner;
         let live = |until: u64| until > now;
-        let result = if inner.tokens.get(token.jti).is_some_and(|e| live(e.until)) {
+        let result = if token
+            .jti
+            .and_then(|j| inner.tokens.get(j))
+            .is_some_and(|e| live(e.until))
+        {
             Some(Revoked::Token)
         } else if token
             .family

@@ -32,8 +32,11 @@ pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>>
 pub struct TokenRef<'a> {
     /// `sub`.
     pub subject: &'a str,
-    /// `jti`.
-    pub jti: &'a str,
+    /// `jti`, if the token has one (tokens from external OIDC providers may
+    /// not). `None` never matches a revoked-token entry, so one jti-less
+    /// token's logout cannot revoke every other jti-less token; family and
+    /// subject-wide revocations still cover it.
+    pub jti: Option<&'a str>,
     /// `sid`, the refresh family, if any.
     pub family: Option<&'a str>,
     /// `iat`, seconds since the epoch.
@@ -57,7 +60,11 @@ pub enum Revoked {
 /// `until` arguments are seconds since the epoch after which the entry is
 /// useless (the latest expiry of any token it concerns) and may be forgotten.
 pub trait RevocationStore: Send + Sync + 'static {
-    /// Revokes one token.
+    /// Revokes one token by its `jti`.
+    ///
+    /// An empty `jti` is refused with a [`StoreError`]: it would not name one
+    /// token but every token that lacks a `jti`. To cut off tokens without
+    /// one, revoke their family or their subject.
     fn revoke_token<'a>(
         &'a self,
         subject: &'a str,
@@ -161,6 +168,17 @@ pub trait FamilyStore: Send + Sync + 'static {
         family: &'a str,
         until: u64,
     ) -> StoreFuture<'a, ()>;
+}
+
+/// Refuses an empty `jti` before a store records it; see
+/// [`RevocationStore::revoke_token`].
+fn require_jti(jti: &str) -> Result<(), StoreError> {
+    if jti.is_empty() {
+        return Err(StoreError(
+            "refusing to revoke an empty jti: it would revoke every token without one; revoke the family or subject instead".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// A revocation store shared by a verifier, a token manager and the layer.

@@ -2,7 +2,7 @@
 
 use super::{
     FamilyStore, NewFamily, RevocationStore, Revoked, Rotation, RotationOutcome, StoreFuture,
-    TokenRef,
+    TokenRef, require_jti,
 };
 use crate::error::StoreError;
 use base64::Engine;
@@ -19,8 +19,10 @@ static CHECK: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
 local now = tonumber(ARGV[1])
-local t = redis.call('GET', KEYS[1])
-if t and tonumber(t) > now then return 1 end
+if ARGV[4] == '1' then
+  local t = redis.call('GET', KEYS[1])
+  if t and tonumber(t) > now then return 1 end
+end
 if ARGV[3] == '1' then
   local f = redis.call('GET', KEYS[2])
   if f and tonumber(f) > now then return 2 end
@@ -198,7 +200,10 @@ impl RevocationStore for RedisStore {
         jti: &'a str,
         until: u64,
     ) -> StoreFuture<'a, ()> {
-        Box::pin(self.set_until(self.key(subject, "t", jti), until))
+        Box::pin(async move {
+            require_jti(jti)?;
+            self.set_until(self.key(subject, "t", jti), until).await
+        })
     }
 
     fn revoke_family<'a>(
@@ -233,13 +238,17 @@ impl RevocationStore for RedisStore {
     fn check<'a>(&'a self, token: TokenRef<'a>, now: u64) -> StoreFuture<'a, Option<Revoked>> {
         Box::pin(async move {
             let mut conn = self.conn.clone();
+            // An empty jti is never looked up: an entry under it, written
+            // before empty ids were refused, would name every jti-less token.
+            let jti = token.jti.filter(|j| !j.is_empty());
             let code: i64 = CHECK
-                .key(self.key(token.subject, "t", token.jti))
+                .key(self.key(token.subject, "t", jti.unwrap_or_default()))
                 .key(self.key(token.subject, "f", token.family.unwrap_or_default()))
                 .key(self.key(token.subject, "s", ""))
                 .arg(now)
                 .arg(token.issued_at)
                 .arg(if token.family.is_some() { "1" } else { "0" })
+                .arg(if jti.is_some() { "1" } else { "0" })
                 .invoke_async(&mut conn)
                 .await
                 .map_err(store_err)?;

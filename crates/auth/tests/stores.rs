@@ -79,6 +79,18 @@ async fn revoked_jti_suite<S: RevocationStore>(store: Arc<S>, clock: ManualClock
         store.check(token("j2", None, NOW), NOW).await.unwrap(),
         None
     );
+    // A jti is unique per issuer only: bob's token that happens to share it
+    // (another provider's) is not alice's revoked token, in any store.
+    let bobs = TokenRef {
+        subject: "bob",
+        ..token("j1", None, NOW)
+    };
+    assert_eq!(store.check(bobs, NOW).await.unwrap(), None);
+    let colliding = TokenRef {
+        subject: "alic",
+        ..token("ej1", None, NOW)
+    };
+    assert_eq!(store.check(colliding, NOW).await.unwrap(), None);
     // Once the token would have expired anyway, the entry no longer applies.
     clock.advance(Duration::from_secs(601));
     assert_eq!(

@@ -166,17 +166,25 @@ impl MemoryStore {
     }
 }
 
+/// A revoked token's key: its subject and `jti` together, as in the Redis
+/// store, because a `jti` is unique only per issuer and several issuers
+/// (external providers) may reuse one. The subject's length comes first so no
+/// pair of strings can collide with another.
+fn token_key(subject: &str, jti: &str) -> String {
+    format!("{}:{subject}{jti}", subject.len())
+}
+
 impl RevocationStore for MemoryStore {
     fn revoke_token<'a>(
         &'a self,
-        _subject: &'a str,
+        subject: &'a str,
         jti: &'a str,
         until: u64,
     ) -> StoreFuture<'a, ()> {
         let result = require_jti(jti).map(|()| {
             self.inner
                 .tokens
-                .insert(jti.to_owned(), self.timed((), until));
+                .insert(token_key(subject, jti), self.timed((), until));
         });
         Box::pin(std::future::ready(result))
     }
@@ -217,7 +225,7 @@ impl RevocationStore for MemoryStore {
         let live = |until: u64| until > now;
         let result = if token
             .jti
-            .and_then(|j| inner.tokens.get(j))
+            .and_then(|j| inner.tokens.get(&token_key(token.subject, j)))
             .is_some_and(|e| live(e.until))
         {
             Some(Revoked::Token)

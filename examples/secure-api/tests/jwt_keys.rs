@@ -58,7 +58,10 @@ fn key_id_and_base64_secrets_are_read_from_the_file() {
 fn sign_in_lifetime_and_rotation_are_read_from_the_file() {
     let defaults = jwt("");
     assert_eq!(defaults.refresh_family_lifetime_secs, 30 * 24 * 3600);
-    assert_eq!(defaults.rotate_after_secs, None, "rotation is off by default");
+    assert_eq!(
+        defaults.rotate_after_secs, None,
+        "rotation is off by default"
+    );
     let set = jwt("refresh_family_lifetime_secs = 86400\nrotate_after_secs = 2592000\n");
     assert_eq!(set.refresh_family_lifetime_secs, 86_400);
     assert_eq!(set.rotate_after_secs, Some(2_592_000));

@@ -213,7 +213,7 @@ impl JwtRuntime {
 
     /// Reports events to `sink`.
     #[must_use]
-    pub fn events(mut self, sink: SharedSink) -> Self {
+    pub fn event_sink(mut self, sink: SharedSink) -> Self {
         self.sink = sink;
         self
     }
@@ -285,7 +285,7 @@ impl JwtConfig {
             .revocation(revocations)
             .fail_mode(self.fail_mode)
             .clock(runtime.clock)
-            .events(runtime.sink);
+            .event_sink(runtime.sink);
         if let Some(iss) = &self.issuer {
             issuer = issuer.issuer(iss.clone());
             verifier = verifier.issuer(iss.clone());
@@ -325,7 +325,7 @@ impl JwtConfig {
             .retire_after(Duration::from_secs(retire_after))
             .rsa_bits(self.rsa_bits)
             .clock(runtime.clock.clone())
-            .events(runtime.sink.clone())
+            .event_sink(runtime.sink.clone())
             .build()
             .map(Some)
     }

@@ -413,7 +413,7 @@ impl TokenManagerBuilder {
     }
 
     /// Where reuse, logouts and store failures are reported. Default: the verifier's sink.
-    pub fn events(mut self, sink: SharedSink) -> Self {
+    pub fn event_sink(mut self, sink: SharedSink) -> Self {
         self.sink = Some(sink);
         self
     }

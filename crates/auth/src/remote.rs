@@ -130,7 +130,7 @@ impl RemoteJwks {
 
     /// Where fetch failures are reported. Default: `tracing`.
     #[must_use]
-    pub fn events(mut self, sink: SharedSink) -> Self {
+    pub fn event_sink(mut self, sink: SharedSink) -> Self {
         self.sink = sink;
         self
     }

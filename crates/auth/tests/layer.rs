@@ -393,7 +393,7 @@ async fn failing_store_answers_503_when_closed() {
     let verifier = rampart_auth::JwtVerifier::builder(fx.keys.clone())
         .revocation(Arc::new(Down))
         .clock(fx.clock.shared())
-        .events(Arc::new(fx.sink.clone()))
+        .event_sink(Arc::new(fx.sink.clone()))
         .build()
         .unwrap();
     let app = app(&fx, JwtAuthLayer::new(verifier).claims::<Extra>());

@@ -37,7 +37,7 @@ fn builder<S: RevocationStore + FamilyStore>(
         .audience([AUD])
         .revocation(store.clone())
         .clock(clock.shared())
-        .events(Arc::new(fx.sink.clone()))
+        .event_sink(Arc::new(fx.sink.clone()))
         .build()
         .unwrap();
     let issuer = JwtIssuer::builder(fx.keys.clone())
@@ -633,7 +633,7 @@ async fn a_family_store_outage_alone_is_unavailable_too() {
         .audience([AUD])
         .revocation(fx.store.clone())
         .clock(fx.clock.shared())
-        .events(Arc::new(fx.sink.clone()))
+        .event_sink(Arc::new(fx.sink.clone()))
         .build()
         .unwrap();
     let m = TokenManager::builder(fx.issuer.clone(), verifier, families.clone())

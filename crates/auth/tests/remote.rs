@@ -65,7 +65,7 @@ async fn setup() -> Setup {
         RemoteJwks::new(provider.fetcher())
             .min_interval(Duration::from_secs(60))
             .clock(clock.shared())
-            .events(Arc::new(sink.clone())),
+            .event_sink(Arc::new(sink.clone())),
     );
     assert_eq!(remote.refresh().await.unwrap(), 1);
     let verifier = JwtVerifier::builder(remote.keys().clone())
@@ -223,7 +223,7 @@ async fn keys_without_alg_are_used_only_when_the_algorithm_is_configured() {
     let untold = Arc::new(
         RemoteJwks::new(provider.fetcher())
             .clock(clock.shared())
-            .events(Arc::new(sink.clone())),
+            .event_sink(Arc::new(sink.clone())),
     );
     assert!(untold.refresh().await.is_err());
     assert_eq!(sink.count(EventKind::StoreFailure), 1);

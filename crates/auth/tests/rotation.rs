@@ -40,7 +40,7 @@ fn setup() -> Setup {
         .build_with(
             JwtRuntime::default()
                 .clock(clock.shared())
-                .events(Arc::new(sink.clone())),
+                .event_sink(Arc::new(sink.clone())),
         )
         .unwrap();
     Setup { clock, sink, auth }
@@ -234,7 +234,7 @@ fn the_plain_api_rotates_any_key_set() {
         .publish_delay(Duration::from_secs(60))
         .retire_after(Duration::from_secs(3600))
         .clock(clock.shared())
-        .events(Arc::new(sink.clone()))
+        .event_sink(Arc::new(sink.clone()))
         .build()
         .unwrap();
     assert_eq!(rotation.retire_after(), Duration::from_secs(3600));
@@ -377,7 +377,7 @@ fn a_failed_step_is_a_critical_event_and_is_not_retried_on_every_tick() {
         .rotate_after(Duration::from_secs(DAY))
         .publish_delay(Duration::from_secs(60))
         .clock(clock.shared())
-        .events(Arc::new(sink.clone()))
+        .event_sink(Arc::new(sink.clone()))
         .build()
         .unwrap();
     clock.advance(Duration::from_secs(DAY));
@@ -412,7 +412,7 @@ fn defaults_rotate_monthly_and_keep_replaced_keys_past_the_default_refresh_lifet
     let keys = KeySet::new(SigningKey::generate(Algorithm::ES256).unwrap());
     let rotation = KeyRotation::builder(keys.clone())
         .clock(clock.shared())
-        .events(Arc::new(sink.clone()))
+        .event_sink(Arc::new(sink.clone()))
         .build()
         .unwrap();
     assert_eq!(rotation.retire_after(), Duration::from_secs(14 * DAY + 300));

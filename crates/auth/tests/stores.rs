@@ -446,7 +446,7 @@ fn manager<S: RevocationStore + FamilyStore>(
         .audience([AUD])
         .revocation(store.clone())
         .clock(clock.shared())
-        .events(Arc::new(fx.sink.clone()))
+        .event_sink(Arc::new(fx.sink.clone()))
         .build()
         .unwrap();
     let issuer = rampart_auth::JwtIssuer::builder(fx.keys.clone())
@@ -612,7 +612,7 @@ async fn store_failure_fails_closed_by_default_and_raises_an_event() {
     let closed = JwtVerifier::builder(fx.keys.clone())
         .revocation(Arc::new(Broken))
         .clock(fx.clock.shared())
-        .events(Arc::new(fx.sink.clone()))
+        .event_sink(Arc::new(fx.sink.clone()))
         .build()
         .unwrap();
     assert_eq!(
@@ -624,7 +624,7 @@ async fn store_failure_fails_closed_by_default_and_raises_an_event() {
         .revocation(Arc::new(Broken))
         .insecure_fail_open()
         .clock(fx.clock.shared())
-        .events(Arc::new(fx.sink.clone()))
+        .event_sink(Arc::new(fx.sink.clone()))
         .build()
         .unwrap();
     assert!(open.verify::<NoCustomClaims>(&token).await.is_ok());

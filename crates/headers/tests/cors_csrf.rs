@@ -76,7 +76,7 @@ async fn preflight_from_another_origin_gets_no_grant() {
 fn csrf_app(sink: MemorySink) -> Router {
     Router::new()
         .route("/transfer", post(|| async { "moved" }))
-        .layer(CsrfLayer::new(CsrfPolicy::new()).with_sink(Arc::new(sink)))
+        .layer(CsrfLayer::new(CsrfPolicy::new()).event_sink(Arc::new(sink)))
 }
 
 #[tokio::test]
@@ -141,7 +141,7 @@ async fn custom_response_replaces_the_problem_but_keeps_the_reason() {
         .route("/transfer", post(|| async { "moved" }))
         .layer(
             CsrfLayer::new(CsrfPolicy::new())
-                .with_sink(Arc::new(MemorySink::new()))
+                .event_sink(Arc::new(MemorySink::new()))
                 .with_response(
                     |rejection: &CsrfRejection, problem: rampart_core::Problem| {
                         http::Response::builder()

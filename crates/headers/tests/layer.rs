@@ -46,7 +46,7 @@ fn app(headers: SecurityHeaders) -> Router {
             "/nonce",
             get(|Extension(nonce): Extension<CspNonce>| async move { nonce.to_string() }),
         )
-        .layer(CsrfLayer::new(CsrfPolicy::new()).with_sink(std::sync::Arc::new(MemorySink::new())))
+        .layer(CsrfLayer::new(CsrfPolicy::new()).event_sink(std::sync::Arc::new(MemorySink::new())))
         .layer(SecurityHeadersLayer::new(headers))
 }
 

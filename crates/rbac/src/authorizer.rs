@@ -8,6 +8,7 @@ use crate::{Decision, FailMode, GrantStore, Policy, Resource, ScopeResolver};
 use arc_swap::ArcSwap;
 use rampart_core::{
     EventKind, EventSink, Principal, SecurityEvent, SharedClock, SharedSink, SystemClock,
+    TracingSink,
 };
 use std::collections::HashMap;
 use std::fmt;
@@ -50,7 +51,7 @@ struct Inner {
     grants: Option<Arc<dyn GrantStore>>,
     roles: Option<Arc<dyn RoleStore>>,
     clock: SharedClock,
-    sink: Option<SharedSink>,
+    sink: SharedSink,
     fail_mode: FailMode,
 }
 
@@ -164,13 +165,11 @@ impl Authorizer {
         let roles = compiled.policy().role_names().count();
         self.inner.policy.store(Arc::new(compiled));
         tracing::info!(target: TARGET, roles, "authorization policy reloaded");
-        if let Some(sink) = &self.inner.sink {
-            sink.emit(
-                SecurityEvent::new(EventKind::ConfigurationChanged, TARGET, "policy reloaded")
-                    .at(self.inner.clock.now())
-                    .with_field("roles", roles),
-            );
-        }
+        self.inner.sink.emit(
+            SecurityEvent::new(EventKind::ConfigurationChanged, TARGET, "policy reloaded")
+                .at(self.inner.clock.now())
+                .with_field("roles", roles),
+        );
         Ok(())
     }
 
@@ -195,9 +194,9 @@ impl Authorizer {
         self.inner.grants.is_some() || self.inner.roles.is_some()
     }
 
-    /// The sink events go to, if one was configured.
-    pub fn event_sink(&self) -> Option<&SharedSink> {
-        self.inner.sink.as_ref()
+    /// The sink events go to ([`TracingSink`] unless one was configured).
+    pub fn event_sink(&self) -> &SharedSink {
+        &self.inner.sink
     }
 
     /// The clock used for grant expiry.
@@ -240,25 +239,23 @@ impl Authorizer {
 
     fn report_store_failure(&self, store: &'static str, error: &StoreError) {
         tracing::warn!(target: TARGET, store, %error, fail_mode = ?self.inner.fail_mode, "authorization store failed");
-        if let Some(sink) = &self.inner.sink {
-            sink.emit(
-                SecurityEvent::new(
-                    EventKind::StoreFailure,
-                    TARGET,
-                    "authorization store failed",
-                )
-                .at(self.inner.clock.now())
-                .with_field("store", store)
-                .with_field("error", error.to_string())
-                .with_field(
-                    "fail_mode",
-                    match self.inner.fail_mode {
-                        FailMode::Closed => "closed",
-                        FailMode::Open => "open",
-                    },
-                ),
-            );
-        }
+        self.inner.sink.emit(
+            SecurityEvent::new(
+                EventKind::StoreFailure,
+                TARGET,
+                "authorization store failed",
+            )
+            .at(self.inner.clock.now())
+            .with_field("store", store)
+            .with_field("error", error.to_string())
+            .with_field(
+                "fail_mode",
+                match self.inner.fail_mode {
+                    FailMode::Closed => "closed",
+                    FailMode::Open => "open",
+                },
+            ),
+        );
     }
 }
 
@@ -312,7 +309,7 @@ impl AuthorizerBuilder {
     }
 
     /// Where store failures and reloads are reported (the layer also reports
-    /// denials there). Default: none.
+    /// denials there). Default: [`TracingSink`], so no denial or outage is silent.
     pub fn event_sink(mut self, sink: SharedSink) -> Self {
         self.sink = Some(sink);
         self
@@ -341,7 +338,7 @@ impl AuthorizerBuilder {
                 grants: self.grants,
                 roles: self.roles,
                 clock: self.clock.unwrap_or_else(SystemClock::shared),
-                sink: self.sink,
+                sink: self.sink.unwrap_or_else(TracingSink::shared),
                 fail_mode: self.fail_mode,
             }),
         })

@@ -8,10 +8,15 @@
 //!   `testdata/README.md`), so a fresh clone passes its own tests.
 //! - [`browser`]: the Chromium and chromedriver executables for the browser
 //!   tests, or a skip that becomes a failure when `RAMPART_REQUIRE_BROWSER=1`.
+//! - [`SecurityLog`]: captures the security events `TracingSink` writes, to
+//!   prove a default-built layer reports to `tracing`.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 use std::path::PathBuf;
+
+mod security_log;
+pub use security_log::{SECURITY_TARGET, SecurityLog};
 
 /// The variable that turns a skipped service-backed test into a failure.
 pub const REQUIRE_SERVICES: &str = "RAMPART_REQUIRE_SERVICES";

@@ -79,7 +79,7 @@ pub async fn assemble(config: &AppConfig) -> Result<BuiltApp, ConfigError> {
     );
 
     let sink = TracingSink::shared();
-    let mut runtime = JwtRuntime::default().events(sink.clone());
+    let mut runtime = JwtRuntime::default().event_sink(sink.clone());
     match &config.redis_url {
         Some(url) => {
             let client = redis::Client::open(url.as_str())
@@ -238,7 +238,7 @@ pub async fn assemble(config: &AppConfig) -> Result<BuiltApp, ConfigError> {
         .fallback(problem::not_found)
         .method_not_allowed_fallback(problem::method_not_allowed)
         .with_state(state.clone())
-        .layer(CsrfLayer::new(csrf).with_sink(sink))
+        .layer(CsrfLayer::new(csrf).event_sink(sink))
         .layer(cors)
         .layer(ClientIpLayer::new(proxies))
         .layer(middleware::from_fn_with_state(timeouts, timeout::limit))

@@ -278,7 +278,7 @@ impl KeyRotationBuilder {
     }
 
     /// Where each step is reported. Default: `tracing`.
-    pub fn events(mut self, sink: SharedSink) -> Self {
+    pub fn event_sink(mut self, sink: SharedSink) -> Self {
         self.sink = sink;
         self
     }

@@ -555,7 +555,7 @@ impl JwtVerifierBuilder {
     }
 
     /// Where store failures are reported. Default: `tracing`.
-    pub fn events(mut self, sink: SharedSink) -> Self {
+    pub fn event_sink(mut self, sink: SharedSink) -> Self {
         self.settings.sink = sink;
         self
     }

@@ -138,7 +138,7 @@ impl<C, R> JwtAuthLayer<C, R> {
 
     /// Where authentication failures are reported. Default: the verifier's sink.
     #[must_use]
-    pub fn events(self, sink: SharedSink) -> Self {
+    pub fn event_sink(self, sink: SharedSink) -> Self {
         self.map_config(|c| c.sink = sink)
     }
 

@@ -91,7 +91,7 @@ pub fn fixture_with(key: SigningKey) -> Fx {
         .leeway(Duration::from_secs(30))
         .revocation(store.clone())
         .clock(clock.shared())
-        .events(Arc::new(sink.clone()))
+        .event_sink(Arc::new(sink.clone()))
         .build()
         .unwrap();
     Fx {

@@ -47,7 +47,7 @@ impl CsrfLayer {
 impl<R> CsrfLayer<R> {
     /// Reports refusals to `sink` (default: `tracing`).
     #[must_use]
-    pub fn with_sink(mut self, sink: SharedSink) -> Self {
+    pub fn event_sink(mut self, sink: SharedSink) -> Self {
         self.sink = sink;
         self
     }
@@ -217,7 +217,7 @@ mod tests {
 
     fn service(ready: Poll<Result<(), &'static str>>, sink: &MemorySink) -> CsrfService<Gate> {
         CsrfLayer::new(CsrfPolicy::new())
-            .with_sink(Arc::new(sink.clone()))
+            .event_sink(Arc::new(sink.clone()))
             .layer(Gate { ready, calls: 0 })
     }
 

@@ -98,7 +98,7 @@ impl RequirePermission {
         Ok(Self {
             config: Arc::new(Config {
                 label: action.to_string().into(),
-                sink: authorizer.event_sink().cloned(),
+                sink: Some(authorizer.event_sink().clone()),
                 authorizer,
                 action,
                 resource: ResourceSpec::default(),
@@ -170,7 +170,8 @@ impl<R> RequirePermission<R> {
         self.edit(|c| c.resource.closure = Some(Arc::new(f)))
     }
 
-    /// Where denials are reported. Default: the authorizer's sink, if any.
+    /// Where denials are reported. Default: the authorizer's sink
+    /// ([`TracingSink`](rampart_core::TracingSink) unless it was given one).
     #[must_use]
     pub fn event_sink(self, sink: SharedSink) -> Self {
         self.edit(|c| c.sink = Some(sink))

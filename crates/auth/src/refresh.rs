@@ -191,7 +191,7 @@ impl TokenManager {
         }
         let claims = inner
             .verifier
-            .verify_as::<Map<String, Value>>(refresh_token, TokenUse::Refresh)
+            .verify_as_with::<Map<String, Value>>(refresh_token, TokenUse::Refresh)
             .await?;
         let family = claims
             .sid

@@ -8,8 +8,8 @@ use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use common::*;
 use rampart_auth::{
-    Algorithm, AuthError, ConfigError, JwtConfig, JwtIssuer, JwtVerifier, KeySet, NoCustomClaims,
-    Secret, SigningKey, TokenRequest, TokenUse, VerificationKey, jwk_thumbprint,
+    Algorithm, AuthError, ConfigError, JwtConfig, JwtIssuer, JwtVerifier, KeySet, Secret,
+    SigningKey, TokenRequest, TokenUse, VerificationKey, jwk_thumbprint,
 };
 
 fn hs256(secret: Secret) -> JwtConfig {
@@ -44,7 +44,7 @@ fn instances_sharing_a_secret_accept_each_others_tokens() {
     assert_eq!(Some(header_kid(&token)), a.signing_kid());
     let claims = b
         .verifier()
-        .verify_stateless::<NoCustomClaims>(&token, TokenUse::Access)
+        .verify_stateless(&token, TokenUse::Access)
         .unwrap();
     assert_eq!(claims.subject(), "alice");
     let back = b
@@ -54,7 +54,7 @@ fn instances_sharing_a_secret_accept_each_others_tokens() {
         .token;
     assert!(
         a.verifier()
-            .verify_stateless::<NoCustomClaims>(&back, TokenUse::Access)
+            .verify_stateless(&back, TokenUse::Access)
             .is_ok()
     );
 }
@@ -73,7 +73,7 @@ fn another_secret_gets_another_kid_and_is_refused() {
         .token;
     assert_eq!(
         a.verifier()
-            .verify_stateless::<NoCustomClaims>(&token, TokenUse::Access)
+            .verify_stateless(&token, TokenUse::Access)
             .unwrap_err(),
         AuthError::UnknownKey
     );
@@ -259,9 +259,7 @@ fn pss_tokens_round_trip_with_their_own_algorithm_only() {
         let header: serde_json::Value =
             serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).unwrap()).unwrap();
         assert_eq!(header["alg"], alg.as_str());
-        let claims = verifier
-            .verify_stateless::<NoCustomClaims>(&token, TokenUse::Access)
-            .unwrap();
+        let claims = verifier.verify_stateless(&token, TokenUse::Access).unwrap();
         assert_eq!(claims.subject(), "alice");
 
         // The same RSA key bound to another PSS hash refuses the token.
@@ -285,7 +283,7 @@ fn pss_tokens_round_trip_with_their_own_algorithm_only() {
             let strict = JwtVerifier::builder(keys).issuer(ISS).build().unwrap();
             assert_eq!(
                 strict
-                    .verify_stateless::<NoCustomClaims>(&token, TokenUse::Access)
+                    .verify_stateless(&token, TokenUse::Access)
                     .unwrap_err(),
                 AuthError::AlgorithmMismatch,
                 "{alg} token, {other} key"
@@ -309,10 +307,6 @@ fn pss_keys_are_generated_and_published_with_their_algorithm() {
             alg
         );
         let (token, verifier) = round_trip(key);
-        assert!(
-            verifier
-                .verify_stateless::<NoCustomClaims>(&token, TokenUse::Access)
-                .is_ok()
-        );
+        assert!(verifier.verify_stateless(&token, TokenUse::Access).is_ok());
     }
 }

@@ -5,9 +5,7 @@
 mod common;
 
 use common::*;
-use rampart_auth::{
-    AuthError, JwtVerifier, JwtVerifierBuilder, NoCustomClaims, TokenRequest, TokenUse,
-};
+use rampart_auth::{AuthError, JwtVerifier, JwtVerifierBuilder, TokenRequest, TokenUse};
 use serde_json::{Value, json};
 
 fn builder(fx: &Fx) -> JwtVerifierBuilder {
@@ -37,7 +35,7 @@ async fn org_and_listed_claims_reach_the_principal_unlisted_ones_do_not() {
         .build()
         .unwrap();
     let token = fx.sign(&fx.header(), &rich_claims(&fx));
-    let (claims, p) = v.authenticate::<NoCustomClaims>(&token).await.unwrap();
+    let (claims, p) = v.authenticate(&token).await.unwrap();
     assert_eq!(claims.org.as_deref(), Some("sales"));
     assert_eq!(p.org(), Some("sales"));
     assert_eq!(p.tenant(), Some("acme"));
@@ -58,11 +56,7 @@ async fn org_and_listed_claims_reach_the_principal_unlisted_ones_do_not() {
 async fn by_default_no_application_claim_is_copied_but_org_is() {
     let fx = fixture();
     let token = fx.sign(&fx.header(), &rich_claims(&fx));
-    let (_, p) = fx
-        .verifier
-        .authenticate::<NoCustomClaims>(&token)
-        .await
-        .unwrap();
+    let (_, p) = fx.verifier.authenticate(&token).await.unwrap();
     assert_eq!(p.org(), Some("sales"));
     assert!(p.claims().is_empty());
 }
@@ -88,11 +82,11 @@ async fn a_listed_claim_given_twice_is_malformed() {
         .unwrap();
     let token = format!("{message}.{sig}");
     assert_eq!(
-        v.authenticate::<NoCustomClaims>(&token).await.unwrap_err(),
+        v.authenticate(&token).await.unwrap_err(),
         AuthError::Malformed
     );
     // `verify` builds no principal, so it reads (and doubts) no such claim.
-    assert!(v.verify::<NoCustomClaims>(&token).await.is_ok());
+    assert!(v.verify(&token).await.is_ok());
 }
 
 #[tokio::test]
@@ -108,16 +102,14 @@ async fn authenticate_refuses_what_verify_refuses() {
         &with(rich_claims(&fx), "exp", json!(NOW - 31)),
     );
     assert_eq!(
-        v.authenticate::<NoCustomClaims>(&expired)
-            .await
-            .unwrap_err(),
+        v.authenticate(&expired).await.unwrap_err(),
         AuthError::Expired
     );
     let token = fx.sign(&fx.header(), &rich_claims(&fx));
-    let (_, p) = v.authenticate::<NoCustomClaims>(&token).await.unwrap();
+    let (_, p) = v.authenticate(&token).await.unwrap();
     fx.manager().logout(&p).await.unwrap();
     assert_eq!(
-        v.authenticate::<NoCustomClaims>(&token).await.unwrap_err(),
+        v.authenticate(&token).await.unwrap_err(),
         AuthError::Revoked
     );
 }
@@ -129,11 +121,7 @@ async fn the_issuer_writes_org_and_the_verifier_maps_it() {
         .issuer
         .issue_access(&TokenRequest::new("bob").tenant("acme").org("sales"))
         .unwrap();
-    let (_, p) = fx
-        .verifier
-        .authenticate::<NoCustomClaims>(&issued.token)
-        .await
-        .unwrap();
+    let (_, p) = fx.verifier.authenticate(&issued.token).await.unwrap();
     assert_eq!(p.org(), Some("sales"));
     // `org` is a registered claim now: custom claims may not shadow it.
     let shadow = fx.issuer.issue(
@@ -154,10 +142,49 @@ async fn a_refreshed_pair_keeps_the_org() {
         .await
         .unwrap();
     let next = m.refresh(&pair.refresh_token, None).await.unwrap();
-    let (_, p) = fx
-        .verifier
-        .authenticate::<NoCustomClaims>(&next.access_token)
+    let (_, p) = fx.verifier.authenticate(&next.access_token).await.unwrap();
+    assert_eq!(p.org(), Some("sales"));
+}
+
+/// The plain forms need no type annotation (registered claims only); the
+/// `_with` forms deserialize the application claims into the caller's type.
+#[tokio::test]
+async fn plain_calls_need_no_annotation_and_with_forms_read_custom_claims() {
+    #[derive(serde::Deserialize)]
+    struct Staff {
+        department: String,
+        salary: u32,
+    }
+    let fx = fixture();
+    let v = builder(&fx).build().unwrap();
+    let token = fx.sign(&fx.header(), &rich_claims(&fx));
+
+    assert_eq!(v.verify(&token).await.unwrap().subject(), "alice");
+    let stateless = v.verify_stateless(&token, TokenUse::Access).unwrap();
+    assert_eq!(stateless.org.as_deref(), Some("sales"));
+
+    let claims = v.verify_with::<Staff>(&token).await.unwrap();
+    assert_eq!(claims.custom.department, "emea");
+    assert_eq!(claims.custom.salary, 100);
+    let (claims, p) = v.authenticate_with::<Staff>(&token).await.unwrap();
+    assert_eq!(
+        (claims.custom.department.as_str(), p.subject()),
+        ("emea", "alice")
+    );
+    let claims = v
+        .verify_stateless_with::<Staff>(&token, TokenUse::Access)
+        .unwrap();
+    assert_eq!(claims.custom.salary, 100);
+    let claims = v
+        .verify_as_with::<Staff>(&token, TokenUse::Access)
         .await
         .unwrap();
-    assert_eq!(p.org(), Some("sales"));
+    assert_eq!(claims.custom.department, "emea");
+    // A custom type the token does not satisfy is a rejection, not a panic.
+    #[derive(Debug, serde::Deserialize)]
+    struct NeedsPlan {
+        #[allow(dead_code)]
+        plan: String,
+    }
+    assert!(v.verify_with::<NeedsPlan>(&token).await.is_err());
 }

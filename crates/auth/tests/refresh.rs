@@ -11,7 +11,7 @@ use rampart_auth::revocation::{
 };
 use rampart_auth::{
     AuthError, ConfigError, JwtConfig, JwtIssuer, JwtRuntime, JwtVerifier, MemoryStore,
-    NoCustomClaims, RefreshClaims, RefreshError, Revalidation, Standing, StoreError, TokenManager,
+    RefreshClaims, RefreshError, Revalidation, Standing, StoreError, TokenManager,
     TokenManagerBuilder, TokenRequest,
 };
 use rampart_core::{EventKind, ManualClock};
@@ -152,11 +152,7 @@ async fn a_demoted_user_refreshes_into_the_current_roles_only() {
     let next = m.refresh(&pair.refresh_token, None).await.unwrap();
     assert_eq!(dir.asked.load(Ordering::SeqCst), 1);
     for token in [&next.access_token] {
-        let p = verifier
-            .verify::<NoCustomClaims>(token)
-            .await
-            .unwrap()
-            .to_principal();
+        let p = verifier.verify(token).await.unwrap().to_principal();
         assert!(!p.has_role("admin"), "the old role survived the refresh");
         assert!(p.has_role("editor"));
         assert_eq!(p.tenant(), Some("acme"));
@@ -164,7 +160,7 @@ async fn a_demoted_user_refreshes_into_the_current_roles_only() {
     // The refresh token carries the new standing too, so the next refresh
     // starts from it.
     let claims = verifier
-        .verify_as::<NoCustomClaims>(&next.refresh_token, rampart_auth::TokenUse::Refresh)
+        .verify_as(&next.refresh_token, rampart_auth::TokenUse::Refresh)
         .await
         .unwrap();
     assert_eq!(claims.roles, ["editor"]);
@@ -189,10 +185,7 @@ async fn a_removed_user_cannot_refresh_and_loses_the_whole_family() {
     // The family is gone: its access token and any refresh are refused, even
     // if the user came back.
     assert_eq!(
-        verifier
-            .verify::<NoCustomClaims>(&pair.access_token)
-            .await
-            .unwrap_err(),
+        verifier.verify(&pair.access_token).await.unwrap_err(),
         AuthError::Revoked
     );
     dir.set("bob", Some(bob_editor()));
@@ -202,12 +195,7 @@ async fn a_removed_user_cannot_refresh_and_loses_the_whole_family() {
     );
     // Another user's session is untouched (carol is not in the directory,
     // but she has not refreshed yet).
-    assert!(
-        verifier
-            .verify::<NoCustomClaims>(&kept.access_token)
-            .await
-            .is_ok()
-    );
+    assert!(verifier.verify(&kept.access_token).await.is_ok());
 }
 
 #[tokio::test]
@@ -267,7 +255,7 @@ async fn jwt_config_refuses_refresh_until_a_revalidation_is_chosen() {
         .unwrap();
     let p = auth
         .verifier()
-        .verify::<NoCustomClaims>(&next.access_token)
+        .verify(&next.access_token)
         .await
         .unwrap()
         .to_principal();
@@ -692,10 +680,7 @@ async fn reuse_whose_family_cannot_be_revoked_is_unavailable() {
         RefreshError::FamilyRevoked
     );
     assert!(
-        verifier
-            .verify::<NoCustomClaims>(&second.access_token)
-            .await
-            .is_ok(),
+        verifier.verify(&second.access_token).await.is_ok(),
         "the revocation failed, so the access token lives until it expires"
     );
 }

@@ -5,13 +5,12 @@ mod common;
 
 use common::*;
 use rampart_auth::{
-    AuthError, Claims, JwtVerifier, NoCustomClaims, RequiredClaim, TokenRequest, TokenUse,
-    VerificationKey,
+    AuthError, Claims, JwtVerifier, RequiredClaim, TokenRequest, TokenUse, VerificationKey,
 };
 use serde_json::{Value, json};
 
 async fn verify(fx: &Fx, token: &str) -> Result<Claims, AuthError> {
-    fx.verifier.verify::<NoCustomClaims>(token).await
+    fx.verifier.verify(token).await
 }
 
 async fn assert_refused(fx: &Fx, token: &str, want: AuthError) {
@@ -311,7 +310,7 @@ async fn configured_required_claim_is_enforced() {
         .build()
         .unwrap();
     let token = fx.sign(&fx.header(), &fx.claims());
-    let err = verifier.verify::<NoCustomClaims>(&token).await.unwrap_err();
+    let err = verifier.verify(&token).await.unwrap_err();
     assert_eq!(err, AuthError::MissingClaim("sid"));
 }
 
@@ -477,7 +476,7 @@ async fn access_token_is_not_a_refresh_token() {
         .token;
     let err = fx
         .verifier
-        .verify_as::<NoCustomClaims>(&access, TokenUse::Refresh)
+        .verify_as(&access, TokenUse::Refresh)
         .await
         .unwrap_err();
     assert_eq!(err, AuthError::WrongType);
@@ -485,7 +484,7 @@ async fn access_token_is_not_a_refresh_token() {
     let token = fx.sign(&header, &fx.claims());
     let err = fx
         .verifier
-        .verify_as::<NoCustomClaims>(&token, TokenUse::Refresh)
+        .verify_as(&token, TokenUse::Refresh)
         .await
         .unwrap_err();
     assert_eq!(err, AuthError::WrongTokenUse);
@@ -547,7 +546,7 @@ async fn cookbook_rsa_key_loads_and_its_unlabelled_token_is_refused() {
     let token = example["output"]["compact"].as_str().unwrap();
     // Signed by the cookbook key, but it is not typed as an access token.
     let err = verifier
-        .verify_stateless::<NoCustomClaims>(token, TokenUse::Access)
+        .verify_stateless(token, TokenUse::Access)
         .unwrap_err();
     assert_eq!(err, AuthError::WrongType);
 }

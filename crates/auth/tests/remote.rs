@@ -9,8 +9,8 @@ use common::*;
 use rampart_auth::remote::RemoteJwks;
 use rampart_auth::revocation::StoreFuture;
 use rampart_auth::{
-    Algorithm, AuthError, JwkSet, JwtIssuer, JwtVerifier, KeySet, NoCustomClaims, SigningKey,
-    StoreError, TokenRequest,
+    Algorithm, AuthError, JwkSet, JwtIssuer, JwtVerifier, KeySet, SigningKey, StoreError,
+    TokenRequest,
 };
 use rampart_core::{EventKind, ManualClock, MemorySink};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -93,7 +93,7 @@ async fn tokens_from_the_provider_verify() {
         .issue_access(&TokenRequest::new("alice"))
         .unwrap()
         .token;
-    assert!(s.verifier.verify::<NoCustomClaims>(&token).await.is_ok());
+    assert!(s.verifier.verify(&token).await.is_ok());
     assert_eq!(s.provider.calls.load(Ordering::SeqCst), 1);
 }
 
@@ -112,14 +112,11 @@ async fn a_rotated_provider_key_is_fetched_on_its_first_token() {
         .token;
     // Within the interval of the start-up fetch: not fetched yet.
     assert_eq!(
-        s.verifier
-            .verify::<NoCustomClaims>(&token)
-            .await
-            .unwrap_err(),
+        s.verifier.verify(&token).await.unwrap_err(),
         AuthError::UnknownKey
     );
     s.clock.advance(Duration::from_secs(61));
-    assert!(s.verifier.verify::<NoCustomClaims>(&token).await.is_ok());
+    assert!(s.verifier.verify(&token).await.is_ok());
     assert_eq!(s.provider.calls.load(Ordering::SeqCst), 2);
 }
 
@@ -135,10 +132,7 @@ async fn unknown_kids_refresh_at_most_once_per_interval() {
             .unwrap()
             .token;
         assert_eq!(
-            s.verifier
-                .verify::<NoCustomClaims>(&token)
-                .await
-                .unwrap_err(),
+            s.verifier.verify(&token).await.unwrap_err(),
             AuthError::UnknownKey
         );
     }
@@ -161,7 +155,7 @@ async fn cached_keys_are_served_when_the_provider_is_down() {
         .issue_access(&TokenRequest::new("alice"))
         .unwrap()
         .token;
-    assert!(s.verifier.verify::<NoCustomClaims>(&token).await.is_ok());
+    assert!(s.verifier.verify(&token).await.is_ok());
 }
 
 #[tokio::test]
@@ -229,7 +223,7 @@ async fn keys_without_alg_are_used_only_when_the_algorithm_is_configured() {
     assert_eq!(sink.count(EventKind::StoreFailure), 1);
     assert_eq!(
         verifier_for(&untold, &clock)
-            .verify::<NoCustomClaims>(&token)
+            .verify(&token)
             .await
             .unwrap_err(),
         AuthError::UnknownKey
@@ -242,12 +236,7 @@ async fn keys_without_alg_are_used_only_when_the_algorithm_is_configured() {
             .clock(clock.shared()),
     );
     assert_eq!(told.refresh().await.unwrap(), 1);
-    assert!(
-        verifier_for(&told, &clock)
-            .verify::<NoCustomClaims>(&token)
-            .await
-            .is_ok()
-    );
+    assert!(verifier_for(&told, &clock).verify(&token).await.is_ok());
 
     // Told an algorithm the key type does not fit: skipped.
     let wrong = Arc::new(
@@ -281,7 +270,7 @@ async fn an_alg_less_key_never_lets_the_token_header_choose_the_algorithm() {
             .unwrap()
             .token;
         assert_eq!(
-            verifier.verify::<NoCustomClaims>(&token).await.unwrap_err(),
+            verifier.verify(&token).await.unwrap_err(),
             AuthError::AlgorithmMismatch,
             "{alg}"
         );
@@ -290,7 +279,7 @@ async fn an_alg_less_key_never_lets_the_token_header_choose_the_algorithm() {
         .issue_access(&TokenRequest::new("alice"))
         .unwrap()
         .token;
-    assert!(verifier.verify::<NoCustomClaims>(&token).await.is_ok());
+    assert!(verifier.verify(&token).await.is_ok());
 }
 
 #[tokio::test]
@@ -320,7 +309,7 @@ async fn a_fetch_with_no_usable_key_keeps_the_cached_keys() {
         assert_eq!(s.sink.count(EventKind::StoreFailure), i + 1);
         assert_eq!(s.sink.events()[i].fields["skipped_keys"], i);
         assert!(
-            s.verifier.verify::<NoCustomClaims>(&token).await.is_ok(),
+            s.verifier.verify(&token).await.is_ok(),
             "cached keys still verify"
         );
         assert_eq!(s.remote.keys().jwks().keys.len(), 1);
@@ -356,14 +345,14 @@ async fn an_unknown_kid_refreshes_again_exactly_one_interval_after_the_last_fetc
         .unwrap()
         .token;
     s.clock.advance(Duration::from_secs(59));
-    let _ = s.verifier.verify::<NoCustomClaims>(&token).await;
+    let _ = s.verifier.verify(&token).await;
     assert_eq!(
         s.provider.calls.load(Ordering::SeqCst),
         1,
         "within the interval"
     );
     s.clock.advance(Duration::from_secs(1));
-    let _ = s.verifier.verify::<NoCustomClaims>(&token).await;
+    let _ = s.verifier.verify(&token).await;
     assert_eq!(
         s.provider.calls.load(Ordering::SeqCst),
         2,

@@ -8,7 +8,7 @@ mod common;
 use common::*;
 use rampart_auth::{
     Algorithm, AuthError, ConfigError, JwtAuthority, JwtConfig, JwtIssuer, JwtRuntime, KeyRotation,
-    KeySet, NoCustomClaims, Secret, SigningKey, TokenRequest, TokenUse,
+    KeySet, Secret, SigningKey, TokenRequest, TokenUse,
 };
 use rampart_core::{EventKind, ManualClock, MemorySink};
 use std::sync::Arc;
@@ -68,7 +68,7 @@ impl Setup {
     fn verify_refresh(&self, token: &str) -> Result<(), AuthError> {
         self.auth
             .verifier()
-            .verify_stateless::<NoCustomClaims>(token, TokenUse::Refresh)
+            .verify_stateless(token, TokenUse::Refresh)
             .map(|_| ())
     }
 

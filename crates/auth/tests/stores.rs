@@ -7,9 +7,7 @@ use common::*;
 use rampart_auth::revocation::{
     FamilyStore, NewFamily, RevocationStore, Revoked, Rotation, RotationOutcome, TokenRef,
 };
-use rampart_auth::{
-    AuthError, JwtVerifier, MemoryStore, NoCustomClaims, RefreshError, TokenManager, TokenRequest,
-};
+use rampart_auth::{AuthError, JwtVerifier, MemoryStore, RefreshError, TokenManager, TokenRequest};
 use rampart_core::{EventKind, ManualClock};
 use std::sync::Arc;
 use std::time::Duration;
@@ -259,30 +257,20 @@ async fn jtiless_logout_suite<S: RevocationStore + FamilyStore>(store: Arc<S>, c
     };
     let a = without_jti(Some("sess-a"));
     let b = without_jti(None);
-    let principal = verifier
-        .verify::<NoCustomClaims>(&a)
-        .await
-        .unwrap()
-        .to_principal();
+    let principal = verifier.verify(&a).await.unwrap().to_principal();
     assert_eq!(principal.token_id(), None);
     m.logout(&principal).await.unwrap();
-    assert_eq!(
-        verifier.verify::<NoCustomClaims>(&a).await.unwrap_err(),
-        AuthError::Revoked
-    );
-    assert!(verifier.verify::<NoCustomClaims>(&b).await.is_ok());
+    assert_eq!(verifier.verify(&a).await.unwrap_err(), AuthError::Revoked);
+    assert!(verifier.verify(&b).await.is_ok());
     // A principal built elsewhere with an empty token id logs out its
     // session without revoking anything by jti.
     let hand_made = rampart_core::Principal::new("alice", rampart_core::AuthMethod::Jwt)
         .with_token_id("")
         .with_session_id("sess-c");
     m.logout(&hand_made).await.unwrap();
-    assert!(verifier.verify::<NoCustomClaims>(&b).await.is_ok());
+    assert!(verifier.verify(&b).await.is_ok());
     m.logout_everywhere("alice").await.unwrap();
-    assert_eq!(
-        verifier.verify::<NoCustomClaims>(&b).await.unwrap_err(),
-        AuthError::Revoked
-    );
+    assert_eq!(verifier.verify(&b).await.unwrap_err(), AuthError::Revoked);
 }
 
 /// An entry under the empty jti written before empty ids were refused
@@ -472,12 +460,7 @@ async fn manager_reuse_suite<S: RevocationStore + FamilyStore>(store: Arc<S>, cl
         .unwrap();
     clock.advance(Duration::from_secs(1));
     let second = m.refresh(&first.refresh_token, None).await.unwrap();
-    assert!(
-        verifier
-            .verify::<NoCustomClaims>(&second.access_token)
-            .await
-            .is_ok()
-    );
+    assert!(verifier.verify(&second.access_token).await.is_ok());
     // The first refresh token again: reuse.
     assert_eq!(
         m.refresh(&first.refresh_token, None).await.unwrap_err(),
@@ -490,27 +473,16 @@ async fn manager_reuse_suite<S: RevocationStore + FamilyStore>(store: Arc<S>, cl
         RefreshError::FamilyRevoked
     );
     assert_eq!(
-        verifier
-            .verify::<NoCustomClaims>(&second.access_token)
-            .await
-            .unwrap_err(),
+        verifier.verify(&second.access_token).await.unwrap_err(),
         AuthError::Revoked
     );
     assert_eq!(
-        verifier
-            .verify::<NoCustomClaims>(&first.access_token)
-            .await
-            .unwrap_err(),
+        verifier.verify(&first.access_token).await.unwrap_err(),
         AuthError::Revoked
     );
     // Another sign-in is unaffected.
     let other = m.issue_pair(&TokenRequest::new("alice")).await.unwrap();
-    assert!(
-        verifier
-            .verify::<NoCustomClaims>(&other.access_token)
-            .await
-            .is_ok()
-    );
+    assert!(verifier.verify(&other.access_token).await.is_ok());
 }
 
 async fn manager_logout_suite<S: RevocationStore + FamilyStore>(store: Arc<S>, clock: ManualClock) {
@@ -519,35 +491,21 @@ async fn manager_logout_suite<S: RevocationStore + FamilyStore>(store: Arc<S>, c
     let (m, verifier) = manager(store, &clock, &fx);
     let a = m.issue_pair(&TokenRequest::new("alice")).await.unwrap();
     let b = m.issue_pair(&TokenRequest::new("alice")).await.unwrap();
-    let claims = verifier
-        .verify::<NoCustomClaims>(&a.access_token)
-        .await
-        .unwrap();
+    let claims = verifier.verify(&a.access_token).await.unwrap();
     m.logout(&claims.to_principal()).await.unwrap();
     assert_eq!(
-        verifier
-            .verify::<NoCustomClaims>(&a.access_token)
-            .await
-            .unwrap_err(),
+        verifier.verify(&a.access_token).await.unwrap_err(),
         AuthError::Revoked
     );
     assert_eq!(
         m.refresh(&a.refresh_token, None).await.unwrap_err(),
         RefreshError::FamilyRevoked
     );
-    assert!(
-        verifier
-            .verify::<NoCustomClaims>(&b.access_token)
-            .await
-            .is_ok()
-    );
+    assert!(verifier.verify(&b.access_token).await.is_ok());
     // Log out everywhere: b dies; a sign-in from the next second works.
     m.logout_everywhere("alice").await.unwrap();
     assert_eq!(
-        verifier
-            .verify::<NoCustomClaims>(&b.access_token)
-            .await
-            .unwrap_err(),
+        verifier.verify(&b.access_token).await.unwrap_err(),
         AuthError::Revoked
     );
     assert_eq!(
@@ -556,12 +514,7 @@ async fn manager_logout_suite<S: RevocationStore + FamilyStore>(store: Arc<S>, c
     );
     clock.advance(Duration::from_secs(1));
     let c = m.issue_pair(&TokenRequest::new("alice")).await.unwrap();
-    assert!(
-        verifier
-            .verify::<NoCustomClaims>(&c.access_token)
-            .await
-            .is_ok()
-    );
+    assert!(verifier.verify(&c.access_token).await.is_ok());
 }
 
 /// A store that always fails, to exercise the fail mode.
@@ -616,7 +569,7 @@ async fn store_failure_fails_closed_by_default_and_raises_an_event() {
         .build()
         .unwrap();
     assert_eq!(
-        closed.verify::<NoCustomClaims>(&token).await.unwrap_err(),
+        closed.verify(&token).await.unwrap_err(),
         AuthError::StoreUnavailable
     );
     assert_eq!(fx.sink.count(EventKind::StoreFailure), 1);
@@ -627,7 +580,7 @@ async fn store_failure_fails_closed_by_default_and_raises_an_event() {
         .event_sink(Arc::new(fx.sink.clone()))
         .build()
         .unwrap();
-    assert!(open.verify::<NoCustomClaims>(&token).await.is_ok());
+    assert!(open.verify(&token).await.is_ok());
     assert_eq!(fx.sink.count(EventKind::StoreFailure), 2);
 }
 
@@ -682,7 +635,7 @@ async fn refresh_carries_subject_tenant_roles_and_custom_claims() {
     let next = m.refresh(&pair.refresh_token, None).await.unwrap();
     let claims = fx
         .verifier
-        .verify::<Extra>(&next.access_token)
+        .verify_with::<Extra>(&next.access_token)
         .await
         .unwrap();
     assert_eq!(claims.custom, extra);

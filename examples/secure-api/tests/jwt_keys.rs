@@ -27,10 +27,7 @@ fn two_instances_with_one_secret_accept_each_others_tokens() {
         .token;
     assert!(
         b.verifier()
-            .verify_stateless::<rampart_auth::NoCustomClaims>(
-                &token,
-                rampart_auth::TokenUse::Access
-            )
+            .verify_stateless(&token, rampart_auth::TokenUse::Access)
             .is_ok()
     );
 }

@@ -1,7 +1,7 @@
 //! Verifying tokens: structure, header, key, signature, claims, revocation.
 
 use super::algorithm::Algorithm;
-use super::claims::{Claims, RequiredClaim, TokenUse, pick_claims};
+use super::claims::{Claims, NoCustomClaims, RequiredClaim, TokenUse, pick_claims};
 use super::header::RawHeader;
 use super::key_set::KeySet;
 use super::numeric_date::NumericDate;
@@ -142,12 +142,64 @@ impl JwtVerifier {
     }
 
     /// Verifies an access token, including revocation when a store is set.
-    pub async fn verify<C: DeserializeOwned>(&self, token: &str) -> Result<Claims<C>, AuthError> {
-        self.verify_as(token, TokenUse::Access).await
+    ///
+    /// Returns the registered claims only ([`NoCustomClaims`]), so the call
+    /// needs no type annotation; use [`verify_with`](Self::verify_with) to
+    /// also deserialize application claims.
+    ///
+    /// ```
+    /// use rampart_auth::{Algorithm, JwtIssuer, JwtVerifier, KeySet, SigningKey, TokenRequest, TokenUse};
+    /// use serde::Deserialize;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let keys = KeySet::new(SigningKey::hmac(Algorithm::HS256, &[7; 32], "k1")?);
+    /// let issuer = JwtIssuer::builder(keys.clone()).issuer("https://id.example").build()?;
+    /// let verifier = JwtVerifier::builder(keys).issuer("https://id.example").build()?;
+    /// let plan = serde_json::json!({ "plan": "pro" });
+    /// let token = issuer.issue(&TokenRequest::new("alice"), TokenUse::Access, None, &plan)?.token;
+    ///
+    /// // No type annotation: the registered claims only.
+    /// let claims = verifier.verify(&token).await?;
+    /// assert_eq!(claims.subject(), "alice");
+    ///
+    /// // Application claims: name their type.
+    /// #[derive(Deserialize)]
+    /// struct Mine {
+    ///     plan: String,
+    /// }
+    /// let claims = verifier.verify_with::<Mine>(&token).await?;
+    /// assert_eq!(claims.custom.plan, "pro");
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn verify(&self, token: &str) -> Result<Claims<NoCustomClaims>, AuthError> {
+        self.verify_with(token).await
     }
 
-    /// Verifies a token of the given use, including revocation.
-    pub async fn verify_as<C: DeserializeOwned>(
+    /// Like [`verify`](Self::verify), also deserializing the application
+    /// claims into `C` (flattened next to the registered ones):
+    /// `verifier.verify_with::<MyClaims>(&token)`.
+    pub async fn verify_with<C: DeserializeOwned>(
+        &self,
+        token: &str,
+    ) -> Result<Claims<C>, AuthError> {
+        self.verify_as_with(token, TokenUse::Access).await
+    }
+
+    /// Verifies a token of the given use, including revocation; registered
+    /// claims only (see [`verify_as_with`](Self::verify_as_with)).
+    pub async fn verify_as(
+        &self,
+        token: &str,
+        token_use: TokenUse,
+    ) -> Result<Claims<NoCustomClaims>, AuthError> {
+        self.verify_as_with(token, token_use).await
+    }
+
+    /// Like [`verify_as`](Self::verify_as), also deserializing the
+    /// application claims into `C`.
+    pub async fn verify_as_with<C: DeserializeOwned>(
         &self,
         token: &str,
         token_use: TokenUse,
@@ -161,7 +213,17 @@ impl JwtVerifier {
     /// and the application claims named in
     /// [`principal_claims`](JwtVerifierBuilder::principal_claims).
     /// This is what [`JwtAuthLayer`](crate::JwtAuthLayer) inserts.
-    pub async fn authenticate<C: DeserializeOwned>(
+    /// Registered claims only; see [`authenticate_with`](Self::authenticate_with).
+    pub async fn authenticate(
+        &self,
+        token: &str,
+    ) -> Result<(Claims<NoCustomClaims>, Principal), AuthError> {
+        self.authenticate_with(token).await
+    }
+
+    /// Like [`authenticate`](Self::authenticate), also deserializing the
+    /// application claims into `C`.
+    pub async fn authenticate_with<C: DeserializeOwned>(
         &self,
         token: &str,
     ) -> Result<(Claims<C>, Principal), AuthError> {
@@ -203,8 +265,19 @@ impl JwtVerifier {
     }
 
     /// Everything but revocation: signature and claims only. For callers that
-    /// check revocation themselves or have no store.
-    pub fn verify_stateless<C: DeserializeOwned>(
+    /// check revocation themselves or have no store. Registered claims only;
+    /// see [`verify_stateless_with`](Self::verify_stateless_with).
+    pub fn verify_stateless(
+        &self,
+        token: &str,
+        token_use: TokenUse,
+    ) -> Result<Claims<NoCustomClaims>, AuthError> {
+        self.verify_stateless_with(token, token_use)
+    }
+
+    /// Like [`verify_stateless`](Self::verify_stateless), also deserializing
+    /// the application claims into `C`.
+    pub fn verify_stateless_with<C: DeserializeOwned>(
         &self,
         token: &str,
         token_use: TokenUse,
@@ -531,6 +604,7 @@ impl JwtVerifierBuilder {
     /// Asks `refresher` for new keys when a token names an unknown `kid`
     /// (a [`RemoteJwks`](crate::remote::RemoteJwks)). Default: none.
     #[cfg(feature = "remote-jwks")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "remote-jwks")))]
     pub fn key_refresher(mut self, refresher: crate::remote::SharedKeyRefresher) -> Self {
         self.settings.refresher = Some(refresher);
         self

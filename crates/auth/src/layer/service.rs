@@ -121,7 +121,7 @@ where
                 let outcome = match find_token(&config, req.headers()) {
                     Ok(None) if config.anonymous => return inner.call(req).await,
                     Ok(None) => Err(AuthError::Missing),
-                    Ok(Some(token)) => config.verifier.authenticate::<C>(token).await,
+                    Ok(Some(token)) => config.verifier.authenticate_with::<C>(token).await,
                     Err(e) => Err(e),
                 };
                 match outcome {

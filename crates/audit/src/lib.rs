@@ -7,3 +7,4 @@
 //! other crates report what they refused.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]

@@ -105,6 +105,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 #[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub mod axum;
 mod config;
 mod error;
@@ -114,6 +115,7 @@ mod layer;
 pub mod password;
 mod refresh;
 #[cfg(feature = "remote-jwks")]
+#[cfg_attr(docsrs, doc(cfg(feature = "remote-jwks")))]
 pub mod remote;
 mod revalidate;
 pub mod revocation;

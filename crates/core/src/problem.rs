@@ -221,6 +221,7 @@ impl Problem {
 }
 
 #[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 impl axum::response::IntoResponse for Problem {
     fn into_response(self) -> axum::response::Response {
         Problem::into_response::<axum::body::Body>(self)

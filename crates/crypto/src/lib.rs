@@ -6,3 +6,4 @@
 //! searching encrypted values, and masking for display.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]

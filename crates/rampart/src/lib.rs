@@ -21,16 +21,20 @@
 //! ```
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub use rampart_core as core;
 
 #[cfg(feature = "headers")]
+#[cfg_attr(docsrs, doc(cfg(feature = "headers")))]
 pub use rampart_headers as headers;
 
 #[cfg(feature = "auth")]
+#[cfg_attr(docsrs, doc(cfg(feature = "auth")))]
 pub use rampart_auth as auth;
 
 #[cfg(feature = "rbac")]
+#[cfg_attr(docsrs, doc(cfg(feature = "rbac")))]
 pub use rampart_rbac as rbac;
 
 /// The README's examples, compiled as doctests so they cannot rot.

@@ -6,3 +6,4 @@
 //! `Retry-After`; and login throttling with account lockout.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]

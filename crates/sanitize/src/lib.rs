@@ -6,3 +6,4 @@
 //! and an `InputGuard` layer that rejects or flags injected input.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]

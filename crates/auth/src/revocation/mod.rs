@@ -14,6 +14,7 @@ mod memory;
 mod redis;
 
 #[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub use self::redis::RedisStore;
 pub use memory::MemoryStore;
 

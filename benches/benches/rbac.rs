@@ -83,26 +83,44 @@ fn checks(c: &mut Criterion) {
     let casbin = casbin_enforcer();
 
     // Sanity: both engines agree on the cases measured.
-    assert!(authz.check(&alice, "read", &items).is_allowed());
-    assert!(!authz.check(&bob, "delete", &items).is_allowed());
+    assert!(authz.check(&alice, "read", &items).unwrap().is_allowed());
+    assert!(!authz.check(&bob, "delete", &items).unwrap().is_allowed());
     assert!(casbin.enforce(("alice", "items", "read")).expect("enforce"));
     assert!(!casbin.enforce(("bob", "items", "delete")).expect("enforce"));
 
     let mut g = c.benchmark_group("rbac_check");
     g.bench_function("rampart/allowed_inherited", |b| {
-        b.iter(|| black_box(authz.check(black_box(&alice), black_box("read"), black_box(&items))))
+        b.iter(|| {
+            black_box(
+                authz
+                    .check(black_box(&alice), black_box("read"), black_box(&items))
+                    .unwrap(),
+            )
+        })
     });
     g.bench_function("casbin/allowed_inherited", |b| {
         b.iter(|| black_box(casbin.enforce(black_box(("alice", "items", "read")))))
     });
     g.bench_function("rampart/denied", |b| {
-        b.iter(|| black_box(authz.check(black_box(&bob), black_box("delete"), black_box(&items))))
+        b.iter(|| {
+            black_box(
+                authz
+                    .check(black_box(&bob), black_box("delete"), black_box(&items))
+                    .unwrap(),
+            )
+        })
     });
     g.bench_function("casbin/denied", |b| {
         b.iter(|| black_box(casbin.enforce(black_box(("bob", "items", "delete")))))
     });
     g.bench_function("rampart/scoped_own_tenant", |b| {
-        b.iter(|| black_box(authz.check(black_box(&alice), black_box("read"), black_box(&report))))
+        b.iter(|| {
+            black_box(
+                authz
+                    .check(black_box(&alice), black_box("read"), black_box(&report))
+                    .unwrap(),
+            )
+        })
     });
     g.finish();
 }

@@ -1,7 +1,8 @@
 //! The plain API: decide whether a principal may act on a resource.
 
 use crate::decision::{GrantBasis, Reason};
-use crate::error::{ConfigError, StoreError};
+use crate::error::{ConfigError, PermissionError, StoreError};
+use crate::permission::split_required;
 use crate::policy::CompiledPolicy;
 use crate::roles::RoleStore;
 use crate::{Decision, FailMode, GrantStore, Policy, Resource, ScopeResolver};
@@ -32,13 +33,13 @@ pub(crate) const TARGET: &str = "rampart::rbac";
 /// "#)?;
 ///
 /// let bob = Principal::new("bob", AuthMethod::Jwt).with_tenant("acme").with_roles(["editor"]);
-/// assert!(authz.check(&bob, "read", &Resource::new("items")).is_allowed());
-/// assert!(authz.check(&bob, "read", &Resource::new("reports").with_tenant("acme")).is_allowed());
+/// assert!(authz.check(&bob, "items:read", &Resource::new("items"))?.is_allowed());
+/// assert!(authz.check(&bob, "read", &Resource::new("reports").with_tenant("acme"))?.is_allowed());
 ///
-/// let other = authz.check(&bob, "read", &Resource::new("reports").with_tenant("globex"));
+/// let other = authz.check(&bob, "read", &Resource::new("reports").with_tenant("globex"))?;
 /// assert!(!other.is_allowed());
 /// println!("{}", other.reason()); // for the audit trail, not for the client
-/// # Ok::<(), rampart_rbac::ConfigError>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone)]
 pub struct Authorizer {
@@ -87,21 +88,67 @@ impl Authorizer {
     /// role the principal holds. Role and grant stores are not consulted: use
     /// [`Authorizer::check_with_stores`] for them.
     ///
-    /// `action` is the action alone (`read`); the resource's kind (`items`) is
-    /// the other half of the permission.
-    pub fn check(&self, principal: &Principal, action: &str, resource: &Resource<'_>) -> Decision {
+    /// `action` is read as [`crate::RequirePermission::new`] reads its action:
+    /// `resource:action` (`reports:export`), whose resource must be the kind of
+    /// `resource`, or the action alone (`export`), which the resource's kind
+    /// completes. Either way a malformed string (`""`, `"reports:"`, a wildcard,
+    /// a scope) is an error saying what is wrong, never a quiet denial: it is a
+    /// mistake in the caller's code, and a deny would hide it.
+    ///
+    /// ```
+    /// use rampart_core::{AuthMethod, Principal};
+    /// use rampart_rbac::{Authorizer, Resource};
+    ///
+    /// let authz = Authorizer::from_toml("[roles.analyst]\npermissions = [\"reports:export\"]")?;
+    /// let ann = Principal::new("ann", AuthMethod::Jwt).with_roles(["analyst"]);
+    /// let reports = Resource::new("reports");
+    /// assert!(authz.check(&ann, "reports:export", &reports)?.is_allowed());
+    /// assert!(authz.check(&ann, "export", &reports)?.is_allowed());
+    /// assert!(authz.check(&ann, "reports:", &reports).is_err());
+    /// assert!(authz.check(&ann, "items:export", &reports).is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn check(
+        &self,
+        principal: &Principal,
+        action: &str,
+        resource: &Resource<'_>,
+    ) -> Result<Decision, PermissionError> {
+        let action = required_action(action, resource)?;
+        Ok(self.decide(principal, action, resource))
+    }
+
+    /// [`Authorizer::check`] for an action already read (the layer's).
+    pub(crate) fn decide(
+        &self,
+        principal: &Principal,
+        action: &str,
+        resource: &Resource<'_>,
+    ) -> Decision {
         self.inner
             .policy
             .load()
             .evaluate(principal, action, resource, &[])
     }
 
-    /// Like [`Authorizer::check`], then, when that does not allow and no `deny`
+    /// Like [`Authorizer::check`] (and reading `action` as it does), then, when
+    /// that does not allow and no `deny`
     /// rule refused, with the role store's bindings of the subject and its grant
     /// on the resource (when the resource has an id): a grant of the principal's
     /// tenant on a resource of that tenant, or a global grant (see [`crate::Grant::covers`]). A failing store follows the
     /// [`FailMode`] and is reported as an [`EventKind::StoreFailure`] event.
     pub async fn check_with_stores(
+        &self,
+        principal: &Principal,
+        action: &str,
+        resource: &Resource<'_>,
+    ) -> Result<Decision, PermissionError> {
+        let action = required_action(action, resource)?;
+        Ok(self.decide_with_stores(principal, action, resource).await)
+    }
+
+    /// [`Authorizer::check_with_stores`] for an action already read.
+    pub(crate) async fn decide_with_stores(
         &self,
         principal: &Principal,
         action: &str,
@@ -256,6 +303,23 @@ impl Authorizer {
                 },
             ),
         );
+    }
+}
+
+/// The action part of `input`, read by the parser `RequirePermission` uses; a
+/// resource it names must be the checked resource's kind.
+fn required_action<'a>(
+    input: &'a str,
+    resource: &Resource<'_>,
+) -> Result<&'a str, PermissionError> {
+    match split_required(input)? {
+        (Some(named), action) if named == resource.kind() => Ok(action),
+        (Some(named), _) => Err(PermissionError::KindMismatch {
+            input: input.to_owned(),
+            named: named.to_owned(),
+            kind: resource.kind().to_owned(),
+        }),
+        (None, action) => Ok(action),
     }
 }
 

@@ -30,6 +30,19 @@ pub enum PermissionError {
         /// The string as given.
         input: String,
     },
+    /// A check names a resource kind (`reports:export`) other than the kind of
+    /// the resource it is asked about.
+    #[error(
+        "required action {input:?} names resource {named:?}, but the resource checked is of kind {kind:?}; pass the action alone (`export`) or make them agree"
+    )]
+    KindMismatch {
+        /// The string as given.
+        input: String,
+        /// The resource kind the string names.
+        named: String,
+        /// The kind of the resource checked.
+        kind: String,
+    },
 }
 
 /// A policy that cannot be loaded. The message names the offending entry

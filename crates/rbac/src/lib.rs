@@ -78,10 +78,13 @@
 //! let authz = Authorizer::new(Policy::from_config(config.rbac)?)?;
 //!
 //! let bob = Principal::new("bob", AuthMethod::Jwt).with_tenant("acme").with_roles(["editor"]);
-//! assert!(authz.check(&bob, "read", &Resource::new("items")).is_allowed());
-//! assert!(!authz.check(&bob, "delete", &Resource::new("items")).is_allowed());
-//! assert!(authz.check(&bob, "read", &Resource::new("reports").with_tenant("acme")).is_allowed());
-//! let denied = authz.check(&bob, "read", &Resource::new("reports").with_tenant("globex"));
+//! // The same `resource:action` strings `RequirePermission` takes, or the action alone.
+//! assert!(authz.check(&bob, "items:read", &Resource::new("items"))?.is_allowed());
+//! assert!(!authz.check(&bob, "delete", &Resource::new("items"))?.is_allowed());
+//! assert!(authz.check(&bob, "read", &Resource::new("reports").with_tenant("acme"))?.is_allowed());
+//! // A malformed string is an error naming the fault, not a silent deny.
+//! assert!(authz.check(&bob, "items:", &Resource::new("items")).is_err());
+//! let denied = authz.check(&bob, "read", &Resource::new("reports").with_tenant("globex"))?;
 //! assert!(!denied.is_allowed());
 //! assert_eq!(denied.rule().map(|r| r.permission()), Some("reports:read:own_tenant"));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -107,10 +110,20 @@
 //!         .route_layer(RequirePermission::new(authz.clone(), "items:read")))
 //!     // 200 for the caller's own tenant, 403 for any other.
 //!     .route("/api/tenants/{tenant}/reports", get(|| async { "reports" })
-//!         .route_layer(RequirePermission::new(authz.clone(), "reports:read").tenant_from_path("tenant")));
+//!         .route_layer(RequirePermission::new(authz.clone(), "reports:read").tenant_from_path("tenant")))
+//!     // A collection of the caller's own tenant: the tenant is the principal's.
+//!     .route("/api/reports", get(|| async { "reports" })
+//!         .route_layer(RequirePermission::new(authz.clone(), "reports:read").tenant_from_principal()))
+//!     // The tenant named in the query (`?tenant=acme`), decoded as axum's `Query` does.
+//!     .route("/api/search/reports", get(|| async { "reports" })
+//!         .route_layer(RequirePermission::new(authz.clone(), "reports:read").tenant_from_query("tenant")));
 //! // ... then the auth layer that inserts the Principal, outside these routes.
 //! # }
 //! ```
+//!
+//! Without `tenant_from_*` (or `org_from_*`, `owner_from_*`) a route names no
+//! tenant, and a scoped permission such as `reports:read:own_tenant` allows no
+//! one on it. A repeated or undecodable query parameter answers 400.
 //!
 //! No `Principal` answers 401; a denial answers a generic 403 problem, emits a
 //! `PermissionDenied` event with the reason, and attaches a

@@ -204,18 +204,11 @@ pub struct Action {
 impl Action {
     /// Parses `resource:action`.
     pub fn parse(input: &str) -> Result<Self, PermissionError> {
-        let Some((resource, action)) = input.split_once(':') else {
+        let (Some(resource), action) = split_required(input)? else {
             return Err(PermissionError::Required {
                 input: input.to_owned(),
             });
         };
-        if action.contains(':') || resource == "*" || action == "*" {
-            return Err(PermissionError::Required {
-                input: input.to_owned(),
-            });
-        }
-        validate_name(resource, "resource", input)?;
-        validate_name(action, "action", input)?;
         Ok(Self {
             resource: resource.into(),
             action: action.into(),
@@ -237,6 +230,28 @@ impl fmt::Display for Action {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}:{}", self.resource, self.action)
     }
+}
+
+/// Reads a required action, `resource:action` or the action alone (`read`):
+/// the one reading of what a check or a route demands, shared by
+/// [`Action::parse`] (hence `RequirePermission::new`) and `Authorizer::check`,
+/// so a string one accepts the other does too. Borrows: the check's hot path
+/// parses without allocating.
+pub(crate) fn split_required(input: &str) -> Result<(Option<&str>, &str), PermissionError> {
+    let (resource, action) = match input.split_once(':') {
+        Some((resource, action)) => (Some(resource), action),
+        None => (None, input),
+    };
+    if action.contains(':') || resource == Some("*") || action == "*" {
+        return Err(PermissionError::Required {
+            input: input.to_owned(),
+        });
+    }
+    if let Some(resource) = resource {
+        validate_name(resource, "resource", input)?;
+    }
+    validate_name(action, "action", input)?;
+    Ok((resource, action))
 }
 
 // Names are restricted so that a permission string has exactly one reading and
@@ -308,6 +323,22 @@ mod tests {
                 matches!(Action::parse(wild), Err(PermissionError::Required { .. })),
                 "{wild}"
             );
+        }
+    }
+
+    #[test]
+    fn one_parser_reads_required_actions() {
+        assert_eq!(split_required("read"), Ok((None, "read")));
+        assert_eq!(
+            split_required("reports:export"),
+            Ok((Some("reports"), "export"))
+        );
+        for bad in [
+            "", "a:", ":a", "::", "a b:c", "a:b:c", "*:read", "items:*", "*",
+        ] {
+            let err = split_required(bad).unwrap_err();
+            assert!(err.to_string().contains(&format!("{bad:?}")), "{err}");
+            assert_eq!(Action::parse(bad).unwrap_err(), err, "{bad}");
         }
     }
 

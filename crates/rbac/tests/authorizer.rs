@@ -32,7 +32,7 @@ fn deny_overrides_every_allow_including_inherited_and_wildcards() {
     )
     .unwrap();
     let x = p("x", "A", &["auditor", "other"]);
-    let d = authz.check(&x, "delete", &Resource::new("audit"));
+    let d = authz.check(&x, "delete", &Resource::new("audit")).unwrap();
     assert!(!d.is_allowed());
     let rule = d.rule().unwrap();
     assert!(rule.is_deny());
@@ -40,11 +40,13 @@ fn deny_overrides_every_allow_including_inherited_and_wildcards() {
     assert!(
         !authz
             .check(&x, "read", &Resource::new("secrets"))
+            .unwrap()
             .is_allowed()
     );
     assert!(
         authz
             .check(&x, "read", &Resource::new("audit"))
+            .unwrap()
             .is_allowed()
     );
     // Order of roles does not matter.
@@ -52,6 +54,7 @@ fn deny_overrides_every_allow_including_inherited_and_wildcards() {
     assert!(
         !authz
             .check(&y, "delete", &Resource::new("audit"))
+            .unwrap()
             .is_allowed()
     );
 }
@@ -70,11 +73,13 @@ fn scoped_deny_applies_only_inside_its_scope() {
     assert!(
         !authz
             .check(&x, "delete", &Resource::new("docs").with_owner("x"))
+            .unwrap()
             .is_allowed()
     );
     assert!(
         authz
             .check(&x, "delete", &Resource::new("docs").with_owner("y"))
+            .unwrap()
             .is_allowed()
     );
 }
@@ -85,14 +90,18 @@ fn allowed_decision_names_the_rule_and_the_inheritance() {
         "[roles.viewer]\npermissions = [\"items:read\"]\n[roles.editor]\ninherits = [\"viewer\"]",
     )
     .unwrap();
-    let d = authz.check(&p("e", "A", &["editor"]), "read", &Resource::new("items"));
+    let d = authz
+        .check(&p("e", "A", &["editor"]), "read", &Resource::new("items"))
+        .unwrap();
     let rule = d.rule().unwrap();
     assert_eq!((rule.role(), rule.defined_in()), ("editor", "viewer"));
     assert_eq!(
         d.to_string(),
         "allowed: permission items:read (roles.viewer.permissions[0]) inherited through role editor"
     );
-    let d = authz.check(&p("n", "A", &["ghost"]), "read", &Resource::new("items"));
+    let d = authz
+        .check(&p("n", "A", &["ghost"]), "read", &Resource::new("items"))
+        .unwrap();
     assert_eq!(d.reason(), &Reason::NoPermission);
 }
 
@@ -111,20 +120,51 @@ fn static_bindings_are_per_tenant() {
     let authz = Authorizer::new(Policy::from_config(cfg).unwrap()).unwrap();
     let alice = Principal::new("alice", AuthMethod::Jwt).with_tenant("A");
     let item = |t: &'static str| Resource::new("items").with_tenant(t);
-    assert!(authz.check(&alice, "delete", &item("A")).is_allowed());
-    assert!(!authz.check(&alice, "delete", &item("B")).is_allowed());
-    assert!(authz.check(&alice, "read", &item("B")).is_allowed());
-    assert!(!authz.check(&alice, "read", &item("C")).is_allowed());
+    assert!(
+        authz
+            .check(&alice, "delete", &item("A"))
+            .unwrap()
+            .is_allowed()
+    );
+    assert!(
+        !authz
+            .check(&alice, "delete", &item("B"))
+            .unwrap()
+            .is_allowed()
+    );
+    assert!(
+        authz
+            .check(&alice, "read", &item("B"))
+            .unwrap()
+            .is_allowed()
+    );
+    assert!(
+        !authz
+            .check(&alice, "read", &item("C"))
+            .unwrap()
+            .is_allowed()
+    );
     // A resource without tenant is judged in the principal's tenant.
     assert!(
         authz
             .check(&alice, "delete", &Resource::new("items"))
+            .unwrap()
             .is_allowed()
     );
     let report = |t: &'static str| Resource::new("reports").with_tenant(t);
-    assert!(authz.check(&alice, "read", &report("A")).is_allowed());
-    assert!(!authz.check(&alice, "read", &report("B")).is_allowed());
-    let d = authz.check(&alice, "delete", &item("A"));
+    assert!(
+        authz
+            .check(&alice, "read", &report("A"))
+            .unwrap()
+            .is_allowed()
+    );
+    assert!(
+        !authz
+            .check(&alice, "read", &report("B"))
+            .unwrap()
+            .is_allowed()
+    );
+    let d = authz.check(&alice, "delete", &item("A")).unwrap();
     assert_eq!(d.rule().unwrap().binding(), Some("bindings[0]"));
 }
 
@@ -147,6 +187,7 @@ async fn role_store_bindings_apply_in_their_tenant() {
         !authz
             .check_with_stores(&alice, "delete", &item("A"))
             .await
+            .unwrap()
             .is_allowed()
     );
     roles.bind("alice", RoleBinding::in_tenant("admin", "A"));
@@ -155,27 +196,36 @@ async fn role_store_bindings_apply_in_their_tenant() {
         authz
             .check_with_stores(&alice, "delete", &item("A"))
             .await
+            .unwrap()
             .is_allowed()
     );
     assert!(
         !authz
             .check_with_stores(&alice, "delete", &item("B"))
             .await
+            .unwrap()
             .is_allowed()
     );
     assert!(
         authz
             .check_with_stores(&alice, "read", &item("B"))
             .await
+            .unwrap()
             .is_allowed()
     );
     // The synchronous check does not consult stores.
-    assert!(!authz.check(&alice, "delete", &item("A")).is_allowed());
+    assert!(
+        !authz
+            .check(&alice, "delete", &item("A"))
+            .unwrap()
+            .is_allowed()
+    );
     assert!(roles.unbind("alice", &RoleBinding::in_tenant("admin", "A")));
     assert!(
         !authz
             .check_with_stores(&alice, "delete", &item("A"))
             .await
+            .unwrap()
             .is_allowed()
     );
 }
@@ -197,25 +247,31 @@ async fn grants_expire_with_the_clock_and_can_be_revoked_but_never_beat_deny() {
         .grant(Grant::in_tenant("A", "bob", "docs", "1", ["read", "delete"]).expires_at(until))
         .await
         .unwrap();
-    let d = authz.check_with_stores(&bob, "read", &doc("1")).await;
+    let d = authz
+        .check_with_stores(&bob, "read", &doc("1"))
+        .await
+        .unwrap();
     assert!(d.is_allowed());
     assert!(matches!(d.reason(), Reason::Grant(g) if g.resource_id == "1"));
     assert!(
         !authz
             .check_with_stores(&bob, "read", &doc("2"))
             .await
+            .unwrap()
             .is_allowed()
     );
     assert!(
         !authz
             .check_with_stores(&bob, "write", &doc("1"))
             .await
+            .unwrap()
             .is_allowed()
     );
     assert!(
         !authz
             .check_with_stores(&bob, "delete", &doc("1"))
             .await
+            .unwrap()
             .is_allowed()
     );
     clock.advance(Duration::from_secs(29));
@@ -223,6 +279,7 @@ async fn grants_expire_with_the_clock_and_can_be_revoked_but_never_beat_deny() {
         authz
             .check_with_stores(&bob, "read", &doc("1"))
             .await
+            .unwrap()
             .is_allowed()
     );
     clock.advance(Duration::from_secs(1));
@@ -230,6 +287,7 @@ async fn grants_expire_with_the_clock_and_can_be_revoked_but_never_beat_deny() {
         !authz
             .check_with_stores(&bob, "read", &doc("1"))
             .await
+            .unwrap()
             .is_allowed()
     );
 
@@ -241,6 +299,7 @@ async fn grants_expire_with_the_clock_and_can_be_revoked_but_never_beat_deny() {
         authz
             .check_with_stores(&bob, "read", &doc("3"))
             .await
+            .unwrap()
             .is_allowed()
     );
     assert!(grants.revoke(Some("A"), "bob", "docs", "3").await.unwrap());
@@ -248,6 +307,7 @@ async fn grants_expire_with_the_clock_and_can_be_revoked_but_never_beat_deny() {
         !authz
             .check_with_stores(&bob, "read", &doc("3"))
             .await
+            .unwrap()
             .is_allowed()
     );
 }
@@ -352,8 +412,18 @@ fn reload_is_atomic_under_concurrent_checks() {
     std::thread::scope(|s| {
         let checker = s.spawn(|| {
             for _ in 0..20_000 {
-                assert!(authz.check(&who, "x", &Resource::new("a")).is_allowed());
-                assert!(authz.check(&who, "y", &Resource::new("b")).is_allowed());
+                assert!(
+                    authz
+                        .check(&who, "x", &Resource::new("a"))
+                        .unwrap()
+                        .is_allowed()
+                );
+                assert!(
+                    authz
+                        .check(&who, "y", &Resource::new("b"))
+                        .unwrap()
+                        .is_allowed()
+                );
             }
         });
         for i in 0..200 {
@@ -441,7 +511,7 @@ proptest! {
         for r in RESOURCES.iter().chain(["unknown"].iter()) {
             for a in ACTIONS.iter().chain(["unknown"].iter()) {
                 let expected = closure.iter().any(|&i| roles[i].1.iter().any(|perm| covers(perm, r, a)));
-                let got = authz.check(&who, a, &Resource::new(*r)).is_allowed();
+                let got = authz.check(&who, a, &Resource::new(*r)).unwrap().is_allowed();
                 prop_assert_eq!(got, expected, "role r{} {}:{}", held, r, a);
             }
         }
@@ -457,8 +527,8 @@ proptest! {
         ).unwrap()).unwrap();
         for r in RESOURCES {
             for a in ACTIONS {
-                let parent = authz.check(&p("s", "A", &["parent"]), a, &Resource::new(r)).is_allowed();
-                let child = authz.check(&p("s", "A", &["child"]), a, &Resource::new(r)).is_allowed();
+                let parent = authz.check(&p("s", "A", &["parent"]), a, &Resource::new(r)).unwrap().is_allowed();
+                let child = authz.check(&p("s", "A", &["child"]), a, &Resource::new(r)).unwrap().is_allowed();
                 prop_assert!(!parent || child);
             }
         }
@@ -472,7 +542,7 @@ proptest! {
         ).unwrap();
         let who = p("s", &mine, &["r"]).with_org("o");
         let res = Resource::new("items").with_tenant(theirs.clone()).with_org("o").with_owner("s");
-        prop_assert_eq!(authz.check(&who, action, &res).is_allowed(), mine == theirs);
+        prop_assert_eq!(authz.check(&who, action, &res).unwrap().is_allowed(), mine == theirs);
     }
 }
 

@@ -33,7 +33,7 @@ fn a_scope_miss_names_the_first_allow_rule_that_missed_never_a_deny() {
     )
     .unwrap();
     let elsewhere = Resource::new("docs").with_tenant("B").with_owner("y");
-    let d = authz.check(&who(&["r"]), "read", &elsewhere);
+    let d = authz.check(&who(&["r"]), "read", &elsewhere).unwrap();
     assert!(!d.is_allowed());
     match d.reason() {
         Reason::ScopeNotSatisfied(rule) => {
@@ -42,7 +42,7 @@ fn a_scope_miss_names_the_first_allow_rule_that_missed_never_a_deny() {
         other => panic!("{other:?}"),
     }
     // A deny whose scope misses is no reason at all: nothing covered the action.
-    let d = authz.check(&who(&["d"]), "read", &elsewhere);
+    let d = authz.check(&who(&["d"]), "read", &elsewhere).unwrap();
     assert_eq!(d.reason(), &Reason::NoPermission);
 }
 
@@ -77,7 +77,8 @@ async fn without_deny_rules_an_allowed_check_never_waits_for_the_role_store() {
     let authz = build("[roles.editor]\npermissions = [\"items:*\"]");
     let d = authz
         .check_with_stores(&who(&["editor"]), "delete", &items)
-        .await;
+        .await
+        .unwrap();
     assert!(d.is_allowed(), "{d}");
     assert_eq!(sink.count(EventKind::StoreFailure), 0);
     // With a deny rule in the policy, the same check must hear from the store.
@@ -86,7 +87,8 @@ async fn without_deny_rules_an_allowed_check_never_waits_for_the_role_store() {
     );
     let d = authz
         .check_with_stores(&who(&["editor"]), "delete", &items)
-        .await;
+        .await
+        .unwrap();
     assert_eq!(d.reason(), &Reason::StoreUnavailable);
     assert_eq!(sink.count(EventKind::StoreFailure), 1);
 }

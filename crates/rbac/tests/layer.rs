@@ -429,7 +429,8 @@ async fn failing_store_fails_closed_with_503_and_an_event() {
             "delete",
             &Resource::new("items").with_id("7"),
         )
-        .await;
+        .await
+        .unwrap();
     assert_eq!(d.reason(), &Reason::NoPermission);
 }
 

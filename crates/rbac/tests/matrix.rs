@@ -58,13 +58,13 @@ fn prediction<'a>(tenant: &'a str, org: &'a str, company: &'a str) -> Resource<'
 
 #[track_caller]
 fn allowed(a: &Authorizer, p: &Principal, action: &str, r: &Resource<'_>) {
-    let d = a.check(p, action, r);
+    let d = a.check(p, action, r).unwrap();
     assert!(d.is_allowed(), "{} should {action} {r:?}: {d}", p.subject());
 }
 
 #[track_caller]
 fn denied(a: &Authorizer, p: &Principal, action: &str, r: &Resource<'_>) {
-    let d = a.check(p, action, r);
+    let d = a.check(p, action, r).unwrap();
     assert!(
         !d.is_allowed(),
         "{} should not {action} {r:?}: {d}",
@@ -195,13 +195,15 @@ fn no_role_reaches_another_tenant_without_an_unscoped_permission() {
 #[test]
 fn denial_reason_points_at_the_rule_whose_scope_failed() {
     let a = authorizer();
-    let d = a.check(&who("tenant_admin"), "read", &tenant("B"));
+    let d = a.check(&who("tenant_admin"), "read", &tenant("B")).unwrap();
     let Reason::ScopeNotSatisfied(rule) = d.reason() else {
         panic!("{d}")
     };
     assert_eq!(rule.permission(), "tenant:read:own");
     assert_eq!(rule.location(), "roles.tenant_admin.permissions[0]");
-    let d = a.check(&who("org_member"), "delete", &prediction("A", "o1", "c1"));
+    let d = a
+        .check(&who("org_member"), "delete", &prediction("A", "o1", "c1"))
+        .unwrap();
     assert_eq!(d.reason(), &Reason::NoPermission);
 }
 

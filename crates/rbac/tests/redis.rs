@@ -95,6 +95,7 @@ async fn authorizer_uses_redis_grants_with_expiry() {
         !authz
             .check_with_stores(&bob, "read", &doc)
             .await
+            .unwrap()
             .is_allowed()
     );
     store
@@ -108,6 +109,7 @@ async fn authorizer_uses_redis_grants_with_expiry() {
         authz
             .check_with_stores(&bob, "read", &doc)
             .await
+            .unwrap()
             .is_allowed()
     );
     clock.advance(Duration::from_secs(10));
@@ -115,6 +117,7 @@ async fn authorizer_uses_redis_grants_with_expiry() {
         !authz
             .check_with_stores(&bob, "read", &doc)
             .await
+            .unwrap()
             .is_allowed()
     );
     store.revoke(Some("A"), "bob", "docs", "7").await.unwrap();

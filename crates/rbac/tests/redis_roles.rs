@@ -49,7 +49,12 @@ async fn bindings_changed_through_one_instance_are_seen_by_another() {
     let report = |t: &'static str| Resource::new("reports").with_tenant(t);
     let allowed = |a: &Authorizer, r: Resource<'static>| {
         let (a, p) = (a.clone(), alice.clone());
-        async move { a.check_with_stores(&p, "read", &r).await.is_allowed() }
+        async move {
+            a.check_with_stores(&p, "read", &r)
+                .await
+                .unwrap()
+                .is_allowed()
+        }
     };
 
     assert!(!allowed(&authz_two, report("acme")).await);
@@ -92,12 +97,16 @@ async fn bindings_changed_through_one_instance_are_seen_by_another() {
         authz_two
             .check_with_stores(&bob, "delete", &items)
             .await
+            .unwrap()
             .is_allowed()
     );
     one.bind("bob", &RoleBinding::in_tenant("suspended", "acme"))
         .await
         .unwrap();
-    let d = authz_two.check_with_stores(&bob, "delete", &items).await;
+    let d = authz_two
+        .check_with_stores(&bob, "delete", &items)
+        .await
+        .unwrap();
     assert!(matches!(d.reason(), Reason::Rule(r) if r.is_deny()), "{d}");
 
     // Subjects with `:` do not share keys with others; unbind_all off-boards.
@@ -165,7 +174,10 @@ async fn redis_down_fails_closed_with_an_event() {
     let items = Resource::new("items").with_tenant("acme");
     // The policy has deny rules, so even the token's allow must hear from the
     // store (it might bind `suspended`): with the store down, it is refused.
-    let d = authz.check_with_stores(&bob, "delete", &items).await;
+    let d = authz
+        .check_with_stores(&bob, "delete", &items)
+        .await
+        .unwrap();
     assert!(!d.is_allowed());
     assert_eq!(d.reason(), &Reason::StoreUnavailable);
     let events = sink.events();
@@ -192,6 +204,7 @@ async fn redis_down_fails_closed_with_an_event() {
     assert!(
         open.check_with_stores(&bob, "delete", &items)
             .await
+            .unwrap()
             .is_allowed()
     );
     assert_eq!(sink.count(EventKind::StoreFailure), 3);

@@ -19,7 +19,8 @@ use tower_layer::Layer;
 /// Requires the caller to be allowed `resource:action` on the request's resource.
 ///
 /// Reads the [`rampart_core::Principal`] an auth layer inserted (none: 401), builds
-/// the [`Resource`] from the route's path parameters and/or a closure, and asks the
+/// the [`Resource`] from the route's path or query parameters, the principal
+/// itself (collection routes) and/or a closure, and asks the
 /// [`Authorizer`]. A denial answers a generic 403 problem and emits a
 /// `PermissionDenied` [`rampart_core::SecurityEvent`] carrying the reason; the
 /// typed [`PermissionRejection`] is attached to the response's extensions.
@@ -47,7 +48,14 @@ use tower_layer::Layer;
 ///     .route("/api/items", get(|| async { "items" })
 ///         .route_layer(RequirePermission::new(authz.clone(), "items:read")))
 ///     .route("/api/tenants/{tenant}/reports", get(|| async { "reports" })
-///         .route_layer(RequirePermission::new(authz.clone(), "reports:read").tenant_from_path("tenant")));
+///         .route_layer(RequirePermission::new(authz.clone(), "reports:read").tenant_from_path("tenant")))
+///     // A collection: the handler lists the caller's own tenant's reports, so the
+///     // tenant checked is the principal's (`reports:read:own_tenant` allows it).
+///     .route("/api/reports", get(|| async { "my tenant's reports" })
+///         .route_layer(RequirePermission::new(authz.clone(), "reports:read").tenant_from_principal()))
+///     // Or the request names it: `/api/search/reports?tenant=acme`.
+///     .route("/api/search/reports", get(|| async { "reports" })
+///         .route_layer(RequirePermission::new(authz.clone(), "reports:read").tenant_from_query("tenant")));
 /// # }
 /// # Ok::<(), rampart_rbac::ConfigError>(())
 /// ```
@@ -157,6 +165,73 @@ impl<R> RequirePermission<R> {
     #[must_use]
     pub fn owner_from_path(self, param: &str) -> Self {
         self.edit(|c| c.resource.params.push((Field::Owner, param.into())))
+    }
+
+    /// Takes the resource's tenant from query parameter `param`
+    /// (`/orders?tenant=acme`), decoded as axum's `Query` decodes it (`+` is a
+    /// space, then percent-decoding once: `%61cme` is `acme`), so the tenant
+    /// checked is the tenant the handler filters by. A missing or empty
+    /// parameter is refused with 403; a repeated one, or one that is not UTF-8
+    /// once decoded, with 400 (the layer and the handler could read different
+    /// values).
+    #[must_use]
+    pub fn tenant_from_query(self, param: &str) -> Self {
+        self.edit(|c| c.resource.query.push((Field::Tenant, param.into())))
+    }
+
+    /// Takes the resource's organisation from query parameter `param`, read as
+    /// [`RequirePermission::tenant_from_query`] reads it.
+    #[must_use]
+    pub fn org_from_query(self, param: &str) -> Self {
+        self.edit(|c| c.resource.query.push((Field::Org, param.into())))
+    }
+
+    /// Takes the resource's owner from query parameter `param`
+    /// (`/documents?owner=alice`), read as [`RequirePermission::tenant_from_query`]
+    /// reads it.
+    #[must_use]
+    pub fn owner_from_query(self, param: &str) -> Self {
+        self.edit(|c| c.resource.query.push((Field::Owner, param.into())))
+    }
+
+    /// Takes the resource's id from query parameter `param`, read as
+    /// [`RequirePermission::tenant_from_query`] reads it.
+    #[must_use]
+    pub fn id_from_query(self, param: &str) -> Self {
+        self.edit(|c| c.resource.query.push((Field::Id, param.into())))
+    }
+
+    /// Takes the resource's tenant from the caller's own [`rampart_core::Principal`],
+    /// for collection routes (`GET /orders`) whose handler lists the caller's
+    /// tenant: there the URL names no tenant, so without this a
+    /// `orders:read:own_tenant` permission can never match and everyone is
+    /// refused. For a principal without a tenant the resource's tenant stays
+    /// unknown: only an unscoped permission (`orders:read`) allows it then.
+    ///
+    /// The handler must then serve the principal's tenant, not one taken from
+    /// the request; when the request names it, use
+    /// [`RequirePermission::tenant_from_path`] or
+    /// [`RequirePermission::tenant_from_query`] instead.
+    #[must_use]
+    pub fn tenant_from_principal(self) -> Self {
+        self.edit(|c| c.resource.principal.push(Field::Tenant))
+    }
+
+    /// Takes the resource's organisation from the caller's principal, as
+    /// [`RequirePermission::tenant_from_principal`] does the tenant (`own_org`
+    /// on a collection of the caller's organisation). A principal without an
+    /// organisation leaves it unknown, so `own_org` does not allow it.
+    #[must_use]
+    pub fn org_from_principal(self) -> Self {
+        self.edit(|c| c.resource.principal.push(Field::Org))
+    }
+
+    /// Makes the caller (the principal's subject) the resource's owner, for
+    /// routes that serve only the caller's own things (`GET /me/documents`), so
+    /// an `own` permission allows them.
+    #[must_use]
+    pub fn owner_from_principal(self) -> Self {
+        self.edit(|c| c.resource.principal.push(Field::Owner))
     }
 
     /// Completes the resource with a closure, for anything path parameters do not

@@ -23,6 +23,9 @@ pub enum PermissionRejection {
     /// A path parameter is not UTF-8 once percent-decoded, so no resource can be
     /// named from it (axum's router refuses such a parameter with 400 too). 400.
     MalformedPath,
+    /// A query parameter the resource is read from is repeated or is not UTF-8
+    /// once decoded, so which value the handler would act on is uncertain. 400.
+    MalformedQuery,
 }
 
 impl Rejection for PermissionRejection {
@@ -38,6 +41,9 @@ impl Rejection for PermissionRejection {
             }
             PermissionRejection::MalformedPath => Problem::bad_request()
                 .with_detail("A path parameter is not valid UTF-8 once percent-decoded."),
+            PermissionRejection::MalformedQuery => Problem::bad_request().with_detail(
+                "A query parameter is repeated or not valid UTF-8 once percent-decoded.",
+            ),
             PermissionRejection::StoreUnavailable => {
                 Problem::unavailable_retry_after(STORE_RETRY_AFTER_SECS)
                     .with_detail("Authorization is temporarily unavailable; try again later.")

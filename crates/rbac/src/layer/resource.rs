@@ -2,6 +2,7 @@
 
 use crate::Resource;
 use http::request::Parts;
+use rampart_core::Principal;
 use std::fmt;
 use std::sync::Arc;
 
@@ -14,12 +15,26 @@ pub(crate) enum Field {
     Owner,
 }
 
+impl Field {
+    fn set(self, resource: Resource<'static>, value: String) -> Resource<'static> {
+        match self {
+            Field::Id => resource.with_id(value),
+            Field::Tenant => resource.with_tenant(value),
+            Field::Org => resource.with_org(value),
+            Field::Owner => resource.with_owner(value),
+        }
+    }
+}
+
 type Closure = dyn Fn(&Parts, Resource<'static>) -> Option<Resource<'static>> + Send + Sync;
 
-/// How the layer builds the resource: path parameters first, then the closure.
+/// How the layer builds the resource: path parameters, query parameters and the
+/// principal first, then the closure.
 #[derive(Clone, Default)]
 pub(crate) struct ResourceSpec {
     pub(crate) params: Vec<(Field, Arc<str>)>,
+    pub(crate) query: Vec<(Field, Arc<str>)>,
+    pub(crate) principal: Vec<Field>,
     pub(crate) template: Option<Arc<[Part]>>,
     pub(crate) closure: Option<Arc<Closure>>,
 }
@@ -28,6 +43,8 @@ impl fmt::Debug for ResourceSpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ResourceSpec")
             .field("params", &self.params)
+            .field("query", &self.query)
+            .field("principal", &self.principal)
             .field("template", &self.template)
             .field("closure", &self.closure.is_some())
             .finish()
@@ -44,6 +61,10 @@ pub(crate) enum Extracted {
     /// A path parameter is not UTF-8 once percent-decoded: the router would
     /// refuse it too (axum answers 400), so it is refused before any check.
     Malformed,
+    /// A query parameter the resource is read from is repeated, or is not UTF-8
+    /// once decoded: which value the handler would see is not certain (axum's
+    /// `Query` into a struct refuses a repeated field with 400), so it is refused.
+    MalformedQuery,
 }
 
 impl ResourceSpec {
@@ -68,12 +89,37 @@ impl ResourceSpec {
                 else {
                     return Extracted::Unknown;
                 };
-                resource = match field {
-                    Field::Id => resource.with_id(value),
-                    Field::Tenant => resource.with_tenant(value),
-                    Field::Org => resource.with_org(value),
-                    Field::Owner => resource.with_owner(value),
+                resource = field.set(resource, value);
+            }
+        }
+        for (field, name) in &self.query {
+            match query_param(parts.uri.query().unwrap_or_default(), name) {
+                Query::Found(value) if !value.is_empty() => {
+                    resource = field.set(resource, value);
+                }
+                Query::Found(_) | Query::Absent => return Extracted::Unknown,
+                Query::Malformed => return Extracted::MalformedQuery,
+            }
+        }
+        if !self.principal.is_empty() {
+            // The layer has checked a principal is present before extracting.
+            let Some(principal) = parts.extensions.get::<Principal>() else {
+                return Extracted::Unknown;
+            };
+            for field in &self.principal {
+                let value = match field {
+                    Field::Tenant => principal.tenant(),
+                    Field::Org => principal.org(),
+                    Field::Owner => Some(principal.subject()),
+                    Field::Id => None,
                 };
+                // A principal without a tenant leaves the resource's unknown:
+                // then no scoped permission can allow (`own_tenant` needs both
+                // sides known), while an unscoped one (an operator's
+                // `orders:read`) still does.
+                if let Some(value) = value.filter(|v| !v.is_empty()) {
+                    resource = field.set(resource, value.to_owned());
+                }
             }
         }
         let resource = match &self.closure {
@@ -154,6 +200,57 @@ pub(crate) fn match_template(template: &[Part], path: &str) -> Params {
 /// What axum does to each captured parameter (`PercentDecodedStr::new`).
 fn decode(segment: &str) -> Option<String> {
     percent_encoding::percent_decode_str(segment)
+        .decode_utf8()
+        .ok()
+        .map(std::borrow::Cow::into_owned)
+}
+
+/// One query parameter, as axum's `Query` extractor would read it.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Query {
+    /// The decoded value of the one occurrence.
+    Found(String),
+    /// The parameter is not in the query.
+    Absent,
+    /// The parameter occurs more than once, or its value is not UTF-8 once decoded.
+    Malformed,
+}
+
+/// Reads parameter `name` from `query` (the part after `?`) as
+/// `application/x-www-form-urlencoded`, the way axum's `Query` does through
+/// `serde_urlencoded`: pairs split on `&`, empty pairs skipped, name and value
+/// split at the first `=`, `+` turned into a space and then percent-decoded
+/// once (so `%2B` is a literal `+`, and `%61cme` is `acme`).
+///
+/// Two departures, both refusals: a value that is not UTF-8 once decoded is
+/// [`Query::Malformed`] (`serde_urlencoded` would replace the bytes with U+FFFD,
+/// a value no tenant should be compared with), and so is a name given twice
+/// (into a struct axum refuses it; into a map the last one wins, so the layer
+/// could check one value and the handler serve another).
+pub(crate) fn query_param(query: &str, name: &str) -> Query {
+    let mut found = None;
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (raw_name, raw_value) = pair.split_once('=').unwrap_or((pair, ""));
+        // Names are compared decoded, as the deserializer sees them
+        // (`%74enant` is `tenant`); a name that is not UTF-8 cannot be `name`.
+        if form_decode(raw_name).as_deref() != Some(name) {
+            continue;
+        }
+        if found.is_some() {
+            return Query::Malformed;
+        }
+        match form_decode(raw_value) {
+            Some(value) => found = Some(value),
+            None => return Query::Malformed,
+        }
+    }
+    found.map_or(Query::Absent, Query::Found)
+}
+
+/// `+` as space, then percent-decoding; `None` when the result is not UTF-8.
+fn form_decode(raw: &str) -> Option<String> {
+    let spaced = raw.replace('+', " ");
+    percent_encoding::percent_decode_str(&spaced)
         .decode_utf8()
         .ok()
         .map(std::borrow::Cow::into_owned)
@@ -253,5 +350,34 @@ mod tests {
         assert_eq!(match_template(&t, "/t/%FF/reports"), Params::Malformed);
         assert_eq!(match_template(&t, "/t/%C3/reports"), Params::Malformed);
         assert_eq!(match_template(&t, "/%74/acme/reports"), Params::NoMatch);
+    }
+
+    #[test]
+    fn query_parameters_decode_as_form_data_and_refuse_ambiguity() {
+        let found = |q: &str| match query_param(q, "tenant") {
+            Query::Found(v) => Some(v),
+            _ => None,
+        };
+        assert_eq!(found("tenant=acme").as_deref(), Some("acme"));
+        assert_eq!(found("x=1&tenant=%61cme&y").as_deref(), Some("acme"));
+        assert_eq!(found("tenant=a+b").as_deref(), Some("a b"));
+        assert_eq!(found("tenant=a%2Bb").as_deref(), Some("a+b"));
+        assert_eq!(found("%74enant=acme").as_deref(), Some("acme"));
+        assert_eq!(found("tenant=x=y").as_deref(), Some("x=y"));
+        assert_eq!(found("tenant").as_deref(), Some(""));
+        assert_eq!(found("&&tenant=acme&&").as_deref(), Some("acme"));
+        assert_eq!(query_param("tenants=acme", "tenant"), Query::Absent);
+        assert_eq!(query_param("", "tenant"), Query::Absent);
+        assert_eq!(
+            query_param("tenant=acme&tenant=globex", "tenant"),
+            Query::Malformed
+        );
+        assert_eq!(
+            query_param("tenant=acme&%74enant=acme", "tenant"),
+            Query::Malformed
+        );
+        assert_eq!(query_param("tenant=%FF", "tenant"), Query::Malformed);
+        // Another parameter's bad bytes are none of the layer's business.
+        assert_eq!(found("x=%FF&tenant=acme").as_deref(), Some("acme"));
     }
 }

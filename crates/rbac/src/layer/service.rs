@@ -147,13 +147,23 @@ where
                 );
                 return refused(reject(&self.responder, PermissionRejection::MalformedPath));
             }
+            Extracted::MalformedQuery => {
+                emit(
+                    config,
+                    &req,
+                    EventKind::PermissionDenied,
+                    "a query parameter is repeated or not UTF-8 once decoded".into(),
+                    None,
+                );
+                return refused(reject(&self.responder, PermissionRejection::MalformedQuery));
+            }
         };
 
         if !config.authorizer.has_stores() {
             let decision = match req.extensions().get::<Principal>() {
                 Some(p) => config
                     .authorizer
-                    .check(p, config.action.action(), &resource),
+                    .decide(p, config.action.action(), &resource),
                 None => Decision::deny(Reason::NoPermission),
             };
             if decision.is_allowed() {
@@ -174,7 +184,7 @@ where
                 Some(p) => {
                     config
                         .authorizer
-                        .check_with_stores(p, config.action.action(), &resource)
+                        .decide_with_stores(p, config.action.action(), &resource)
                         .await
                 }
                 None => Decision::deny(Reason::NoPermission),

@@ -32,7 +32,13 @@ pub async fn grants_stay_in_their_tenant(store: Arc<dyn GrantStore>) {
     let allowed = |p: &Principal, action: &'static str, r: Resource<'static>| {
         let authz = authz.clone();
         let p = p.clone();
-        async move { authz.check_with_stores(&p, action, &r).await.is_allowed() }
+        async move {
+            authz
+                .check_with_stores(&p, action, &r)
+                .await
+                .unwrap()
+                .is_allowed()
+        }
     };
     let bob_acme = member("bob", "acme");
     let bob_globex = member("bob", "globex");
@@ -43,7 +49,8 @@ pub async fn grants_stay_in_their_tenant(store: Arc<dyn GrantStore>) {
         .unwrap();
     let d = authz
         .check_with_stores(&bob_acme, "read", &doc("7", Some("acme")))
-        .await;
+        .await
+        .unwrap();
     assert!(
         matches!(d.reason(), Reason::Grant(g) if g.tenant.as_deref() == Some("acme")),
         "{d}"
@@ -74,7 +81,8 @@ pub async fn grants_stay_in_their_tenant(store: Arc<dyn GrantStore>) {
         .unwrap();
     let d = authz
         .check_with_stores(&bob_globex, "read", &doc("9", Some("acme")))
-        .await;
+        .await
+        .unwrap();
     assert!(
         matches!(d.reason(), Reason::Grant(g) if g.tenant.is_none()),
         "{d}"

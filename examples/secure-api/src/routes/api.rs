@@ -23,10 +23,11 @@ use serde_json::{Value, json};
 pub fn item_scope(state: &AppState, principal: &Principal) -> ItemScope {
     match principal.tenant() {
         Some(tenant) => ItemScope::Tenant(tenant.to_owned()),
+        // A fixed, well-formed string: `check` cannot refuse it as malformed.
         None if state
             .authz
-            .check(principal, "items", &Resource::new("admin"))
-            .is_allowed() =>
+            .check(principal, "admin:items", &Resource::new("admin"))
+            .is_ok_and(|d| d.is_allowed()) =>
         {
             ItemScope::All
         }

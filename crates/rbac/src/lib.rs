@@ -155,6 +155,7 @@ mod layer;
 mod permission;
 mod policy;
 #[cfg(feature = "postgres")]
+#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
 pub mod postgres;
 mod resource;
 mod roles;
@@ -166,6 +167,7 @@ pub use decision::{Decision, GrantBasis, MatchedRule, Reason};
 pub use error::{ConfigError, PermissionError, PolicyError, StoreError};
 pub use filter::{Constraint, DataFilter};
 #[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub use grants::RedisGrantStore;
 pub use grants::{Grant, GrantStore, MemoryGrantStore};
 pub use layer::{PermissionRejection, RequirePermission, RequirePermissionService, ResponseFuture};
@@ -173,6 +175,7 @@ pub use permission::{Action, Permission, Scope, Segment};
 pub use policy::{BindingConfig, Policy, PolicyConfig, RoleConfig};
 pub use resource::Resource;
 #[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub use roles::RedisRoleStore;
 pub use roles::{MemoryRoleStore, RoleBinding, RoleStore};
 pub use scope::ScopeResolver;

@@ -10,7 +10,10 @@ use rampart_headers::CsrfPolicy;
 const NAMES: [&str; 4] = ["sec-fetch-site", "origin", "referer", "host"];
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(policy) = CsrfPolicy::new().trust_origin("https://app.example.com") else {
+    let Ok(policy) = CsrfPolicy::builder()
+        .trust_origin("https://app.example.com")
+        .build()
+    else {
         return;
     };
     // The input is split on 0xff into up to four header values.

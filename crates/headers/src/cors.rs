@@ -6,11 +6,10 @@
 //! time, such as `*` together with credentials.
 
 use crate::ConfigError;
-use crate::origin::Origin;
+use crate::origin::AllowedOrigins;
 use http::request::Parts;
 use http::{HeaderName, HeaderValue, Method};
 use serde::{Deserialize, Serialize};
-use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -143,6 +142,12 @@ impl CorsPolicy {
         self
     }
 
+    /// The exact origins, subdomain patterns and any-origin switch as written,
+    /// for [`crate::CsrfPolicyBuilder::trust_cors_origins`].
+    pub(crate) fn origins(&self) -> (&[String], &[String], bool) {
+        (&self.origins, &self.subdomain_patterns, self.any_origin)
+    }
+
     /// Validates the policy and builds tower-http's `CorsLayer`.
     ///
     /// # Errors
@@ -153,28 +158,17 @@ impl CorsPolicy {
         if self.any_origin && self.credentials {
             return Err(ConfigError::WildcardWithCredentials);
         }
-        let exact = self
-            .origins
-            .iter()
-            .map(|o| {
-                if o.trim() == "*" {
-                    return Err(if self.credentials {
-                        ConfigError::WildcardWithCredentials
-                    } else {
-                        ConfigError::InvalidOrigin {
-                            value: o.clone(),
-                            reason: "use allow_any_origin() for `*`",
-                        }
-                    });
+        if let Some(star) = self.origins.iter().find(|o| o.trim() == "*") {
+            return Err(if self.credentials {
+                ConfigError::WildcardWithCredentials
+            } else {
+                ConfigError::InvalidOrigin {
+                    value: star.clone(),
+                    reason: "use allow_any_origin() for `*`",
                 }
-                Origin::parse(o).map(|o| o.as_str().to_owned())
-            })
-            .collect::<Result<HashSet<_>, _>>()?;
-        let patterns = self
-            .subdomain_patterns
-            .iter()
-            .map(|p| SubdomainPattern::parse(p))
-            .collect::<Result<Vec<_>, _>>()?;
+            });
+        }
+        let allowed = AllowedOrigins::parse(&self.origins, &self.subdomain_patterns)?;
         let header_names = |what: &'static str, names: &[String]| {
             names
                 .iter()
@@ -192,8 +186,10 @@ impl CorsPolicy {
         let allow_origin = if self.any_origin {
             AllowOrigin::any()
         } else {
-            let allowed = Arc::new(AllowedOrigins { exact, patterns });
-            AllowOrigin::predicate(move |origin: &HeaderValue, _: &Parts| allowed.allows(origin))
+            let allowed = Arc::new(allowed);
+            AllowOrigin::predicate(move |origin: &HeaderValue, _: &Parts| {
+                origin.to_str().is_ok_and(|origin| allowed.allows(origin))
+            })
         };
         Ok(CorsLayer::new()
             .allow_origin(allow_origin)
@@ -202,96 +198,6 @@ impl CorsPolicy {
             .expose_headers(expose_headers)
             .allow_credentials(self.credentials)
             .max_age(self.max_age))
-    }
-}
-
-#[derive(Debug)]
-struct AllowedOrigins {
-    exact: HashSet<String>,
-    patterns: Vec<SubdomainPattern>,
-}
-
-impl AllowedOrigins {
-    fn allows(&self, origin: &HeaderValue) -> bool {
-        let Ok(origin) = origin.to_str() else {
-            return false;
-        };
-        self.exact.contains(origin) || self.patterns.iter().any(|p| p.matches(origin))
-    }
-}
-
-/// `scheme://*.domain[:port]`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct SubdomainPattern {
-    scheme_prefix: String,
-    dot_domain: String,
-    port_suffix: String,
-}
-
-impl SubdomainPattern {
-    fn parse(text: &str) -> Result<Self, ConfigError> {
-        let invalid = |reason| ConfigError::InvalidOrigin {
-            value: text.to_owned(),
-            reason,
-        };
-        let (scheme, rest) = text
-            .split_once("://*.")
-            .ok_or_else(|| invalid("a subdomain pattern looks like https://*.example.com"))?;
-        if !matches!(scheme, "http" | "https") {
-            return Err(invalid("the scheme must be http or https"));
-        }
-        // The rest must be an ordinary origin once the wildcard label is removed.
-        let base = Origin::parse(&format!("{scheme}://{rest}"))
-            .map_err(|_| invalid("the part after `*.` must be a domain with an optional port"))?;
-        let authority = base.authority();
-        let (domain, port_suffix) = match authority.rsplit_once(':') {
-            Some((d, p)) => (d, format!(":{p}")),
-            None => (authority, String::new()),
-        };
-        let labels: Vec<&str> = domain.split('.').collect();
-        let plain_label = |l: &&str| {
-            !l.is_empty()
-                && l.bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        };
-        if !labels.iter().all(plain_label) {
-            return Err(invalid("only the first label may be a wildcard"));
-        }
-        if labels.len() < 2 {
-            return Err(invalid(
-                "the wildcard must sit under a registrable domain, not a top-level domain",
-            ));
-        }
-        if domain.starts_with('[') || domain.parse::<std::net::Ipv4Addr>().is_ok() {
-            return Err(invalid("IP addresses have no subdomains"));
-        }
-        Ok(Self {
-            scheme_prefix: format!("{scheme}://"),
-            dot_domain: format!(".{domain}"),
-            port_suffix,
-        })
-    }
-
-    fn matches(&self, origin: &str) -> bool {
-        let Some(rest) = origin.strip_prefix(&self.scheme_prefix) else {
-            return false;
-        };
-        let Some(host) = rest.strip_suffix(&self.port_suffix) else {
-            return false;
-        };
-        if host.contains(':') {
-            return false;
-        }
-        let Some(sub) = host.strip_suffix(&self.dot_domain) else {
-            return false;
-        };
-        !sub.is_empty()
-            && sub.split('.').all(|label| {
-                !label.is_empty()
-                    && label
-                        .bytes()
-                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-            })
     }
 }
 
@@ -362,39 +268,6 @@ impl CorsConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn subdomain_patterns_match_only_subdomains() {
-        let p = SubdomainPattern::parse("https://*.example.com").unwrap();
-        assert!(p.matches("https://app.example.com"));
-        assert!(p.matches("https://a.b.example.com"));
-        assert!(!p.matches("https://example.com"));
-        assert!(!p.matches("https://evilexample.com"));
-        assert!(!p.matches("https://app.example.com.evil.net"));
-        assert!(!p.matches("http://app.example.com"));
-        assert!(!p.matches("https://app.example.com:8443"));
-        assert!(!p.matches("https://.example.com"));
-        assert!(!p.matches("https://a_b.example.com"));
-        let with_port = SubdomainPattern::parse("https://*.example.com:8443").unwrap();
-        assert!(with_port.matches("https://app.example.com:8443"));
-        assert!(!with_port.matches("https://app.example.com"));
-    }
-
-    #[test]
-    fn unsafe_patterns_are_refused() {
-        for bad in [
-            "https://*.com",
-            "https://*",
-            "https://*.example.com/path",
-            "ftp://*.example.com",
-            "https://app.*.example.com",
-            "https://*.*.example.com",
-            "https://*.10.0.0.1",
-            "*.example.com",
-        ] {
-            assert!(SubdomainPattern::parse(bad).is_err(), "{bad}");
-        }
-    }
 
     #[test]
     fn wildcard_with_credentials_is_a_build_error() {

@@ -54,7 +54,8 @@ pub use config::{Preset, SecurityHeadersConfig};
 pub use cors::{CorsConfig, CorsPolicy};
 pub use csp::{CompiledCsp, ContentSecurityPolicy, CspNonce, Directive, Source};
 pub use csrf::{
-    CsrfConfig, CsrfFuture, CsrfLayer, CsrfPolicy, CsrfReason, CsrfRejection, CsrfService,
+    CsrfConfig, CsrfFuture, CsrfLayer, CsrfPolicy, CsrfPolicyBuilder, CsrfReason, CsrfRejection,
+    CsrfService,
 };
 pub use error::ConfigError;
 pub use hsts::{Hsts, ONE_YEAR_SECS};

@@ -8,7 +8,7 @@ use rampart_headers::CsrfPolicy;
 const TRUSTED: &str = "https://app.example.com";
 
 fn policy() -> CsrfPolicy {
-    CsrfPolicy::new().trust_origin(TRUSTED).unwrap()
+    CsrfPolicy::builder().trust_origin(TRUSTED).build().unwrap()
 }
 
 fn unsafe_method() -> impl Strategy<Value = Method> {

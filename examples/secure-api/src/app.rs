@@ -175,7 +175,12 @@ pub async fn assemble(config: &AppConfig) -> Result<BuiltApp, ConfigError> {
         "trusted proxies",
         list_or(&config.http.trusted_proxies, "none (client = TCP peer)"),
     );
-    let mut csrf = CsrfPolicy::new().insecure_plain_http(config.http.insecure_plain_http);
+    let cors = CorsPolicy::new().allow_origins(config.http.allowed_origins.iter().cloned());
+    let csrf = CsrfPolicy::builder()
+        .trust_cors_origins(&cors)
+        .insecure_plain_http(config.http.insecure_plain_http)
+        .build()
+        .map_err(invalid)?;
     facts.push(
         "csrf origin scheme",
         if config.http.insecure_plain_http {
@@ -184,13 +189,7 @@ pub async fn assemble(config: &AppConfig) -> Result<BuiltApp, ConfigError> {
             "https"
         },
     );
-    for origin in &config.http.allowed_origins {
-        csrf = csrf.trust_origin(origin).map_err(invalid)?;
-    }
-    let cors = CorsPolicy::new()
-        .allow_origins(config.http.allowed_origins.iter().cloned())
-        .build()
-        .map_err(invalid)?;
+    let cors = cors.build().map_err(invalid)?;
     facts.push(
         "allowed origins",
         list_or(&config.http.allowed_origins, "none (same-origin only)"),

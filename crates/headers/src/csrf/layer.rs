@@ -22,7 +22,9 @@ use tower_service::Service;
 /// # fn build() -> Result<Router, rampart_headers::ConfigError> {
 /// let app: Router = Router::new()
 ///     .route("/transfer", post(|| async { "done" }))
-///     .layer(CsrfLayer::new(CsrfPolicy::new().trust_origin("https://app.example.com")?));
+///     .layer(CsrfLayer::new(
+///         CsrfPolicy::builder().trust_origin("https://app.example.com").build()?,
+///     ));
 /// # Ok(app) }
 /// # build().unwrap();
 /// ```
@@ -290,8 +292,9 @@ mod tests {
     #[test]
     fn debug_names_the_type_and_shows_the_policy_only() {
         let layer = CsrfLayer::new(
-            CsrfPolicy::new()
+            CsrfPolicy::builder()
                 .trust_origin("https://app.example.com")
+                .build()
                 .unwrap(),
         );
         let text = format!("{layer:?}");

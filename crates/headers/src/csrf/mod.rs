@@ -8,17 +8,17 @@
 //! with no browser label at all come from non-browser clients, which cannot
 //! be made to carry the victim's cookies, and pass.
 
+mod builder;
 mod layer;
 
+pub use builder::{CsrfConfig, CsrfPolicyBuilder};
 pub use layer::{CsrfFuture, CsrfLayer, CsrfService};
 
-use crate::ConfigError;
-use crate::origin::Origin;
+use crate::origin::{AllowedOrigins, Origin};
 use http::header::{HOST, ORIGIN, REFERER};
 use http::{HeaderMap, HeaderName, Method, Uri};
 use rampart_core::{Problem, Rejection};
-use serde::{Deserialize, Serialize};
-use std::collections::HashSet;
+use serde::Serialize;
 
 const SEC_FETCH_SITE: HeaderName = HeaderName::from_static("sec-fetch-site");
 
@@ -77,7 +77,10 @@ impl Rejection for CsrfRejection {
 /// use rampart_headers::CsrfPolicy;
 /// use http::{HeaderMap, Method, Uri};
 ///
-/// let policy = CsrfPolicy::new().trust_origin("https://admin.example.com").unwrap();
+/// let policy = CsrfPolicy::builder()
+///     .trust_origin("https://admin.example.com")
+///     .build()
+///     .unwrap();
 /// let mut headers = HeaderMap::new();
 /// headers.insert("host", "api.example.com".parse().unwrap());
 /// headers.insert("sec-fetch-site", "cross-site".parse().unwrap());
@@ -91,50 +94,23 @@ impl Rejection for CsrfRejection {
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct CsrfPolicy {
-    trusted: HashSet<String>,
+    trusted: AllowedOrigins,
     allow_same_site: bool,
     plain_http: bool,
 }
 
 impl CsrfPolicy {
-    /// Refuses every cross-site and same-site unsafe request.
+    /// The default policy: refuses every cross-site and same-site unsafe
+    /// request and takes the service to be reached over HTTPS. The same as
+    /// `CsrfPolicy::builder().build()`, which cannot fail without origins.
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// Accepts unsafe requests from `origin` (`scheme://host[:port]`), e.g. a
-    /// separate front-end.
-    ///
-    /// # Errors
-    /// [`ConfigError::InvalidOrigin`].
-    pub fn trust_origin(mut self, origin: &str) -> Result<Self, ConfigError> {
-        self.trusted
-            .insert(Origin::parse(origin)?.as_str().to_owned());
-        Ok(self)
-    }
-
-    /// Accepts unsafe requests from sibling subdomains (`Sec-Fetch-Site:
-    /// same-site`). Default: `false`, since any subdomain that can be taken
-    /// over or that hosts user content could then forge requests.
-    #[must_use]
-    pub fn allow_same_site(mut self, yes: bool) -> Self {
-        self.allow_same_site = yes;
-        self
-    }
-
-    /// Takes the service to be reached over plain `http://` when a request does
-    /// not name its scheme. Default: `false`, the service is reached over
-    /// `https://` (directly or through a TLS-terminating proxy).
-    ///
-    /// The `Origin`/`Referer` fallback compares whole origins, scheme included:
-    /// an HTTP/1.1 request carries only `Host`, so the scheme comes from here
-    /// unless the request URI has one (HTTP/2, absolute form). Turning this on
-    /// for a service that is also served over HTTPS would let a plain-HTTP page
-    /// on the same host, which anyone on the network path can rewrite, post to it.
-    #[must_use]
-    pub fn insecure_plain_http(mut self, yes: bool) -> Self {
-        self.plain_http = yes;
-        self
+    /// A builder for a policy that trusts other origins, sibling subdomains
+    /// or plain HTTP.
+    pub fn builder() -> CsrfPolicyBuilder {
+        CsrfPolicyBuilder::default()
     }
 
     /// Decides whether a request may proceed.
@@ -160,7 +136,7 @@ impl CsrfPolicy {
         let reject = |reason| Err(CsrfRejection { reason });
         let origin = headers.get(ORIGIN).and_then(|v| v.to_str().ok());
         if let Some(origin) = origin
-            && self.trusted.contains(origin)
+            && self.trusted.allows(origin)
         {
             return Ok(());
         }
@@ -217,44 +193,12 @@ fn is_safe(method: &Method) -> bool {
     )
 }
 
-/// Serde form of a [`CsrfPolicy`].
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CsrfConfig {
-    /// Origins whose unsafe requests are accepted.
-    #[serde(default)]
-    pub trusted_origins: Vec<String>,
-    /// Whether sibling subdomains are accepted.
-    #[serde(default)]
-    pub allow_same_site: bool,
-    /// Whether the service is reached over plain `http://` (see
-    /// [`CsrfPolicy::insecure_plain_http`]).
-    #[serde(default)]
-    pub insecure_plain_http: bool,
-}
-
-impl TryFrom<&CsrfConfig> for CsrfPolicy {
-    type Error = ConfigError;
-
-    fn try_from(config: &CsrfConfig) -> Result<Self, Self::Error> {
-        config
-            .trusted_origins
-            .iter()
-            .try_fold(CsrfPolicy::new(), |policy, origin| {
-                policy.trust_origin(origin)
-            })
-            .map(|policy| {
-                policy
-                    .allow_same_site(config.allow_same_site)
-                    .insecure_plain_http(config.insecure_plain_http)
-            })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{ConfigError, CorsPolicy};
     use http::HeaderValue;
+    use std::collections::HashSet;
 
     fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
         let mut map = HeaderMap::new();
@@ -315,7 +259,7 @@ mod tests {
         );
         assert_eq!(
             check(
-                &p.clone().allow_same_site(true),
+                &CsrfPolicy::builder().allow_same_site(true).build().unwrap(),
                 &[("sec-fetch-site", "same-site")]
             ),
             Ok(())
@@ -375,7 +319,10 @@ mod tests {
     #[test]
     fn origin_fallback_compares_the_scheme_too() {
         let https = CsrfPolicy::new();
-        let http = CsrfPolicy::new().insecure_plain_http(true);
+        let http = CsrfPolicy::builder()
+            .insecure_plain_http(true)
+            .build()
+            .unwrap();
         let host = ("host", "api.example.com");
         // A plain-HTTP page on the same host must not post to the HTTPS service, and back.
         assert_eq!(
@@ -418,7 +365,10 @@ mod tests {
                 "{host} {origin}"
             );
         }
-        let http = CsrfPolicy::new().insecure_plain_http(true);
+        let http = CsrfPolicy::builder()
+            .insecure_plain_http(true)
+            .build()
+            .unwrap();
         assert_eq!(
             check(
                 &http,
@@ -538,6 +488,75 @@ mod tests {
             ),
             Ok(())
         );
-        assert!(CsrfPolicy::new().trust_origin("not an origin").is_err());
+    }
+
+    #[test]
+    fn a_bad_origin_is_reported_by_build_naming_it() {
+        let built = CsrfPolicy::builder()
+            .trust_origin("https://app.example.com")
+            .trust_origin("not an origin")
+            .allow_same_site(true)
+            .build();
+        assert!(
+            matches!(&built, Err(ConfigError::InvalidOrigin { value, .. }) if value == "not an origin"),
+            "{built:?}"
+        );
+        let config = CsrfConfig {
+            trusted_origins: vec!["https://*.com".into()],
+            ..CsrfConfig::default()
+        };
+        assert!(
+            matches!(config.build(), Err(ConfigError::InvalidOrigin { value, .. }) if value == "https://*.com")
+        );
+    }
+
+    #[test]
+    fn trusted_subdomains_pass_cross_site_and_nothing_else_does() {
+        let p = CsrfConfig {
+            trusted_origins: vec!["https://*.tenants.example.com".into()],
+            ..CsrfConfig::default()
+        }
+        .build()
+        .unwrap();
+        let from = |origin: &'static str| {
+            check(&p, &[("sec-fetch-site", "cross-site"), ("origin", origin)])
+        };
+        assert_eq!(from("https://acme.tenants.example.com"), Ok(()));
+        for origin in [
+            "https://tenants.example.com",
+            "https://acme.tenants.example.com.evil.example",
+            "http://acme.tenants.example.com",
+            "https://acme.tenants.example.com:8443",
+        ] {
+            assert_eq!(from(origin), Err(CsrfReason::CrossSite), "{origin}");
+        }
+    }
+
+    #[test]
+    fn the_origins_of_a_cors_policy_are_trusted() {
+        let cors = CorsPolicy::new()
+            .allow_origin("https://app.example.com")
+            .allow_subdomains_of("https://*.tenants.example.com");
+        let p = CsrfPolicy::builder()
+            .trust_cors_origins(&cors)
+            .build()
+            .unwrap();
+        let from = |origin: &'static str| {
+            check(&p, &[("sec-fetch-site", "cross-site"), ("origin", origin)])
+        };
+        assert_eq!(from("https://app.example.com"), Ok(()));
+        assert_eq!(from("https://acme.tenants.example.com"), Ok(()));
+        assert_eq!(from("https://evil.example"), Err(CsrfReason::CrossSite));
+
+        let bad = CorsPolicy::new().allow_origin("app.example.com");
+        assert!(matches!(
+            CsrfPolicy::builder().trust_cors_origins(&bad).build(),
+            Err(ConfigError::InvalidOrigin { value, .. }) if value == "app.example.com"
+        ));
+        let any = CorsPolicy::new().allow_any_origin();
+        assert!(matches!(
+            CsrfPolicy::builder().trust_cors_origins(&any).build(),
+            Err(ConfigError::InvalidOrigin { value, .. }) if value == "*"
+        ));
     }
 }

@@ -126,7 +126,12 @@ fn site_router(
         .insecure_without_hsts()
         .build()
         .unwrap();
-    let csrf = CsrfLayer::new(CsrfPolicy::new().insecure_plain_http(true));
+    let csrf = CsrfLayer::new(
+        CsrfPolicy::builder()
+            .insecure_plain_http(true)
+            .build()
+            .unwrap(),
+    );
 
     let protected =
         Router::new()

@@ -147,7 +147,7 @@ pub struct JwtConfig {
     pub fail_mode: FailMode,
 }
 
-fn one_or_many<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+pub(crate) fn one_or_many<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
     Ok(match crate::Audience::deserialize(d)? {
         crate::Audience::One(a) => vec![a],
         crate::Audience::Many(all) => all,

@@ -110,6 +110,10 @@ pub enum AuthError {
     /// A required claim is absent.
     #[error("missing required claim `{0}`")]
     MissingClaim(&'static str),
+    /// A claim the verifier maps into the principal (tenant, org, roles) has
+    /// a type it cannot use, or the application's principal mapper refused.
+    #[error("invalid claim")]
+    InvalidClaim,
     /// A refresh token presented as access token, or the reverse.
     #[error("wrong token use")]
     WrongTokenUse,
@@ -143,6 +147,7 @@ impl AuthError {
             Self::WrongIssuer => "wrong_issuer",
             Self::WrongAudience => "wrong_audience",
             Self::MissingClaim(_) => "missing_claim",
+            Self::InvalidClaim => "invalid_claim",
             Self::WrongTokenUse => "wrong_token_use",
             Self::Revoked => "revoked",
             Self::StoreUnavailable => "store_unavailable",

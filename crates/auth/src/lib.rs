@@ -99,7 +99,30 @@
 //!
 //! - `axum`: extractors ([`axum::Authenticated`], `Claims<C>`) and [`axum::jwks_route`].
 //! - `redis`: `RedisStore`.
-//! - `remote-jwks`: `remote::RemoteJwks`, trusting an OIDC provider's published keys.
+//! - `remote-jwks`: `remote::RemoteJwks`, trusting an external provider's
+//!   published keys (fetched by your own HTTP client), refreshed periodically
+//!   and on unknown `kid`s.
+//! - `oidc` (implies `remote-jwks`): `RemoteJwks::from_url`,
+//!   `RemoteJwks::discover` (OpenID Connect discovery) and
+//!   `remote::ProviderConfig`, fetching over HTTPS with reqwest and rustls.
+//!
+//! # Tokens from an OpenID Connect provider
+//!
+//! ```no_run
+//! # #[cfg(feature = "oidc")] {
+//! use rampart_auth::{JwtAuthLayer, JwtVerifier, remote::RemoteJwks};
+//!
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! let provider = RemoteJwks::discover("https://login.example.com/").await?;
+//! provider.refresh().await?;
+//! let verifier = JwtVerifier::external(provider)
+//!     .audience(["https://api.example.com"])
+//!     .tenant_claim("tid")
+//!     .build()?;
+//! let layer = JwtAuthLayer::new(verifier);
+//! # let _ = layer; Ok(()) }
+//! # }
+//! ```
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -130,6 +153,7 @@ pub use jwt::issue::{IssuedToken, JwtIssuer, JwtIssuerBuilder, TokenRequest};
 pub use jwt::key_id::jwk_thumbprint;
 pub use jwt::key_set::KeySet;
 pub use jwt::keys::{SigningKey, VerificationKey};
+pub use jwt::mapping::{ClaimPath, PrincipalMapper};
 pub use jwt::numeric_date::NumericDate;
 pub use jwt::rotation::{KeyRotation, KeyRotationBuilder};
 pub use jwt::verify::{DEFAULT_MAX_TOKEN_BYTES, JwtVerifier, JwtVerifierBuilder};

@@ -85,37 +85,35 @@ async fn setup() -> Setup {
     }
 }
 
+impl Setup {
+    /// An access token the provider issued to alice.
+    fn alice_token(&self) -> String {
+        self.provider_issuer
+            .issue_access(&TokenRequest::new("alice"))
+            .unwrap()
+            .token
+    }
+}
+
 #[tokio::test]
 async fn tokens_from_the_provider_verify() {
     let s = setup().await;
-    let token = s
-        .provider_issuer
-        .issue_access(&TokenRequest::new("alice"))
-        .unwrap()
-        .token;
+    let token = s.alice_token();
     assert!(s.verifier.verify(&token).await.is_ok());
     assert_eq!(s.provider.calls.load(Ordering::SeqCst), 1);
 }
 
 #[tokio::test]
-async fn a_rotated_provider_key_is_fetched_on_its_first_token() {
+async fn a_key_published_right_after_start_up_is_fetched_on_its_first_token() {
     let s = setup().await;
     let next = SigningKey::generate(Algorithm::ES256).unwrap();
     let kid = next.kid().to_owned();
     s.provider_keys.publish(next).unwrap();
     s.provider_keys.activate(&kid).unwrap();
     *s.provider.jwks.lock().unwrap() = s.provider_keys.jwks();
-    let token = s
-        .provider_issuer
-        .issue_access(&TokenRequest::new("alice"))
-        .unwrap()
-        .token;
-    // Within the interval of the start-up fetch: not fetched yet.
-    assert_eq!(
-        s.verifier.verify(&token).await.unwrap_err(),
-        AuthError::UnknownKey
-    );
-    s.clock.advance(Duration::from_secs(61));
+    let token = s.alice_token();
+    // The start-up fetch did not use up the unknown-kid budget.
+    s.clock.advance(Duration::from_secs(1));
     assert!(s.verifier.verify(&token).await.is_ok());
     assert_eq!(s.provider.calls.load(Ordering::SeqCst), 2);
 }
@@ -150,11 +148,7 @@ async fn cached_keys_are_served_when_the_provider_is_down() {
     s.clock.advance(Duration::from_secs(61));
     assert!(s.remote.refresh().await.is_err());
     assert_eq!(s.sink.count(EventKind::StoreFailure), 1);
-    let token = s
-        .provider_issuer
-        .issue_access(&TokenRequest::new("alice"))
-        .unwrap()
-        .token;
+    let token = s.alice_token();
     assert!(s.verifier.verify(&token).await.is_ok());
 }
 
@@ -285,11 +279,7 @@ async fn an_alg_less_key_never_lets_the_token_header_choose_the_algorithm() {
 #[tokio::test]
 async fn a_fetch_with_no_usable_key_keeps_the_cached_keys() {
     let s = setup().await;
-    let token = s
-        .provider_issuer
-        .issue_access(&TokenRequest::new("alice"))
-        .unwrap()
-        .token;
+    let token = s.alice_token();
     let unusable: Vec<JwkSet> = vec![
         JwkSet { keys: vec![] },
         serde_json::from_str(
@@ -336,7 +326,7 @@ async fn remote_keys_for_other_operations_are_skipped() {
 }
 
 #[tokio::test]
-async fn an_unknown_kid_refreshes_again_exactly_one_interval_after_the_last_fetch() {
+async fn an_unknown_kid_refreshes_again_exactly_one_interval_after_the_last_such_fetch() {
     let s = setup().await;
     let stranger = fixture_with(SigningKey::generate(Algorithm::ES256).unwrap());
     let token = stranger
@@ -344,18 +334,101 @@ async fn an_unknown_kid_refreshes_again_exactly_one_interval_after_the_last_fetc
         .issue_access(&TokenRequest::new("x"))
         .unwrap()
         .token;
+    let calls = || s.provider.calls.load(Ordering::SeqCst);
+    let _ = s.verifier.verify(&token).await;
+    assert_eq!(calls(), 2, "the first unknown kid fetches");
     s.clock.advance(Duration::from_secs(59));
     let _ = s.verifier.verify(&token).await;
-    assert_eq!(
-        s.provider.calls.load(Ordering::SeqCst),
-        1,
-        "within the interval"
-    );
+    assert_eq!(calls(), 2, "within the interval");
     s.clock.advance(Duration::from_secs(1));
     let _ = s.verifier.verify(&token).await;
-    assert_eq!(
-        s.provider.calls.load(Ordering::SeqCst),
-        2,
-        "at the interval"
+    assert_eq!(calls(), 3, "at the interval");
+}
+
+#[tokio::test]
+async fn a_key_the_provider_removed_stops_verifying_within_the_refresh_interval() {
+    let s = setup().await;
+    let token = s.alice_token();
+    // The provider replaces its key (say, after a leak).
+    *s.provider.jwks.lock().unwrap() =
+        KeySet::new(SigningKey::generate(Algorithm::ES256).unwrap()).jwks();
+    // Use up the unknown-kid budget, so only the periodic refresh can help.
+    s.clock.advance(Duration::from_secs(299));
+    assert!(
+        s.verifier.verify(&token).await.is_ok(),
+        "cached until the interval"
     );
+    assert_eq!(s.provider.calls.load(Ordering::SeqCst), 1);
+    s.clock.advance(Duration::from_secs(1));
+    assert_eq!(
+        s.verifier.verify(&token).await.unwrap_err(),
+        AuthError::UnknownKey
+    );
+    assert!(s.provider.calls.load(Ordering::SeqCst) >= 2);
+}
+
+#[tokio::test]
+async fn periodic_refresh_retries_after_the_min_interval_when_the_provider_is_down() {
+    let s = setup().await;
+    let token = s.alice_token();
+    let calls = || s.provider.calls.load(Ordering::SeqCst);
+    s.provider.down.store(true, Ordering::SeqCst);
+    s.clock.advance(Duration::from_secs(300));
+    assert!(s.verifier.verify(&token).await.is_ok(), "served stale");
+    assert_eq!(calls(), 2);
+    assert_eq!(s.sink.count(EventKind::StoreFailure), 1);
+    s.clock.advance(Duration::from_secs(59));
+    assert!(s.verifier.verify(&token).await.is_ok());
+    assert_eq!(calls(), 2, "no retry before the min interval");
+    s.provider.down.store(false, Ordering::SeqCst);
+    s.clock.advance(Duration::from_secs(1));
+    assert!(s.verifier.verify(&token).await.is_ok());
+    assert_eq!(calls(), 3, "retried, and recovered");
+    s.clock.advance(Duration::from_secs(299));
+    assert!(s.verifier.verify(&token).await.is_ok());
+    assert_eq!(calls(), 3, "back to the full interval");
+}
+
+#[tokio::test]
+async fn without_a_start_up_fetch_concurrent_first_requests_wait_for_one_load() {
+    let provider_keys = KeySet::new(SigningKey::generate(Algorithm::ES256).unwrap());
+    let clock = ManualClock::at_unix(NOW);
+    let issuer = JwtIssuer::builder(provider_keys.clone())
+        .issuer(ISS)
+        .audience([AUD])
+        .clock(clock.shared())
+        .build()
+        .unwrap();
+    let calls = Arc::new(AtomicUsize::new(0));
+    let jwks = provider_keys.jwks();
+    let counted = calls.clone();
+    // A slow provider: every request arrives while the first fetch is in flight.
+    let remote = RemoteJwks::new(move || {
+        counted.fetch_add(1, Ordering::SeqCst);
+        let jwks = jwks.clone();
+        async move {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            Ok::<_, StoreError>(jwks)
+        }
+    })
+    .issuer(ISS)
+    .clock(clock.shared());
+    let verifier = JwtVerifier::external(remote)
+        .audience([AUD])
+        .clock(clock.shared())
+        .build()
+        .unwrap();
+    let token = issuer
+        .issue_access(&TokenRequest::new("alice"))
+        .unwrap()
+        .token;
+    let checks = (0..16).map(|_| {
+        let (verifier, token) = (verifier.clone(), token.clone());
+        tokio::spawn(async move { verifier.verify(&token).await })
+    });
+    for check in checks.collect::<Vec<_>>() {
+        let outcome = check.await.unwrap();
+        assert!(outcome.is_ok(), "{outcome:?}");
+    }
+    assert!(calls.load(Ordering::SeqCst) <= 2, "{calls:?}");
 }

@@ -183,17 +183,29 @@ impl<C> Claims<C> {
     /// when it builds the principal itself
     /// ([`JwtVerifier::authenticate`](crate::JwtVerifier::authenticate), the layer).
     pub fn to_principal(&self) -> Principal {
-        self.principal_with(Map::new())
+        self.principal_from(
+            self.tenant.clone(),
+            self.org.clone(),
+            self.roles.clone(),
+            std::iter::empty(),
+        )
     }
 
-    pub(crate) fn principal_with(&self, claims: Map<String, Value>) -> Principal {
-        let mut p =
-            Principal::new(self.subject(), AuthMethod::Jwt).with_roles(self.roles.iter().cloned());
-        if let Some(t) = &self.tenant {
-            p = p.with_tenant(t.clone());
+    /// The principal with the given tenant, org and roles (the verifier's
+    /// claim mapping decides where they come from) and extra claims.
+    pub(crate) fn principal_from(
+        &self,
+        tenant: Option<String>,
+        org: Option<String>,
+        roles: Vec<String>,
+        claims: impl IntoIterator<Item = (String, Value)>,
+    ) -> Principal {
+        let mut p = Principal::new(self.subject(), AuthMethod::Jwt).with_roles(roles);
+        if let Some(t) = tenant {
+            p = p.with_tenant(t);
         }
-        if let Some(o) = &self.org {
-            p = p.with_org(o.clone());
+        if let Some(o) = org {
+            p = p.with_org(o);
         }
         if let Some(s) = &self.sid {
             p = p.with_session_id(s.clone());

@@ -7,6 +7,7 @@ pub(crate) mod issue;
 pub(crate) mod key_id;
 pub(crate) mod key_set;
 pub(crate) mod keys;
+pub(crate) mod mapping;
 pub(crate) mod numeric_date;
 pub(crate) mod rotation;
 pub(crate) mod verify;

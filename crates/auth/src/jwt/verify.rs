@@ -4,6 +4,7 @@ use super::algorithm::Algorithm;
 use super::claims::{Claims, NoCustomClaims, RequiredClaim, TokenUse, pick_claims};
 use super::header::RawHeader;
 use super::key_set::KeySet;
+use super::mapping::{ClaimMapping, ClaimPath, PrincipalMapper, Wanted};
 use super::numeric_date::NumericDate;
 use crate::error::{AuthError, ConfigError};
 use crate::revocation::{FailMode, SharedRevocationStore, TokenRef};
@@ -32,7 +33,9 @@ pub(crate) struct Settings {
     access_types: Vec<String>,
     allow_missing_typ: bool,
     require_token_use: bool,
-    principal_claims: Vec<String>,
+    mapping: ClaimMapping,
+    wanted: Wanted,
+    external: bool,
     revocation: Option<SharedRevocationStore>,
     #[cfg(feature = "remote-jwks")]
     refresher: Option<crate::remote::SharedKeyRefresher>,
@@ -57,26 +60,29 @@ pub(crate) struct Settings {
 ///
 /// # Tokens from another issuer (OIDC providers)
 ///
-/// The defaults fit the tokens rampart issues. A provider's access tokens may
-/// lack `jti` or `iat`, or carry `typ: JWT` or no `typ` at all; say so per
-/// verifier with [`access_token_types`](JwtVerifierBuilder::access_token_types),
-/// [`insecure_allow_missing_typ`](JwtVerifierBuilder::insecure_allow_missing_typ),
-/// [`insecure_allow_missing_claims`](JwtVerifierBuilder::insecure_allow_missing_claims)
-/// and [`insecure_allow_missing_token_use`](JwtVerifierBuilder::insecure_allow_missing_token_use).
-/// These apply to access tokens only: refresh tokens are always rampart's own.
+/// The defaults fit the tokens rampart issues. For a provider's access
+/// tokens, [`external_provider`](JwtVerifierBuilder::external_provider) says
+/// what differs (`typ` `JWT` or absent, no `token_use`, no `jti`) and requires
+/// an issuer and an audience; [`JwtVerifier::external`] starts from a
+/// [`RemoteJwks`](crate::remote::RemoteJwks) with that preset. Map the
+/// provider's claims with [`tenant_claim`](JwtVerifierBuilder::tenant_claim),
+/// [`org_claim`](JwtVerifierBuilder::org_claim),
+/// [`roles_claim`](JwtVerifierBuilder::roles_claim),
+/// [`principal_claims`](JwtVerifierBuilder::principal_claims) or a
+/// [`map_principal`](JwtVerifierBuilder::map_principal) hook. These apply to
+/// access tokens only: refresh tokens are always rampart's own.
 ///
 /// ```
-/// use rampart_auth::{Algorithm, JwtVerifier, KeySet, RequiredClaim, SigningKey};
+/// use rampart_auth::{Algorithm, JwtVerifier, KeySet, SigningKey};
 ///
 /// # let keys = KeySet::new(SigningKey::generate(Algorithm::RS256)?);
 /// let verifier = JwtVerifier::builder(keys) // the provider's JWKS
+///     .external_provider()
 ///     .issuer("https://login.example.com/")
 ///     .audience(["https://api.example.com"])
-///     .access_token_types(["at+jwt", "JWT"])
-///     .insecure_allow_missing_typ()
-///     .insecure_allow_missing_claims([RequiredClaim::Jti])
-///     .insecure_allow_missing_token_use()
-///     .principal_claims(["department", "org_units"])
+///     .tenant_claim("tid")
+///     .roles_claim("groups")
+///     .principal_claims(["department"])
 ///     .build()?;
 /// # let _ = verifier;
 /// # Ok::<(), rampart_auth::ConfigError>(())
@@ -130,7 +136,9 @@ impl JwtVerifier {
                 access_types: vec!["at+jwt".into(), "application/at+jwt".into()],
                 allow_missing_typ: false,
                 require_token_use: true,
-                principal_claims: Vec::new(),
+                mapping: ClaimMapping::default(),
+                wanted: Wanted::Names(Vec::new()),
+                external: false,
                 revocation: None,
                 #[cfg(feature = "remote-jwks")]
                 refresher: None,
@@ -139,6 +147,41 @@ impl JwtVerifier {
                 sink: TracingSink::shared(),
             },
         }
+    }
+
+    /// Starts a verifier for access tokens from an external provider whose
+    /// keys `remote` fetches: its keys, refreshed as
+    /// [`RemoteJwks`](crate::remote::RemoteJwks) describes, its issuer when
+    /// known (discovered or set), and the
+    /// [`external_provider`](JwtVerifierBuilder::external_provider) preset.
+    /// Name your API's audience, and map the provider's claims
+    /// ([`tenant_claim`](JwtVerifierBuilder::tenant_claim),
+    /// [`roles_claim`](JwtVerifierBuilder::roles_claim)) as needed.
+    ///
+    /// ```no_run
+    /// # #[cfg(feature = "oidc")] {
+    /// use rampart_auth::{JwtAuthLayer, JwtVerifier, remote::RemoteJwks};
+    ///
+    /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+    /// let provider = RemoteJwks::discover("https://login.example.com/").await?;
+    /// provider.refresh().await?; // load the keys now: fail fast at start-up
+    /// let verifier = JwtVerifier::external(provider)
+    ///     .audience(["https://api.example.com"])
+    ///     .roles_claim("permissions")
+    ///     .build()?;
+    /// let layer = JwtAuthLayer::new(verifier);
+    /// # let _ = layer; Ok(()) }
+    /// # }
+    /// ```
+    #[cfg(feature = "remote-jwks")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "remote-jwks")))]
+    pub fn external(remote: impl Into<Arc<crate::remote::RemoteJwks>>) -> JwtVerifierBuilder {
+        let remote = remote.into();
+        let mut builder = Self::builder(remote.keys().clone()).external_provider();
+        if let Some(issuer) = remote.provider_issuer() {
+            builder = builder.issuer(issuer);
+        }
+        builder.key_refresher(remote)
     }
 
     /// Verifies an access token, including revocation when a store is set.
@@ -228,7 +271,7 @@ impl JwtVerifier {
         token: &str,
     ) -> Result<(Claims<C>, Principal), AuthError> {
         let (claims, extra) = self.verify_checked(token, TokenUse::Access, true).await?;
-        let principal = claims.principal_with(extra);
+        let principal = self.settings.mapping.principal(&claims, extra)?;
         Ok((claims, principal))
     }
 
@@ -238,6 +281,16 @@ impl JwtVerifier {
         token_use: TokenUse,
         pick: bool,
     ) -> Result<(Claims<C>, Map<String, Value>), AuthError> {
+        #[cfg(feature = "remote-jwks")]
+        if let Some(refresh) = self
+            .settings
+            .refresher
+            .as_ref()
+            .and_then(|r| r.refresh_if_due())
+        {
+            // A failed fetch keeps the cached keys (and raised its event).
+            let _ = refresh.await;
+        }
         let verified = match self.decode::<C>(token, token_use, pick) {
             #[cfg(feature = "remote-jwks")]
             Err(AuthError::UnknownKey) => {
@@ -363,10 +416,13 @@ impl JwtVerifier {
         let claims: Claims<C> =
             serde_json::from_slice(&payload).map_err(|_| AuthError::Malformed)?;
         self.check_claims(&claims, token_use)?;
-        let extra = if pick && !s.principal_claims.is_empty() {
-            pick_claims(&payload, &s.principal_claims).map_err(|_| AuthError::Malformed)?
-        } else {
-            Map::new()
+        let extra = match &s.wanted {
+            _ if !pick => Map::new(),
+            Wanted::Names(names) if names.is_empty() => Map::new(),
+            Wanted::Names(names) => {
+                pick_claims(&payload, names).map_err(|_| AuthError::Malformed)?
+            }
+            Wanted::All => serde_json::from_slice(&payload).map_err(|_| AuthError::Malformed)?,
         };
         Ok((claims, extra))
     }
@@ -583,7 +639,115 @@ impl JwtVerifierBuilder {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        self.settings.principal_claims = names.into_iter().map(Into::into).collect();
+        self.settings.mapping.copied = names.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// The claim holding the caller's tenant, in place of rampart's `tenant`
+    /// (Azure AD: `"tid"`). A string or an integer; absent means no tenant,
+    /// and a value of another type refuses the token
+    /// ([`AuthError::InvalidClaim`]) rather than guessing.
+    /// Default: `tenant`.
+    ///
+    /// ```
+    /// use rampart_auth::{Algorithm, JwtVerifier, KeySet, SigningKey};
+    ///
+    /// # let keys = KeySet::new(SigningKey::generate(Algorithm::ES256)?);
+    /// let verifier = JwtVerifier::builder(keys)
+    ///     .tenant_claim("tid")
+    ///     .roles_claim(["realm_access", "roles"]) // Keycloak: nested
+    ///     .build()?;
+    /// # let _ = verifier;
+    /// # Ok::<(), rampart_auth::ConfigError>(())
+    /// ```
+    pub fn tenant_claim(mut self, claim: impl Into<ClaimPath>) -> Self {
+        self.settings.mapping.tenant = Some(claim.into());
+        self
+    }
+
+    /// The claim holding the caller's org, in place of rampart's `org`; read
+    /// like [`tenant_claim`](Self::tenant_claim). Default: `org`.
+    pub fn org_claim(mut self, claim: impl Into<ClaimPath>) -> Self {
+        self.settings.mapping.org = Some(claim.into());
+        self
+    }
+
+    /// The claim holding the caller's roles, in place of rampart's `roles`:
+    /// `"groups"`, `"permissions"` (Auth0), `["realm_access", "roles"]`
+    /// (Keycloak), `"cognito:groups"`, or `"scope"` (a space-separated string
+    /// is split). A list must hold non-empty strings only, or the token is
+    /// refused ([`AuthError::InvalidClaim`]); absent means no role.
+    /// Default: `roles`.
+    pub fn roles_claim(mut self, claim: impl Into<ClaimPath>) -> Self {
+        self.settings.mapping.roles = Some(claim.into());
+        self
+    }
+
+    /// Hands every principal to `mapper`, with all the claims of its
+    /// (verified) token, for mappings the named settings cannot say: the
+    /// returned principal is the one requests get, and an error refuses the
+    /// token with that error. It runs after the named mappings, in the layer
+    /// and in [`JwtVerifier::authenticate`] alike, so no hand-written
+    /// middleware (which would silently see no principal when placed outside
+    /// the auth layer) is needed. Default: none.
+    ///
+    /// ```
+    /// use rampart_auth::{Algorithm, AuthError, JwtVerifier, KeySet, SigningKey};
+    ///
+    /// # let keys = KeySet::new(SigningKey::generate(Algorithm::ES256)?);
+    /// let verifier = JwtVerifier::builder(keys)
+    ///     .map_principal(|principal, claims| {
+    ///         // Suspended accounts carry `"suspended": true`: refuse them.
+    ///         if claims.get("suspended").and_then(|v| v.as_bool()) == Some(true) {
+    ///             return Err(AuthError::InvalidClaim);
+    ///         }
+    ///         let tier = claims.get("tier").and_then(|v| v.as_str()).unwrap_or("free");
+    ///         Ok(principal.with_claim("tier", tier))
+    ///     })
+    ///     .build()?;
+    /// # let _ = verifier;
+    /// # Ok::<(), rampart_auth::ConfigError>(())
+    /// ```
+    pub fn map_principal<F>(mut self, mapper: F) -> Self
+    where
+        F: Fn(Principal, &Map<String, Value>) -> Result<Principal, AuthError>
+            + Send
+            + Sync
+            + 'static,
+    {
+        let mapper: PrincipalMapper = Arc::new(mapper);
+        self.settings.mapping.mapper = Some(mapper);
+        self
+    }
+
+    /// Settings for access tokens from an external OpenID Connect / OAuth
+    /// provider (Auth0, Okta, Entra ID, Keycloak, Cognito, Google...), each
+    /// one visible here rather than found among `insecure_*` switches:
+    ///
+    /// - `typ` may be `at+jwt` (RFC 9068), `JWT`, or absent: providers write
+    ///   all three. Since `JWT` also fits the provider's ID tokens, signed
+    ///   with the same keys, an [`audience`](Self::audience) is then
+    ///   required: [`build`](Self::build) refuses the preset without one (an
+    ///   ID token's audience is the client id, not your API).
+    /// - no `token_use` claim is required (it is rampart's own);
+    /// - no `jti` is required: such tokens cannot be revoked one by one (a
+    ///   subject-wide revocation still reaches them), so keep them short-lived
+    ///   at the provider;
+    /// - an [`issuer`](Self::issuer) is required ([`build`](Self::build)
+    ///   refuses the preset without one), since the provider's keys may sign
+    ///   for other issuers (tenants) too.
+    ///
+    /// `exp`, `sub` and `iat` stay required, signatures and algorithms are
+    /// checked as for every token, and refresh tokens are unaffected.
+    pub fn external_provider(mut self) -> Self {
+        let s = &mut self.settings;
+        s.external = true;
+        s.access_types = vec!["at+jwt".into(), "application/at+jwt".into(), "JWT".into()];
+        s.allow_missing_typ = true;
+        s.require_token_use = false;
+        if !s.waived.contains(&RequiredClaim::Jti) {
+            s.waived.push(RequiredClaim::Jti);
+        }
         self
     }
 
@@ -635,8 +799,22 @@ impl JwtVerifierBuilder {
     }
 
     /// Checks the settings and builds the verifier.
-    pub fn build(self) -> Result<JwtVerifier, ConfigError> {
+    pub fn build(mut self) -> Result<JwtVerifier, ConfigError> {
+        self.settings.mapping.check()?;
+        self.settings.wanted = self.settings.mapping.wanted();
         let s = &self.settings;
+        if s.external && s.issuer.is_none() {
+            return Err(ConfigError::Invalid {
+                name: "issuer",
+                reason: "tokens from an external provider need the provider's issuer: its keys may sign for other issuers too".into(),
+            });
+        }
+        if s.external && s.audience.is_empty() {
+            return Err(ConfigError::Invalid {
+                name: "audience",
+                reason: "tokens from an external provider need an audience (your API's identifier): the provider signs ID tokens and other applications' tokens with the same keys".into(),
+            });
+        }
         if s.leeway > 300 {
             return Err(ConfigError::Invalid {
                 name: "leeway",

@@ -124,14 +124,33 @@ impl SecurityHeaders {
     }
 
     /// For a single-page app served by this service: scripts and styles only
-    /// from this origin or carrying the per-response nonce (`'strict-dynamic'`
-    /// lets trusted scripts load their own), images and fonts from this origin,
-    /// XHR to this origin, no plugins, no framing.
+    /// from this origin or carrying the per-response nonce, images and fonts
+    /// from this origin, XHR to this origin, no plugins, no framing:
+    /// `script-src 'self' 'nonce-…'; style-src 'self' 'nonce-…'`.
+    ///
+    /// This is what a bundler's build needs. Its `index.html` loads the
+    /// app with `<script type="module" src="/assets/index-….js">` and the app
+    /// loads its other chunks from the same origin: `'self'` lets all of them
+    /// run as they are, from a static file, with no nonce on any tag. Inline
+    /// scripts need the nonce: serve `index.html` through
+    /// [`NonceHtml`](crate::NonceHtml), which writes the response's nonce
+    /// where the page says `{{csp_nonce}}`. An injected inline script or
+    /// event handler carries no nonce and does not run.
+    ///
+    /// The preset has no `'strict-dynamic'`: with it, browsers ignore
+    /// `'self'`, so every `<script src>` in the page, same-origin ones
+    /// included, must carry the nonce and a plain `index.html` no longer
+    /// starts. Add it, with [`ContentSecurityPolicy::script_src`], only when
+    /// every script tag is nonced (a server-rendered page, or `index.html`
+    /// built with Vite's `html.cspNonce = "{{csp_nonce}}"` and served through
+    /// `NonceHtml`) and scripts must load scripts from other origins. Without
+    /// it, a same-origin URL that answers attacker-chosen JavaScript (JSONP,
+    /// user uploads) would run: serve such content from another origin.
     pub fn spa() -> SecurityHeadersBuilder {
         Self::builder().csp(
             ContentSecurityPolicy::new()
                 .default_src(["'self'"])
-                .script_src(["'self'", "'nonce'", "'strict-dynamic'"])
+                .script_src(["'self'", "'nonce'"])
                 .style_src(["'self'", "'nonce'"])
                 .img_src(["'self'", "data:"])
                 .font_src(["'self'"])
@@ -432,6 +451,27 @@ mod tests {
         headers.apply(&mut map, Some(&nonce));
         let csp = map[CONTENT_SECURITY_POLICY].to_str().unwrap();
         assert!(csp.contains(&format!("'nonce-{nonce}'")), "{csp}");
+    }
+
+    #[test]
+    fn spa_scripts_come_from_this_origin_or_carry_the_nonce_without_strict_dynamic() {
+        let headers = SecurityHeaders::spa().build().unwrap();
+        let nonce = CspNonce::generate();
+        let mut map = HeaderMap::new();
+        headers.apply(&mut map, Some(&nonce));
+        let csp = map[CONTENT_SECURITY_POLICY].to_str().unwrap();
+        assert!(
+            csp.contains(&format!("script-src 'self' 'nonce-{nonce}';")),
+            "{csp}"
+        );
+        assert!(
+            csp.contains(&format!("style-src 'self' 'nonce-{nonce}';")),
+            "{csp}"
+        );
+        // 'strict-dynamic' would make browsers ignore 'self' and block the
+        // bundle's un-nonced <script src>.
+        assert!(!csp.contains("strict-dynamic"), "{csp}");
+        assert!(!csp.contains("unsafe-inline"), "{csp}");
     }
 
     #[test]

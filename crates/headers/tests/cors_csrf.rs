@@ -166,3 +166,122 @@ async fn custom_response_replaces_the_problem_but_keeps_the_reason() {
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
     assert!(response.extensions().get::<CsrfRejection>().is_some());
 }
+
+/// A stand-in for an authentication layer: no `Authorization`, `401`.
+async fn require_token(
+    request: Request<Body>,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    if request.headers().contains_key("authorization") {
+        next.run(request).await
+    } else {
+        axum::response::IntoResponse::into_response(StatusCode::UNAUTHORIZED)
+    }
+}
+
+fn cors() -> tower_http::cors::CorsLayer {
+    CorsPolicy::new()
+        .allow_origin("https://app.example.com")
+        .allow_credentials(true)
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn cors_outside_authentication_answers_preflights_and_labels_refusals() {
+    let app = Router::new()
+        .route("/api/items", post(|| async { "created" }))
+        .layer(axum::middleware::from_fn(require_token))
+        .layer(cors());
+    let response = app
+        .clone()
+        .oneshot(preflight("https://app.example.com"))
+        .await
+        .unwrap();
+    assert!(response.status().is_success(), "{}", response.status());
+    assert_eq!(
+        response.headers()["access-control-allow-origin"],
+        "https://app.example.com"
+    );
+    assert!(
+        response.headers()["access-control-allow-headers"]
+            .to_str()
+            .unwrap()
+            .contains("content-type")
+    );
+    // The real request without a token is refused, and the front-end may read why.
+    let response = app
+        .oneshot(
+            Request::post("/api/items")
+                .header("origin", "https://app.example.com")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        response.headers()["access-control-allow-origin"],
+        "https://app.example.com"
+    );
+}
+
+#[tokio::test]
+async fn cors_inside_authentication_leaves_preflights_unanswered() {
+    // The mistake the crate docs warn about: the browser's preflight carries
+    // no credentials, authentication refuses it, and the browser sees no CORS grant.
+    let app = Router::new()
+        .route("/api/items", post(|| async { "created" }))
+        .layer(cors())
+        .layer(axum::middleware::from_fn(require_token));
+    let response = app
+        .oneshot(preflight("https://app.example.com"))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert!(
+        response
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn csrf_trusts_exactly_the_origins_cors_allows() {
+    let policy = CorsPolicy::new()
+        .allow_origin("https://app.example.com")
+        .allow_subdomains_of("https://*.tenant.example.net")
+        .allow_credentials(true);
+    let csrf = CsrfPolicy::builder()
+        .trust_cors_origins(&policy)
+        .build()
+        .unwrap();
+    let sink = MemorySink::new();
+    let app = Router::new()
+        .route("/api/items", post(|| async { "created" }))
+        .layer(CsrfLayer::new(csrf).event_sink(Arc::new(sink.clone())))
+        .layer(policy.build().unwrap());
+    let post_from = |origin: &str| {
+        Request::post("/api/items")
+            .header("host", "api.example.com")
+            .header("sec-fetch-site", "cross-site")
+            .header("origin", origin)
+            .body(Body::empty())
+            .unwrap()
+    };
+    for origin in ["https://app.example.com", "https://acme.tenant.example.net"] {
+        let response = app.clone().oneshot(post_from(origin)).await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{origin}");
+        assert_eq!(response.headers()["access-control-allow-origin"], origin);
+    }
+    for origin in [
+        "https://evil.example",
+        "https://tenant.example.net",
+        "http://app.example.com",
+    ] {
+        let response = app.clone().oneshot(post_from(origin)).await.unwrap();
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{origin}");
+    }
+    assert_eq!(sink.count(EventKind::CsrfRejected), 3);
+}

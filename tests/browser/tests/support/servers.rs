@@ -14,7 +14,8 @@ use axum::response::Html;
 use axum::routing::{get, post};
 use axum::{Extension, Router};
 use rampart_headers::{
-    ContentSecurityPolicy, CspNonce, CsrfLayer, CsrfPolicy, SecurityHeaders, SecurityHeadersLayer,
+    ContentSecurityPolicy, CspNonce, CsrfLayer, CsrfPolicy, NonceHtml, SecurityHeaders,
+    SecurityHeadersLayer,
 };
 use secure_api::app;
 use secure_api::config::AppConfig;
@@ -33,6 +34,18 @@ pub const XFO_MARKER: &str = "rampart x-frame-options page";
 pub const PLAIN_MARKER: &str = "rampart plain page";
 /// What the site answers to an accepted transfer.
 pub const TRANSFER_DONE: &str = "rampart transfer done";
+/// What the single-page app's bundle writes into the page once it runs.
+pub const SPA_STARTED: &str = "rampart spa started";
+
+/// A single-page app's `index.html` as a bundler writes it: the app is a
+/// same-origin module with no nonce, which loads a code-split chunk; one
+/// inline script carries the nonce placeholder, and one stands for a script
+/// an attacker injected into the page.
+const SPA_INDEX: &str = "<!doctype html><title>spa</title>\
+    <script nonce=\"{{csp_nonce}}\">window.nonced = true;</script>\
+    <script type=\"module\" crossorigin src=\"assets/index-4f2a.js\"></script>\
+    <script>window.injected = true;</script>\
+    <div id=\"app\"></div>";
 
 /// Everything the browser tests talk to.
 pub struct World {
@@ -165,7 +178,54 @@ fn site_router(
             get(|| async { Html(format!("<!doctype html><p>{XFO_MARKER}</p>")) }),
         )
         .layer(SecurityHeadersLayer::new(legacy_only));
-    protected.merge(legacy)
+    protected
+        .merge(legacy)
+        .merge(spa_router("/spa/", SecurityHeaders::spa()))
+        .merge(spa_router(
+            "/spa-strict-dynamic/",
+            // The preset as it was with 'strict-dynamic', for contrast.
+            SecurityHeaders::spa().csp(
+                ContentSecurityPolicy::new()
+                    .default_src(["'self'"])
+                    .script_src(["'self'", "'nonce'", "'strict-dynamic'"])
+                    .style_src(["'self'", "'nonce'"])
+                    .object_src(["'none'"])
+                    .base_uri(["'none'"]),
+            ),
+        ))
+}
+
+/// The single-page app at `page` (ending in `/`), its index served through
+/// `NonceHtml`, its bundle and chunk under `assets/`, all with the headers of
+/// `preset`.
+fn spa_router(page: &str, preset: rampart_headers::SecurityHeadersBuilder) -> Router {
+    let script = |text: String| {
+        move || {
+            let text = text.clone();
+            async move {
+                (
+                    [(http::header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+                    text,
+                )
+            }
+        }
+    };
+    let bundle = "window.bundle = true;\
+     import('./chunk-9c1d.js').then(chunk => {\
+         document.getElementById('app').textContent = chunk.started;\
+         window.started = true;\
+     });";
+    let chunk = format!("export const started = {SPA_STARTED:?};");
+    // Loopback is plain HTTP: no HSTS (browsers ignore it there anyway).
+    let headers = preset.insecure_without_hsts().build().unwrap();
+    Router::new()
+        .route_service(page, NonceHtml::new(SPA_INDEX))
+        .route(
+            &format!("{page}assets/index-4f2a.js"),
+            get(script(bundle.to_owned())),
+        )
+        .route(&format!("{page}assets/chunk-9c1d.js"), get(script(chunk)))
+        .layer(SecurityHeadersLayer::new(headers))
 }
 
 fn report(reports: &mpsc::UnboundedSender<serde_json::Value>, body: &[u8]) {

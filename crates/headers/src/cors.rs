@@ -40,6 +40,8 @@ pub struct CorsPolicy {
     subdomain_patterns: Vec<String>,
     any_origin: bool,
     methods: Vec<Method>,
+    /// Methods as a config file names them, checked in `build`.
+    method_names: Option<Vec<String>>,
     headers: Vec<String>,
     expose: Vec<String>,
     credentials: bool,
@@ -69,6 +71,7 @@ impl CorsPolicy {
                 Method::PATCH,
                 Method::DELETE,
             ],
+            method_names: None,
             headers: vec!["authorization".into(), "content-type".into()],
             expose: Vec::new(),
             credentials: false,
@@ -113,6 +116,14 @@ impl CorsPolicy {
     /// The methods allowed in preflights.
     pub fn allow_methods<I: IntoIterator<Item = Method>>(mut self, methods: I) -> Self {
         self.methods = methods.into_iter().collect();
+        self.method_names = None;
+        self
+    }
+
+    /// The methods allowed in preflights, by name, as a config file gives
+    /// them; [`CorsPolicy::build`] checks them.
+    fn allow_method_names(mut self, names: Vec<String>) -> Self {
+        self.method_names = Some(names);
         self
     }
 
@@ -153,7 +164,7 @@ impl CorsPolicy {
     /// # Errors
     /// [`ConfigError::WildcardWithCredentials`], [`ConfigError::InvalidOrigin`]
     /// for a malformed origin or subdomain pattern, [`ConfigError::InvalidCors`]
-    /// for a bad header name.
+    /// for a bad header or method name.
     pub fn build(self) -> Result<CorsLayer, ConfigError> {
         if self.any_origin && self.credentials {
             return Err(ConfigError::WildcardWithCredentials);
@@ -180,6 +191,18 @@ impl CorsPolicy {
                 })
                 .collect::<Result<Vec<_>, _>>()
         };
+        let methods = match &self.method_names {
+            Some(names) => names
+                .iter()
+                .map(|m| {
+                    Method::from_bytes(m.as_bytes()).map_err(|_| ConfigError::InvalidCors {
+                        what: "method",
+                        value: m.clone(),
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+            None => self.methods,
+        };
         let allow_headers = header_names("request header", &self.headers)?;
         let expose_headers = header_names("exposed header", &self.expose)?;
 
@@ -193,7 +216,7 @@ impl CorsPolicy {
         };
         Ok(CorsLayer::new()
             .allow_origin(allow_origin)
-            .allow_methods(self.methods)
+            .allow_methods(methods)
             .allow_headers(allow_headers)
             .expose_headers(expose_headers)
             .allow_credentials(self.credentials)
@@ -227,11 +250,9 @@ pub struct CorsConfig {
 }
 
 impl CorsConfig {
-    /// The policy this config describes.
-    ///
-    /// # Errors
-    /// [`ConfigError::InvalidCors`] for a method that is not a token.
-    pub fn to_policy(&self) -> Result<CorsPolicy, ConfigError> {
+    /// The policy this config describes; nothing is checked until
+    /// [`CorsPolicy::build`].
+    pub fn to_policy(&self) -> CorsPolicy {
         let mut policy = CorsPolicy::new().allow_credentials(self.allow_credentials);
         for origin in &self.allowed_origins {
             policy = if origin.trim() == "*" {
@@ -243,16 +264,7 @@ impl CorsConfig {
             };
         }
         if let Some(methods) = &self.allowed_methods {
-            let methods = methods
-                .iter()
-                .map(|m| {
-                    Method::from_bytes(m.as_bytes()).map_err(|_| ConfigError::InvalidCors {
-                        what: "method",
-                        value: m.clone(),
-                    })
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            policy = policy.allow_methods(methods);
+            policy = policy.allow_method_names(methods.clone());
         }
         if let Some(headers) = &self.allowed_headers {
             policy = policy.allow_headers(headers.clone());
@@ -261,7 +273,15 @@ impl CorsConfig {
         if let Some(secs) = self.max_age_secs {
             policy = policy.max_age(Duration::from_secs(secs));
         }
-        Ok(policy)
+        policy
+    }
+
+    /// Validates the config and builds tower-http's `CorsLayer`.
+    ///
+    /// # Errors
+    /// As [`CorsPolicy::build`].
+    pub fn build(&self) -> Result<CorsLayer, ConfigError> {
+        self.to_policy().build()
     }
 }
 
@@ -285,8 +305,37 @@ mod tests {
             ..CorsConfig::default()
         };
         assert_eq!(
-            config.to_policy().unwrap().build().err(),
+            config.build().err(),
             Some(ConfigError::WildcardWithCredentials)
+        );
+    }
+
+    #[test]
+    fn a_bad_method_in_a_config_is_a_build_error_naming_it() {
+        let config = CorsConfig {
+            allowed_origins: vec!["https://app.example.com".into()],
+            allowed_methods: Some(vec!["GET".into(), "PO ST".into()]),
+            ..CorsConfig::default()
+        };
+        assert_eq!(
+            config.build().err(),
+            Some(ConfigError::InvalidCors {
+                what: "method",
+                value: "PO ST".into()
+            })
+        );
+        let fine = CorsConfig {
+            allowed_methods: Some(vec!["GET".into(), "PURGE".into()]),
+            ..CorsConfig::default()
+        };
+        assert!(fine.build().is_ok());
+        // Typed methods set afterwards replace the names from the config.
+        assert!(
+            config
+                .to_policy()
+                .allow_methods([Method::GET])
+                .build()
+                .is_ok()
         );
     }
 

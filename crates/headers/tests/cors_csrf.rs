@@ -285,3 +285,23 @@ async fn csrf_trusts_exactly_the_origins_cors_allows() {
     }
     assert_eq!(sink.count(EventKind::CsrfRejected), 3);
 }
+
+#[tokio::test]
+async fn methods_named_in_a_config_are_the_ones_preflights_allow() {
+    let config: rampart_headers::CorsConfig = toml::from_str(
+        "allowed_origins = [\"https://app.example.com\"]\nallowed_methods = [\"GET\", \"PURGE\"]",
+    )
+    .unwrap();
+    let app = Router::new()
+        .route("/api/items", post(|| async { "created" }))
+        .layer(config.build().unwrap());
+    let response = app
+        .oneshot(preflight("https://app.example.com"))
+        .await
+        .unwrap();
+    let methods = response.headers()["access-control-allow-methods"]
+        .to_str()
+        .unwrap();
+    assert!(methods.contains("PURGE"), "{methods}");
+    assert!(!methods.contains("POST"), "{methods}");
+}

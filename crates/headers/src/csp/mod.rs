@@ -132,6 +132,8 @@ impl Directive {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ContentSecurityPolicy {
     sources: BTreeMap<Directive, Vec<String>>,
+    /// Directive names a config file gave that are not directives, reported by `compile`.
+    unknown_directives: Vec<String>,
     upgrade_insecure_requests: bool,
     require_trusted_types_for_script: bool,
     sandbox: Option<Vec<String>>,
@@ -172,6 +174,19 @@ impl ContentSecurityPolicy {
         self.sources
             .insert(directive, sources.into_iter().map(Into::into).collect());
         self
+    }
+
+    /// Sets the sources of the directive called `name`, as a config file
+    /// writes it; an unknown name is reported by [`Self::compile`].
+    pub(crate) fn directive_named(self, name: &str, sources: Vec<String>) -> Self {
+        match Directive::parse(name) {
+            Ok(directive) => self.directive(directive, sources),
+            Err(_) => {
+                let mut csp = self;
+                csp.unknown_directives.push(name.to_owned());
+                csp
+            }
+        }
     }
 
     source_setters! {
@@ -263,6 +278,9 @@ impl ContentSecurityPolicy {
     /// # Errors
     /// The first invalid directive, source, sandbox flag or reporting endpoint.
     pub fn compile(&self) -> Result<CompiledCsp, ConfigError> {
+        if let Some(name) = self.unknown_directives.first() {
+            return Err(ConfigError::UnknownCspDirective(name.clone()));
+        }
         let mut directives: Vec<Vec<Segment>> = Vec::new();
         let mut uses_nonce = false;
         for (directive, raw_sources) in &self.sources {

@@ -19,7 +19,7 @@ use std::convert::Infallible;
 /// that also serve anonymous callers.
 ///
 /// ```
-/// use rampart_auth::axum::Authenticated;
+/// use rampart::auth::axum::Authenticated;
 ///
 /// async fn me(Authenticated(who): Authenticated) -> String {
 ///     format!("{} in {:?}", who.subject(), who.tenant())

@@ -80,7 +80,7 @@ impl<'de> Deserialize<'de> for Secret {
 /// a setting).
 ///
 /// ```
-/// let config: rampart_auth::JwtConfig = toml::from_str(r#"
+/// let config: rampart::auth::JwtConfig = toml::from_str(r#"
 ///     algorithm = "HS256"
 ///     secret = "an-hmac-secret-of-at-least-32-bytes!!"
 ///     issuer = "https://api.example.com"

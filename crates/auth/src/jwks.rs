@@ -18,13 +18,13 @@ use tower_service::Service;
 /// that long before activating it.
 ///
 /// ```
-/// use rampart_auth::{Algorithm, JwksService, KeySet, SigningKey};
+/// use rampart::auth::{Algorithm, JwksService, KeySet, SigningKey};
 ///
 /// let keys = KeySet::new(SigningKey::generate(Algorithm::EdDSA)?);
 /// let response = JwksService::new(keys).response();
 /// assert_eq!(response.status(), 200);
 /// assert!(response.body().contains("\"kty\":\"OKP\""));
-/// # Ok::<(), rampart_auth::ConfigError>(())
+/// # Ok::<(), rampart::auth::ConfigError>(())
 /// ```
 #[derive(Debug, Clone)]
 pub struct JwksService {

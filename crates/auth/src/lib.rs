@@ -21,7 +21,7 @@
 //! ```
 //! # #[cfg(feature = "axum")] {
 //! use axum::{Json, Router, extract::State, routing::{get, post}};
-//! use rampart_auth::{JwtConfig, JwtRuntime, RefreshClaims, RefreshError, Revalidation, Standing, StoreError,
+//! use rampart::auth::{JwtConfig, JwtRuntime, RefreshClaims, RefreshError, Revalidation, Standing, StoreError,
 //!     TokenPair, TokenRequest, axum::{Authenticated, jwks_route}};
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -40,12 +40,12 @@
 //! let auth = config.build_with(JwtRuntime::default().revalidate(revalidate))?;
 //! println!("signing with key {}", auth.signing_kid().unwrap_or_default());
 //!
-//! async fn login(State(auth): State<rampart_auth::JwtAuthority>) -> Json<TokenPair> {
+//! async fn login(State(auth): State<rampart::auth::JwtAuthority>) -> Json<TokenPair> {
 //!     // ... check the password first ...
 //!     let request = TokenRequest::new("alice").tenant("acme").roles(["editor"]);
 //!     Json(auth.tokens().issue_pair(&request).await.expect("store is in memory"))
 //! }
-//! async fn refresh(State(auth): State<rampart_auth::JwtAuthority>, body: String)
+//! async fn refresh(State(auth): State<rampart::auth::JwtAuthority>, body: String)
 //!     -> Result<Json<TokenPair>, String> {
 //!     match auth.tokens().refresh(&body, None).await {
 //!         Ok(pair) => Ok(Json(pair)),
@@ -54,7 +54,7 @@
 //!         Err(e) => Err(e.code().into()),
 //!     }
 //! }
-//! async fn logout(State(auth): State<rampart_auth::JwtAuthority>, Authenticated(who): Authenticated) {
+//! async fn logout(State(auth): State<rampart::auth::JwtAuthority>, Authenticated(who): Authenticated) {
 //!     let _ = auth.tokens().logout(&who).await;
 //! }
 //! async fn me(Authenticated(who): Authenticated) -> String {
@@ -110,7 +110,7 @@
 //!
 //! ```no_run
 //! # #[cfg(feature = "oidc")] {
-//! use rampart_auth::{JwtAuthLayer, JwtVerifier, remote::RemoteJwks};
+//! use rampart::auth::{JwtAuthLayer, JwtVerifier, remote::RemoteJwks};
 //!
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 //! let provider = RemoteJwks::discover("https://login.example.com/").await?;

@@ -87,7 +87,7 @@ pub type RevalidateFuture<'a> =
 /// A closure taking `&RefreshClaims` and returning a `'static` future is a hook:
 ///
 /// ```
-/// use rampart_auth::{RefreshClaims, Revalidation, Standing, StoreError};
+/// use rampart::auth::{RefreshClaims, Revalidation, Standing, StoreError};
 /// use std::collections::HashMap;
 /// use std::sync::Arc;
 ///
@@ -101,7 +101,7 @@ pub type RevalidateFuture<'a> =
 ///         })
 ///     }
 /// };
-/// # fn takes(_: impl rampart_auth::Revalidate) {}
+/// # fn takes(_: impl rampart::auth::Revalidate) {}
 /// # takes(hook);
 /// ```
 pub trait Revalidate: Send + Sync + 'static {

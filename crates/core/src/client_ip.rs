@@ -58,7 +58,7 @@ pub enum ForwardingHeader {
 /// means something when the sender is a proxy you run.
 ///
 /// ```
-/// use rampart_core::TrustedProxies;
+/// use rampart::core::TrustedProxies;
 /// use http::HeaderMap;
 ///
 /// let proxies = TrustedProxies::new(["10.0.0.0/8"]).unwrap();

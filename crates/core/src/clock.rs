@@ -49,7 +49,7 @@ impl SystemClock {
 /// to the component under test.
 ///
 /// ```
-/// use rampart_core::{Clock, ManualClock};
+/// use rampart::core::{Clock, ManualClock};
 /// use std::time::Duration;
 ///
 /// let clock = ManualClock::at_unix(1_700_000_000);

@@ -59,7 +59,7 @@ pub enum Severity {
 /// One observation by a rampart component.
 ///
 /// ```
-/// use rampart_core::{EventKind, MemorySink, EventSink, SecurityEvent, Severity};
+/// use rampart::core::{EventKind, MemorySink, EventSink, SecurityEvent, Severity};
 ///
 /// let sink = MemorySink::new();
 /// sink.emit(

@@ -28,7 +28,7 @@ pub enum AuthMethod {
 /// authenticated, only who it is.
 ///
 /// ```
-/// use rampart_core::{AuthMethod, Principal};
+/// use rampart::core::{AuthMethod, Principal};
 ///
 /// let alice = Principal::new("alice", AuthMethod::Jwt)
 ///     .with_tenant("acme")

@@ -23,7 +23,7 @@ pub const PROBLEM_JSON: HeaderValue = HeaderValue::from_static("application/prob
 /// (`WWW-Authenticate`, `Retry-After`) travel with the problem.
 ///
 /// ```
-/// use rampart_core::Problem;
+/// use rampart::core::Problem;
 /// use http::StatusCode;
 ///
 /// let response: http::Response<Vec<u8>> = Problem::too_many_requests(30)

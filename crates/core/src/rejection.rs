@@ -19,7 +19,7 @@ pub trait Rejection: Clone + Send + Sync + 'static {
 /// replaces it (to render HTML, say) while keeping the typed reason.
 ///
 /// ```
-/// use rampart_core::{Problem, Rejection, RejectionResponse, ProblemResponse};
+/// use rampart::core::{Problem, Rejection, RejectionResponse, ProblemResponse};
 /// use http::{Response, StatusCode};
 ///
 /// #[derive(Clone)]

@@ -38,7 +38,7 @@ impl MakeRequestId for TimeOrderedRequestId {
 /// log line and audit record of its request.
 ///
 /// ```
-/// use rampart_core::{RequestIdLayer, request_id};
+/// use rampart::core::{RequestIdLayer, request_id};
 /// use tower::{ServiceExt, service_fn, Layer};
 /// use http::{Request, Response};
 ///

@@ -21,8 +21,8 @@ pub(crate) const TARGET: &str = "rampart::rbac";
 /// so [`Authorizer::reload`] on one is seen by all of them, layers included.
 ///
 /// ```
-/// use rampart_core::{AuthMethod, Principal};
-/// use rampart_rbac::{Authorizer, Resource};
+/// use rampart::core::{AuthMethod, Principal};
+/// use rampart::rbac::{Authorizer, Resource};
 ///
 /// let authz = Authorizer::from_toml(r#"
 ///     [roles.viewer]
@@ -96,8 +96,8 @@ impl Authorizer {
     /// mistake in the caller's code, and a deny would hide it.
     ///
     /// ```
-    /// use rampart_core::{AuthMethod, Principal};
-    /// use rampart_rbac::{Authorizer, Resource};
+    /// use rampart::core::{AuthMethod, Principal};
+    /// use rampart::rbac::{Authorizer, Resource};
     ///
     /// let authz = Authorizer::from_toml("[roles.analyst]\npermissions = [\"reports:export\"]")?;
     /// let ann = Principal::new("ann", AuthMethod::Jwt).with_roles(["analyst"]);

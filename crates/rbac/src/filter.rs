@@ -13,8 +13,8 @@ use serde::Serialize;
 /// (see the `postgres` feature).
 ///
 /// ```
-/// use rampart_core::{AuthMethod, Principal};
-/// use rampart_rbac::{Authorizer, Constraint, DataFilter};
+/// use rampart::core::{AuthMethod, Principal};
+/// use rampart::rbac::{Authorizer, Constraint, DataFilter};
 ///
 /// let authz = Authorizer::from_toml(r#"
 ///     [roles.org_member]
@@ -27,7 +27,7 @@ use serde::Serialize;
 ///     DataFilter::Rows { any_of: vec![Constraint::org("A", "o1")], none_of: vec![] },
 /// );
 /// assert_eq!(authz.filter(&p, "delete", "prediction"), DataFilter::Nothing);
-/// # Ok::<(), rampart_rbac::ConfigError>(())
+/// # Ok::<(), rampart::rbac::ConfigError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "rows", rename_all = "snake_case")]

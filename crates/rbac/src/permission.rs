@@ -89,7 +89,7 @@ impl Scope {
 /// A parsed permission: `resource:action` or `resource:action:scope`.
 ///
 /// ```
-/// use rampart_rbac::{Permission, Scope};
+/// use rampart::rbac::{Permission, Scope};
 ///
 /// let p: Permission = "reports:read:own_tenant".parse()?;
 /// assert!(p.covers("reports", "read"));
@@ -98,7 +98,7 @@ impl Scope {
 ///
 /// let any_read: Permission = "*:read".parse()?;
 /// assert!(any_read.covers("invoices", "read"));
-/// # Ok::<(), rampart_rbac::PermissionError>(())
+/// # Ok::<(), rampart::rbac::PermissionError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Permission {
@@ -188,12 +188,12 @@ impl fmt::Display for Permission {
 /// scope. What a route demands; the policy's permissions say who may do it.
 ///
 /// ```
-/// use rampart_rbac::Action;
+/// use rampart::rbac::Action;
 ///
 /// let a = Action::parse("items:read")?;
 /// assert_eq!((a.resource(), a.action()), ("items", "read"));
 /// assert!(Action::parse("items:read:own").is_err());
-/// # Ok::<(), rampart_rbac::PermissionError>(())
+/// # Ok::<(), rampart::rbac::PermissionError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Action {

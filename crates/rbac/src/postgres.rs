@@ -170,11 +170,11 @@ pub fn row_security(
 /// `transaction`; they vanish at its end.
 ///
 /// ```no_run
-/// # async fn run(client: &mut tokio_postgres::Client, authz: &rampart_rbac::Authorizer,
-/// #              principal: &rampart_core::Principal) -> Result<(), Box<dyn std::error::Error>> {
+/// # async fn run(client: &mut tokio_postgres::Client, authz: &rampart::rbac::Authorizer,
+/// #              principal: &rampart::core::Principal) -> Result<(), Box<dyn std::error::Error>> {
 /// let filter = authz.filter(principal, "read", "predictions");
 /// let tx = client.transaction().await?;
-/// rampart_rbac::postgres::apply_row_security(&tx, principal, &filter).await?;
+/// rampart::rbac::postgres::apply_row_security(&tx, principal, &filter).await?;
 /// let rows = tx.query("SELECT id FROM predictions", &[]).await?; // only the allowed rows
 /// tx.commit().await?;
 /// # let _ = rows; Ok(()) }

@@ -10,7 +10,7 @@ use std::borrow::Cow;
 /// allocation; the layer builds owned ones (`Resource<'static>`) from the request.
 ///
 /// ```
-/// use rampart_rbac::Resource;
+/// use rampart::rbac::Resource;
 ///
 /// let report = Resource::new("reports").with_tenant("acme");
 /// let item = Resource::new("items").with_id("42").with_owner("alice").with_attribute("company", "c1");

@@ -13,8 +13,8 @@ use rampart_core::Principal;
 /// Any `Fn(&Principal, &Resource) -> bool` is a resolver:
 ///
 /// ```
-/// use rampart_core::Principal;
-/// use rampart_rbac::Resource;
+/// use rampart::core::Principal;
+/// use rampart::rbac::Resource;
 ///
 /// // The company of the resource must be listed in the caller's `companies` claim.
 /// let assigned = |p: &Principal, r: &Resource<'_>| {
@@ -23,7 +23,7 @@ use rampart_core::Principal;
 ///     };
 ///     list.as_array().is_some_and(|l| l.iter().any(|c| c.as_str() == Some(company)))
 /// };
-/// # let _: &dyn rampart_rbac::ScopeResolver = &assigned;
+/// # let _: &dyn rampart::rbac::ScopeResolver = &assigned;
 /// ```
 pub trait ScopeResolver: Send + Sync + 'static {
     /// Whether `principal` reaches `resource` through this scope.

@@ -100,7 +100,7 @@ pub struct NoCustomClaims {}
 /// Application claims are required or optional as `C`'s own fields say.
 ///
 /// ```
-/// use rampart_auth::Claims;
+/// use rampart::auth::Claims;
 /// use serde::Deserialize;
 ///
 /// #[derive(Debug, Clone, Deserialize)]

@@ -41,12 +41,12 @@ pub(crate) fn check_kid(kid: &str) -> Result<(), ConfigError> {
 /// hash of the secret.
 ///
 /// ```
-/// use rampart_auth::{Algorithm, SigningKey, jwk_thumbprint};
+/// use rampart::auth::{Algorithm, SigningKey, jwk_thumbprint};
 ///
 /// let key = SigningKey::generate(Algorithm::ES256)?;
 /// let jwk = key.verification_key().public_jwk().expect("an EC key is public");
 /// assert_eq!(jwk_thumbprint(jwk)?, key.kid());
-/// # Ok::<(), rampart_auth::ConfigError>(())
+/// # Ok::<(), rampart::auth::ConfigError>(())
 /// ```
 pub fn jwk_thumbprint(jwk: &Jwk) -> Result<String, ConfigError> {
     if matches!(jwk.algorithm, AlgorithmParameters::OctetKey(_)) {

@@ -30,7 +30,7 @@ pub(crate) struct Snapshot {
 /// signing key reaches an age.
 ///
 /// ```
-/// use rampart_auth::{Algorithm, KeySet, SigningKey};
+/// use rampart::auth::{Algorithm, KeySet, SigningKey};
 ///
 /// let keys = KeySet::new(SigningKey::generate(Algorithm::ES256)?);
 /// let old = keys.signing_kid().unwrap();
@@ -41,7 +41,7 @@ pub(crate) struct Snapshot {
 /// keys.activate(&next_kid)?;
 /// keys.retire(&old)?;
 /// assert_eq!(keys.signing_kid().as_deref(), Some(next_kid.as_str()));
-/// # Ok::<(), rampart_auth::ConfigError>(())
+/// # Ok::<(), rampart::auth::ConfigError>(())
 /// ```
 #[derive(Clone)]
 pub struct KeySet {

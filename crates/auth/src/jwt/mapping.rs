@@ -21,7 +21,7 @@ use std::sync::Arc;
 /// as a list of names.
 ///
 /// ```
-/// use rampart_auth::ClaimPath;
+/// use rampart::auth::ClaimPath;
 ///
 /// let azure = ClaimPath::from("tid");
 /// let auth0 = ClaimPath::from("https://example.com/roles"); // one name

@@ -18,7 +18,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 /// carry integers, as every consumer expects.
 ///
 /// ```
-/// use rampart_auth::NumericDate;
+/// use rampart::auth::NumericDate;
 ///
 /// let exp: NumericDate = serde_json::from_str("1700000000.5")?;
 /// assert_eq!(exp.secs(), 1_700_000_000);

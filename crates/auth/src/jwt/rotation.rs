@@ -36,8 +36,8 @@ const DAY: u64 = 24 * 3600;
 /// are generated at start-up, not for a key file or a shared secret.
 ///
 /// ```
-/// use rampart_auth::{Algorithm, KeyRotation, KeySet, SigningKey};
-/// use rampart_core::ManualClock;
+/// use rampart::auth::{Algorithm, KeyRotation, KeySet, SigningKey};
+/// use rampart::core::ManualClock;
 /// use std::time::Duration;
 ///
 /// let clock = ManualClock::at_unix(1_700_000_000);
@@ -53,7 +53,7 @@ const DAY: u64 = 24 * 3600;
 /// clock.advance(Duration::from_secs(600));
 /// rotation.tick()?; // activates it
 /// assert_ne!(keys.signing_kid(), first);
-/// # Ok::<(), rampart_auth::ConfigError>(())
+/// # Ok::<(), rampart::auth::ConfigError>(())
 /// ```
 #[derive(Clone)]
 pub struct KeyRotation {

@@ -73,7 +73,7 @@ pub(crate) struct Settings {
 /// access tokens only: refresh tokens are always rampart's own.
 ///
 /// ```
-/// use rampart_auth::{Algorithm, JwtVerifier, KeySet, SigningKey};
+/// use rampart::auth::{Algorithm, JwtVerifier, KeySet, SigningKey};
 ///
 /// # let keys = KeySet::new(SigningKey::generate(Algorithm::RS256)?);
 /// let verifier = JwtVerifier::builder(keys) // the provider's JWKS
@@ -85,7 +85,7 @@ pub(crate) struct Settings {
 ///     .principal_claims(["department"])
 ///     .build()?;
 /// # let _ = verifier;
-/// # Ok::<(), rampart_auth::ConfigError>(())
+/// # Ok::<(), rampart::auth::ConfigError>(())
 /// ```
 ///
 /// # ECDSA signatures are malleable
@@ -160,7 +160,7 @@ impl JwtVerifier {
     ///
     /// ```no_run
     /// # #[cfg(feature = "oidc")] {
-    /// use rampart_auth::{JwtAuthLayer, JwtVerifier, remote::RemoteJwks};
+    /// use rampart::auth::{JwtAuthLayer, JwtVerifier, remote::RemoteJwks};
     ///
     /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
     /// let provider = RemoteJwks::discover("https://login.example.com/").await?;
@@ -191,7 +191,7 @@ impl JwtVerifier {
     /// also deserialize application claims.
     ///
     /// ```
-    /// use rampart_auth::{Algorithm, JwtIssuer, JwtVerifier, KeySet, SigningKey, TokenRequest, TokenUse};
+    /// use rampart::auth::{Algorithm, JwtIssuer, JwtVerifier, KeySet, SigningKey, TokenRequest, TokenUse};
     /// use serde::Deserialize;
     ///
     /// # #[tokio::main(flavor = "current_thread")]
@@ -650,7 +650,7 @@ impl JwtVerifierBuilder {
     /// Default: `tenant`.
     ///
     /// ```
-    /// use rampart_auth::{Algorithm, JwtVerifier, KeySet, SigningKey};
+    /// use rampart::auth::{Algorithm, JwtVerifier, KeySet, SigningKey};
     ///
     /// # let keys = KeySet::new(SigningKey::generate(Algorithm::ES256)?);
     /// let verifier = JwtVerifier::builder(keys)
@@ -658,7 +658,7 @@ impl JwtVerifierBuilder {
     ///     .roles_claim(["realm_access", "roles"]) // Keycloak: nested
     ///     .build()?;
     /// # let _ = verifier;
-    /// # Ok::<(), rampart_auth::ConfigError>(())
+    /// # Ok::<(), rampart::auth::ConfigError>(())
     /// ```
     pub fn tenant_claim(mut self, claim: impl Into<ClaimPath>) -> Self {
         self.settings.mapping.tenant = Some(claim.into());
@@ -692,7 +692,7 @@ impl JwtVerifierBuilder {
     /// the auth layer) is needed. Default: none.
     ///
     /// ```
-    /// use rampart_auth::{Algorithm, AuthError, JwtVerifier, KeySet, SigningKey};
+    /// use rampart::auth::{Algorithm, AuthError, JwtVerifier, KeySet, SigningKey};
     ///
     /// # let keys = KeySet::new(SigningKey::generate(Algorithm::ES256)?);
     /// let verifier = JwtVerifier::builder(keys)
@@ -706,7 +706,7 @@ impl JwtVerifierBuilder {
     ///     })
     ///     .build()?;
     /// # let _ = verifier;
-    /// # Ok::<(), rampart_auth::ConfigError>(())
+    /// # Ok::<(), rampart::auth::ConfigError>(())
     /// ```
     pub fn map_principal<F>(mut self, mapper: F) -> Self
     where

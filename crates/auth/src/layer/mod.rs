@@ -43,14 +43,14 @@ pub(crate) struct LayerConfig {
 /// [`with_response`](Self::with_response).
 ///
 /// ```
-/// use rampart_auth::{Algorithm, JwtAuthLayer, JwtVerifier, KeySet, SigningKey};
+/// use rampart::auth::{Algorithm, JwtAuthLayer, JwtVerifier, KeySet, SigningKey};
 /// use tower::ServiceBuilder;
 ///
 /// let keys = KeySet::new(SigningKey::generate(Algorithm::ES256)?);
 /// let verifier = JwtVerifier::builder(keys).issuer("https://auth.example.com").build()?;
 /// let layer = JwtAuthLayer::new(verifier).cookie("access_token");
 /// let _stack = ServiceBuilder::new().layer(layer);
-/// # Ok::<(), rampart_auth::ConfigError>(())
+/// # Ok::<(), rampart::auth::ConfigError>(())
 /// ```
 pub struct JwtAuthLayer<C = NoCustomClaims, R = ProblemResponse> {
     config: Arc<LayerConfig>,

@@ -16,7 +16,7 @@
 //!   ones tells an attacker which names exist by response time alone.
 //!
 //! ```
-//! use rampart_auth::password::PasswordVerifier;
+//! use rampart::auth::password::PasswordVerifier;
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let verifier = PasswordVerifier::builder().build()?;

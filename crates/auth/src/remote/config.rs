@@ -13,7 +13,7 @@ use std::time::Duration;
 /// format; unknown fields are an error.
 ///
 /// ```
-/// let config: rampart_auth::remote::ProviderConfig = toml::from_str(r#"
+/// let config: rampart::auth::remote::ProviderConfig = toml::from_str(r#"
 ///     issuer = "https://login.example.com/"
 ///     audience = "https://api.example.com"
 ///     tenant_claim = "tid"

@@ -14,7 +14,7 @@ use std::future::Future;
 /// own HTTP client needs no glue type:
 ///
 /// ```
-/// use rampart_auth::{JwkSet, remote::RemoteJwks};
+/// use rampart::auth::{JwkSet, remote::RemoteJwks};
 ///
 /// let remote = RemoteJwks::new(|| async {
 ///     // GET the URL *you* configured (never one a token names) with your client.

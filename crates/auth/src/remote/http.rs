@@ -188,12 +188,12 @@ impl RemoteJwks {
     /// verification load the keys.
     ///
     /// ```
-    /// use rampart_auth::remote::RemoteJwks;
+    /// use rampart::auth::remote::RemoteJwks;
     ///
     /// let remote = RemoteJwks::from_url("https://login.example.com/.well-known/jwks.json")?;
     /// assert!(RemoteJwks::from_url("http://login.example.com/jwks.json").is_err());
     /// # let _ = remote;
-    /// # Ok::<(), rampart_auth::remote::DiscoveryError>(())
+    /// # Ok::<(), rampart::auth::remote::DiscoveryError>(())
     /// ```
     pub fn from_url(jwks_url: &str) -> Result<Self, DiscoveryError> {
         let url = provider_url(jwks_url)?;

@@ -60,7 +60,7 @@ use std::time::Duration;
 /// which algorithm to bind it to.
 ///
 /// ```
-/// use rampart_auth::{JwkSet, JwtVerifier, remote::RemoteJwks};
+/// use rampart::auth::{JwkSet, JwtVerifier, remote::RemoteJwks};
 ///
 /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 /// // Your HTTP client fetching https://login.example.com/.well-known/jwks.json

@@ -117,8 +117,8 @@ return 1
 /// tag (cluster-safe), and expire with the tokens they concern.
 ///
 /// ```no_run
-/// # async fn demo() -> Result<(), rampart_auth::StoreError> {
-/// use rampart_auth::revocation::RedisStore;
+/// # async fn demo() -> Result<(), rampart::auth::StoreError> {
+/// use rampart::auth::revocation::RedisStore;
 /// let store = RedisStore::connect("redis://127.0.0.1:6379", "myapp:auth").await?;
 /// # Ok(()) }
 /// ```

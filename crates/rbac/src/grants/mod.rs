@@ -27,8 +27,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 /// that crosses tenants must be made with [`Grant::global`] on purpose.
 ///
 /// ```
-/// use rampart_core::{AuthMethod, Principal};
-/// use rampart_rbac::{Grant, Resource};
+/// use rampart::core::{AuthMethod, Principal};
+/// use rampart::rbac::{Grant, Resource};
 /// use std::time::{Duration, UNIX_EPOCH};
 ///
 /// let until = UNIX_EPOCH + Duration::from_secs(2_000);

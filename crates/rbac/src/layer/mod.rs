@@ -31,7 +31,7 @@ use tower_layer::Layer;
 /// ```
 /// # #[cfg(feature = "axum")] {
 /// use axum::{Router, routing::get};
-/// use rampart_rbac::{Authorizer, RequirePermission};
+/// use rampart::rbac::{Authorizer, RequirePermission};
 ///
 /// let authz = Authorizer::from_toml(r#"
 ///     [roles.viewer]
@@ -57,7 +57,7 @@ use tower_layer::Layer;
 ///     .route("/api/search/reports", get(|| async { "reports" })
 ///         .route_layer(RequirePermission::new(authz.clone(), "reports:read").tenant_from_query("tenant")));
 /// # }
-/// # Ok::<(), rampart_rbac::ConfigError>(())
+/// # Ok::<(), rampart::rbac::ConfigError>(())
 /// ```
 #[derive(Clone)]
 pub struct RequirePermission<R = ProblemResponse> {

@@ -162,7 +162,7 @@ impl BindingConfig {
 /// and inheritance has no cycle.
 ///
 /// ```
-/// use rampart_rbac::Policy;
+/// use rampart::rbac::Policy;
 ///
 /// let policy = Policy::from_toml(r#"
 ///     [roles.viewer]
@@ -178,7 +178,7 @@ impl BindingConfig {
 ///     permissions = ["items"]
 /// "#).unwrap_err();
 /// assert!(err.to_string().starts_with("roles.viewer.permissions[0]"));
-/// # Ok::<(), rampart_rbac::PolicyError>(())
+/// # Ok::<(), rampart::rbac::PolicyError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Policy {

@@ -9,7 +9,7 @@ use std::sync::{PoisonError, RwLock};
 /// Role bindings in process memory.
 ///
 /// ```
-/// use rampart_rbac::{MemoryRoleStore, RoleBinding};
+/// use rampart::rbac::{MemoryRoleStore, RoleBinding};
 ///
 /// let store = MemoryRoleStore::new();
 /// store.bind("alice", RoleBinding::in_tenant("admin", "A"));

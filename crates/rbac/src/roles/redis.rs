@@ -22,8 +22,8 @@ const STORE: &str = "redis roles";
 /// the store, so an outage only refuses what needed it.
 ///
 /// ```no_run
-/// # async fn run() -> Result<(), rampart_rbac::StoreError> {
-/// use rampart_rbac::{RedisRoleStore, RoleBinding};
+/// # async fn run() -> Result<(), rampart::rbac::StoreError> {
+/// use rampart::rbac::{RedisRoleStore, RoleBinding};
 ///
 /// let roles = RedisRoleStore::connect("redis://127.0.0.1:6379", "myapp:rbac").await?;
 /// roles.bind("alice", &RoleBinding::in_tenant("admin", "acme")).await?;

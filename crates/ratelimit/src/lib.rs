@@ -1,9 +1,25 @@
 //! Rate limiting for web services.
-//!
-//! This crate will provide quotas and limiting algorithms keyed by client IP,
-//! user, tenant and route; multi-level policies; in-memory and Redis stores
-//! shared between instances; a `RateLimit` layer answering 429 with
-//! `Retry-After`; and login throttling with account lockout.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod algorithm;
+mod decision;
+mod error;
+mod key;
+mod limit;
+mod limiter;
+mod quota;
+mod store;
+
+pub use algorithm::Algorithm;
+pub use decision::{Decision, LimitStatus, Verdict};
+pub use error::{ConfigError, StoreError};
+pub use key::{Key, KeyContext, RouteTemplate};
+pub use limit::{Limit, MissingKey, QuotaSource};
+pub use limiter::{FailMode, RateLimiter, RateLimiterBuilder};
+pub use quota::{MAX_LIMIT, MAX_PERIOD, Quota, QuotaConfig};
+pub use store::memory::MemoryStore;
+#[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+pub use store::redis::RedisStore;

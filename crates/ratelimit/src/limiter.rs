@@ -1,0 +1,413 @@
+//! `RateLimiter`: the plain API every layer and handler calls.
+
+use crate::algorithm::Eval;
+use crate::decision::{Decision, LimitStatus, ceil_secs};
+use crate::error::ConfigError;
+use crate::key::KeyContext;
+use crate::limit::{Limit, MissingKey};
+use crate::quota::Quota;
+use crate::store::memory::{self, KeyMap, MemoryStore, Probe};
+use rampart_core::{EventKind, SecurityEvent, SharedClock, SharedSink, SystemClock, TracingSink};
+use std::borrow::Cow;
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::{Duration, UNIX_EPOCH};
+
+/// The tracing target and event source of this crate.
+pub(crate) const TARGET: &str = "rampart::ratelimit";
+
+/// The key charged when a [`MissingKey::Shared`] limit finds none.
+const SHARED_KEY: &str = "-";
+
+/// What a limiter does when its store fails (Redis down mid-request).
+/// Every fault is reported as a `StoreFailure` event whatever the mode.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FailMode {
+    /// Refuse the request with 503 and `Retry-After` (the default): a limiter
+    /// that cannot count protects nothing if it admits.
+    #[default]
+    Closed,
+    /// Admit the request unlimited (`insecure_fail_open`).
+    Open,
+    /// Count in this process's memory until the store answers again: each
+    /// instance then enforces the quota on its own share of the traffic.
+    Memory,
+}
+
+/// Checks requests against one or more [`Limit`]s at once.
+///
+/// A request passes only if every limit admits it, and a refused request
+/// consumes nothing from any limit. Counters live in memory by default
+/// (sharded, bounded) or in Redis (feature `redis`), shared between instances.
+/// Clones share their counters.
+///
+/// ```
+/// use rampart_ratelimit::{Key, KeyContext, Limit, Quota, RateLimiter};
+///
+/// let limiter = RateLimiter::builder()
+///     .limit(Limit::new("tenant", Quota::per_minute(1000)).key(Key::tenant()))
+///     .limit(Limit::new("user", Quota::per_minute(2)).key(Key::subject()))
+///     .build()?;
+///
+/// let bob = KeyContext::new().subject("bob").tenant("acme");
+/// assert!(limiter.check_now(&bob).unwrap().is_allowed());
+/// assert!(limiter.check_now(&bob).unwrap().is_allowed());
+/// let third = limiter.check_now(&bob).unwrap();
+/// assert!(!third.is_allowed());
+/// assert_eq!(&*third.denied_by().unwrap().name, "user");
+/// // The refused request did not count against the tenant.
+/// assert_eq!(third.limits()[0].remaining, 998);
+/// # Ok::<(), rampart_ratelimit::ConfigError>(())
+/// ```
+#[derive(Clone)]
+pub struct RateLimiter {
+    inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) limits: Vec<Limit>,
+    maps: Vec<KeyMap>,
+    clock: SharedClock,
+    pub(crate) sink: SharedSink,
+    #[cfg(feature = "redis")]
+    redis: Option<crate::store::redis::RedisStore>,
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    fail_mode: FailMode,
+}
+
+impl std::fmt::Debug for RateLimiter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RateLimiter")
+            .field("limits", &self.inner.limits)
+            .field("remote", &!self.is_local())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds a [`RateLimiter`]; see [`RateLimiter::builder`].
+#[must_use]
+pub struct RateLimiterBuilder {
+    limits: Vec<Limit>,
+    clock: Option<SharedClock>,
+    sink: Option<SharedSink>,
+    memory: MemoryStore,
+    #[cfg(feature = "redis")]
+    redis: Option<crate::store::redis::RedisStore>,
+    fail_mode: FailMode,
+}
+
+impl RateLimiterBuilder {
+    /// Adds a limit. Limits are checked together, in this order.
+    pub fn limit(mut self, limit: Limit) -> Self {
+        self.limits.push(limit);
+        self
+    }
+
+    /// Reads time from `clock` (default: the system clock). Redis-backed
+    /// limiters take time from the Redis server instead.
+    pub fn clock(mut self, clock: SharedClock) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
+    /// Where refusals and store failures are reported (default: [`TracingSink`]).
+    pub fn event_sink(mut self, sink: SharedSink) -> Self {
+        self.sink = Some(sink);
+        self
+    }
+
+    /// Sizes the in-memory store (also the fallback of [`FailMode::Memory`]).
+    pub fn memory(mut self, store: MemoryStore) -> Self {
+        self.memory = store;
+        self
+    }
+
+    /// Keeps counters in Redis, shared by every instance.
+    #[cfg(feature = "redis")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+    pub fn redis(mut self, store: crate::store::redis::RedisStore) -> Self {
+        self.redis = Some(store);
+        self
+    }
+
+    /// When the store fails, admit requests unlimited (default: refuse with 503).
+    pub fn insecure_fail_open(mut self) -> Self {
+        self.fail_mode = FailMode::Open;
+        self
+    }
+
+    /// When the store fails, count in local memory until it is back.
+    pub fn fail_over_to_memory(mut self) -> Self {
+        self.fail_mode = FailMode::Memory;
+        self
+    }
+
+    /// Validates every limit and builds the limiter.
+    ///
+    /// # Errors
+    /// No limit, a duplicate or malformed name, an invalid quota or key
+    /// prefix, or an empty memory store.
+    pub fn build(self) -> Result<RateLimiter, ConfigError> {
+        if self.limits.is_empty() {
+            return Err(ConfigError::NoLimits);
+        }
+        self.memory.validate()?;
+        let mut names = HashSet::new();
+        for limit in &self.limits {
+            let name = &*limit.name;
+            if name.is_empty()
+                || !name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+            {
+                return Err(ConfigError::InvalidName(name.to_owned()));
+            }
+            if !names.insert(name) {
+                return Err(ConfigError::DuplicateName(name.to_owned()));
+            }
+            limit.quota.validate(name)?;
+            limit.key.validate()?;
+        }
+        let maps = self
+            .limits
+            .iter()
+            .map(|_| KeyMap::new(&self.memory))
+            .collect();
+        Ok(RateLimiter {
+            inner: Arc::new(Inner {
+                limits: self.limits,
+                maps,
+                clock: self.clock.unwrap_or_else(SystemClock::shared),
+                sink: self.sink.unwrap_or_else(TracingSink::shared),
+                #[cfg(feature = "redis")]
+                redis: self.redis,
+                fail_mode: self.fail_mode,
+            }),
+        })
+    }
+}
+
+/// One limit's key and quota for one check.
+pub(crate) struct Resolved<'a> {
+    pub(crate) index: usize,
+    pub(crate) key: Cow<'a, str>,
+    pub(crate) quota: Quota,
+}
+
+impl RateLimiter {
+    /// A builder with no limit, in memory, failing closed.
+    pub fn builder() -> RateLimiterBuilder {
+        RateLimiterBuilder {
+            limits: Vec::new(),
+            clock: None,
+            sink: None,
+            memory: MemoryStore::new(),
+            #[cfg(feature = "redis")]
+            redis: None,
+            fail_mode: FailMode::Closed,
+        }
+    }
+
+    /// A limiter with the single limit `limit`, in memory.
+    ///
+    /// # Errors
+    /// As [`RateLimiterBuilder::build`].
+    pub fn new(limit: Limit) -> Result<Self, ConfigError> {
+        Self::builder().limit(limit).build()
+    }
+
+    /// The limits, in order.
+    pub fn limits(&self) -> &[Limit] {
+        &self.inner.limits
+    }
+
+    /// Whether counters are in this process (so [`RateLimiter::check_now`] answers).
+    pub fn is_local(&self) -> bool {
+        #[cfg(feature = "redis")]
+        if self.inner.redis.is_some() {
+            return false;
+        }
+        true
+    }
+
+    /// Checks one request against every limit and counts it if all admit it.
+    /// Refusals and store failures are reported to the event sink.
+    pub async fn check(&self, ctx: &KeyContext<'_>) -> Decision {
+        let resolved = self.resolve(ctx);
+        #[cfg(feature = "redis")]
+        if let Some(redis) = &self.inner.redis {
+            let decision = match redis.check(&self.inner.limits, &resolved).await {
+                Ok(evals) => self.decision(&resolved, &evals),
+                Err(e) => self.store_failed(&resolved, ctx, &e),
+            };
+            self.report(&decision, ctx);
+            return decision;
+        }
+        let decision = self.check_memory(&resolved);
+        self.report(&decision, ctx);
+        decision
+    }
+
+    /// [`RateLimiter::check`] without awaiting, for limiters whose counters are
+    /// in memory; `None` when they are in a remote store.
+    pub fn check_now(&self, ctx: &KeyContext<'_>) -> Option<Decision> {
+        if !self.is_local() {
+            return None;
+        }
+        let resolved = self.resolve(ctx);
+        let decision = self.check_memory(&resolved);
+        self.report(&decision, ctx);
+        Some(decision)
+    }
+
+    fn now_nanos(&self) -> u64 {
+        self.inner
+            .clock
+            .now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+    }
+
+    pub(crate) fn resolve<'a>(&self, ctx: &KeyContext<'a>) -> Vec<Resolved<'a>> {
+        let mut out = Vec::with_capacity(self.inner.limits.len());
+        for (index, limit) in self.inner.limits.iter().enumerate() {
+            let key = match limit.key.derive(ctx) {
+                Some(k) => k,
+                None => match limit.on_missing() {
+                    MissingKey::Skip => continue,
+                    MissingKey::Shared => Cow::Borrowed(SHARED_KEY),
+                },
+            };
+            let quota = match &limit.source {
+                None => limit.quota,
+                Some(source) => match source.quota(&key) {
+                    None => limit.quota,
+                    Some(q) if q.validate(&limit.name).is_ok() => q,
+                    Some(_) => {
+                        self.inner.sink.emit(
+                            SecurityEvent::new(
+                                EventKind::ConfigurationChanged,
+                                TARGET,
+                                "quota source gave an invalid quota; the limit's own quota applies",
+                            )
+                            .with_field("limit", &*limit.name),
+                        );
+                        limit.quota
+                    }
+                },
+            };
+            out.push(Resolved { index, key, quota });
+        }
+        out
+    }
+
+    pub(crate) fn check_memory(&self, resolved: &[Resolved<'_>]) -> Decision {
+        if resolved.is_empty() {
+            return Decision::from_limits(Vec::new());
+        }
+        let probes: Vec<Probe<'_>> = resolved
+            .iter()
+            .map(|r| Probe {
+                map: &self.inner.maps[r.index],
+                key: &r.key,
+                quota: r.quota,
+                algorithm: self.inner.limits[r.index].algorithm,
+            })
+            .collect();
+        let evals = memory::check(&probes, self.now_nanos());
+        self.decision(resolved, &evals)
+    }
+
+    pub(crate) fn decision(&self, resolved: &[Resolved<'_>], evals: &[Eval]) -> Decision {
+        // An admitting limit's `remaining` assumes the request is counted; when
+        // another limit refused it, it was not.
+        let counted = evals.iter().all(|e| e.allowed);
+        Decision::from_limits(
+            resolved
+                .iter()
+                .zip(evals)
+                .map(|(r, e)| LimitStatus {
+                    name: Arc::clone(&self.inner.limits[r.index].name),
+                    quota: r.quota,
+                    allowed: e.allowed,
+                    remaining: if e.allowed && !counted {
+                        e.remaining.saturating_add(1)
+                    } else {
+                        e.remaining
+                    },
+                    reset_after: Duration::from_nanos(e.reset_after),
+                    retry_after: Duration::from_nanos(e.retry_after),
+                    blocked: e.blocked,
+                })
+                .collect(),
+        )
+    }
+
+    #[cfg(feature = "redis")]
+    fn store_failed(
+        &self,
+        resolved: &[Resolved<'_>],
+        ctx: &KeyContext<'_>,
+        error: &crate::error::StoreError,
+    ) -> Decision {
+        let mode = self.inner.fail_mode;
+        let (reason, decision) = match mode {
+            FailMode::Closed => (
+                "rate-limit store failed; request refused (fail closed)",
+                Decision::unavailable(),
+            ),
+            FailMode::Open => (
+                "rate-limit store failed; request admitted unlimited (fail open)",
+                Decision::open(),
+            ),
+            FailMode::Memory => (
+                "rate-limit store failed; counting in local memory",
+                self.check_memory(resolved).degraded(),
+            ),
+        };
+        tracing::warn!(target: TARGET, error = %error, "rate-limit store failed");
+        let mut event = SecurityEvent::new(EventKind::StoreFailure, TARGET, reason)
+            .at(self.inner.clock.now())
+            .with_field("error", error.to_string());
+        if let Some(ext) = ctx.extensions() {
+            event = event.with_request_context(ext);
+        }
+        self.inner.sink.emit(event);
+        decision
+    }
+
+    fn report(&self, decision: &Decision, ctx: &KeyContext<'_>) {
+        let Some(denied) = decision.denied_by() else {
+            return;
+        };
+        let mut event = SecurityEvent::new(
+            EventKind::RateLimited,
+            TARGET,
+            if denied.blocked {
+                "key is serving a rate-limit penalty"
+            } else {
+                "rate limit exceeded"
+            },
+        )
+        .at(self.inner.clock.now())
+        .with_field("limit", &*denied.name)
+        .with_field("quota", denied.quota.limit())
+        .with_field("window_secs", denied.quota.period().as_secs())
+        .with_field("retry_after_secs", ceil_secs(decision.retry_after()));
+        if let Some(ext) = ctx.extensions() {
+            event = event.with_request_context(ext);
+        } else {
+            if let Some(ip) = ctx.ip_addr() {
+                event = event.with_field("client_ip", ip.to_string());
+            }
+            if let Some(s) = ctx.subject_str() {
+                event = event.with_subject(s);
+            }
+            if let Some(t) = ctx.tenant_str() {
+                event = event.with_tenant(t);
+            }
+        }
+        self.inner.sink.emit(event);
+    }
+}

@@ -1,0 +1,254 @@
+//! Counters in process memory: sharded, bounded, no global lock.
+
+use crate::algorithm::{Algorithm, Cell, Eval};
+use crate::error::ConfigError;
+use crate::quota::Quota;
+use foldhash::fast::RandomState;
+use std::collections::HashMap;
+use std::hash::BuildHasher;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+/// Settings of the in-memory store, the default of every limiter.
+///
+/// Each limit keeps its keys in `shards` maps, each behind its own lock, so
+/// concurrent requests for different keys rarely meet. A limit holds at most
+/// `max_keys` keys: when a shard is full, keys whose quota is whole again (and
+/// which therefore carry no information) are dropped first, then the key
+/// closest to being whole. A flood of distinct keys thus costs bounded memory,
+/// at worst forgetting the oldest partial counts.
+///
+/// ```
+/// use rampart_ratelimit::MemoryStore;
+/// let store = MemoryStore::new().max_keys(50_000).shards(32);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use]
+pub struct MemoryStore {
+    pub(crate) max_keys: usize,
+    pub(crate) shards: usize,
+}
+
+impl Default for MemoryStore {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl MemoryStore {
+    /// 100,000 keys per limit in 64 shards.
+    pub fn new() -> Self {
+        Self {
+            max_keys: 100_000,
+            shards: 64,
+        }
+    }
+
+    /// Keys kept per limit (default 100,000; about 100 bytes each for GCRA).
+    pub fn max_keys(mut self, max_keys: usize) -> Self {
+        self.max_keys = max_keys;
+        self
+    }
+
+    /// Locks per limit (default 64; rounded up to a power of two).
+    pub fn shards(mut self, shards: usize) -> Self {
+        self.shards = shards;
+        self
+    }
+
+    pub(crate) fn validate(&self) -> Result<(), ConfigError> {
+        if self.max_keys == 0 || self.shards == 0 {
+            return Err(ConfigError::Capacity);
+        }
+        Ok(())
+    }
+}
+
+struct Entry {
+    cell: Cell,
+    idle_at: u64,
+}
+
+type Shard = HashMap<Box<str>, Entry, RandomState>;
+
+/// One limit's keys.
+pub(crate) struct KeyMap {
+    shards: Box<[Mutex<Shard>]>,
+    hasher: RandomState,
+    mask: usize,
+    cap: usize,
+}
+
+/// One limit's part of a check.
+pub(crate) struct Probe<'k> {
+    pub map: &'k KeyMap,
+    pub key: &'k str,
+    pub quota: Quota,
+    pub algorithm: Algorithm,
+}
+
+impl KeyMap {
+    pub(crate) fn new(config: &MemoryStore) -> Self {
+        let n = config.shards.next_power_of_two().min(1 << 16);
+        let cap = config.max_keys.div_ceil(n).max(1);
+        let shards = (0..n)
+            .map(|_| Mutex::new(HashMap::with_hasher(RandomState::default())))
+            .collect();
+        Self {
+            shards,
+            hasher: RandomState::default(),
+            mask: n - 1,
+            cap,
+        }
+    }
+
+    fn lock(&self, key: &str) -> MutexGuard<'_, Shard> {
+        let i = (self.hasher.hash_one(key) as usize) & self.mask;
+        // A panic while holding a shard cannot leave a cell half-written in a
+        // way that matters more than losing it, so a poisoned lock is used as is.
+        self.shards[i]
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Keys currently held.
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.shards
+            .iter()
+            .map(|s| s.lock().unwrap_or_else(PoisonError::into_inner).len())
+            .sum()
+    }
+}
+
+fn entry<'s>(shard: &'s mut Shard, cap: usize, p: &Probe<'_>, now: u64) -> &'s mut Entry {
+    if !shard.contains_key(p.key) {
+        if shard.len() >= cap {
+            make_room(shard, cap, now);
+        }
+        shard.insert(
+            Box::from(p.key),
+            Entry {
+                cell: Cell::new(p.algorithm, &p.quota),
+                idle_at: 0,
+            },
+        );
+    }
+    match shard.get_mut(p.key) {
+        Some(e) => e,
+        None => unreachable!("inserted above"),
+    }
+}
+
+fn make_room(shard: &mut Shard, cap: usize, now: u64) {
+    shard.retain(|_, e| e.idle_at > now);
+    if shard.len() >= cap {
+        // Nothing (or too little) was idle: drop the key closest to whole.
+        if let Some(k) = shard
+            .iter()
+            .min_by_key(|(_, e)| e.idle_at)
+            .map(|(k, _)| k.clone())
+        {
+            shard.remove(&k);
+        }
+    }
+}
+
+/// Decides one check over one or more limits atomically: every shard involved
+/// is locked (in limit order, so checks never deadlock), every limit
+/// evaluated, and the request counted only if all admit it.
+pub(crate) fn check(probes: &[Probe<'_>], now: u64) -> Vec<Eval> {
+    if let [p] = probes {
+        let mut shard = p.map.lock(p.key);
+        let e = entry(&mut shard, p.map.cap, p, now);
+        let eval = e.cell.evaluate(p.algorithm, &p.quota, now);
+        if eval.allowed {
+            e.cell.commit(&p.quota, now);
+        } else {
+            e.cell.punish(&p.quota, now);
+        }
+        e.idle_at = e.cell.idle_at(&p.quota);
+        return vec![eval];
+    }
+    let mut guards: Vec<MutexGuard<'_, Shard>> = Vec::with_capacity(probes.len());
+    for p in probes {
+        guards.push(p.map.lock(p.key));
+    }
+    let mut evals = Vec::with_capacity(probes.len());
+    for (p, shard) in probes.iter().zip(guards.iter_mut()) {
+        let e = entry(shard, p.map.cap, p, now);
+        evals.push(e.cell.evaluate(p.algorithm, &p.quota, now));
+    }
+    let all = evals.iter().all(|e| e.allowed);
+    for ((p, shard), eval) in probes.iter().zip(guards.iter_mut()).zip(&evals) {
+        let e = entry(shard, p.map.cap, p, now);
+        if all {
+            e.cell.commit(&p.quota, now);
+        } else if !eval.allowed {
+            e.cell.punish(&p.quota, now);
+        }
+        e.idle_at = e.cell.idle_at(&p.quota);
+    }
+    evals
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const S: u64 = 1_000_000_000;
+
+    fn probe<'k>(map: &'k KeyMap, key: &'k str, q: Quota) -> Probe<'k> {
+        Probe {
+            map,
+            key,
+            quota: q,
+            algorithm: Algorithm::Gcra,
+        }
+    }
+
+    #[test]
+    fn memory_is_bounded_under_a_flood_of_keys() {
+        let map = KeyMap::new(&MemoryStore::new().max_keys(256).shards(4));
+        let q = Quota::per_minute(5);
+        for i in 0..10_000 {
+            let key = format!("k{i}");
+            check(&[probe(&map, &key, q)], 1000 * S);
+        }
+        assert!(map.len() <= 256, "{} keys held", map.len());
+    }
+
+    #[test]
+    fn idle_keys_go_first_so_busy_keys_keep_their_count() {
+        let map = KeyMap::new(&MemoryStore::new().max_keys(4).shards(1));
+        let q = Quota::per_minute(2);
+        // "busy" used its quota at t=100 s; it is not whole again until 160 s.
+        check(&[probe(&map, "busy", q)], 100 * S);
+        check(&[probe(&map, "busy", q)], 100 * S);
+        // Other keys came and went long ago (whole again by 100 s).
+        for k in ["a", "b", "c"] {
+            check(&[probe(&map, k, q)], S);
+        }
+        for k in ["d", "e", "f"] {
+            check(&[probe(&map, k, q)], 101 * S);
+        }
+        let again = check(&[probe(&map, "busy", q)], 102 * S);
+        assert!(!again[0].allowed, "busy key was evicted before idle ones");
+    }
+
+    #[test]
+    fn a_refusal_on_one_limit_consumes_nothing_from_the_others() {
+        let store = MemoryStore::new();
+        let (a, b) = (KeyMap::new(&store), KeyMap::new(&store));
+        let wide = Quota::per_minute(10);
+        let narrow = Quota::per_minute(1);
+        let both = |now| check(&[probe(&a, "x", wide), probe(&b, "x", narrow)], now);
+        assert!(both(0).iter().all(|e| e.allowed));
+        for _ in 0..20 {
+            let e = both(0);
+            assert!(e[0].allowed && !e[1].allowed);
+        }
+        // `a` counted only the one admitted request: 9 left.
+        let alone = check(&[probe(&a, "x", wide)], 0);
+        assert_eq!(alone[0].remaining, 8);
+    }
+}

@@ -1,0 +1,379 @@
+//! The Redis store: one quota across instances, exactness under concurrency,
+//! every algorithm, fail modes and recovery through a relay that can be cut.
+#![cfg(feature = "redis")]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use rampart_core::{EventKind, MemorySink};
+use rampart_ratelimit::{
+    Algorithm, Key, KeyContext, Limit, Quota, RateLimiter, RedisStore, Verdict,
+};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::AbortHandle;
+
+fn redis_url(test: &str) -> Option<String> {
+    rampart_test_support::service_url("REDIS_URL", test)
+}
+
+/// A prefix no other run shares.
+fn prefix(test: &str) -> String {
+    static N: AtomicU32 = AtomicU32::new(0);
+    let t = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!(
+        "rampart-test:{test}:{t}:{}",
+        N.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+async fn limiter(url: &str, prefix: &str, limit: Limit) -> RateLimiter {
+    let store = RedisStore::connect(url, prefix).await.unwrap();
+    RateLimiter::builder()
+        .limit(limit)
+        .redis(store)
+        .build()
+        .unwrap()
+}
+
+fn key(k: &str) -> KeyContext<'_> {
+    KeyContext::new().key(k)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_instances_share_one_quota() {
+    let Some(url) = redis_url("two_instances_share_one_quota") else {
+        return;
+    };
+    let p = prefix("shared");
+    let limit = || Limit::new("api", Quota::per_hour(20)).key(Key::given());
+    let a = limiter(&url, &p, limit()).await;
+    let b = limiter(&url, &p, limit()).await;
+    assert!(!a.is_local());
+    assert!(a.check_now(&key("k")).is_none());
+    let mut admitted = 0;
+    for i in 0..60 {
+        let l = if i % 2 == 0 { &a } else { &b };
+        admitted += u32::from(l.check(&key("k")).await.is_allowed());
+    }
+    assert_eq!(admitted, 20);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn many_tasks_admit_exactly_the_quota() {
+    let Some(url) = redis_url("many_tasks_admit_exactly_the_quota") else {
+        return;
+    };
+    for a in Algorithm::ALL {
+        let p = prefix("concurrent");
+        let l = limiter(
+            &url,
+            &p,
+            Limit::new("api", Quota::per_hour(50))
+                .key(Key::given())
+                .algorithm(a),
+        )
+        .await;
+        let admitted = Arc::new(AtomicU32::new(0));
+        let mut tasks = Vec::new();
+        for _ in 0..20 {
+            let (l, admitted) = (l.clone(), Arc::clone(&admitted));
+            tasks.push(tokio::spawn(async move {
+                for _ in 0..10 {
+                    if l.check(&key("hot")).await.is_allowed() {
+                        admitted.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+        let n = admitted.load(Ordering::Relaxed);
+        // Bucket algorithms may refill one request while the tasks run (one
+        // per 72 s here); windows may roll over once at a boundary.
+        assert!((50..=51).contains(&n), "{a:?} admitted {n}");
+    }
+}
+
+#[tokio::test]
+async fn every_algorithm_admits_the_limit_then_refuses_with_a_retry() {
+    let Some(url) = redis_url("every_algorithm_admits_the_limit_then_refuses_with_a_retry") else {
+        return;
+    };
+    for a in Algorithm::ALL {
+        let l = limiter(
+            &url,
+            &prefix("algos"),
+            Limit::new("x", Quota::per_hour(3))
+                .key(Key::given())
+                .algorithm(a),
+        )
+        .await;
+        for i in 0..3u32 {
+            let d = l.check(&key("k")).await;
+            assert!(d.is_allowed(), "{a:?} #{i}");
+            // Fixed and sliding windows may straddle a boundary; the rest count down.
+            if matches!(
+                a,
+                Algorithm::Gcra
+                    | Algorithm::TokenBucket
+                    | Algorithm::LeakyBucket
+                    | Algorithm::SlidingLog
+            ) {
+                assert_eq!(d.limits()[0].remaining, 2 - i, "{a:?}");
+            }
+        }
+        let d = l.check(&key("k")).await;
+        assert_eq!(d.verdict(), Verdict::Limited, "{a:?}");
+        let retry = d.retry_after();
+        assert!(
+            retry > Duration::ZERO && retry <= Duration::from_secs(7200),
+            "{a:?} {retry:?}"
+        );
+        assert!(l.check(&key("other")).await.is_allowed(), "{a:?}");
+    }
+}
+
+#[tokio::test]
+async fn multi_level_refusal_consumes_nothing_in_redis() {
+    let Some(url) = redis_url("multi_level_refusal_consumes_nothing_in_redis") else {
+        return;
+    };
+    let store = RedisStore::connect(&url, &prefix("multi")).await.unwrap();
+    let l = RateLimiter::builder()
+        .limit(Limit::new("tenant", Quota::per_hour(10)).key(Key::tenant()))
+        .limit(Limit::new("user", Quota::per_hour(1)).key(Key::subject()))
+        .redis(store)
+        .build()
+        .unwrap();
+    let bob = KeyContext::new().tenant("acme").subject("bob");
+    assert!(l.check(&bob).await.is_allowed());
+    for _ in 0..20 {
+        let d = l.check(&bob).await;
+        assert_eq!(&*d.denied_by().unwrap().name, "user");
+    }
+    let carol = KeyContext::new().tenant("acme").subject("carol");
+    let d = l.check(&carol).await;
+    assert!(d.is_allowed());
+    assert_eq!(
+        d.limits()[0].remaining,
+        8,
+        "bob's refusals were counted for the tenant"
+    );
+}
+
+#[tokio::test]
+async fn penalty_is_kept_in_redis() {
+    let Some(url) = redis_url("penalty_is_kept_in_redis") else {
+        return;
+    };
+    let l = limiter(
+        &url,
+        &prefix("penalty"),
+        Limit::new(
+            "x",
+            Quota::per_second(100)
+                .with_burst(1)
+                .with_penalty(Duration::from_secs(30)),
+        )
+        .key(Key::given()),
+    )
+    .await;
+    assert!(l.check(&key("k")).await.is_allowed());
+    assert!(!l.check(&key("k")).await.is_allowed());
+    tokio::time::sleep(Duration::from_millis(50)).await; // the quota alone would admit again
+    let d = l.check(&key("k")).await;
+    assert!(!d.is_allowed());
+    assert!(d.limits()[0].blocked);
+    assert!(d.retry_after() > Duration::from_secs(29));
+}
+
+/// A TCP relay in front of Redis that can be cut and restored, to stage an outage.
+struct Relay {
+    url: String,
+    down: Arc<AtomicBool>,
+    links: Arc<Mutex<Vec<AbortHandle>>>,
+}
+
+impl Relay {
+    async fn start(redis_url: &str) -> Self {
+        let rest = redis_url.split_once("://").map_or(redis_url, |(_, r)| r);
+        let rest = rest.rsplit_once('@').map_or(rest, |(_, r)| r);
+        let authority = rest.split('/').next().unwrap().to_owned();
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!(
+            "redis://{}",
+            redis_url
+                .split_once("://")
+                .map_or(redis_url, |(_, r)| r)
+                .replacen(&authority, &listener.local_addr().unwrap().to_string(), 1)
+        );
+        let down = Arc::new(AtomicBool::new(false));
+        let links = Arc::new(Mutex::new(Vec::new()));
+        let (d, l) = (down.clone(), links.clone());
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut inbound, _)) = listener.accept().await else {
+                    return;
+                };
+                if d.load(Ordering::SeqCst) {
+                    drop(inbound);
+                    continue;
+                }
+                let authority = authority.clone();
+                let link = tokio::spawn(async move {
+                    if let Ok(mut outbound) = TcpStream::connect(authority).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+                l.lock().unwrap().push(link.abort_handle());
+            }
+        });
+        Self { url, down, links }
+    }
+
+    fn cut(&self) {
+        self.down.store(true, Ordering::SeqCst);
+        for link in self.links.lock().unwrap().drain(..) {
+            link.abort();
+        }
+    }
+
+    fn restore(&self) {
+        self.down.store(false, Ordering::SeqCst);
+    }
+}
+
+async fn through_relay(relay: &Relay, sink: &MemorySink, mode: &str) -> RateLimiter {
+    let store =
+        RedisStore::connect_with_timeout(&relay.url, &prefix("relay"), Duration::from_millis(300))
+            .await
+            .unwrap();
+    let b = RateLimiter::builder()
+        .limit(Limit::new("x", Quota::per_hour(2)).key(Key::given()))
+        .redis(store)
+        .event_sink(Arc::new(sink.clone()));
+    match mode {
+        "open" => b.insecure_fail_open(),
+        "memory" => b.fail_over_to_memory(),
+        _ => b,
+    }
+    .build()
+    .unwrap()
+}
+
+/// Checks until Redis answers again (the connection manager reconnects in
+/// the background), without a restart.
+async fn until_recovered(l: &RateLimiter) -> rampart_ratelimit::Decision {
+    for _ in 0..100 {
+        let d = l.check(&key("after")).await;
+        if !d.is_degraded() {
+            return d;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the limiter did not recover after Redis came back");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_down_fails_closed_by_default_and_recovers() {
+    let Some(url) = redis_url("redis_down_fails_closed_by_default_and_recovers") else {
+        return;
+    };
+    let relay = Relay::start(&url).await;
+    let sink = MemorySink::new();
+    let l = through_relay(&relay, &sink, "closed").await;
+    assert!(l.check(&key("k")).await.is_allowed());
+    relay.cut();
+    let d = l.check(&key("k")).await;
+    assert_eq!(d.verdict(), Verdict::Unavailable);
+    assert!(d.is_degraded());
+    assert!(sink.count(EventKind::StoreFailure) >= 1);
+    relay.restore();
+    let d = until_recovered(&l).await;
+    assert!(d.is_allowed());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_down_fails_open_when_asked_and_says_so() {
+    let Some(url) = redis_url("redis_down_fails_open_when_asked_and_says_so") else {
+        return;
+    };
+    let relay = Relay::start(&url).await;
+    let sink = MemorySink::new();
+    let l = through_relay(&relay, &sink, "open").await;
+    relay.cut();
+    for _ in 0..5 {
+        let d = l.check(&key("k")).await;
+        assert!(d.is_allowed() && d.is_degraded());
+    }
+    assert!(sink.count(EventKind::StoreFailure) >= 5);
+    relay.restore();
+    until_recovered(&l).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_down_falls_back_to_local_memory() {
+    let Some(url) = redis_url("redis_down_falls_back_to_local_memory") else {
+        return;
+    };
+    let relay = Relay::start(&url).await;
+    let sink = MemorySink::new();
+    let l = through_relay(&relay, &sink, "memory").await;
+    relay.cut();
+    let outcomes: Vec<bool> = {
+        let mut v = Vec::new();
+        for _ in 0..4 {
+            v.push(l.check(&key("k")).await.is_allowed());
+        }
+        v
+    };
+    assert_eq!(
+        outcomes,
+        [true, true, false, false],
+        "local quota not enforced"
+    );
+    assert!(sink.count(EventKind::StoreFailure) >= 4);
+    relay.restore();
+    until_recovered(&l).await;
+}
+
+#[tokio::test]
+async fn an_unreachable_redis_at_start_is_an_error() {
+    let Some(_) = redis_url("an_unreachable_redis_at_start_is_an_error") else {
+        return;
+    };
+    let err =
+        RedisStore::connect_with_timeout("redis://127.0.0.1:1", "x", Duration::from_millis(200))
+            .await
+            .unwrap_err();
+    assert!(err.to_string().contains("redis"), "{err}");
+}
+
+#[tokio::test]
+async fn a_flushed_script_cache_is_reloaded() {
+    let Some(url) = redis_url("a_flushed_script_cache_is_reloaded") else {
+        return;
+    };
+    let l = limiter(
+        &url,
+        &prefix("noscript"),
+        Limit::new("x", Quota::per_hour(5)).key(Key::given()),
+    )
+    .await;
+    assert!(l.check(&key("k")).await.is_allowed());
+    let client = redis::Client::open(url.as_str()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    redis::cmd("SCRIPT")
+        .arg("FLUSH")
+        .query_async::<()>(&mut conn)
+        .await
+        .unwrap();
+    let d = l.check(&key("k")).await;
+    assert!(d.is_allowed() && !d.is_degraded());
+    assert_eq!(d.limits()[0].remaining, 3);
+}

@@ -264,3 +264,72 @@ async fn a_provider_config_discovers_loads_and_maps() {
             .is_err()
     );
 }
+
+/// The largest document the fetcher reads (256 KiB).
+const MAX_DOCUMENT: usize = 256 * 1024;
+
+/// A JWKS document of exactly `size` bytes holding `keys`' keys.
+fn padded_jwks(keys: &KeySet, size: usize) -> Vec<u8> {
+    let jwks = serde_json::to_string(&keys.jwks()).unwrap();
+    let head = format!("{},\"pad\":\"", jwks.strip_suffix('}').unwrap());
+    let pad = size - head.len() - 2;
+    format!("{head}{}\"}}", "x".repeat(pad)).into_bytes()
+}
+
+/// Serves `body` to every connection, with a `Content-Length` or, when
+/// `chunked`, in 64 KiB chunks without one.
+async fn raw_server(body: Vec<u8>, chunked: bool) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/jwks", listener.local_addr().unwrap());
+    let body = Arc::new(body);
+    tokio::spawn(async move {
+        loop {
+            let (mut tcp, _) = listener.accept().await.unwrap();
+            let body = body.clone();
+            tokio::spawn(async move {
+                let mut request = [0u8; 4096];
+                let _ = tcp.read(&mut request).await;
+                let mut out = Vec::new();
+                if chunked {
+                    out.extend_from_slice(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n");
+                    for chunk in body.chunks(64 * 1024) {
+                        out.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
+                        out.extend_from_slice(chunk);
+                        out.extend_from_slice(b"\r\n");
+                    }
+                    out.extend_from_slice(b"0\r\n\r\n");
+                } else {
+                    out.extend_from_slice(
+                        format!("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n", body.len()).as_bytes(),
+                    );
+                    out.extend_from_slice(&body);
+                }
+                let _ = tcp.write_all(&out).await;
+                let _ = tcp.shutdown().await;
+            });
+        }
+    });
+    url
+}
+
+#[tokio::test]
+async fn documents_up_to_the_limit_are_read_and_one_byte_more_is_refused() {
+    let keys = KeySet::new(SigningKey::generate(Algorithm::ES256).unwrap());
+    for chunked in [false, true] {
+        let fits = raw_server(padded_jwks(&keys, MAX_DOCUMENT), chunked).await;
+        let remote = RemoteJwks::from_url(&fits).unwrap();
+        assert_eq!(remote.refresh().await.unwrap(), 1, "chunked: {chunked}");
+
+        let over = raw_server(padded_jwks(&keys, MAX_DOCUMENT + 1), chunked).await;
+        let err = RemoteJwks::from_url(&over)
+            .unwrap()
+            .refresh()
+            .await
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("larger than"),
+            "chunked: {chunked}: {err}"
+        );
+    }
+}

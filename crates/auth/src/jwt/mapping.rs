@@ -259,6 +259,8 @@ mod tests {
     fn tenant_values_are_strings_or_integers_only() {
         assert_eq!(text(Some(&json!("acme"))), Ok(Some("acme".into())));
         assert_eq!(text(Some(&json!(42))), Ok(Some("42".into())));
+        assert_eq!(text(Some(&json!(-7))), Ok(Some("-7".into())));
+        assert_eq!(text(Some(&json!(u64::MAX))), Ok(Some(u64::MAX.to_string())));
         assert_eq!(text(None), Ok(None));
         assert_eq!(text(Some(&Value::Null)), Ok(None));
         for bad in [

@@ -268,6 +268,8 @@ mod tests {
             "ftp://login.example.com/jwks",
             "file:///etc/passwd",
             "https://user:pw@login.example.com/",
+            "https://user@login.example.com/",
+            "https://:pw@login.example.com/",
             "https://login.example.com/#frag",
             "/relative/jwks",
             "",

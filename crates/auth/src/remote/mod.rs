@@ -36,7 +36,9 @@ use std::time::Duration;
 ///   (default 5 minutes) has passed since the last fetch, the next
 ///   verification fetches again and the document *replaces* the cached keys,
 ///   so a key the provider removed (rotated out, or revoked after a leak)
-///   stops verifying within one interval. Other requests meanwhile go on with
+///   stops verifying within one interval. The one request that finds the
+///   keys due waits for that fetch (the built-in fetcher gives up after 10 s,
+///   and a failure keeps the cached keys); other requests meanwhile go on with
 ///   the cached keys.
 /// - **On an unknown `kid`** (the provider rotated in a new key): one fetch,
 ///   at most once per [`min_interval`](Self::min_interval) (default 60 s)

@@ -7,6 +7,7 @@ mod algorithm;
 mod decision;
 mod error;
 mod key;
+mod layer;
 mod limit;
 mod limiter;
 mod quota;
@@ -16,6 +17,10 @@ pub use algorithm::Algorithm;
 pub use decision::{Decision, LimitStatus, Verdict};
 pub use error::{ConfigError, StoreError};
 pub use key::{Key, KeyContext, RouteTemplate};
+pub use layer::{
+    RATELIMIT, RATELIMIT_POLICY, RateLimitLayer, RateLimitRejection, RateLimitService,
+    ResponseFuture,
+};
 pub use limit::{Limit, MissingKey, QuotaSource};
 pub use limiter::{FailMode, RateLimiter, RateLimiterBuilder};
 pub use quota::{MAX_LIMIT, MAX_PERIOD, Quota, QuotaConfig};

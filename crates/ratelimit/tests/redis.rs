@@ -249,12 +249,16 @@ impl Relay {
 }
 
 async fn through_relay(relay: &Relay, sink: &MemorySink, mode: &str) -> RateLimiter {
+    through_relay_keyed(relay, sink, mode, Key::given()).await
+}
+
+async fn through_relay_keyed(relay: &Relay, sink: &MemorySink, mode: &str, k: Key) -> RateLimiter {
     let store =
         RedisStore::connect_with_timeout(&relay.url, &prefix("relay"), Duration::from_millis(300))
             .await
             .unwrap();
     let b = RateLimiter::builder()
-        .limit(Limit::new("x", Quota::per_hour(2)).key(Key::given()))
+        .limit(Limit::new("x", Quota::per_hour(2)).key(k))
         .redis(store)
         .event_sink(Arc::new(sink.clone()));
     match mode {
@@ -376,4 +380,32 @@ async fn a_flushed_script_cache_is_reloaded() {
     let d = l.check(&key("k")).await;
     assert!(d.is_allowed() && !d.is_degraded());
     assert_eq!(d.limits()[0].remaining, 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_layer_answers_503_with_retry_after_while_redis_is_down() {
+    use http::{Request, Response, StatusCode};
+    use rampart_ratelimit::{RateLimitLayer, RateLimitRejection};
+    use tower::{Layer, ServiceExt};
+    let Some(url) = redis_url("the_layer_answers_503_with_retry_after_while_redis_is_down") else {
+        return;
+    };
+    let relay = Relay::start(&url).await;
+    let sink = MemorySink::new();
+    let l = through_relay_keyed(&relay, &sink, "closed", Key::fixed("all")).await;
+    let svc = RateLimitLayer::new(l).layer(tower::service_fn(|_req: Request<()>| async {
+        Ok::<_, std::convert::Infallible>(Response::new(bytes::Bytes::from_static(b"ok")))
+    }));
+    let ok = svc.clone().oneshot(Request::new(())).await.unwrap();
+    assert_eq!(ok.status(), StatusCode::OK);
+    assert!(ok.headers().contains_key("ratelimit"));
+    relay.cut();
+    let down = svc.clone().oneshot(Request::new(())).await.unwrap();
+    assert_eq!(down.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(down.headers()["retry-after"], "5");
+    assert_eq!(
+        down.extensions().get::<RateLimitRejection>(),
+        Some(&RateLimitRejection::Unavailable)
+    );
+    assert!(sink.count(EventKind::StoreFailure) >= 1);
 }

@@ -1,0 +1,188 @@
+//! The service `RateLimitLayer` wraps around the inner one.
+
+use super::headers::{HeaderOptions, headers};
+use super::rejection::RateLimitRejection;
+use crate::decision::{Decision, Verdict, ceil_secs};
+use crate::{KeyContext, RateLimiter};
+use http::{HeaderMap, Request, Response};
+use pin_project_lite::pin_project;
+use rampart_core::{RejectionResponse, reject};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, ready};
+use tower_service::Service;
+
+/// The service built by [`super::RateLimitLayer`].
+#[derive(Clone)]
+pub struct RateLimitService<S, R> {
+    inner: S,
+    limiter: RateLimiter,
+    options: HeaderOptions,
+    responder: R,
+}
+
+impl<S, R> std::fmt::Debug for RateLimitService<S, R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RateLimitService")
+            .field("limiter", &self.limiter)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S, R> RateLimitService<S, R> {
+    pub(crate) fn new(
+        inner: S,
+        limiter: RateLimiter,
+        options: HeaderOptions,
+        responder: R,
+    ) -> Self {
+        Self {
+            inner,
+            limiter,
+            options,
+            responder,
+        }
+    }
+}
+
+type BoxedFuture<T, E> = Pin<Box<dyn Future<Output = Result<T, E>> + Send>>;
+
+pin_project! {
+    /// The response future of [`RateLimitService`]: the inner future when the
+    /// limiter decided in memory, a boxed one when a remote store was awaited.
+    pub struct ResponseFuture<F, B, E> {
+        #[pin]
+        state: State<F, B, E>,
+    }
+}
+
+pin_project! {
+    #[project = StateProj]
+    enum State<F, B, E> {
+        Inner { #[pin] future: F, headers: Option<HeaderMap> },
+        Refused { response: Option<Response<B>> },
+        Remote { future: BoxedFuture<Response<B>, E> },
+    }
+}
+
+impl<F, B, E> Future for ResponseFuture<F, B, E>
+where
+    F: Future<Output = Result<Response<B>, E>>,
+{
+    type Output = Result<Response<B>, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.project().state.project() {
+            StateProj::Inner { future, headers } => {
+                let mut response = ready!(future.poll(cx))?;
+                if let Some(h) = headers.take() {
+                    add_headers(&mut response, h);
+                }
+                Poll::Ready(Ok(response))
+            }
+            StateProj::Refused { response } => match response.take() {
+                Some(r) => Poll::Ready(Ok(r)),
+                None => panic!("ResponseFuture polled after completion"),
+            },
+            StateProj::Remote { future } => future.as_mut().poll(cx),
+        }
+    }
+}
+
+fn add_headers<B>(response: &mut Response<B>, headers: HeaderMap) {
+    for (name, value) in &headers {
+        response.headers_mut().insert(name, value.clone());
+    }
+}
+
+/// The refusal response for `decision`, or `None` when it admits.
+fn refusal<R, B>(responder: &R, decision: &Decision, options: HeaderOptions) -> Option<Response<B>>
+where
+    R: RejectionResponse<RateLimitRejection, B>,
+{
+    let rejection = match decision.verdict() {
+        Verdict::Allowed => return None,
+        Verdict::Unavailable => RateLimitRejection::Unavailable,
+        _ => RateLimitRejection::Limited {
+            limit: decision
+                .denied_by()
+                .map_or_else(|| Arc::from("-"), |l| Arc::clone(&l.name)),
+            retry_after_secs: ceil_secs(decision.retry_after()).max(1),
+        },
+    };
+    let mut response = reject(responder, rejection);
+    add_headers(&mut response, headers(decision, options));
+    Some(response)
+}
+
+fn allowed_headers(decision: &Decision, options: HeaderOptions) -> Option<HeaderMap> {
+    options.on_allowed.then(|| headers(decision, options))
+}
+
+impl<S, R, ReqB, ResB> Service<Request<ReqB>> for RateLimitService<S, R>
+where
+    S: Service<Request<ReqB>, Response = Response<ResB>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    S::Error: 'static,
+    R: RejectionResponse<RateLimitRejection, ResB>,
+    ReqB: Send + 'static,
+    ResB: Send + 'static,
+{
+    type Response = Response<ResB>;
+    type Error = S::Error;
+    type Future = ResponseFuture<S::Future, ResB, S::Error>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request<ReqB>) -> Self::Future {
+        // The ready service handles this request; a clone waits for the next one.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let options = self.options;
+
+        let local = {
+            let ctx = KeyContext::from_request(req.headers(), req.extensions());
+            self.limiter.check_now(&ctx)
+        };
+        if let Some(decision) = local {
+            if let Some(response) = refusal(&self.responder, &decision, options) {
+                return ResponseFuture {
+                    state: State::Refused {
+                        response: Some(response),
+                    },
+                };
+            }
+            return ResponseFuture {
+                state: State::Inner {
+                    future: inner.call(req),
+                    headers: allowed_headers(&decision, options),
+                },
+            };
+        }
+
+        let limiter = self.limiter.clone();
+        let responder = self.responder.clone();
+        let future = async move {
+            let decision = {
+                let ctx = KeyContext::from_request(req.headers(), req.extensions());
+                limiter.check(&ctx).await
+            };
+            if let Some(response) = refusal(&responder, &decision, options) {
+                return Ok(response);
+            }
+            let mut response = inner.call(req).await?;
+            if let Some(h) = allowed_headers(&decision, options) {
+                add_headers(&mut response, h);
+            }
+            Ok(response)
+        };
+        ResponseFuture {
+            state: State::Remote {
+                future: Box::pin(future),
+            },
+        }
+    }
+}

@@ -121,12 +121,7 @@ impl SubdomainPattern {
             None => (authority, String::new()),
         };
         let labels: Vec<&str> = domain.split('.').collect();
-        let plain_label = |l: &&str| {
-            !l.is_empty()
-                && l.bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        };
-        if !labels.iter().all(plain_label) {
+        if !labels.iter().all(|l| plain_label(l)) {
             return Err(invalid("only the first label may be a wildcard"));
         }
         if labels.len() < 2 {
@@ -157,14 +152,17 @@ impl SubdomainPattern {
         let Some(sub) = host.strip_suffix(&self.dot_domain) else {
             return false;
         };
-        !sub.is_empty()
-            && sub.split('.').all(|label| {
-                !label.is_empty()
-                    && label
-                        .bytes()
-                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-            })
+        !sub.is_empty() && sub.split('.').all(plain_label)
     }
+}
+
+/// A DNS label as browsers serialise it: lowercase ASCII letters, digits and
+/// hyphens (internationalised names arrive as `xn--` punycode).
+fn plain_label(label: &str) -> bool {
+    !label.is_empty()
+        && label
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
 #[cfg(test)]
@@ -215,6 +213,10 @@ mod tests {
         assert!(!p.matches("https://app.example.com:8443"));
         assert!(!p.matches("https://.example.com"));
         assert!(!p.matches("https://a_b.example.com"));
+        let hyphens = SubdomainPattern::parse("https://*.my-app2.example.com").unwrap();
+        assert!(hyphens.matches("https://eu-1.my-app2.example.com"));
+        assert!(hyphens.matches("https://xn--bcher-kva.my-app2.example.com"));
+        assert!(!hyphens.matches("https://eu_1.my-app2.example.com"));
         let with_port = SubdomainPattern::parse("https://*.example.com:8443").unwrap();
         assert!(with_port.matches("https://app.example.com:8443"));
         assert!(!with_port.matches("https://app.example.com"));

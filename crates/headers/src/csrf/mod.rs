@@ -511,6 +511,26 @@ mod tests {
     }
 
     #[test]
+    fn every_origin_of_a_list_is_trusted_and_each_is_checked() {
+        let p = CsrfPolicy::builder()
+            .trust_origins(["https://a.example.com", "https://b.example.com"])
+            .build()
+            .unwrap();
+        let from = |origin: &'static str| {
+            check(&p, &[("sec-fetch-site", "cross-site"), ("origin", origin)])
+        };
+        assert_eq!(from("https://a.example.com"), Ok(()));
+        assert_eq!(from("https://b.example.com"), Ok(()));
+        assert_eq!(from("https://c.example.com"), Err(CsrfReason::CrossSite));
+        assert!(matches!(
+            CsrfPolicy::builder()
+                .trust_origins(vec!["https://a.example.com".to_owned(), "b.example.com".to_owned()])
+                .build(),
+            Err(ConfigError::InvalidOrigin { value, .. }) if value == "b.example.com"
+        ));
+    }
+
+    #[test]
     fn trusted_subdomains_pass_cross_site_and_nothing_else_does() {
         let p = CsrfConfig {
             trusted_origins: vec!["https://*.tenants.example.com".into()],

@@ -309,7 +309,7 @@ impl Key {
 }
 
 /// The network of `ip` at the given prefix, as text (`203.0.113.9`, `2001:db8::/64`).
-fn group_ip(ip: IpAddr, v4: u8, v6: u8) -> String {
+pub(crate) fn group_ip(ip: IpAddr, v4: u8, v6: u8) -> String {
     match ip.to_canonical() {
         IpAddr::V4(a) if v4 >= 32 => a.to_string(),
         IpAddr::V4(a) => Ipv4Net::new(a, v4)
@@ -322,7 +322,7 @@ fn group_ip(ip: IpAddr, v4: u8, v6: u8) -> String {
     }
 }
 
-fn digest(value: &[u8]) -> String {
+pub(crate) fn digest(value: &[u8]) -> String {
     let hash = Blake2s256::digest(value);
     let mut out = String::with_capacity(34);
     out.push_str("k:");

@@ -4,16 +4,19 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod algorithm;
+mod config;
 mod decision;
 mod error;
 mod key;
 mod layer;
 mod limit;
 mod limiter;
+mod login;
 mod quota;
 mod store;
 
 pub use algorithm::Algorithm;
+pub use config::RateLimitConfig;
 pub use decision::{Decision, LimitStatus, Verdict};
 pub use error::{ConfigError, StoreError};
 pub use key::{Key, KeyContext, RouteTemplate};
@@ -23,6 +26,9 @@ pub use layer::{
 };
 pub use limit::{Limit, MissingKey, QuotaSource};
 pub use limiter::{FailMode, RateLimiter, RateLimiterBuilder};
+pub use login::{
+    LoginDecision, LoginThrottle, LoginThrottleBuilder, ThrottleReason, normalize_username,
+};
 pub use quota::{MAX_LIMIT, MAX_PERIOD, Quota, QuotaConfig};
 pub use store::memory::MemoryStore;
 #[cfg(feature = "redis")]

@@ -409,3 +409,118 @@ async fn the_layer_answers_503_with_retry_after_while_redis_is_down() {
     );
     assert!(sink.count(EventKind::StoreFailure) >= 1);
 }
+
+mod login {
+    use super::*;
+    use rampart_ratelimit::{LoginDecision, LoginThrottle, ThrottleReason};
+
+    async fn throttle(url: &str, prefix: &str, sink: &MemorySink) -> LoginThrottle {
+        let store = RedisStore::connect(url, prefix).await.unwrap();
+        LoginThrottle::builder()
+            .redis(store)
+            .event_sink(Arc::new(sink.clone()))
+            .build()
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn two_instances_share_failures_and_success_resets() {
+        let Some(url) = redis_url("login_two_instances_share_failures") else {
+            return;
+        };
+        let p = prefix("login");
+        let sink = MemorySink::new();
+        let (a, b) = (
+            throttle(&url, &p, &sink).await,
+            throttle(&url, &p, &sink).await,
+        );
+        let ip: std::net::IpAddr = "203.0.113.5".parse().unwrap();
+        for i in 0..4 {
+            let t = if i % 2 == 0 { &a } else { &b };
+            t.record_failure(
+                if i % 2 == 0 {
+                    "Alice"
+                } else {
+                    "ａｌｉｃｅ"
+                },
+                ip,
+            )
+            .await;
+        }
+        b.record_success("alice", ip).await;
+        for _ in 0..4 {
+            a.record_failure("alice", ip).await;
+        }
+        assert!(b.check("alice", ip).await.is_allowed());
+        let d = b.record_failure("alice", ip).await;
+        match d {
+            LoginDecision::Throttled {
+                reason: ThrottleReason::UserLocked,
+                retry_after,
+            } => assert!(retry_after > Duration::from_secs(1790), "{retry_after:?}"),
+            other => panic!("not locked: {other:?}"),
+        }
+        assert!(!a.check("ALICE", ip).await.is_allowed());
+        assert_eq!(sink.count(EventKind::AccountLocked), 1);
+    }
+
+    #[tokio::test]
+    async fn an_address_is_blocked_across_instances() {
+        let Some(url) = redis_url("login_an_address_is_blocked_across_instances") else {
+            return;
+        };
+        let p = prefix("login-ip");
+        let sink = MemorySink::new();
+        let (a, b) = (
+            throttle(&url, &p, &sink).await,
+            throttle(&url, &p, &sink).await,
+        );
+        let ip: std::net::IpAddr = "2001:db8:9::1".parse().unwrap();
+        for i in 0..20 {
+            let t = if i % 2 == 0 { &a } else { &b };
+            t.record_failure(&format!("u{i}"), ip).await;
+        }
+        let d = a.check("someone", "2001:db8:9::2".parse().unwrap()).await;
+        assert!(matches!(
+            d,
+            LoginDecision::Throttled {
+                reason: ThrottleReason::IpBlocked,
+                ..
+            }
+        ));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn store_down_fails_closed_then_recovers() {
+        let Some(url) = redis_url("login_store_down_fails_closed_then_recovers") else {
+            return;
+        };
+        let relay = Relay::start(&url).await;
+        let sink = MemorySink::new();
+        let store = RedisStore::connect_with_timeout(
+            &relay.url,
+            &prefix("login-down"),
+            Duration::from_millis(300),
+        )
+        .await
+        .unwrap();
+        let t = LoginThrottle::builder()
+            .redis(store)
+            .event_sink(Arc::new(sink.clone()))
+            .build()
+            .unwrap();
+        let ip: std::net::IpAddr = "203.0.113.5".parse().unwrap();
+        assert!(t.check("alice", ip).await.is_allowed());
+        relay.cut();
+        assert_eq!(t.check("alice", ip).await, LoginDecision::Unavailable);
+        assert!(sink.count(EventKind::StoreFailure) >= 1);
+        relay.restore();
+        for _ in 0..100 {
+            if t.check("alice", ip).await.is_allowed() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the throttle did not recover");
+    }
+}

@@ -254,6 +254,10 @@ impl RedisStore {
         }
     }
 
+    pub(crate) fn conn(&self) -> ConnectionManager {
+        self.conn.clone()
+    }
+
     pub(crate) fn key(&self, kind: &str, name: &str, key: &str) -> String {
         format!("{}:{kind}:{name}:{key}", self.tag)
     }

@@ -1,10 +1,97 @@
 //! Tamper-evident audit logging for web services.
 //!
-//! This crate will provide audit events with correlation ids, an `Audit` layer
-//! recording every request, sinks (tracing, JSONL file, PostgreSQL), a hash
-//! chain with signed checkpoints and its verification, redaction, retention,
-//! query and export. It implements `rampart_core::EventSink`, which is how the
-//! other crates report what they refused.
+//! Every record is an [`AuditEvent`] sealed into a hash chain: it carries a
+//! sequence number, the previous record's hash and its own SHA-256 hash.
+//! Signed [`Checkpoint`]s (Ed25519) vouch for the chain every N records and at
+//! shutdown, so [`verify`] needs only the public key to say that a log is
+//! intact, or which record was modified, deleted, inserted, reordered or cut off.
+//!
+//! # Canonical encoding
+//!
+//! A record is one JSON line, `{"hash":"…","event":{…},"prev":"…","seq":N,"v":1}`.
+//! Its hash is SHA-256 over the record without its `hash` member, encoded as
+//! JSON with object members sorted by key (UTF-8 byte order) at every depth,
+//! no whitespace, strings escaped as `serde_json` escapes them and numbers as
+//! it prints them. The verifier re-encodes each parsed line the same way, so
+//! the order members appear in on disk does not matter, but any added,
+//! removed or changed member does. The first record has `seq` 1 and a `prev`
+//! of 64 zeros.
+//!
+//! # Mapping onto the Elastic Common Schema
+//!
+//! | `AuditEvent` field | ECS field |
+//! | --- | --- |
+//! | `id` | `event.id` |
+//! | `timestamp` | `@timestamp` |
+//! | `type` | `event.action` (its first segment: `event.category`) |
+//! | `severity` | `event.severity` (info 1 … critical 5), `log.level` |
+//! | `outcome` | `event.outcome` |
+//! | `action` | `event.type` detail, or `labels.action` |
+//! | `reason` | `event.reason` |
+//! | `actor.subject` | `user.id` |
+//! | `actor.email` | `user.email` |
+//! | `actor.tenant` / `actor.org` | `organization.id` / `labels.org` |
+//! | `actor.session` | `session.id` (custom; ECS has none) |
+//! | `client.ip` | `client.ip`, `source.ip` |
+//! | `client.user_agent` | `user_agent.original` |
+//! | `target.kind` / `target.id` | `labels.target_kind` / `labels.target_id` |
+//! | `request_id` | `http.request.id` |
+//! | `correlation_id` | `trace.id` |
+//! | `http.method` / `http.route` / `http.status` | `http.request.method` / `url.path` / `http.response.status_code` |
+//! | `http.latency_us` | `event.duration` (× 1000, nanoseconds) |
+//! | `source` | `event.provider` |
+//! | `tags` | `tags` |
+//! | `metadata` | `labels` / custom fields |
+//! | record `seq` / `hash` | `event.sequence` / `event.hash` |
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod canonical;
+mod chain;
+mod checkpoint;
+mod erasure;
+mod error;
+mod event;
+mod files;
+mod pipeline;
+mod query;
+mod redact;
+mod sink;
+#[cfg(test)]
+mod tamper_tests;
+mod time;
+mod verify;
+
+pub use chain::{ChainHead, RECORD_VERSION, SealedRecord};
+pub use checkpoint::{Checkpoint, SigningKey, VerifyingKey};
+pub use erasure::SubjectKeys;
+pub use error::{ConfigError, KeyError};
+pub use event::{
+    Actor, AuditEvent, Client, HttpFacts, Outcome, SCHEMA_VERSION, Severity, Target,
+    default_severity, default_tags, types,
+};
+pub use pipeline::{AuditLog, AuditLogBuilder, DrainError, Metrics, Overflow, RecordError};
+pub use query::{CSV_COLUMNS, Query, QueryRecord, export_csv, export_jsonl, query};
+pub use redact::{DEFAULT_REDACTED, REDACTED, Redactor};
+pub use sink::{
+    AuditSink, Entry, FanOut, FileSink, FileSinkOptions, Gap, MemorySink, Resume, SinkContext,
+    TracingSink,
+};
+pub use time::{format_rfc3339_ms, parse_rfc3339_ms};
+pub use verify::{Failure, TamperKind, VerifyOptions, VerifyReport, verify};
+
+/// A fresh, empty directory for a test's files.
+#[cfg(test)]
+pub(crate) fn test_dir(name: &str) -> std::path::PathBuf {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "rampart-audit-{name}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}

@@ -1,0 +1,3 @@
+//! The rampart-audit command line.
+
+fn main() {}

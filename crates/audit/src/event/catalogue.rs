@@ -1,0 +1,158 @@
+//! The event catalogue: type names, their default severity and compliance tags.
+
+use serde::{Deserialize, Serialize};
+
+/// How much attention an event deserves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// Routine: a successful login, a read.
+    Info,
+    /// Usually benign refusals: a rate limit.
+    Low,
+    /// Refusals worth a look: a denied permission, a failed login.
+    Medium,
+    /// Changes to who may do what, or likely attacks.
+    High,
+    /// Evidence of compromise or of the audit trail itself failing.
+    Critical,
+}
+
+/// Whether the action succeeded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// It happened.
+    Success,
+    /// It was refused or failed.
+    Failure,
+    /// Not known (an observation rather than an action).
+    Unknown,
+}
+
+/// The event types rampart records. Applications may use their own names;
+/// those get the defaults of their first segment (`admin.*`, `data.*`...).
+pub mod types {
+    /// A credential was accepted.
+    pub const AUTH_LOGIN_SUCCESS: &str = "auth.login.success";
+    /// A credential was missing, malformed, expired or wrong.
+    pub const AUTH_LOGIN_FAILURE: &str = "auth.login.failure";
+    /// A token, token family or subject was revoked.
+    pub const AUTH_TOKEN_REVOKED: &str = "auth.token.revoked";
+    /// A refresh token was presented twice (likely theft).
+    pub const AUTH_TOKEN_REUSED: &str = "auth.token.reused";
+    /// An account was locked after repeated failures.
+    pub const AUTH_ACCOUNT_LOCKED: &str = "auth.account.locked";
+    /// A user enrolled a second factor.
+    pub const AUTH_MFA_ENROLLED: &str = "auth.mfa.enrolled";
+    /// A user's second factor was reset.
+    pub const AUTH_MFA_RESET: &str = "auth.mfa.reset";
+    /// An authorization check denied the request.
+    pub const AUTHZ_DENIED: &str = "authz.denied";
+    /// A rate limit refused the request.
+    pub const RATELIMIT_LIMITED: &str = "ratelimit.limited";
+    /// Input matched an attack detector.
+    pub const INPUT_ATTACK_DETECTED: &str = "input.attack_detected";
+    /// A cross-site request was refused.
+    pub const REQUEST_CSRF_REJECTED: &str = "request.csrf_rejected";
+    /// A cross-origin request came from an origin not allowed.
+    pub const REQUEST_CORS_REJECTED: &str = "request.cors_rejected";
+    /// Data was read.
+    pub const DATA_READ: &str = "data.read";
+    /// Data was created or changed.
+    pub const DATA_WRITE: &str = "data.write";
+    /// Data was deleted.
+    pub const DATA_DELETE: &str = "data.delete";
+    /// A role binding or grant was added.
+    pub const ADMIN_ROLE_GRANTED: &str = "admin.role.granted";
+    /// A role binding or grant was removed.
+    pub const ADMIN_ROLE_REVOKED: &str = "admin.role.revoked";
+    /// A policy was reloaded.
+    pub const ADMIN_POLICY_RELOADED: &str = "admin.policy.reloaded";
+    /// A signing or encryption key was rotated.
+    pub const ADMIN_KEY_ROTATED: &str = "admin.key.rotated";
+    /// Security configuration changed at run time.
+    pub const ADMIN_CONFIG_CHANGED: &str = "admin.config.changed";
+    /// A backing store failed and the configured fail mode applied.
+    pub const SYSTEM_STORE_FAILURE: &str = "system.store_failure";
+    /// The audit writer started.
+    pub const AUDIT_STARTED: &str = "audit.started";
+    /// The audit writer resumed after an unclean stop; the record says what was lost.
+    pub const AUDIT_GAP: &str = "audit.gap";
+    /// A subject's personal data was erased (their key destroyed).
+    pub const AUDIT_SUBJECT_ERASED: &str = "audit.subject_erased";
+}
+
+/// The default severity of an event type.
+pub fn default_severity(event_type: &str) -> Severity {
+    use types::*;
+    match event_type {
+        AUTH_TOKEN_REUSED | AUDIT_GAP => Severity::Critical,
+        INPUT_ATTACK_DETECTED | AUTH_ACCOUNT_LOCKED | AUTH_MFA_RESET | SYSTEM_STORE_FAILURE => {
+            Severity::High
+        }
+        AUTH_LOGIN_FAILURE
+        | AUTHZ_DENIED
+        | REQUEST_CSRF_REJECTED
+        | AUTH_TOKEN_REVOKED
+        | AUDIT_SUBJECT_ERASED => Severity::Medium,
+        RATELIMIT_LIMITED | REQUEST_CORS_REJECTED | DATA_DELETE => Severity::Low,
+        t if t.starts_with("admin.") => Severity::High,
+        _ => Severity::Info,
+    }
+}
+
+/// The default compliance tags of an event type: SOC 2 common criteria, PCI
+/// DSS v4 requirement 10.2.1.x, and GDPR articles.
+pub fn default_tags(event_type: &str) -> &'static [&'static str] {
+    use types::*;
+    match event_type {
+        AUTH_LOGIN_SUCCESS => &["soc2:cc6.1", "pci-dss:10.2.1"],
+        AUTH_LOGIN_FAILURE | AUTHZ_DENIED | REQUEST_CSRF_REJECTED => {
+            &["soc2:cc6.1", "pci-dss:10.2.1.4"]
+        }
+        AUTH_TOKEN_REVOKED | AUTH_TOKEN_REUSED | AUTH_ACCOUNT_LOCKED | AUTH_MFA_ENROLLED
+        | AUTH_MFA_RESET => &["soc2:cc6.1", "soc2:cc6.2", "pci-dss:10.2.1.5"],
+        RATELIMIT_LIMITED | INPUT_ATTACK_DETECTED | REQUEST_CORS_REJECTED => {
+            &["soc2:cc7.2", "pci-dss:10.2.1.4"]
+        }
+        DATA_READ => &["soc2:cc6.1", "pci-dss:10.2.1.1", "gdpr:art-30"],
+        DATA_WRITE | DATA_DELETE => &["soc2:cc6.1", "pci-dss:10.2.1.1", "gdpr:art-30"],
+        SYSTEM_STORE_FAILURE => &["soc2:cc7.2"],
+        AUDIT_STARTED | AUDIT_GAP => &["soc2:cc7.2", "pci-dss:10.2.1.6"],
+        AUDIT_SUBJECT_ERASED => &["gdpr:art-17", "pci-dss:10.2.1.7"],
+        t if t.starts_with("admin.") => {
+            &["soc2:cc6.2", "soc2:cc6.3", "soc2:cc8.1", "pci-dss:10.2.1.2"]
+        }
+        _ => &[],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn privilege_changes_are_high_and_tagged_as_admin_actions() {
+        for t in [
+            types::ADMIN_ROLE_GRANTED,
+            types::ADMIN_KEY_ROTATED,
+            "admin.tenant.created",
+        ] {
+            assert_eq!(default_severity(t), Severity::High, "{t}");
+            assert!(default_tags(t).contains(&"pci-dss:10.2.1.2"), "{t}");
+        }
+    }
+
+    #[test]
+    fn failures_and_attacks_rank_above_routine() {
+        assert!(default_severity(types::AUTH_TOKEN_REUSED) > default_severity(types::AUTHZ_DENIED));
+        assert!(default_severity(types::AUTHZ_DENIED) > default_severity(types::RATELIMIT_LIMITED));
+        assert!(
+            default_severity(types::RATELIMIT_LIMITED)
+                > default_severity(types::AUTH_LOGIN_SUCCESS)
+        );
+        assert_eq!(default_severity("custom.thing"), Severity::Info);
+        assert!(default_tags("custom.thing").is_empty());
+    }
+}

@@ -1,0 +1,177 @@
+//! The background writer: redacts, pseudonymises, seals, batches, writes, retries.
+
+use super::Msg;
+use super::metrics::Counters;
+use crate::chain::{ChainHead, seal};
+use crate::checkpoint::SigningKey;
+use crate::erasure::SubjectKeys;
+use crate::event::{AuditEvent, Outcome, types};
+use crate::redact::Redactor;
+use crate::sink::{AuditSink, Entry, Gap, SinkContext};
+use rampart_core::SharedClock;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::sync::mpsc::{Receiver, Sender};
+use std::time::Duration;
+
+pub(crate) struct Writer {
+    pub sink: Box<dyn AuditSink>,
+    pub signer: SigningKey,
+    pub head: ChainHead,
+    pub since_checkpoint: u64,
+    pub batch: usize,
+    pub checkpoint_every: u64,
+    pub redactor: Redactor,
+    pub keys: Option<Arc<SubjectKeys>>,
+    pub clock: SharedClock,
+    pub counters: Arc<Counters>,
+    pub retry: (Duration, Duration),
+    pub batch_id: u64,
+}
+
+impl Writer {
+    pub fn run(mut self, rx: Receiver<Msg>, gap: Option<Gap>) {
+        let mut entries = Vec::with_capacity(self.batch + 2);
+        if let Some(gap) = gap {
+            let event = AuditEvent::new(types::AUDIT_GAP)
+                .outcome(Outcome::Failure)
+                .source("rampart::audit")
+                .reason(
+                    "the audit writer resumed after an unclean stop; events queued then were lost",
+                )
+                .meta("resumed_after_seq", self.head.seq)
+                .meta("discarded_bytes", gap.discarded_bytes)
+                .meta("unsealed_records", gap.unsealed_records);
+            self.push(event, &mut entries);
+            self.checkpoint(&mut entries);
+            self.write(&mut entries, 0);
+        }
+        let mut replies: Vec<Sender<()>> = Vec::new();
+        loop {
+            let Ok(first) = rx.recv() else {
+                self.finish(&mut entries);
+                return;
+            };
+            let mut stop = None;
+            let mut records = 0u64;
+            let mut msg = Some(first);
+            while let Some(m) = msg.take() {
+                match m {
+                    Msg::Event(event) => {
+                        self.push(*event, &mut entries);
+                        records += 1;
+                    }
+                    Msg::Erased(key_id) => {
+                        let event = AuditEvent::new(types::AUDIT_SUBJECT_ERASED)
+                            .outcome(Outcome::Success)
+                            .source("rampart::audit")
+                            .meta("subject_key_id", key_id);
+                        self.push(event, &mut entries);
+                        records += 1;
+                    }
+                    Msg::Flush(reply) => replies.push(reply),
+                    Msg::Shutdown(reply) => {
+                        stop = Some(reply);
+                        // Take what is left: senders finished before shutdown was sent.
+                        while let Ok(m) = rx.try_recv() {
+                            if let Msg::Event(event) = m {
+                                self.push(*event, &mut entries);
+                                records += 1;
+                            }
+                        }
+                        break;
+                    }
+                }
+                if (records as usize) < self.batch {
+                    msg = rx.try_recv().ok();
+                }
+            }
+            if let Some(reply) = stop {
+                self.finish(&mut entries);
+                self.counters.written.fetch_add(records, Ordering::Relaxed);
+                for r in replies.drain(..) {
+                    let _ = r.send(());
+                }
+                let _ = reply.send(());
+                return;
+            }
+            self.write(&mut entries, records);
+            for r in replies.drain(..) {
+                let _ = r.send(());
+            }
+        }
+    }
+
+    fn finish(&mut self, entries: &mut Vec<Entry>) {
+        if self.since_checkpoint > 0 || !entries.is_empty() || self.head.seq == 0 {
+            self.checkpoint(entries);
+        }
+        self.write(entries, 0);
+    }
+
+    fn now_ms(&self) -> u64 {
+        crate::time::unix_ms(self.clock.now())
+    }
+
+    fn push(&mut self, mut event: AuditEvent, entries: &mut Vec<Entry>) {
+        self.redactor.redact(&mut event.metadata);
+        if let Some(keys) = &self.keys {
+            let mut backoff = self.retry.0;
+            while let Err(e) = keys.protect(&mut event) {
+                self.counters.failed.fetch_add(1, Ordering::Relaxed);
+                tracing::error!(target: "rampart::audit", error = %e, "subject key store failed; retrying");
+                std::thread::sleep(backoff);
+                backoff = (backoff * 2).min(self.retry.1);
+            }
+        }
+        match seal(&mut self.head, event) {
+            Ok(record) => entries.push(Entry::Record(Box::new(record))),
+            Err(e) => {
+                // Serialising an AuditEvent to a JSON value cannot fail (string
+                // keys only); should it ever, the loss is counted and logged.
+                self.counters.failed.fetch_add(1, Ordering::Relaxed);
+                tracing::error!(target: "rampart::audit", error = %e, "audit event could not be encoded");
+                return;
+            }
+        }
+        self.since_checkpoint += 1;
+        if self.since_checkpoint >= self.checkpoint_every {
+            self.checkpoint(entries);
+        }
+    }
+
+    fn checkpoint(&mut self, entries: &mut Vec<Entry>) {
+        entries.push(Entry::Checkpoint(
+            self.signer.checkpoint(self.head, self.now_ms()),
+        ));
+        self.since_checkpoint = 0;
+    }
+
+    /// Writes `entries`, retrying with backoff until the sink takes them.
+    fn write(&mut self, entries: &mut Vec<Entry>, records: u64) {
+        if entries.is_empty() {
+            self.counters.written.fetch_add(records, Ordering::Relaxed);
+            return;
+        }
+        self.batch_id += 1;
+        let mut backoff = self.retry.0;
+        loop {
+            let ctx = SinkContext {
+                batch: self.batch_id,
+                signer: &self.signer,
+                now_ms: self.now_ms(),
+            };
+            match self.sink.write(entries, &ctx) {
+                Ok(()) => break,
+                Err(e) => {
+                    self.counters.failed.fetch_add(1, Ordering::Relaxed);
+                    tracing::error!(target: "rampart::audit", error = %e, retry_in_ms = backoff.as_millis() as u64, "audit sink failed; retrying");
+                    std::thread::sleep(backoff);
+                    backoff = (backoff * 2).min(self.retry.1);
+                }
+            }
+        }
+        entries.clear();
+        self.counters.written.fetch_add(records, Ordering::Relaxed);
+    }
+}

@@ -1,0 +1,309 @@
+//! Property tests: every kind of tampering with a log is detected and named.
+
+use crate::chain::{ChainHead, seal};
+use crate::checkpoint::SigningKey;
+use crate::event::{AuditEvent, Outcome, types};
+use crate::files::{LogLine, split_lines};
+use crate::verify::{TamperKind, VerifyOptions, verify_lines};
+use proptest::prelude::*;
+use serde_json::Value;
+use std::sync::OnceLock;
+
+fn key() -> &'static SigningKey {
+    static KEY: OnceLock<SigningKey> = OnceLock::new();
+    KEY.get_or_init(|| SigningKey::generate().expect("key").0)
+}
+
+/// A sealed log of `n` records with a checkpoint every `every` records and at the end.
+fn build(n: usize, every: usize) -> Vec<String> {
+    let mut head = ChainHead::GENESIS;
+    let mut lines = Vec::new();
+    let kinds = [
+        types::DATA_READ,
+        types::AUTHZ_DENIED,
+        types::ADMIN_ROLE_GRANTED,
+    ];
+    for i in 0..n {
+        let event = AuditEvent::new(kinds[i % kinds.len()])
+            .subject(format!("user-{i}"))
+            .outcome(if i % 2 == 0 {
+                Outcome::Success
+            } else {
+                Outcome::Failure
+            })
+            .meta("n", i)
+            .meta("flag", i % 3 == 0);
+        lines.push(seal(&mut head, event).expect("seal").line);
+        if (i + 1) % every == 0 && i + 1 < n {
+            lines.push(key().checkpoint(head, 1_000 + i as u64).to_line());
+        }
+    }
+    lines.push(key().checkpoint(head, 9_999).to_line());
+    lines
+}
+
+fn to_log(lines: &[String]) -> Vec<LogLine> {
+    let mut text = lines.join("\n");
+    text.push('\n');
+    split_lines("audit.jsonl", text.as_bytes())
+}
+
+fn record_positions(lines: &[String]) -> Vec<usize> {
+    (0..lines.len())
+        .filter(|&i| !lines[i].starts_with("{\"checkpoint\""))
+        .collect()
+}
+
+fn check(lines: &[String]) -> crate::VerifyReport {
+    verify_lines(
+        &to_log(lines),
+        &key().verifying_key(),
+        VerifyOptions::default().require_sealed(true),
+    )
+}
+
+fn kind(lines: &[String]) -> Option<TamperKind> {
+    check(lines).failure.map(|f| f.kind)
+}
+
+/// Every leaf of a JSON value, as a path of keys and indexes.
+fn leaves(v: &Value, path: &mut Vec<Value>, out: &mut Vec<Vec<Value>>) {
+    match v {
+        Value::Object(m) => {
+            for (k, child) in m {
+                path.push(Value::String(k.clone()));
+                leaves(child, path, out);
+                path.pop();
+            }
+        }
+        Value::Array(a) => {
+            for (i, child) in a.iter().enumerate() {
+                path.push(Value::from(i));
+                leaves(child, path, out);
+                path.pop();
+            }
+        }
+        _ => out.push(path.clone()),
+    }
+}
+
+fn mutate(v: &mut Value, path: &[Value]) {
+    let mut cur = v;
+    for step in path {
+        cur = match step {
+            Value::String(k) => &mut cur[k.as_str()],
+            Value::Number(i) => &mut cur[i.as_u64().unwrap_or(0) as usize],
+            _ => return,
+        };
+    }
+    *cur = match cur.take() {
+        Value::String(s) if s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            let flipped = if s.starts_with('0') { '1' } else { '0' };
+            Value::String(format!("{flipped}{}", &s[1..]))
+        }
+        Value::String(s) => Value::String(format!("{s}x")),
+        Value::Number(n) => Value::from(n.as_u64().unwrap_or(0) + 1),
+        Value::Bool(b) => Value::Bool(!b),
+        Value::Null => Value::Bool(true),
+        other => other,
+    };
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn an_untouched_log_verifies(n in 0usize..40, every in 1usize..10) {
+        let lines = build(n, every);
+        let report = check(&lines);
+        prop_assert!(report.ok, "{:?}", report.failure);
+        prop_assert_eq!(report.events, n as u64);
+        prop_assert_eq!(report.sealed_through, n as u64);
+    }
+
+    #[test]
+    fn modifying_any_field_of_any_record_is_detected(
+        n in 1usize..30, every in 1usize..10, pick in any::<prop::sample::Index>(), leaf in any::<prop::sample::Index>()
+    ) {
+        let mut lines = build(n, every);
+        let target = *pick.get(&record_positions(&lines));
+        let mut value: Value = serde_json::from_str(&lines[target]).unwrap();
+        let mut all = Vec::new();
+        leaves(&value, &mut Vec::new(), &mut all);
+        let chosen = leaf.get(&all).clone();
+        mutate(&mut value, &chosen);
+        lines[target] = value.to_string();
+        prop_assert_eq!(kind(&lines), Some(TamperKind::Modified));
+    }
+
+    #[test]
+    fn modifying_a_checkpoint_breaks_its_signature(
+        n in 1usize..30, every in 1usize..10, pick in any::<prop::sample::Index>(), leaf in 0usize..4
+    ) {
+        let mut lines = build(n, every);
+        let cps: Vec<usize> = (0..lines.len()).filter(|i| !record_positions(&lines).contains(i)).collect();
+        let target = *pick.get(&cps);
+        let mut value: Value = serde_json::from_str(&lines[target]).unwrap();
+        let field = ["seq", "hash", "time_ms", "sig"][leaf];
+        if field == "sig" {
+            value["checkpoint"]["sig"] = Value::String(
+                key().checkpoint(ChainHead::GENESIS, 0).sig,
+            );
+        } else {
+            mutate(&mut value, &[Value::from("checkpoint"), Value::from(field)]);
+        }
+        lines[target] = value.to_string();
+        prop_assert_eq!(kind(&lines), Some(TamperKind::BadSignature));
+    }
+
+    #[test]
+    fn deleting_a_record_is_detected(n in 1usize..30, every in 1usize..10, pick in any::<prop::sample::Index>()) {
+        let mut lines = build(n, every);
+        let target = *pick.get(&record_positions(&lines));
+        lines.remove(target);
+        prop_assert_eq!(kind(&lines), Some(TamperKind::Deleted));
+    }
+
+    #[test]
+    fn inserting_a_copy_of_a_record_is_detected(
+        n in 1usize..30, every in 1usize..10, from in any::<prop::sample::Index>(), to in any::<prop::sample::Index>()
+    ) {
+        let mut lines = build(n, every);
+        let copy = lines[*from.get(&record_positions(&lines))].clone();
+        let at = to.index(lines.len());
+        lines.insert(at, copy);
+        prop_assert_eq!(kind(&lines), Some(TamperKind::Inserted));
+    }
+
+    #[test]
+    fn swapping_two_records_is_detected(
+        n in 2usize..30, every in 1usize..10, a in any::<prop::sample::Index>(), b in any::<prop::sample::Index>()
+    ) {
+        let mut lines = build(n, every);
+        let records = record_positions(&lines);
+        let (i, j) = (*a.get(&records), *b.get(&records));
+        prop_assume!(i != j);
+        lines.swap(i, j);
+        prop_assert_eq!(kind(&lines), Some(TamperKind::Reordered));
+    }
+
+    #[test]
+    fn truncating_a_sealed_log_is_detected(n in 1usize..30, cut in any::<prop::sample::Index>()) {
+        let lines = build(n, usize::MAX);
+        let mut text = lines.join("\n");
+        text.push('\n');
+        let at = cut.index(text.len());
+        let log = split_lines("audit.jsonl", &text.as_bytes()[..at]);
+        let report = verify_lines(&log, &key().verifying_key(), VerifyOptions::default().require_sealed(true));
+        prop_assert_eq!(report.failure.map(|f| f.kind), Some(TamperKind::Truncated));
+    }
+}
+
+#[test]
+fn a_forged_record_with_correct_links_is_an_insertion() {
+    let mut lines = build(4, usize::MAX);
+    // The attacker reads record 2's hash and forges a record 3 after it.
+    let value: Value = serde_json::from_str(&lines[1]).unwrap();
+    let mut head = ChainHead {
+        seq: 2,
+        hash: crate::canonical::unhex32(value["hash"].as_str().unwrap()).unwrap(),
+    };
+    let forged = seal(
+        &mut head,
+        AuditEvent::new(types::DATA_READ).subject("mallory"),
+    )
+    .unwrap();
+    lines.insert(2, forged.line);
+    let report = check(&lines);
+    let failure = report.failure.unwrap();
+    assert_eq!(failure.kind, TamperKind::Inserted);
+    assert_eq!(failure.seq, Some(3));
+    assert_eq!(failure.location, "audit.jsonl:4");
+    assert_eq!(report.events, 3);
+}
+
+#[test]
+fn rewriting_the_chain_with_fresh_hashes_is_caught_by_the_checkpoint() {
+    let lines = build(6, 3);
+    // Rebuild everything with one event changed and every hash recomputed,
+    // keeping the signed checkpoints (the attacker has no private key).
+    let mut head = ChainHead::GENESIS;
+    let mut forged = Vec::new();
+    for line in &lines {
+        let value: Value = serde_json::from_str(line).unwrap();
+        if value.get("checkpoint").is_some() {
+            forged.push(line.clone());
+            continue;
+        }
+        let mut event: AuditEvent = serde_json::from_value(value["event"].clone()).unwrap();
+        if head.seq == 1 {
+            event.reason = Some("nothing to see".into());
+        }
+        forged.push(seal(&mut head, event).unwrap().line);
+    }
+    let failure = check(&forged).failure.unwrap();
+    assert_eq!(failure.kind, TamperKind::Modified);
+    assert_eq!(failure.seq, Some(3));
+}
+
+#[test]
+fn another_key_is_a_bad_signature_and_malformed_lines_are_named() {
+    let lines = build(3, usize::MAX);
+    let (other, _) = SigningKey::generate().unwrap();
+    let report = verify_lines(
+        &to_log(&lines),
+        &other.verifying_key(),
+        VerifyOptions::default(),
+    );
+    assert_eq!(report.failure.unwrap().kind, TamperKind::BadSignature);
+    let mut lines = lines;
+    lines.insert(1, "not json".into());
+    assert_eq!(kind(&lines), Some(TamperKind::Malformed));
+}
+
+#[test]
+fn a_live_log_with_an_unsealed_tail_passes_by_default_and_says_so() {
+    let mut lines = build(5, 2);
+    lines.pop(); // the final checkpoint
+    lines.pop(); // record 5
+    let report = verify_lines(
+        &to_log(&lines),
+        &key().verifying_key(),
+        VerifyOptions::default(),
+    );
+    assert!(report.ok);
+    assert_eq!(
+        (report.events, report.sealed_through, report.unsealed),
+        (4, 4, 0)
+    );
+    lines.pop(); // checkpoint 4
+    let report = verify_lines(
+        &to_log(&lines),
+        &key().verifying_key(),
+        VerifyOptions::default(),
+    );
+    assert!(report.ok);
+    assert_eq!(
+        (report.events, report.sealed_through, report.unsealed),
+        (4, 2, 2)
+    );
+    assert_eq!(check(&lines).failure.unwrap().kind, TamperKind::Truncated);
+}
+
+#[test]
+fn a_log_pruned_to_a_checkpoint_verifies_and_one_cut_elsewhere_does_not() {
+    let mut lines = build(6, 3);
+    // Lines: r1 r2 r3 cp3 r4 r5 r6 cp6. A rotation after cp3 starts the next
+    // file with an anchor; pruning keeps from there.
+    let cp3: crate::Checkpoint = serde_json::from_value(
+        serde_json::from_str::<Value>(&lines[3]).unwrap()["checkpoint"].clone(),
+    )
+    .unwrap();
+    let anchor = key().anchor(cp3.head().unwrap(), cp3.time_ms);
+    lines.insert(4, anchor.to_line());
+    let report = check(&lines[4..]);
+    assert!(report.ok, "{:?}", report.failure);
+    assert_eq!((report.first_seq, report.events), (4, 3));
+    assert_eq!(kind(&lines[3..]), Some(TamperKind::Deleted));
+    assert_eq!(kind(&lines[5..]), Some(TamperKind::Deleted));
+}

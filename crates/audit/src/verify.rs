@@ -1,0 +1,334 @@
+//! Verification of a log with the public key only.
+
+use crate::chain::{ChainHead, Line, LineError, ParsedRecord, parse_line};
+use crate::checkpoint::{Checkpoint, VerifyingKey};
+use crate::files::{LogLine, read_log_set};
+use serde::Serialize;
+use std::path::Path;
+
+/// What went wrong with a log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum TamperKind {
+    /// A record's content no longer matches its hash, or a checkpoint vouches
+    /// for a different hash than the chain has: it was edited or replaced.
+    Modified,
+    /// Records are missing from the chain.
+    Deleted,
+    /// A record was added that the writer did not write (a repeated or forged one).
+    Inserted,
+    /// Records are out of order.
+    Reordered,
+    /// The log ends early: a partial last line, or (when a sealed log is
+    /// required) records after the last checkpoint or a missing final checkpoint.
+    Truncated,
+    /// A checkpoint's signature does not verify with the key, or names another key.
+    BadSignature,
+    /// A line is not a record or a checkpoint at all.
+    Malformed,
+}
+
+/// The first problem found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Failure {
+    /// What happened.
+    pub kind: TamperKind,
+    /// The sequence number concerned, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seq: Option<u64>,
+    /// The file and 1-based line where it was found.
+    pub location: String,
+    /// A sentence for the operator.
+    pub detail: String,
+}
+
+/// The outcome of [`verify`]: serialises as `{"ok":true,"events":N,…}` or
+/// `{"ok":false,…,"failure":{…}}` for an endpoint such as `GET /admin/audit/verify`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VerifyReport {
+    /// Whether the whole log verified.
+    pub ok: bool,
+    /// Records verified (up to the failure, if any).
+    pub events: u64,
+    /// The first sequence number of the log (after any pruned part).
+    pub first_seq: u64,
+    /// The last sequence number verified.
+    pub last_seq: u64,
+    /// Checkpoints whose signature verified.
+    pub checkpoints: u64,
+    /// The last sequence number a signed checkpoint covers.
+    pub sealed_through: u64,
+    /// Records after the last checkpoint: written since, or left by a crash.
+    pub unsealed: u64,
+    /// The first problem, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure: Option<Failure>,
+}
+
+/// How strict [`verify`] is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct VerifyOptions {
+    /// Require the log to end with a checkpoint covering its last record, as a
+    /// log closed by `shutdown()` does. Off by default, since a live log has
+    /// records written after its last checkpoint. With it off, cutting whole
+    /// records *and* the checkpoints after them off the end cannot be told
+    /// from a log that is still being written; `unsealed` shows how much is at stake.
+    pub require_sealed: bool,
+}
+
+impl VerifyOptions {
+    /// Requires a sealed log (see [`VerifyOptions::require_sealed`]).
+    #[must_use]
+    pub fn require_sealed(mut self, yes: bool) -> Self {
+        self.require_sealed = yes;
+        self
+    }
+}
+
+/// Verifies the log at `path` and its rotated files (`path.1`, `path.2`, …,
+/// oldest first, then `path`).
+///
+/// ```no_run
+/// use rampart_audit::{VerifyOptions, VerifyingKey, verify};
+///
+/// let key = VerifyingKey::from_base64(&std::fs::read_to_string("audit.pub")?)?;
+/// let report = verify("audit.jsonl", &key, VerifyOptions::default())?;
+/// println!("{}", serde_json::to_string(&report)?);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn verify(
+    path: impl AsRef<Path>,
+    key: &VerifyingKey,
+    options: VerifyOptions,
+) -> std::io::Result<VerifyReport> {
+    let lines = read_log_set(path.as_ref())?;
+    Ok(verify_lines(&lines, key, options))
+}
+
+struct State<'a> {
+    report: VerifyReport,
+    head: ChainHead,
+    started: bool,
+    key: &'a VerifyingKey,
+}
+
+/// Verifies lines already read (the core of [`verify`]).
+pub(crate) fn verify_lines(
+    lines: &[LogLine],
+    key: &VerifyingKey,
+    options: VerifyOptions,
+) -> VerifyReport {
+    let mut st = State {
+        report: VerifyReport {
+            ok: true,
+            events: 0,
+            first_seq: 0,
+            last_seq: 0,
+            checkpoints: 0,
+            sealed_through: 0,
+            unsealed: 0,
+            failure: None,
+        },
+        head: ChainHead::GENESIS,
+        started: false,
+        key,
+    };
+    for (index, line) in lines.iter().enumerate() {
+        let fail = |kind, seq, detail: String| Failure {
+            kind,
+            seq,
+            location: line.location(),
+            detail,
+        };
+        if !line.complete {
+            return st.fail(fail(
+                TamperKind::Truncated,
+                None,
+                "the last line is incomplete (cut off mid-write)".into(),
+            ));
+        }
+        let parsed = match parse_line(&line.text) {
+            Ok(p) => p,
+            Err(LineError::Malformed(why)) => {
+                return st.fail(fail(TamperKind::Malformed, None, why));
+            }
+        };
+        let outcome = match parsed {
+            Line::Checkpoint(cp) => st.checkpoint(&cp, &lines[index + 1..]),
+            Line::Record(rec) => st.record(&rec, &lines[index + 1..]),
+        };
+        if let Err((kind, seq, detail)) = outcome {
+            return st.fail(fail(kind, seq, detail));
+        }
+    }
+    st.report.unsealed = st.head.seq - st.report.sealed_through.min(st.head.seq);
+    if options.require_sealed && (st.report.unsealed > 0 || st.report.checkpoints == 0) {
+        let location = lines.last().map(LogLine::location).unwrap_or_default();
+        let unsealed = st.report.unsealed;
+        let seq = st.head.seq;
+        return st.fail(Failure {
+            kind: TamperKind::Truncated,
+            seq: Some(seq),
+            location,
+            detail: format!(
+                "the log does not end with a checkpoint covering its last record ({unsealed} unsealed)"
+            ),
+        });
+    }
+    st.report
+}
+
+type Problem = (TamperKind, Option<u64>, String);
+
+impl State<'_> {
+    fn fail(mut self, failure: Failure) -> VerifyReport {
+        self.report.ok = false;
+        self.report.unsealed = self.head.seq - self.report.sealed_through.min(self.head.seq);
+        self.report.failure = Some(failure);
+        self.report
+    }
+
+    fn checkpoint(&mut self, cp: &Checkpoint, rest: &[LogLine]) -> Result<(), Problem> {
+        if cp.key_id != self.key.key_id() || !self.key.verify(cp) {
+            return Err((
+                TamperKind::BadSignature,
+                Some(cp.seq),
+                format!(
+                    "checkpoint at seq {} does not verify with key {}",
+                    cp.seq,
+                    self.key.key_id()
+                ),
+            ));
+        }
+        let Some(head) = cp.head() else {
+            return Err((
+                TamperKind::Malformed,
+                Some(cp.seq),
+                "checkpoint hash is malformed".into(),
+            ));
+        };
+        if !self.started {
+            // A log whose older part was pruned or rotated away starts with the
+            // anchor where the retained chain begins; a plain checkpoint first
+            // means the records before it were cut off.
+            if !cp.anchor && head.seq > 0 {
+                return Err((
+                    TamperKind::Deleted,
+                    Some(1),
+                    format!(
+                        "the log starts at a checkpoint for seq {}: the records before it are missing",
+                        head.seq
+                    ),
+                ));
+            }
+            self.started = true;
+            self.head = head;
+            self.report.first_seq = head.seq + 1;
+        } else if head.seq > self.head.seq {
+            return Err((
+                TamperKind::Deleted,
+                Some(self.head.seq + 1),
+                format!(
+                    "checkpoint covers seq {} but the chain ends at {}: records are missing",
+                    head.seq, self.head.seq
+                ),
+            ));
+        } else if head.seq < self.head.seq && appears_later(rest, self.head.seq) {
+            return Err((
+                TamperKind::Inserted,
+                Some(self.head.seq),
+                format!("seq {} appears twice", self.head.seq),
+            ));
+        } else if head.seq < self.head.seq {
+            return Err((
+                TamperKind::Reordered,
+                Some(head.seq),
+                format!(
+                    "checkpoint for seq {} appears after seq {}",
+                    head.seq, self.head.seq
+                ),
+            ));
+        } else if head.hash != self.head.hash {
+            return Err((
+                TamperKind::Modified,
+                Some(head.seq),
+                format!(
+                    "the chain up to seq {} is not the one the checkpoint signed",
+                    head.seq
+                ),
+            ));
+        }
+        self.report.checkpoints += 1;
+        self.report.sealed_through = head.seq;
+        Ok(())
+    }
+
+    fn record(&mut self, rec: &ParsedRecord, rest: &[LogLine]) -> Result<(), Problem> {
+        if !self.started {
+            self.started = true;
+            self.report.first_seq = 1;
+        }
+        if rec.computed != rec.hash {
+            return Err((
+                TamperKind::Modified,
+                Some(rec.seq),
+                format!("record {} does not match its hash", rec.seq),
+            ));
+        }
+        let expected = self.head.seq + 1;
+        if rec.seq == expected {
+            if rec.prev != self.head.hash {
+                return Err((
+                    TamperKind::Modified,
+                    Some(self.head.seq),
+                    format!(
+                        "record {} does not link to the record before it: seq {} was replaced",
+                        rec.seq, self.head.seq
+                    ),
+                ));
+            }
+            self.head = ChainHead {
+                seq: rec.seq,
+                hash: rec.hash,
+            };
+            self.report.events += 1;
+            self.report.last_seq = rec.seq;
+            return Ok(());
+        }
+        let later = |seq: u64| appears_later(rest, seq);
+        if rec.seq < expected {
+            return Err((
+                TamperKind::Inserted,
+                Some(rec.seq),
+                format!("seq {} appears again after seq {}", rec.seq, self.head.seq),
+            ));
+        }
+        if later(expected) {
+            if later(rec.seq) {
+                return Err((
+                    TamperKind::Inserted,
+                    Some(rec.seq),
+                    format!("seq {} appears twice", rec.seq),
+                ));
+            }
+            return Err((
+                TamperKind::Reordered,
+                Some(expected),
+                format!("seq {} comes before seq {}", rec.seq, expected),
+            ));
+        }
+        Err((
+            TamperKind::Deleted,
+            Some(expected),
+            format!("records {expected} to {} are missing", rec.seq - 1),
+        ))
+    }
+}
+
+/// Whether a record with `seq` appears in `rest` (only looked at once a problem is found).
+fn appears_later(rest: &[LogLine], seq: u64) -> bool {
+    rest.iter()
+        .any(|l| matches!(parse_line(&l.text), Ok(Line::Record(r)) if r.seq == seq))
+}

@@ -54,6 +54,7 @@ mod erasure;
 mod error;
 mod event;
 mod files;
+mod layer;
 mod pipeline;
 mod query;
 mod redact;
@@ -70,6 +71,10 @@ pub use error::{ConfigError, KeyError};
 pub use event::{
     Actor, AuditEvent, Client, HttpFacts, Outcome, SCHEMA_VERSION, Severity, Target,
     default_severity, default_tags, types,
+};
+pub use layer::{
+    Audit, AuditContext, AuditLayer, CapturePrincipal, CapturePrincipalLayer, RecordMode,
+    ResponseFuture,
 };
 pub use pipeline::{AuditLog, AuditLogBuilder, DrainError, Metrics, Overflow, RecordError};
 pub use query::{CSV_COLUMNS, Query, QueryRecord, export_csv, export_jsonl, query};

@@ -374,6 +374,10 @@ fn invalid_settings_are_refused_at_build() {
     ];
     for tweak in tweaks {
         let (key, _, _) = keys();
-        assert!(tweak(AuditLog::builder(MemorySink::new(), key)).build().is_err());
+        assert!(
+            tweak(AuditLog::builder(MemorySink::new(), key))
+                .build()
+                .is_err()
+        );
     }
 }

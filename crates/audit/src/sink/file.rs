@@ -110,9 +110,9 @@ impl FileSink {
         let fsync = self.options.fsync;
         let before = self.size;
         let file = self.open()?;
-        let result =
-            file.write_all(bytes)
-                .and_then(|()| if fsync { file.sync_data() } else { Ok(()) });
+        let result = file
+            .write_all(bytes)
+            .and_then(|()| if fsync { file.sync_data() } else { Ok(()) });
         match result {
             Ok(()) => {
                 self.size = before + bytes.len() as u64;

@@ -50,6 +50,7 @@
 mod canonical;
 mod chain;
 mod checkpoint;
+mod config;
 mod erasure;
 mod error;
 mod event;
@@ -66,6 +67,7 @@ mod verify;
 
 pub use chain::{ChainHead, RECORD_VERSION, SealedRecord};
 pub use checkpoint::{Checkpoint, SigningKey, VerifyingKey};
+pub use config::{AuditConfig, AuditTrail};
 pub use erasure::SubjectKeys;
 pub use error::{ConfigError, KeyError};
 pub use event::{

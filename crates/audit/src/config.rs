@@ -1,0 +1,214 @@
+//! The serde configuration (an application's `[audit]` section) and the
+//! trail it opens.
+
+use crate::checkpoint::{SigningKey, VerifyingKey};
+use crate::erasure::{SubjectKeys, write_private};
+use crate::error::ConfigError;
+use crate::layer::{AuditLayer, RecordMode};
+use crate::pipeline::{AuditLog, Overflow};
+use crate::redact::Redactor;
+use crate::sink::{FileSink, FileSinkOptions};
+use crate::verify::{VerifyOptions, VerifyReport, verify};
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+/// An `[audit]` section.
+///
+/// ```
+/// use rampart_audit::AuditConfig;
+///
+/// let config: AuditConfig = toml::from_str(r#"
+///     path = "./secure-api-audit.jsonl"
+///     checkpoint_every = 500
+///     redact = ["iban"]
+/// "#).unwrap();
+/// assert_eq!(config.path.to_str(), Some("./secure-api-audit.jsonl"));
+/// assert!(config.fsync);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct AuditConfig {
+    /// The JSONL file. Default `./audit.jsonl`.
+    pub path: PathBuf,
+    /// The Ed25519 signing key (base64 PKCS#8). Default `<path>.key`; when the
+    /// file does not exist a key is made, with its public half in `<path>.pub`.
+    pub signing_key: Option<PathBuf>,
+    /// A subject key file: personal data is encrypted per subject so subjects
+    /// can be erased. Default none (personal data in clear).
+    pub subject_keys: Option<PathBuf>,
+    /// Sign a checkpoint after this many records. Default 1000.
+    pub checkpoint_every: u64,
+    /// Queue capacity. Default 65,536.
+    pub queue_capacity: usize,
+    /// What a full queue does. Default `block`.
+    pub overflow: Overflow,
+    /// Rotate the file at this size; 0 never. Default 64 MiB.
+    pub rotate_bytes: u64,
+    /// fsync after every batch. Default true.
+    pub fsync: bool,
+    /// Which requests the layer records: `all`, `mutating` or `failures`. Default `all`.
+    pub record: RecordMode,
+    /// Metadata key fragments redacted besides the defaults.
+    pub redact: Vec<String>,
+}
+
+impl Default for AuditConfig {
+    fn default() -> Self {
+        let file = FileSinkOptions::default();
+        Self {
+            path: PathBuf::from("./audit.jsonl"),
+            signing_key: None,
+            subject_keys: None,
+            checkpoint_every: 1000,
+            queue_capacity: 65_536,
+            overflow: Overflow::Block,
+            rotate_bytes: file.rotate_bytes,
+            fsync: file.fsync,
+            record: RecordMode::All,
+            redact: Vec::new(),
+        }
+    }
+}
+
+fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+impl AuditConfig {
+    /// The signing key's path.
+    pub fn signing_key_path(&self) -> PathBuf {
+        self.signing_key
+            .clone()
+            .unwrap_or_else(|| with_suffix(&self.path, ".key"))
+    }
+
+    /// Loads (or makes) the key, resumes the file's chain and starts the writer.
+    pub fn open(&self) -> Result<AuditTrail, ConfigError> {
+        let key_path = self.signing_key_path();
+        let signer = match std::fs::read_to_string(&key_path) {
+            Ok(text) => SigningKey::from_pkcs8_base64(&text)?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let (key, text) = SigningKey::generate()?;
+                if let Some(dir) = key_path.parent()
+                    && !dir.as_os_str().is_empty()
+                {
+                    std::fs::create_dir_all(dir)?;
+                }
+                write_private(&key_path, text.as_bytes())?;
+                std::fs::write(
+                    with_suffix(&self.path, ".pub"),
+                    key.verifying_key().to_base64() + "\n",
+                )?;
+                tracing::info!(target: "rampart::audit", key = %key_path.display(), "made a new audit signing key");
+                key
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let public = signer.verifying_key();
+        let sink = FileSink::new(
+            &self.path,
+            FileSinkOptions::default()
+                .rotate_bytes(self.rotate_bytes)
+                .fsync(self.fsync),
+        );
+        let mut builder = AuditLog::builder(sink, signer)
+            .checkpoint_every(self.checkpoint_every)
+            .queue_capacity(self.queue_capacity)
+            .overflow(self.overflow)
+            .redactor(Redactor::default().also(self.redact.iter().cloned()));
+        if let Some(keys) = &self.subject_keys {
+            builder = builder.subject_keys(SubjectKeys::open(keys)?);
+        }
+        Ok(AuditTrail {
+            log: builder.build()?,
+            public,
+            path: self.path.clone(),
+            record: self.record,
+        })
+    }
+}
+
+/// An open file trail: its log, its layer and its verification.
+#[derive(Debug, Clone)]
+pub struct AuditTrail {
+    log: AuditLog,
+    public: VerifyingKey,
+    path: PathBuf,
+    record: RecordMode,
+}
+
+impl AuditTrail {
+    /// The log (an `EventSink` for the other layers).
+    pub fn log(&self) -> &AuditLog {
+        &self.log
+    }
+
+    /// An [`AuditLayer`] over the log with the configured record mode; add
+    /// the rejection types to read with [`AuditLayer::rejection`].
+    pub fn layer(&self) -> AuditLayer {
+        AuditLayer::new(self.log.clone()).record(self.record)
+    }
+
+    /// The public key checkpoints verify with.
+    pub fn verifying_key(&self) -> &VerifyingKey {
+        &self.public
+    }
+
+    /// Flushes what is queued, then verifies the file set: the report for
+    /// `GET /admin/audit/verify`. Blocking file I/O: call it from
+    /// `spawn_blocking` in an async handler.
+    pub fn verify(&self) -> std::io::Result<VerifyReport> {
+        let _ = self.log.flush();
+        verify(&self.path, &self.public, VerifyOptions::default())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{AuditEvent, types};
+
+    #[test]
+    fn opens_makes_a_key_once_and_verifies() {
+        let dir = crate::test_dir("config");
+        let config = AuditConfig {
+            path: dir.join("logs/audit.jsonl"),
+            ..AuditConfig::default()
+        };
+        let trail = config.open().unwrap();
+        trail
+            .log()
+            .record(AuditEvent::new(types::DATA_READ))
+            .unwrap();
+        let report = trail.verify().unwrap();
+        assert!(report.ok);
+        assert_eq!(report.events, 1);
+        trail.log().shutdown().unwrap();
+        let public = std::fs::read_to_string(dir.join("logs/audit.jsonl.pub")).unwrap();
+        assert_eq!(public.trim(), trail.verifying_key().to_base64());
+        let again = config.open().unwrap();
+        assert_eq!(
+            again.verifying_key(),
+            trail.verifying_key(),
+            "the key is reused"
+        );
+        again.log().shutdown().unwrap();
+        assert_eq!(again.verify().unwrap().events, 1);
+    }
+
+    #[test]
+    fn unknown_keys_and_a_bad_key_file_are_errors() {
+        assert!(toml::from_str::<AuditConfig>("paht = \"x\"").is_err());
+        let dir = crate::test_dir("config-bad");
+        std::fs::write(dir.join("bad.key"), "garbage").unwrap();
+        let config = AuditConfig {
+            path: dir.join("a.jsonl"),
+            signing_key: Some(dir.join("bad.key")),
+            ..AuditConfig::default()
+        };
+        assert!(matches!(config.open(), Err(ConfigError::Key(_))));
+    }
+}

@@ -86,17 +86,7 @@ impl NonceHtml {
 
     /// The page with `nonce` filled in: the plain API under the service.
     pub fn render(&self, nonce: &CspNonce) -> String {
-        let nonce = nonce.as_str();
-        let len = self.parts.iter().map(String::len).sum::<usize>()
-            + nonce.len() * self.parts.len().saturating_sub(1);
-        let mut page = String::with_capacity(len);
-        for (i, part) in self.parts.iter().enumerate() {
-            if i > 0 {
-                page.push_str(nonce);
-            }
-            page.push_str(part);
-        }
-        page
+        self.parts.join(nonce.as_str())
     }
 
     fn respond<B>(&self, request: &Request<B>) -> Response<Full<Bytes>> {

@@ -305,3 +305,43 @@ async fn methods_named_in_a_config_are_the_ones_preflights_allow() {
     assert!(methods.contains("PURGE"), "{methods}");
     assert!(!methods.contains("POST"), "{methods}");
 }
+
+#[tokio::test]
+async fn listed_origins_methods_and_max_age_reach_the_preflight_answer() {
+    let app = Router::new()
+        .route("/api/items", post(|| async { "created" }))
+        .layer(
+            CorsPolicy::new()
+                .allow_origins(["https://a.example.com", "https://b.example.com"])
+                .allow_methods([Method::GET, Method::POST])
+                .max_age(std::time::Duration::from_secs(60))
+                .build()
+                .unwrap(),
+        );
+    for origin in ["https://a.example.com", "https://b.example.com"] {
+        let response = app.clone().oneshot(preflight(origin)).await.unwrap();
+        let headers = response.headers();
+        assert_eq!(headers["access-control-allow-origin"], origin);
+        assert_eq!(headers["access-control-allow-methods"], "GET,POST");
+        assert_eq!(headers["access-control-max-age"], "60");
+    }
+}
+
+#[tokio::test]
+async fn a_star_in_a_config_allows_any_origin_without_credentials() {
+    let config: rampart_headers::CorsConfig = toml::from_str("allowed_origins = [\"*\"]").unwrap();
+    let app = Router::new()
+        .route("/api/items", post(|| async { "created" }))
+        .layer(config.build().unwrap());
+    let response = app
+        .oneshot(preflight("https://anyone.example"))
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["access-control-allow-origin"], "*");
+    assert!(
+        response
+            .headers()
+            .get("access-control-allow-credentials")
+            .is_none()
+    );
+}

@@ -172,25 +172,27 @@ impl Cell {
         let burst = u128::from(q.burst());
         match &mut self.state {
             State::Gcra { tat } => {
-                let t = u128::from(q.emission_nanos());
-                let tau = burst * t;
-                let base = u128::from((*tat).max(now));
-                let next = base + t;
-                let now = u128::from(now);
+                // u64 throughout (the hot path): a tolerance that saturates
+                // would need a burst spanning centuries.
+                let t = q.emission_nanos();
+                let tau = u64::from(q.burst()).saturating_mul(t);
+                let base = (*tat).max(now);
+                let next = base.saturating_add(t);
                 if next - now <= tau {
                     Eval {
                         allowed: true,
-                        remaining: to_u32((tau - (next - now)) / t),
-                        reset_after: to_u64(next - now),
+                        remaining: u32::try_from((tau - (next - now)) / t).unwrap_or(u32::MAX),
+                        reset_after: next - now,
                         retry_after: 0,
                         blocked: false,
                     }
                 } else {
                     Eval {
                         allowed: false,
-                        remaining: to_u32(tau.saturating_sub(base - now) / t),
-                        reset_after: to_u64(base - now),
-                        retry_after: to_u64(next - now - tau),
+                        remaining: u32::try_from(tau.saturating_sub(base - now) / t)
+                            .unwrap_or(u32::MAX),
+                        reset_after: base - now,
+                        retry_after: next - now - tau,
                         blocked: false,
                     }
                 }

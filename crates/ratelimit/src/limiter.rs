@@ -255,8 +255,11 @@ impl RateLimiter {
         if !self.is_local() {
             return None;
         }
-        let resolved = self.resolve(ctx);
-        let decision = self.check_memory(&resolved);
+        let decision = if self.inner.limits.len() == 1 {
+            self.check_single(ctx)
+        } else {
+            self.check_memory(&self.resolve(ctx))
+        };
         self.report(&decision, ctx);
         Some(decision)
     }
@@ -270,36 +273,56 @@ impl RateLimiter {
     }
 
     pub(crate) fn resolve<'a>(&self, ctx: &KeyContext<'a>) -> Vec<Resolved<'a>> {
-        let mut out = Vec::with_capacity(self.inner.limits.len());
-        for (index, limit) in self.inner.limits.iter().enumerate() {
-            let key = match limit.key.derive(ctx) {
-                Some(k) => k,
-                None => match limit.on_missing() {
-                    MissingKey::Skip => continue,
-                    MissingKey::Shared => Cow::Borrowed(SHARED_KEY),
-                },
-            };
-            let quota = match &limit.source {
+        (0..self.inner.limits.len())
+            .filter_map(|index| self.resolve_one(index, ctx))
+            .collect()
+    }
+
+    /// The key and quota of limit `index` for `ctx`; `None` when it is skipped.
+    fn resolve_one<'a>(&self, index: usize, ctx: &KeyContext<'a>) -> Option<Resolved<'a>> {
+        let limit = &self.inner.limits[index];
+        let key = match limit.key.derive(ctx) {
+            Some(k) => k,
+            None => match limit.on_missing() {
+                MissingKey::Skip => return None,
+                MissingKey::Shared => Cow::Borrowed(SHARED_KEY),
+            },
+        };
+        let quota = match &limit.source {
+            None => limit.quota,
+            Some(source) => match source.quota(&key) {
                 None => limit.quota,
-                Some(source) => match source.quota(&key) {
-                    None => limit.quota,
-                    Some(q) if q.validate(&limit.name).is_ok() => q,
-                    Some(_) => {
-                        self.inner.sink.emit(
-                            SecurityEvent::new(
-                                EventKind::ConfigurationChanged,
-                                TARGET,
-                                "quota source gave an invalid quota; the limit's own quota applies",
-                            )
-                            .with_field("limit", &*limit.name),
-                        );
-                        limit.quota
-                    }
-                },
-            };
-            out.push(Resolved { index, key, quota });
-        }
-        out
+                Some(q) if q.validate(&limit.name).is_ok() => q,
+                Some(_) => {
+                    self.inner.sink.emit(
+                        SecurityEvent::new(
+                            EventKind::ConfigurationChanged,
+                            TARGET,
+                            "quota source gave an invalid quota; the limit's own quota applies",
+                        )
+                        .with_field("limit", &*limit.name),
+                    );
+                    limit.quota
+                }
+            },
+        };
+        Some(Resolved { index, key, quota })
+    }
+
+    /// The in-memory check of a single-limit limiter, without the per-check
+    /// lists a multi-limit check needs.
+    fn check_single(&self, ctx: &KeyContext<'_>) -> Decision {
+        let Some(r) = self.resolve_one(0, ctx) else {
+            return Decision::from_limits(Vec::new());
+        };
+        let probe = Probe {
+            map: &self.inner.maps[0],
+            key: &r.key,
+            quota: r.quota,
+            algorithm: self.inner.limits[0].algorithm,
+        };
+        let eval = memory::check_one(&probe, self.now_nanos());
+        self.decision(std::slice::from_ref(&r), std::slice::from_ref(&eval))
     }
 
     pub(crate) fn check_memory(&self, resolved: &[Resolved<'_>]) -> Decision {

@@ -13,7 +13,6 @@ use rampart_core::{
     TrustedProxies,
 };
 use rampart_ratelimit::{Key, Limit, Quota, RateLimitLayer, RateLimitRejection, RateLimiter};
-use rampart_test_support::SecurityLog;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -211,20 +210,6 @@ async fn the_response_can_be_replaced_and_events_carry_the_request() {
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].kind, EventKind::RateLimited);
     assert_eq!(events[0].client_ip, Some("192.0.2.1".parse().unwrap()));
-}
-
-#[tokio::test]
-async fn a_default_built_layer_reports_to_tracing() {
-    let limiter = RateLimiter::new(Limit::new("ip", Quota::per_minute(1))).unwrap();
-    let app = app(RateLimitLayer::new(limiter), TrustedProxies::none());
-    let (log, _guard) = SecurityLog::capture();
-    app.clone()
-        .oneshot(from([192, 0, 2, 7], None))
-        .await
-        .unwrap();
-    let refused = app.oneshot(from([192, 0, 2, 7], None)).await.unwrap();
-    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
-    assert_eq!(log.kinds(), ["RateLimited"]);
 }
 
 #[tokio::test]

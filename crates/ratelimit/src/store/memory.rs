@@ -153,21 +153,26 @@ fn make_room(shard: &mut Shard, cap: usize, now: u64) {
     }
 }
 
+/// Decides one limit's check: the hot path of single-limit limiters.
+pub(crate) fn check_one(p: &Probe<'_>, now: u64) -> Eval {
+    let mut shard = p.map.lock(p.key);
+    let e = entry(&mut shard, p.map.cap, p, now);
+    let eval = e.cell.evaluate(p.algorithm, &p.quota, now);
+    if eval.allowed {
+        e.cell.commit(&p.quota, now);
+    } else {
+        e.cell.punish(&p.quota, now);
+    }
+    e.idle_at = e.cell.idle_at(&p.quota);
+    eval
+}
+
 /// Decides one check over one or more limits atomically: every shard involved
 /// is locked (in limit order, so checks never deadlock), every limit
 /// evaluated, and the request counted only if all admit it.
 pub(crate) fn check(probes: &[Probe<'_>], now: u64) -> Vec<Eval> {
     if let [p] = probes {
-        let mut shard = p.map.lock(p.key);
-        let e = entry(&mut shard, p.map.cap, p, now);
-        let eval = e.cell.evaluate(p.algorithm, &p.quota, now);
-        if eval.allowed {
-            e.cell.commit(&p.quota, now);
-        } else {
-            e.cell.punish(&p.quota, now);
-        }
-        e.idle_at = e.cell.idle_at(&p.quota);
-        return vec![eval];
+        return vec![check_one(p, now)];
     }
     let mut guards: Vec<MutexGuard<'_, Shard>> = Vec::with_capacity(probes.len());
     for p in probes {

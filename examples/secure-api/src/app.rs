@@ -14,6 +14,7 @@ use rampart_auth::axum::jwks_route;
 use rampart_auth::password::HashParams;
 use rampart_core::{ClientIpLayer, RequestIdLayer, TracingSink, TrustedProxies};
 use rampart_headers::{CorsPolicy, CsrfLayer, CsrfPolicy, SecurityHeaders, SecurityHeadersLayer};
+use rampart_ratelimit::{LoginThrottle, RateLimitLayer, RateLimiter};
 use rampart_rbac::{Authorizer, Policy, RequirePermission};
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -116,6 +117,20 @@ pub async fn assemble(config: &AppConfig) -> Result<BuiltApp, ConfigError> {
         ),
     );
 
+    let limits = rate_limits(config, &sink).await?;
+    facts.push(
+        "rate limits",
+        format!(
+            "{} per minute per address, {} per minute per user, sign-in locked after {} failures in {} s for {} s ({})",
+            config.ratelimit.ip_per_minute,
+            config.ratelimit.user_per_minute,
+            config.ratelimit.login_max_failures,
+            config.ratelimit.login_window_secs,
+            config.ratelimit.login_lockout_secs,
+            if config.redis_url.is_some() { "counted in Redis" } else { "counted in memory" },
+        ),
+    );
+
     let policy =
         Policy::from_config(config.rbac.clone()).map_err(|e| invalid(format!("[rbac] {e}")))?;
     let authz = Authorizer::builder()
@@ -201,6 +216,7 @@ pub async fn assemble(config: &AppConfig) -> Result<BuiltApp, ConfigError> {
         users,
         items: Arc::new(ItemStore::default()),
         authz: authz.clone(),
+        login_throttle: limits.login,
     };
 
     let protected = Router::new()
@@ -223,6 +239,8 @@ pub async fn assemble(config: &AppConfig) -> Result<BuiltApp, ConfigError> {
             get(api::tenant_reports)
                 .route_layer(require("reports:read")?.tenant_from_path("tenant")),
         )
+        // Per user: after authentication, which names the subject.
+        .layer(RateLimitLayer::new(limits.by_user))
         .layer(authority.layer());
 
     let router = Router::new()
@@ -238,6 +256,9 @@ pub async fn assemble(config: &AppConfig) -> Result<BuiltApp, ConfigError> {
         .method_not_allowed_fallback(problem::method_not_allowed)
         .with_state(state.clone())
         .layer(CsrfLayer::new(csrf).event_sink(sink))
+        // Per address: before any token or password work; inside CORS so that
+        // a browser can read the 429, and preflights (answered by CORS) cost nothing.
+        .layer(RateLimitLayer::new(limits.by_ip))
         .layer(cors)
         .layer(ClientIpLayer::new(proxies))
         .layer(middleware::from_fn_with_state(timeouts, timeout::limit))
@@ -247,6 +268,45 @@ pub async fn assemble(config: &AppConfig) -> Result<BuiltApp, ConfigError> {
         router,
         facts,
         state,
+    })
+}
+
+/// The app's limiters: per address, per user, and the login throttle.
+struct Limits {
+    by_ip: RateLimiter,
+    by_user: RateLimiter,
+    login: LoginThrottle,
+}
+
+/// Counted in memory, or in Redis when `REDIS_URL` is set, so that several
+/// instances count once; a Redis outage refuses (fail closed, `503`).
+async fn rate_limits(
+    config: &AppConfig,
+    sink: &rampart_core::SharedSink,
+) -> Result<Limits, ConfigError> {
+    let rl = &config.ratelimit;
+    rl.validate()
+        .map_err(|e| invalid(format!("[ratelimit] {e}")))?;
+    let mut by_ip = RateLimiter::builder()
+        .limit(rl.ip_limit())
+        .event_sink(sink.clone());
+    let mut by_user = RateLimiter::builder()
+        .limit(rl.user_limit())
+        .event_sink(sink.clone());
+    let mut login = rl.login_throttle().event_sink(sink.clone());
+    if let Some(url) = &config.redis_url {
+        let store = rampart_ratelimit::RedisStore::connect(url, "secure-api:ratelimit")
+            .await
+            .map_err(|e| invalid(format!("cannot connect to Redis at REDIS_URL: {e}")))?;
+        by_ip = by_ip.redis(store.clone());
+        by_user = by_user.redis(store.clone());
+        login = login.redis(store);
+    }
+    let built = |e: rampart_ratelimit::ConfigError| invalid(format!("[ratelimit] {e}"));
+    Ok(Limits {
+        by_ip: by_ip.build().map_err(built)?,
+        by_user: by_user.build().map_err(built)?,
+        login: login.build().map_err(built)?,
     })
 }
 

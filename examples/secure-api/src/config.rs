@@ -28,6 +28,8 @@ pub struct AppConfig {
     pub passwords: PasswordsConfig,
     /// `[rbac]`: roles and permissions.
     pub rbac: rampart_rbac::PolicyConfig,
+    /// `[ratelimit]`: per-address and per-user limits, the login throttle.
+    pub ratelimit: rampart_ratelimit::RateLimitConfig,
     /// `[[users]]`.
     pub users: Vec<UserConfig>,
 }
@@ -46,6 +48,8 @@ struct FileConfig {
     passwords: Option<PasswordsConfig>,
     #[serde(default)]
     rbac: Option<rampart_rbac::PolicyConfig>,
+    #[serde(default)]
+    ratelimit: Option<rampart_ratelimit::RateLimitConfig>,
     #[serde(default)]
     users: Option<Vec<UserConfig>>,
 }
@@ -296,6 +300,7 @@ impl AppConfig {
             server: user.server.or(defaults.server).unwrap_or_default(),
             passwords: user.passwords.or(defaults.passwords).unwrap_or_default(),
             rbac: user.rbac.or(defaults.rbac).unwrap_or_default(),
+            ratelimit: user.ratelimit.or(defaults.ratelimit).unwrap_or_default(),
             users: user.users.or(defaults.users).unwrap_or_default(),
         })
     }

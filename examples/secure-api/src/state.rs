@@ -3,6 +3,7 @@
 use crate::items::ItemStore;
 use crate::users::UserDirectory;
 use rampart_auth::JwtAuthority;
+use rampart_ratelimit::LoginThrottle;
 use rampart_rbac::Authorizer;
 use std::sync::Arc;
 
@@ -18,4 +19,6 @@ pub struct AppState {
     /// The policy, for decisions a route guard cannot make alone (which
     /// tenants' items a caller sees).
     pub authz: Authorizer,
+    /// Failed sign-ins per username and per address.
+    pub login_throttle: LoginThrottle,
 }

@@ -4,6 +4,7 @@ use crate::extract::JsonBody;
 use crate::logging::untrusted;
 use crate::state::AppState;
 use crate::users::UserDirectory;
+use axum::Extension;
 use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
@@ -14,8 +15,10 @@ use rampart_auth::{
     RefreshClaims, RefreshError, Revalidate, Revalidation, Standing, StoreError, TokenPair,
     TokenRequest,
 };
-use rampart_core::{Principal, Problem, STORE_RETRY_AFTER_SECS};
+use rampart_core::{ClientIp, Principal, Problem, ProblemResponse, STORE_RETRY_AFTER_SECS};
+use rampart_ratelimit::LoginDecision;
 use serde::Deserialize;
+use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 use zeroize::Zeroize;
 
@@ -97,12 +100,30 @@ fn busy(retry_after: std::time::Duration) -> Response {
         .into_response()
 }
 
+/// The throttle's refusal: `429` + `Retry-After` (the same for a locked
+/// account and a blocked address), or `503` when its store is down.
+fn throttled(decision: &LoginDecision) -> Response {
+    rampart_core::reject(&ProblemResponse, *decision)
+}
+
 /// Checks the password and answers a fresh token pair.
+///
+/// The login throttle runs first: a locked username or blocked address is
+/// refused before any password hashing, whether the password is right or not.
 pub async fn login(
     State(state): State<AppState>,
+    client: Option<Extension<ClientIp>>,
     JsonBody(body): JsonBody<LoginRequest>,
 ) -> Response {
     let username = untrusted(&body.username);
+    // Without a resolved address (not served over TCP) all such requests share one.
+    let ip = client.map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |Extension(c)| c.ip());
+    let throttle = &state.login_throttle;
+    let decision = throttle.check(&body.username, ip).await;
+    if !decision.is_allowed() {
+        tracing::info!(target: "secure_api", username = %username, "login throttled");
+        return throttled(&decision);
+    }
     let user = match state
         .users
         .authenticate(&body.username, &body.password)
@@ -111,6 +132,10 @@ pub async fn login(
         Ok(Some(user)) => user,
         Ok(None) => {
             tracing::info!(target: "secure_api", username = %username, "login refused");
+            let decision = throttle.record_failure(&body.username, ip).await;
+            if matches!(decision, LoginDecision::Unavailable) {
+                return throttled(&decision);
+            }
             return unauthorized("invalid_credentials", "unknown user or wrong password");
         }
         Err(PasswordError::Busy(refusal)) => {
@@ -122,6 +147,7 @@ pub async fn login(
             return unavailable("the password check could not run; try again shortly");
         }
     };
+    throttle.record_success(&body.username, ip).await;
     let mut request = TokenRequest::new(user.username.clone()).roles(user.roles.clone());
     if let Some(tenant) = &user.tenant {
         request = request.tenant(tenant.clone());

@@ -79,7 +79,31 @@ pub async fn assemble(config: &AppConfig) -> Result<BuiltApp, ConfigError> {
         ),
     );
 
-    let sink = TracingSink::shared();
+    let trail = match &config.audit {
+        Some(audit) => {
+            let trail = audit.open().map_err(|e| invalid(format!("[audit] {e}")))?;
+            facts.push(
+                "audit",
+                format!(
+                    "hash-chained JSONL at {} (checkpoints signed, public key in {}.pub)",
+                    audit.path.display(),
+                    audit.path.display()
+                ),
+            );
+            Some(trail)
+        }
+        None => {
+            facts.push(
+                "audit",
+                "security events to tracing only, target rampart::security",
+            );
+            None
+        }
+    };
+    let sink: rampart_core::SharedSink = match &trail {
+        Some(trail) => Arc::new(crate::audit::AuditedSink(trail.log().clone())),
+        None => TracingSink::shared(),
+    };
     let mut runtime = JwtRuntime::default().event_sink(sink.clone());
     match &config.redis_url {
         Some(url) => {
@@ -180,10 +204,6 @@ pub async fn assemble(config: &AppConfig) -> Result<BuiltApp, ConfigError> {
             config.server.max_connections
         ),
     );
-    facts.push(
-        "audit",
-        "security events to tracing, target rampart::security",
-    );
 
     let proxies = TrustedProxies::new(&config.http.trusted_proxies).map_err(invalid)?;
     facts.push(
@@ -217,6 +237,7 @@ pub async fn assemble(config: &AppConfig) -> Result<BuiltApp, ConfigError> {
         items: Arc::new(ItemStore::default()),
         authz: authz.clone(),
         login_throttle: limits.login,
+        audit: trail.clone(),
     };
 
     let protected = Router::new()
@@ -239,6 +260,10 @@ pub async fn assemble(config: &AppConfig) -> Result<BuiltApp, ConfigError> {
             get(api::tenant_reports)
                 .route_layer(require("reports:read")?.tenant_from_path("tenant")),
         )
+        .route(
+            "/admin/audit/verify",
+            get(crate::audit::verify).route_layer(require("admin:audit")?),
+        )
         // Per user: after authentication, which names the subject.
         .layer(RateLimitLayer::new(limits.by_user))
         .layer(authority.layer());
@@ -260,8 +285,12 @@ pub async fn assemble(config: &AppConfig) -> Result<BuiltApp, ConfigError> {
         // a browser can read the 429, and preflights (answered by CORS) cost nothing.
         .layer(RateLimitLayer::new(limits.by_ip))
         .layer(cors)
-        .layer(ClientIpLayer::new(proxies))
         .layer(middleware::from_fn_with_state(timeouts, timeout::limit))
+        // One event per request, with the outcome of every layer inside it.
+        .layer(tower::util::option_layer(
+            trail.as_ref().map(crate::audit::layer),
+        ))
+        .layer(ClientIpLayer::new(proxies))
         .layer(RequestIdLayer::new())
         .layer(SecurityHeadersLayer::new(headers));
     Ok(BuiltApp {

@@ -6,6 +6,9 @@ use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+/// Where the app started from the environment writes its audit trail.
+pub const DEFAULT_AUDIT_LOG: &str = "./secure-api-audit.jsonl";
+
 /// The default configuration shipped with the example.
 pub const DEFAULT_CONFIG: &str = include_str!("../config/default.toml");
 
@@ -30,6 +33,11 @@ pub struct AppConfig {
     pub rbac: rampart_rbac::PolicyConfig,
     /// `[ratelimit]`: per-address and per-user limits, the login throttle.
     pub ratelimit: rampart_ratelimit::RateLimitConfig,
+    /// `[audit]`: the hash-chained JSONL trail. `None` (security events to
+    /// `tracing` only) unless the document has an `[audit]` section or the
+    /// app is configured from the environment, which always audits
+    /// (`RAMPART_AUDIT_LOG`, default `./secure-api-audit.jsonl`).
+    pub audit: Option<rampart_audit::AuditConfig>,
     /// `[[users]]`.
     pub users: Vec<UserConfig>,
 }
@@ -50,6 +58,8 @@ struct FileConfig {
     rbac: Option<rampart_rbac::PolicyConfig>,
     #[serde(default)]
     ratelimit: Option<rampart_ratelimit::RateLimitConfig>,
+    #[serde(default)]
+    audit: Option<rampart_audit::AuditConfig>,
     #[serde(default)]
     users: Option<Vec<UserConfig>>,
 }
@@ -269,6 +279,15 @@ impl AppConfig {
         };
         let mut config = Self::from_documents(addr, source, user_text.as_deref())?;
         config.redis_url = env("REDIS_URL").filter(|u| !u.is_empty());
+        let mut audit = config.audit.take().unwrap_or_else(|| {
+            let mut audit = rampart_audit::AuditConfig::default();
+            audit.path = PathBuf::from(DEFAULT_AUDIT_LOG);
+            audit
+        });
+        if let Some(path) = env("RAMPART_AUDIT_LOG").filter(|p| !p.is_empty()) {
+            audit.path = PathBuf::from(path);
+        }
+        config.audit = Some(audit);
         Ok(config)
     }
 
@@ -301,6 +320,7 @@ impl AppConfig {
             passwords: user.passwords.or(defaults.passwords).unwrap_or_default(),
             rbac: user.rbac.or(defaults.rbac).unwrap_or_default(),
             ratelimit: user.ratelimit.or(defaults.ratelimit).unwrap_or_default(),
+            audit: user.audit.or(defaults.audit),
             users: user.users.or(defaults.users).unwrap_or_default(),
         })
     }

@@ -5,6 +5,7 @@
 #![deny(missing_docs)]
 
 pub mod app;
+pub mod audit;
 pub mod config;
 pub mod extract;
 pub mod items;

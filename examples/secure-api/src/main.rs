@@ -20,7 +20,11 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let (router, facts) = match app::build(&config).await {
+    let app::BuiltApp {
+        router,
+        facts,
+        state,
+    } = match app::assemble(&config).await {
         Ok(built) => built,
         Err(error) => {
             eprintln!("secure-api: {error}");
@@ -41,6 +45,12 @@ async fn main() -> ExitCode {
         let _ = tokio::signal::ctrl_c().await;
     })
     .await;
+    // Drain the audit queue and seal the trail with a last signed checkpoint.
+    if let Some(trail) = &state.audit
+        && let Err(error) = trail.log().shutdown()
+    {
+        eprintln!("secure-api: the audit trail did not close cleanly: {error}");
+    }
     match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

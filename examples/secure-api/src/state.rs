@@ -21,4 +21,6 @@ pub struct AppState {
     pub authz: Authorizer,
     /// Failed sign-ins per username and per address.
     pub login_throttle: LoginThrottle,
+    /// The audit trail, when one is configured.
+    pub audit: Option<rampart_audit::AuditTrail>,
 }

@@ -77,14 +77,35 @@ pub(crate) struct Cell {
     blocked_until: u64,
 }
 
+// Kept small (32 bytes, 8-aligned): a store holds one per key, and a
+// 10,000-key working set must stay in cache. Hence the u128 levels split in
+// two u64 halves (a u128 field would align the whole enum to 16) and the
+// sliding log boxed.
 #[derive(Debug, Clone, PartialEq)]
 enum State {
     Gcra { tat: u64 },
-    Tokens { scaled: u128, at: u64 },
-    Leaky { scaled: u128, at: u64 },
+    Tokens { scaled: Wide, at: u64 },
+    Leaky { scaled: Wide, at: u64 },
     Fixed { start: u64, count: u32 },
-    Log(VecDeque<u64>),
+    // Boxed on purpose: the extra allocation is paid by sliding-log keys only,
+    // while every other key's state stays 32 bytes instead of 40.
+    #[allow(clippy::box_collection)]
+    Log(Box<VecDeque<u64>>),
     Sliding { window: u64, prev: u32, cur: u32 },
+}
+
+/// A u128 stored as two u64 halves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Wide([u64; 2]);
+
+impl Wide {
+    fn new(v: u128) -> Self {
+        Wide([(v >> 64) as u64, v as u64])
+    }
+
+    fn get(self) -> u128 {
+        (u128::from(self.0[0]) << 64) | u128::from(self.0[1])
+    }
 }
 
 /// What one algorithm says about one more request.
@@ -116,12 +137,15 @@ impl Cell {
         let state = match algorithm {
             Algorithm::Gcra => State::Gcra { tat: 0 },
             Algorithm::TokenBucket => State::Tokens {
-                scaled: full,
+                scaled: Wide::new(full),
                 at: 0,
             },
-            Algorithm::LeakyBucket => State::Leaky { scaled: 0, at: 0 },
+            Algorithm::LeakyBucket => State::Leaky {
+                scaled: Wide::new(0),
+                at: 0,
+            },
             Algorithm::FixedWindow => State::Fixed { start: 0, count: 0 },
-            Algorithm::SlidingLog => State::Log(VecDeque::new()),
+            Algorithm::SlidingLog => State::Log(Box::default()),
             Algorithm::SlidingWindow => State::Sliding {
                 window: 0,
                 prev: 0,
@@ -197,14 +221,16 @@ impl Cell {
                     }
                 }
             }
-            State::Tokens { scaled, at } => {
+            State::Tokens { scaled: wide, at } => {
                 let full = burst * period;
+                let mut scaled = wide.get();
                 if now > *at {
-                    *scaled = (*scaled + u128::from(now - *at) * limit).min(full);
+                    scaled = (scaled + u128::from(now - *at) * limit).min(full);
+                    *wide = Wide::new(scaled);
                     *at = now;
                 }
-                if *scaled >= period {
-                    let after = *scaled - period;
+                if scaled >= period {
+                    let after = scaled - period;
                     Eval {
                         allowed: true,
                         remaining: to_u32(after / period),
@@ -216,20 +242,22 @@ impl Cell {
                     Eval {
                         allowed: false,
                         remaining: 0,
-                        reset_after: to_u64(div_ceil(full - *scaled, limit)),
-                        retry_after: to_u64(div_ceil(period - *scaled, limit)),
+                        reset_after: to_u64(div_ceil(full - scaled, limit)),
+                        retry_after: to_u64(div_ceil(period - scaled, limit)),
                         blocked: false,
                     }
                 }
             }
-            State::Leaky { scaled, at } => {
+            State::Leaky { scaled: wide, at } => {
                 let full = burst * period;
+                let mut scaled = wide.get();
                 if now > *at {
-                    *scaled = scaled.saturating_sub(u128::from(now - *at) * limit);
+                    scaled = scaled.saturating_sub(u128::from(now - *at) * limit);
+                    *wide = Wide::new(scaled);
                     *at = now;
                 }
-                if *scaled + period <= full {
-                    let after = *scaled + period;
+                if scaled + period <= full {
+                    let after = scaled + period;
                     Eval {
                         allowed: true,
                         remaining: to_u32((full - after) / period),
@@ -241,8 +269,8 @@ impl Cell {
                     Eval {
                         allowed: false,
                         remaining: 0,
-                        reset_after: to_u64(div_ceil(*scaled, limit)),
-                        retry_after: to_u64(div_ceil(*scaled + period - full, limit)),
+                        reset_after: to_u64(div_ceil(scaled, limit)),
+                        retry_after: to_u64(div_ceil(scaled + period - full, limit)),
                         blocked: false,
                     }
                 }
@@ -345,8 +373,10 @@ impl Cell {
         let period = u128::from(q.period_nanos());
         match &mut self.state {
             State::Gcra { tat } => *tat = (*tat).max(now).saturating_add(q.emission_nanos()),
-            State::Tokens { scaled, .. } => *scaled = scaled.saturating_sub(period),
-            State::Leaky { scaled, .. } => *scaled += period,
+            State::Tokens { scaled, .. } => {
+                *scaled = Wide::new(scaled.get().saturating_sub(period))
+            }
+            State::Leaky { scaled, .. } => *scaled = Wide::new(scaled.get().saturating_add(period)),
             State::Fixed { count, .. } => *count = count.saturating_add(1),
             State::Log(log) => log.push_back(now),
             State::Sliding { cur, .. } => *cur = cur.saturating_add(1),
@@ -369,9 +399,9 @@ impl Cell {
         let state_idle = match &self.state {
             State::Gcra { tat } => *tat,
             State::Tokens { scaled, at } => {
-                at.saturating_add(to_u64(div_ceil(full.saturating_sub(*scaled), limit)))
+                at.saturating_add(to_u64(div_ceil(full.saturating_sub(scaled.get()), limit)))
             }
-            State::Leaky { scaled, at } => at.saturating_add(to_u64(div_ceil(*scaled, limit))),
+            State::Leaky { scaled, at } => at.saturating_add(to_u64(div_ceil(scaled.get(), limit))),
             State::Fixed { start, count } => {
                 if *count == 0 {
                     0
@@ -625,6 +655,16 @@ mod tests {
             assert_eq!(e1.allowed, e2.allowed, "{a:?}");
             assert_eq!(e1.remaining, e2.remaining, "{a:?}");
         }
+    }
+
+    #[test]
+    fn state_stays_small() {
+        assert!(
+            std::mem::size_of::<Cell>() <= 40,
+            "{}",
+            std::mem::size_of::<Cell>()
+        );
+        assert_eq!(Wide::new(u128::MAX - 7).get(), u128::MAX - 7);
     }
 
     #[test]

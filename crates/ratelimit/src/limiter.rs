@@ -69,6 +69,7 @@ pub(crate) struct Inner {
     pub(crate) limits: Vec<Limit>,
     maps: Vec<KeyMap>,
     clock: SharedClock,
+    time: TimeSource,
     pub(crate) sink: SharedSink,
     #[cfg(feature = "redis")]
     redis: Option<crate::store::redis::RedisStore>,
@@ -174,11 +175,16 @@ impl RateLimiterBuilder {
             .iter()
             .map(|_| KeyMap::new(&self.memory))
             .collect();
+        let time = match &self.clock {
+            Some(clock) => TimeSource::Clock(Arc::clone(clock)),
+            None => TimeSource::fast(),
+        };
         Ok(RateLimiter {
             inner: Arc::new(Inner {
                 limits: self.limits,
                 maps,
                 clock: self.clock.unwrap_or_else(SystemClock::shared),
+                time,
                 sink: self.sink.unwrap_or_else(TracingSink::shared),
                 #[cfg(feature = "redis")]
                 redis: self.redis,
@@ -186,6 +192,53 @@ impl RateLimiterBuilder {
             }),
         })
     }
+}
+
+/// Where the in-memory store reads "now".
+enum TimeSource {
+    /// The clock the application gave (tests move a `ManualClock`).
+    Clock(SharedClock),
+    /// Without one: the system time when the limiter was built, advanced by
+    /// the CPU's time-stamp counter. Reading it costs a few nanoseconds where
+    /// a system-time call costs tens, on every check; it is monotonic, so a
+    /// wall-clock step (NTP) neither refills nor freezes buckets.
+    Fast {
+        anchor: u64,
+        start: quanta::Instant,
+        clock: quanta::Clock,
+    },
+}
+
+impl TimeSource {
+    fn fast() -> Self {
+        let clock = quanta::Clock::new();
+        TimeSource::Fast {
+            anchor: unix_nanos(&SystemClock),
+            start: clock.now(),
+            clock,
+        }
+    }
+
+    fn now_nanos(&self) -> u64 {
+        match self {
+            TimeSource::Clock(clock) => unix_nanos(clock.as_ref()),
+            TimeSource::Fast {
+                anchor,
+                start,
+                clock,
+            } => {
+                let elapsed = clock.now().saturating_duration_since(*start);
+                anchor.saturating_add(u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX))
+            }
+        }
+    }
+}
+
+fn unix_nanos(clock: &dyn rampart_core::Clock) -> u64 {
+    clock
+        .now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
 }
 
 /// One limit's key and quota for one check.
@@ -265,11 +318,7 @@ impl RateLimiter {
     }
 
     fn now_nanos(&self) -> u64 {
-        self.inner
-            .clock
-            .now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+        self.inner.time.now_nanos()
     }
 
     pub(crate) fn resolve<'a>(&self, ctx: &KeyContext<'a>) -> Vec<Resolved<'a>> {

@@ -155,16 +155,22 @@ fn make_room(shard: &mut Shard, cap: usize, now: u64) {
 
 /// Decides one limit's check: the hot path of single-limit limiters.
 pub(crate) fn check_one(p: &Probe<'_>, now: u64) -> Eval {
+    let decide = |e: &mut Entry| {
+        let eval = e.cell.evaluate(p.algorithm, &p.quota, now);
+        if eval.allowed {
+            e.cell.commit(&p.quota, now);
+        } else {
+            e.cell.punish(&p.quota, now);
+        }
+        e.idle_at = e.cell.idle_at(&p.quota);
+        eval
+    };
     let mut shard = p.map.lock(p.key);
-    let e = entry(&mut shard, p.map.cap, p, now);
-    let eval = e.cell.evaluate(p.algorithm, &p.quota, now);
-    if eval.allowed {
-        e.cell.commit(&p.quota, now);
-    } else {
-        e.cell.punish(&p.quota, now);
+    // One lookup for a known key; the insert path (a new key) is the rare one.
+    if let Some(e) = shard.get_mut(p.key) {
+        return decide(e);
     }
-    e.idle_at = e.cell.idle_at(&p.quota);
-    eval
+    decide(entry(&mut shard, p.map.cap, p, now))
 }
 
 /// Decides one check over one or more limits atomically: every shard involved

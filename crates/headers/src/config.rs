@@ -29,7 +29,7 @@ pub enum Preset {
 /// adjusts the preset.
 ///
 /// ```
-/// use rampart_headers::SecurityHeadersConfig;
+/// use rampart::headers::SecurityHeadersConfig;
 ///
 /// let config: SecurityHeadersConfig = toml::from_str(r#"
 ///     preset = "api"

@@ -20,7 +20,7 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 /// read; list the front-ends that need access.
 ///
 /// ```
-/// use rampart_headers::CorsPolicy;
+/// use rampart::headers::CorsPolicy;
 ///
 /// let layer = CorsPolicy::new()
 ///     .allow_origin("https://app.example.com")

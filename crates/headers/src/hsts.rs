@@ -12,7 +12,7 @@ pub const ONE_YEAR_SECS: u64 = 31_536_000;
 /// (preloading is hard to undo, so it is a deliberate choice).
 ///
 /// ```
-/// use rampart_headers::Hsts;
+/// use rampart::headers::Hsts;
 ///
 /// let hsts = Hsts::default().preload();
 /// assert_eq!(hsts.header_value().unwrap(), "max-age=63072000; includeSubDomains; preload");

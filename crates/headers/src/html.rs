@@ -44,9 +44,9 @@ pub const NONCE_PLACEHOLDER: &str = "{{csp_nonce}}";
 ///
 /// ```
 /// use axum::Router;
-/// use rampart_headers::{NonceHtml, SecurityHeaders, SecurityHeadersLayer};
+/// use rampart::headers::{NonceHtml, SecurityHeaders, SecurityHeadersLayer};
 ///
-/// # fn build() -> Result<Router, rampart_headers::ConfigError> {
+/// # fn build() -> Result<Router, rampart::headers::ConfigError> {
 /// let index = NonceHtml::new(
 ///     r#"<!doctype html>
 ///     <script nonce="{{csp_nonce}}">window.config = { api: "/api" };</script>

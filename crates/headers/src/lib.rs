@@ -47,9 +47,9 @@
 //!
 //! ```
 //! use axum::{Router, routing::{get, post}};
-//! use rampart_headers::{CorsPolicy, CsrfLayer, CsrfPolicy, SecurityHeaders, SecurityHeadersLayer};
+//! use rampart::headers::{CorsPolicy, CsrfLayer, CsrfPolicy, SecurityHeaders, SecurityHeadersLayer};
 //!
-//! # fn build(auth: tower::layer::util::Identity) -> Result<Router, rampart_headers::ConfigError> {
+//! # fn build(auth: tower::layer::util::Identity) -> Result<Router, rampart::headers::ConfigError> {
 //! let cors = CorsPolicy::new()
 //!     .allow_origin("https://app.example.com")
 //!     .allow_credentials(true);

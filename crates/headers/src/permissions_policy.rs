@@ -9,7 +9,7 @@ use crate::ConfigError;
 /// injected script or a framed third party cannot ask for them.
 ///
 /// ```
-/// use rampart_headers::PermissionsPolicy;
+/// use rampart::headers::PermissionsPolicy;
 ///
 /// let policy = PermissionsPolicy::empty()
 ///     .deny("camera")

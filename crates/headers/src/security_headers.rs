@@ -34,7 +34,7 @@ const REPORTING_ENDPOINTS: HeaderName = HeaderName::from_static("reporting-endpo
 /// map insertions, plus one string join when the CSP carries a nonce.
 ///
 /// ```
-/// use rampart_headers::{SecurityHeaders, ReferrerPolicy};
+/// use rampart::headers::{SecurityHeaders, ReferrerPolicy};
 /// use http::HeaderMap;
 ///
 /// let headers = SecurityHeaders::api()

@@ -117,7 +117,7 @@ impl Directive {
 /// is built.
 ///
 /// ```
-/// use rampart_headers::ContentSecurityPolicy;
+/// use rampart::headers::ContentSecurityPolicy;
 ///
 /// let csp = ContentSecurityPolicy::new()
 ///     .default_src(["'self'"])

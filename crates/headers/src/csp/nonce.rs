@@ -18,7 +18,7 @@ const ENCODED_LEN: usize = 24;
 /// the 128 bits and the CSPRNG.
 ///
 /// ```
-/// use rampart_headers::CspNonce;
+/// use rampart::headers::CspNonce;
 ///
 /// let a = CspNonce::generate();
 /// let b = CspNonce::generate();

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 /// needs `?` half-way.
 ///
 /// ```
-/// use rampart_headers::{ConfigError, CsrfPolicy};
+/// use rampart::headers::{ConfigError, CsrfPolicy};
 ///
 /// let policy = CsrfPolicy::builder()
 ///     .trust_origin("https://admin.example.com")
@@ -71,7 +71,7 @@ impl CsrfPolicyBuilder {
     /// every origin is no CSRF defence at all.
     ///
     /// ```
-    /// use rampart_headers::{CorsPolicy, CsrfPolicy};
+    /// use rampart::headers::{CorsPolicy, CsrfPolicy};
     ///
     /// let cors = CorsPolicy::new()
     ///     .allow_origin("https://app.example.com")
@@ -134,7 +134,7 @@ impl CsrfPolicyBuilder {
 /// Serde form of a [`CsrfPolicy`].
 ///
 /// ```
-/// use rampart_headers::{CsrfConfig, CsrfPolicy};
+/// use rampart::headers::{CsrfConfig, CsrfPolicy};
 ///
 /// let config: CsrfConfig = toml::from_str(r#"
 ///     trusted_origins = ["https://admin.example.com", "https://*.tenants.example.com"]

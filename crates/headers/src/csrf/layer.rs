@@ -17,9 +17,9 @@ use tower_service::Service;
 ///
 /// ```
 /// use axum::{Router, routing::post};
-/// use rampart_headers::{CsrfLayer, CsrfPolicy};
+/// use rampart::headers::{CsrfLayer, CsrfPolicy};
 ///
-/// # fn build() -> Result<Router, rampart_headers::ConfigError> {
+/// # fn build() -> Result<Router, rampart::headers::ConfigError> {
 /// let app: Router = Router::new()
 ///     .route("/transfer", post(|| async { "done" }))
 ///     .layer(CsrfLayer::new(

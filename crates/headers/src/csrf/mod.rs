@@ -74,7 +74,7 @@ impl Rejection for CsrfRejection {
 /// Which unsafe requests may come from elsewhere.
 ///
 /// ```
-/// use rampart_headers::CsrfPolicy;
+/// use rampart::headers::CsrfPolicy;
 /// use http::{HeaderMap, Method, Uri};
 ///
 /// let policy = CsrfPolicy::builder()

@@ -20,13 +20,13 @@ use tower_service::Service;
 ///
 /// ```
 /// use axum::{Router, routing::get, Extension};
-/// use rampart_headers::{CspNonce, SecurityHeaders, SecurityHeadersLayer};
+/// use rampart::headers::{CspNonce, SecurityHeaders, SecurityHeadersLayer};
 ///
 /// async fn page(Extension(nonce): Extension<CspNonce>) -> String {
 ///     format!("<script nonce=\"{nonce}\">start()</script>")
 /// }
 ///
-/// # fn build() -> Result<Router, rampart_headers::ConfigError> {
+/// # fn build() -> Result<Router, rampart::headers::ConfigError> {
 /// let app = Router::new()
 ///     .route("/", get(page))
 ///     .layer(SecurityHeadersLayer::new(SecurityHeaders::spa().build()?));

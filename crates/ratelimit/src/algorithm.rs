@@ -83,15 +83,30 @@ pub(crate) struct Cell {
 // sliding log boxed.
 #[derive(Debug, Clone, PartialEq)]
 enum State {
-    Gcra { tat: u64 },
-    Tokens { scaled: Wide, at: u64 },
-    Leaky { scaled: Wide, at: u64 },
-    Fixed { start: u64, count: u32 },
+    Gcra {
+        tat: u64,
+    },
+    Tokens {
+        scaled: Wide,
+        at: u64,
+    },
+    Leaky {
+        scaled: Wide,
+        at: u64,
+    },
+    Fixed {
+        start: u64,
+        count: u32,
+    },
     // Boxed on purpose: the extra allocation is paid by sliding-log keys only,
     // while every other key's state stays 32 bytes instead of 40.
     #[allow(clippy::box_collection)]
     Log(Box<VecDeque<u64>>),
-    Sliding { window: u64, prev: u32, cur: u32 },
+    Sliding {
+        window: u64,
+        prev: u32,
+        cur: u32,
+    },
 }
 
 /// A u128 stored as two u64 halves.

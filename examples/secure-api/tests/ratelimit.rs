@@ -233,3 +233,21 @@ async fn two_instances_sharing_redis_count_once() {
     assert_limited(&login(&one, &address(2), &username, "x").await);
     assert_limited(&login(&two, &address(3), &username, "x").await);
 }
+
+#[tokio::test]
+async fn overlong_usernames_are_refused_before_they_are_counted() {
+    let app = app_with(THREE_STRIKES, None).await;
+    let long = "a".repeat(257);
+    for _ in 0..5 {
+        let reply = login(&app, "203.0.113.50", &long, "x").await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+        assert_eq!(reply.headers["content-type"], "application/problem+json");
+    }
+    // 256 bytes is still a username, counted and locked like any other.
+    let longest = "b".repeat(256);
+    for _ in 0..3 {
+        let reply = login(&app, "203.0.113.50", &longest, "x").await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    }
+    assert_limited(&login(&app, "203.0.113.50", &longest, "x").await);
+}

@@ -100,6 +100,11 @@ fn busy(retry_after: std::time::Duration) -> Response {
         .into_response()
 }
 
+/// The longest username accepted, in bytes. The login throttle keys its
+/// counters on usernames, and a flood of megabyte-long made-up names must not
+/// become megabytes of counters.
+pub const MAX_USERNAME_BYTES: usize = 256;
+
 /// The throttle's refusal: `429` + `Retry-After` (the same for a locked
 /// account and a blocked address), or `503` when its store is down.
 fn throttled(decision: &LoginDecision) -> Response {
@@ -115,6 +120,11 @@ pub async fn login(
     client: Option<Extension<ClientIp>>,
     JsonBody(body): JsonBody<LoginRequest>,
 ) -> Response {
+    if body.username.len() > MAX_USERNAME_BYTES {
+        return Problem::bad_request()
+            .with_detail("the username is longer than 256 bytes")
+            .into_response();
+    }
     let username = untrusted(&body.username);
     // Without a resolved address (not served over TCP) all such requests share one.
     let ip = client.map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |Extension(c)| c.ip());

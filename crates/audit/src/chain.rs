@@ -15,7 +15,7 @@
 use crate::canonical::{hex, sha256, unhex32, write_canonical};
 use crate::checkpoint::Checkpoint;
 use crate::event::AuditEvent;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 /// The record format version written in each record's `v`.
 pub const RECORD_VERSION: u64 = 1;
@@ -53,17 +53,20 @@ pub struct SealedRecord {
 /// Seals `event` after `head`, returning the record and moving `head` on.
 pub(crate) fn seal(
     head: &mut ChainHead,
-    event: AuditEvent,
+    mut event: AuditEvent,
 ) -> Result<SealedRecord, serde_json::Error> {
+    event.complete();
     let seq = head.seq + 1;
-    let mut body = Map::new();
-    body.insert("event".into(), serde_json::to_value(&event)?);
-    body.insert("prev".into(), Value::String(hex(&head.hash)));
-    body.insert("seq".into(), Value::from(seq));
-    body.insert("v".into(), Value::from(RECORD_VERSION));
-    let body = Value::Object(body);
-    let mut canonical = Vec::with_capacity(512);
-    write_canonical(&body, &mut canonical);
+    // The canonical body written directly: members in key order (`event`,
+    // `prev`, `seq`, `v`), the event's own fields declared in key order and
+    // its metadata a sorted map, so this equals `write_canonical` of the
+    // record's value (a test holds it to that) without building the value.
+    let mut canonical = Vec::with_capacity(640);
+    canonical.extend_from_slice(b"{\"event\":");
+    serde_json::to_writer(&mut canonical, &event)?;
+    canonical.extend_from_slice(b",\"prev\":\"");
+    canonical.extend_from_slice(hex(&head.hash).as_bytes());
+    canonical.extend_from_slice(format!("\",\"seq\":{seq},\"v\":{RECORD_VERSION}}}").as_bytes());
     let hash = sha256(&canonical);
     // The line is the canonical body with the hash spliced in first: `{"hash":"…",` + rest.
     let mut line = String::with_capacity(canonical.len() + 76);
@@ -190,6 +193,32 @@ mod tests {
             panic!()
         };
         assert_ne!(p.computed, p.hash);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_direct_encoding_is_the_canonical_one(
+            subject in proptest::option::of("\\PC{0,12}"),
+            keys in proptest::collection::vec("\\PC{0,8}", 0..6),
+            number in proptest::num::f64::NORMAL,
+            n in proptest::num::i64::ANY,
+        ) {
+            let mut event = AuditEvent::new(types::AUTHZ_DENIED)
+                .user_agent("agent \"x\"\n")
+                .target("k", "i")
+                .tag("custom")
+                .http(crate::HttpFacts { method: "GET".into(), route: "/r".into(), status: Some(403), latency_us: Some(7) });
+            if let Some(s) = subject {
+                event = event.subject(s).tenant("t");
+            }
+            for (i, k) in keys.iter().enumerate() {
+                event = event.meta(k.clone(), serde_json::json!({"z": i, "a": [number, n, k], "m": {"y": null, "b": true}}));
+            }
+            let mut head = ChainHead::GENESIS;
+            let record = seal(&mut head, event).unwrap();
+            let Line::Record(parsed) = parse_line(&record.line).unwrap() else { panic!() };
+            proptest::prop_assert_eq!(parsed.computed, record.hash);
+        }
     }
 
     #[test]

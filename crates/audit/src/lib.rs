@@ -6,6 +6,58 @@
 //! shutdown, so [`verify`] needs only the public key to say that a log is
 //! intact, or which record was modified, deleted, inserted, reordered or cut off.
 //!
+//! - [`AuditLog`]: the plain API. [`AuditLog::record`] only enqueues (a
+//!   bounded queue; no I/O on the caller's thread); a background writer
+//!   redacts, encrypts personal data, seals the chain, batches and writes,
+//!   retrying a failing sink with backoff. Full queue: block (default) or
+//!   drop and count. [`AuditLog::shutdown`] drains and seals.
+//! - [`AuditLayer`]: one event per request, and the [`EventSink`](rampart_core::EventSink)
+//!   for every other rampart layer, so their denials land in the same chain.
+//! - Sinks: [`FileSink`] (JSONL, fsync per batch, rotation with the chain
+//!   continuing across files, crash recovery), [`TracingSink`], [`FanOut`],
+//!   [`MemorySink`].
+//! - [`verify`], [`query`], [`export_jsonl`], [`export_csv`] and the
+//!   `rampart-audit` command line (`verify | query | export | keygen`).
+//! - [`AuditConfig`]: the `[audit]` section of an application's config.
+//! - Erasure: with [`SubjectKeys`], personal data is encrypted under a key per
+//!   subject before the record is hashed; [`AuditLog::erase_subject`]
+//!   destroys the key and the chain still verifies.
+//!
+//! ```
+//! use rampart_audit::{AuditConfig, AuditEvent, Outcome, types};
+//!
+//! # let dir = std::env::temp_dir().join(format!("rampart-audit-doc-{}", std::process::id()));
+//! let mut config = AuditConfig::default();     // or toml::from_str(the [audit] section)
+//! config.path = dir.join("audit.jsonl");
+//! let trail = config.open()?;                  // makes audit.jsonl.key/.pub on first start
+//! let layer = trail.layer();                   // wrap the router; also the layers' EventSink
+//! trail.log().record(
+//!     AuditEvent::new(types::ADMIN_ROLE_GRANTED)
+//!         .subject("alice")
+//!         .target("role_binding", "bob:editor")
+//!         .outcome(Outcome::Success),
+//! )?;
+//! let report = trail.verify()?;                // what GET /admin/audit/verify answers
+//! assert!(report.ok);
+//! assert_eq!(report.events, 1);
+//! trail.log().shutdown()?;
+//! # drop(layer);
+//! # std::fs::remove_dir_all(&dir).ok();
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Tamper evidence and its limits
+//!
+//! Anyone can recompute SHA-256, so the hashes alone catch careless edits;
+//! the signed checkpoints catch a rewritten chain. Records written after the
+//! last checkpoint are only as safe as the file: a log cut back to a
+//! checkpoint looks like a log still being written, which is why
+//! [`VerifyReport::unsealed`] is reported and
+//! [`VerifyOptions::require_sealed`] exists for closed logs. Ship
+//! checkpoints elsewhere (another sink) to anchor them outside the host.
+//! Retention prunes whole rotated files: every file starts with a signed
+//! anchor, so the retained part verifies on its own.
+//!
 //! # Canonical encoding
 //!
 //! A record is one JSON line, `{"hash":"…","event":{…},"prev":"…","seq":N,"v":1}`.

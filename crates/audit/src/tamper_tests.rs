@@ -196,6 +196,9 @@ proptest! {
         let log = split_lines("audit.jsonl", &text.as_bytes()[..at]);
         let report = verify_lines(&log, &key().verifying_key(), VerifyOptions::default().require_sealed(true));
         prop_assert_eq!(report.failure.map(|f| f.kind), Some(TamperKind::Truncated));
+        // A live reader skips a half-written last line and checks the rest.
+        let live = verify_lines(&log, &key().verifying_key(), VerifyOptions::default().live(true));
+        prop_assert!(live.ok, "{:?}", live.failure);
     }
 }
 

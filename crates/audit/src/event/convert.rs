@@ -78,7 +78,16 @@ mod tests {
         core.client_ip = Some("203.0.113.9".parse().unwrap());
         let event = AuditEvent::from(core);
         assert_eq!(event.event_type, "authz.denied");
-        assert_eq!(event.timestamp, "2023-11-14T22:13:20.123Z");
+        assert_eq!(event.unix_ms(), Some(1_700_000_000_123));
+        let mut written = event.clone();
+        written.complete();
+        assert_eq!(written.timestamp, "2023-11-14T22:13:20.123Z");
+        assert!(
+            written.id.starts_with("018bcfe5-687b-7"),
+            "UUIDv7 from the event's time: {}",
+            written.id
+        );
+        assert_eq!(written.tags, ["soc2:cc6.1", "pci-dss:10.2.1.4"]);
         assert_eq!(event.outcome, Outcome::Failure);
         assert_eq!(event.severity, Severity::Medium);
         assert_eq!(event.reason.as_deref(), Some("no grant"));

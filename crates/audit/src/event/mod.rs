@@ -16,6 +16,15 @@ pub const SCHEMA_VERSION: u16 = 1;
 /// Who acted.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Actor {
+    /// An e-mail address, when the application records one. Personal data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// The organisation inside the tenant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org: Option<String>,
+    /// The session or refresh-token family.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<String>,
     /// The stable subject identifier (a JWT's `sub`). Personal data: pseudonymised
     /// when the log has a key store.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -23,15 +32,6 @@ pub struct Actor {
     /// The tenant acted in.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tenant: Option<String>,
-    /// The organisation inside the tenant.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub org: Option<String>,
-    /// The session or refresh-token family.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub session: Option<String>,
-    /// An e-mail address, when the application records one. Personal data.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
 }
 
 /// Where the request came from.
@@ -48,17 +48,20 @@ pub struct Client {
 /// What was acted on.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Target {
-    /// The resource type (`invoice`, `role_binding`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub kind: Option<String>,
     /// The resource id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
+    /// The resource type (`invoice`, `role_binding`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
 }
 
 /// Facts about the HTTP exchange, for events recorded by the layer.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct HttpFacts {
+    /// Time until the response head, in microseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_us: Option<u64>,
     /// The request method.
     pub method: String,
     /// The route template (`/items/{id}`) when known, else the path.
@@ -66,15 +69,16 @@ pub struct HttpFacts {
     /// The final status code.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<u16>,
-    /// Time until the response head, in microseconds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub latency_us: Option<u64>,
 }
 
 /// One audit event.
 ///
 /// Field names are stable (they are part of the hashed record) and map onto
 /// the Elastic Common Schema as the crate documentation's table shows.
+/// Fields here and in the nested types are declared in the byte order of
+/// their JSON names, so serde writes them already in canonical order and the
+/// writer hashes without re-sorting. `id` and `timestamp` are filled when the
+/// event is written, from the time it was made, unless set before.
 ///
 /// ```
 /// use rampart_audit::{AuditEvent, Outcome, Severity, types};
@@ -85,7 +89,8 @@ pub struct HttpFacts {
 ///     .outcome(Outcome::Failure)
 ///     .reason("no role grants items:delete");
 /// assert_eq!(event.severity, Severity::Medium);
-/// assert!(event.tags.iter().any(|t| t == "pci-dss:10.2.1.4"));
+/// // Tags, id and timestamp are filled off the request path, when written.
+/// assert!(rampart_audit::default_tags(&event.event_type).contains(&"pci-dss:10.2.1.4"));
 /// let json = serde_json::to_value(&event).unwrap();
 /// assert_eq!(json["type"], "authz.denied");
 /// assert_eq!(json["actor"]["subject"], "bob");
@@ -93,52 +98,65 @@ pub struct HttpFacts {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct AuditEvent {
-    /// Schema version ([`SCHEMA_VERSION`]).
-    pub version: u16,
-    /// A UUIDv7: unique and sortable by creation time.
-    pub id: String,
-    /// When, RFC 3339 UTC with milliseconds.
-    pub timestamp: String,
-    /// The event type, dotted (`auth.login.failure`); see [`types`].
-    #[serde(rename = "type")]
-    pub event_type: String,
-    /// How much attention it deserves; defaults from the type.
-    pub severity: Severity,
-    /// Whether the action succeeded.
-    pub outcome: Outcome,
     /// The action attempted (`items:delete`, `login`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action: Option<String>,
-    /// Why the outcome is what it is (a denial's reason).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
     /// Who acted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor: Option<Actor>,
     /// Where from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client: Option<Client>,
-    /// On what.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub target: Option<Target>,
-    /// The request id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub request_id: Option<String>,
     /// An id tying events of one business operation across services.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub correlation_id: Option<String>,
     /// HTTP facts, for request events.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub http: Option<HttpFacts>,
+    /// A UUIDv7: unique and sortable by creation time.
+    pub id: String,
+    /// Further detail, redacted before it is written.
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    pub metadata: Map<String, Value>,
+    /// Whether the action succeeded.
+    pub outcome: Outcome,
+    /// Why the outcome is what it is (a denial's reason).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The request id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// How much attention it deserves; defaults from the type.
+    pub severity: Severity,
     /// The component that reported it (`rampart::auth`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
     /// Compliance tags (`soc2:cc6.1`, `pci-dss:10.2.1.4`, `gdpr:art-30`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
-    /// Further detail, redacted before it is written.
-    #[serde(default, skip_serializing_if = "Map::is_empty")]
-    pub metadata: Map<String, Value>,
+    /// On what.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<Target>,
+    /// When, RFC 3339 UTC with milliseconds.
+    pub timestamp: String,
+    /// The event type, dotted (`auth.login.failure`); see [`types`].
+    #[serde(rename = "type")]
+    pub event_type: String,
+    /// Schema version ([`SCHEMA_VERSION`]).
+    pub version: u16,
+    #[serde(skip)]
+    made: MadeAt,
+}
+
+/// When an event was made, in ms since the epoch: kept out of the JSON and
+/// out of equality, used to fill `id` and `timestamp` when it is written.
+#[derive(Debug, Clone, Copy, Default)]
+struct MadeAt(u64);
+
+impl PartialEq for MadeAt {
+    fn eq(&self, _other: &Self) -> bool {
+        true
+    }
 }
 
 impl AuditEvent {
@@ -148,13 +166,10 @@ impl AuditEvent {
         let event_type = event_type.into();
         Self {
             version: SCHEMA_VERSION,
-            id: uuid::Uuid::now_v7().to_string(),
-            timestamp: crate::time::format_rfc3339_ms(crate::time::unix_ms(SystemTime::now())),
+            id: String::new(),
+            timestamp: String::new(),
             severity: default_severity(&event_type),
-            tags: default_tags(&event_type)
-                .iter()
-                .map(|t| (*t).to_owned())
-                .collect(),
+            tags: Vec::new(),
             event_type,
             outcome: Outcome::Unknown,
             action: None,
@@ -167,19 +182,51 @@ impl AuditEvent {
             http: None,
             source: None,
             metadata: Map::new(),
+            made: MadeAt(crate::time::unix_ms(SystemTime::now())),
         }
     }
 
     /// The time as milliseconds since the epoch, if the timestamp is well formed.
     pub fn unix_ms(&self) -> Option<u64> {
+        if self.timestamp.is_empty() {
+            return Some(self.made.0);
+        }
         crate::time::parse_rfc3339_ms(&self.timestamp)
     }
 
     /// Sets the time.
     #[must_use]
     pub fn at(mut self, time: SystemTime) -> Self {
-        self.timestamp = crate::time::format_rfc3339_ms(crate::time::unix_ms(time));
+        self.made = MadeAt(crate::time::unix_ms(time));
+        self.timestamp.clear();
         self
+    }
+
+    /// Fills what is left to the writer, off the request path: a UUIDv7 id
+    /// and the RFC 3339 timestamp from the time the event was made, and the
+    /// type's default compliance tags ahead of any added ones.
+    pub(crate) fn complete(&mut self) {
+        if self.timestamp.is_empty() {
+            self.timestamp = crate::time::format_rfc3339_ms(self.made.0);
+        }
+        if self.id.is_empty() {
+            let ts = uuid::Timestamp::from_unix(
+                uuid::NoContext,
+                self.made.0 / 1000,
+                u32::try_from(self.made.0 % 1000).unwrap_or(0) * 1_000_000,
+            );
+            self.id = uuid::Uuid::new_v7(ts).to_string();
+        }
+        let defaults = default_tags(&self.event_type);
+        if !defaults.iter().all(|d| self.tags.iter().any(|t| t == d)) {
+            let mut tags: Vec<String> = defaults.iter().map(|t| (*t).to_owned()).collect();
+            tags.extend(
+                std::mem::take(&mut self.tags)
+                    .into_iter()
+                    .filter(|t| !defaults.contains(&t.as_str())),
+            );
+            self.tags = tags;
+        }
     }
 
     /// Overrides the severity.
@@ -283,7 +330,7 @@ impl AuditEvent {
         self
     }
 
-    /// Adds a compliance tag beside the defaults.
+    /// Adds a compliance tag beside the defaults (which are added when written).
     #[must_use]
     pub fn tag(mut self, tag: impl Into<String>) -> Self {
         self.tags.push(tag.into());

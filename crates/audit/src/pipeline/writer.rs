@@ -27,6 +27,7 @@ pub(crate) struct Writer {
     pub counters: Arc<Counters>,
     pub retry: (Duration, Duration),
     pub batch_id: u64,
+    pub linger: Duration,
 }
 
 impl Writer {
@@ -52,6 +53,11 @@ impl Writer {
                 self.finish(&mut entries);
                 return;
             };
+            if matches!(first, Msg::Event(_)) && !self.linger.is_zero() {
+                // Let a batch gather: producers then find the writer busy and
+                // enqueue without waking it, one wake-up per batch.
+                std::thread::sleep(self.linger);
+            }
             let mut stop = None;
             let mut records = 0u64;
             let mut msg = Some(first);

@@ -1,0 +1,139 @@
+//! The audit trail: the cost on the request path (building an event and
+//! enqueueing it) beside a plain `tracing` JSON event in the same run, and the
+//! sustained rate into the JSONL file sink with the hash chain, signed
+//! checkpoints and an fsync per batch.
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use rampart_audit::{
+    AuditEvent, AuditLog, AuditSink, Entry, FileSink, FileSinkOptions, SigningKey, SinkContext,
+    types,
+};
+use rampart_core::{EventKind, EventSink, SecurityEvent};
+use std::hint::black_box;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// Takes batches and discards them, so enqueue is measured, not the disk.
+struct Discard;
+
+impl AuditSink for Discard {
+    fn write(&mut self, entries: &[Entry], _ctx: &SinkContext<'_>) -> std::io::Result<()> {
+        black_box(entries.len());
+        Ok(())
+    }
+}
+
+const CHUNK: u64 = 50_000;
+
+fn event(i: u64) -> AuditEvent {
+    AuditEvent::new(types::AUTHZ_DENIED)
+        .subject("bob")
+        .tenant("acme")
+        .client_ip("203.0.113.9")
+        .request_id("0190b6f2-7c1a-7d4e-8f00-000000000001")
+        .reason("no role grants items:delete")
+        .meta("permission", "items:delete")
+        .meta("i", i)
+}
+
+/// Times `op` over `iters` calls in chunks that fit the queue, draining it
+/// between chunks outside the timing.
+fn timed_enqueue(log: &AuditLog, iters: u64, mut op: impl FnMut(u64)) -> Duration {
+    let mut total = Duration::ZERO;
+    let mut done = 0;
+    while done < iters {
+        let n = CHUNK.min(iters - done);
+        let start = Instant::now();
+        for i in 0..n {
+            op(done + i);
+        }
+        total += start.elapsed();
+        log.flush().expect("flush");
+        done += n;
+    }
+    total
+}
+
+fn enqueue(c: &mut Criterion) {
+    let (key, _) = SigningKey::generate().expect("key");
+    let log = AuditLog::builder(Discard, key)
+        .queue_capacity(CHUNK as usize)
+        .build()
+        .expect("log");
+    let mut group = c.benchmark_group("audit/request_path");
+    group.bench_function("rampart_audit_record", |b| {
+        b.iter_custom(|iters| {
+            timed_enqueue(&log, iters, |i| {
+                log.record(black_box(event(i))).expect("record");
+            })
+        })
+    });
+    group.bench_function("rampart_audit_emit_security_event", |b| {
+        b.iter_custom(|iters| {
+            timed_enqueue(&log, iters, |i| {
+                log.emit(black_box(
+                    SecurityEvent::new(EventKind::PermissionDenied, "rampart::rbac", "no grant")
+                        .with_subject("bob")
+                        .with_field("i", i),
+                ));
+            })
+        })
+    });
+    let subscriber = tracing_subscriber::fmt()
+        .json()
+        .with_writer(std::io::sink)
+        .finish();
+    tracing::subscriber::with_default(subscriber, || {
+        group.bench_function("tracing_json_event", |b| {
+            let mut i = 0u64;
+            b.iter(|| {
+                i += 1;
+                tracing::warn!(
+                    target: "rampart::security",
+                    event_type = "authz.denied",
+                    subject = "bob",
+                    tenant = "acme",
+                    client_ip = "203.0.113.9",
+                    request_id = "0190b6f2-7c1a-7d4e-8f00-000000000001",
+                    permission = "items:delete",
+                    i = black_box(i),
+                    "no role grants items:delete"
+                );
+            })
+        });
+    });
+    group.finish();
+    log.shutdown().expect("shutdown");
+}
+
+fn sustained(c: &mut Criterion) {
+    const EVENTS: u64 = 100_000;
+    let root = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("audit-bench");
+    let mut group = c.benchmark_group("audit/file_sink");
+    group.throughput(Throughput::Elements(EVENTS));
+    group.sample_size(10);
+    group.bench_function("chain_checkpoints_fsync_per_batch", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let _ = std::fs::remove_dir_all(&root);
+                let (key, _) = SigningKey::generate().expect("key");
+                let sink = FileSink::new(root.join("audit.jsonl"), FileSinkOptions::default());
+                let log = AuditLog::builder(sink, key).build().expect("log");
+                let start = Instant::now();
+                for i in 0..EVENTS {
+                    log.record(event(i)).expect("record");
+                }
+                log.flush().expect("flush");
+                total += start.elapsed();
+                log.shutdown().expect("shutdown");
+            }
+            let _ = std::fs::remove_dir_all(&root);
+            total
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, enqueue, sustained);
+criterion_main!(benches);

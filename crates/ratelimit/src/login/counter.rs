@@ -126,6 +126,37 @@ mod tests {
     }
 
     #[test]
+    fn backoff_does_not_outlive_a_lockout() {
+        // A short lockout inside a long window: once it lifts, the count was
+        // reset, so there is no backoff left to wait out.
+        let r = Rule {
+            max_failures: 2,
+            lockout: 10 * S,
+            backoff_base: S,
+            backoff_max: 100 * S,
+            ..rule()
+        };
+        let mut c = Counter::default();
+        c.fail(&r, 0);
+        assert!(c.fail(&r, S));
+        assert_eq!(c.wait(&r, 11 * S), None);
+        assert_eq!(r.backoff(0), 0);
+        let no_backoff = rule();
+        assert_eq!(no_backoff.backoff(3), 0);
+    }
+
+    #[test]
+    fn idle_at_covers_the_lockout_and_the_window() {
+        let r = rule();
+        let mut c = Counter::default();
+        c.fail(&r, 5 * S);
+        assert_eq!(c.idle_at(&r), 65 * S);
+        c.fail(&r, 6 * S);
+        c.fail(&r, 7 * S);
+        assert_eq!(c.idle_at(&r), 607 * S);
+    }
+
+    #[test]
     fn backoff_doubles_up_to_its_cap() {
         let r = Rule {
             max_failures: 100,

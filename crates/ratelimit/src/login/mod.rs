@@ -583,6 +583,20 @@ mod tests {
         );
     }
 
+    #[tokio::test]
+    async fn a_flood_of_usernames_does_not_evict_a_locked_account() {
+        let t = LoginThrottle::builder().max_keys(64).build().unwrap();
+        let ip: IpAddr = "203.0.113.1".parse().unwrap();
+        t.allow_network("203.0.113.0/24", None).unwrap();
+        for _ in 0..5 {
+            t.record_failure("victim", ip).await;
+        }
+        for i in 0..2_000 {
+            t.record_failure(&format!("flood{i}"), ip).await;
+        }
+        assert!(!t.check("victim", ip).await.is_allowed());
+    }
+
     #[test]
     fn the_memory_store_stays_bounded_under_a_flood_of_usernames() {
         let t = LoginThrottle::builder().max_keys(64).build().unwrap();

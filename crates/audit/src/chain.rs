@@ -45,7 +45,7 @@ pub struct SealedRecord {
     /// Its hash.
     pub hash: [u8; 32],
     /// The event as written (after redaction and pseudonymisation).
-    pub event: AuditEvent,
+    pub event: Box<AuditEvent>,
     /// The JSON line, without the trailing newline.
     pub line: String,
 }
@@ -53,8 +53,9 @@ pub struct SealedRecord {
 /// Seals `event` after `head`, returning the record and moving `head` on.
 pub(crate) fn seal(
     head: &mut ChainHead,
-    mut event: AuditEvent,
+    event: impl Into<Box<AuditEvent>>,
 ) -> Result<SealedRecord, serde_json::Error> {
+    let mut event = event.into();
     event.complete();
     let seq = head.seq + 1;
     // The canonical body written directly: members in key order (`event`,
@@ -63,7 +64,7 @@ pub(crate) fn seal(
     // record's value (a test holds it to that) without building the value.
     let mut canonical = Vec::with_capacity(640);
     canonical.extend_from_slice(b"{\"event\":");
-    serde_json::to_writer(&mut canonical, &event)?;
+    serde_json::to_writer(&mut canonical, &*event)?;
     canonical.extend_from_slice(b",\"prev\":\"");
     canonical.extend_from_slice(hex(&head.hash).as_bytes());
     canonical.extend_from_slice(format!("\",\"seq\":{seq},\"v\":{RECORD_VERSION}}}").as_bytes());

@@ -43,7 +43,7 @@ impl Writer {
                 .meta("resumed_after_seq", self.head.seq)
                 .meta("discarded_bytes", gap.discarded_bytes)
                 .meta("unsealed_records", gap.unsealed_records);
-            self.push(event, &mut entries);
+            self.push(Box::new(event), &mut entries);
             self.checkpoint(&mut entries);
             self.write(&mut entries, 0);
         }
@@ -64,7 +64,7 @@ impl Writer {
             while let Some(m) = msg.take() {
                 match m {
                     Msg::Event(event) => {
-                        self.push(*event, &mut entries);
+                        self.push(event, &mut entries);
                         records += 1;
                     }
                     Msg::Erased(key_id) => {
@@ -72,7 +72,7 @@ impl Writer {
                             .outcome(Outcome::Success)
                             .source("rampart::audit")
                             .meta("subject_key_id", key_id);
-                        self.push(event, &mut entries);
+                        self.push(Box::new(event), &mut entries);
                         records += 1;
                     }
                     Msg::Flush(reply) => replies.push(reply),
@@ -81,7 +81,7 @@ impl Writer {
                         // Take what is left: senders finished before shutdown was sent.
                         while let Ok(m) = rx.try_recv() {
                             if let Msg::Event(event) = m {
-                                self.push(*event, &mut entries);
+                                self.push(event, &mut entries);
                                 records += 1;
                             }
                         }
@@ -119,7 +119,7 @@ impl Writer {
         crate::time::unix_ms(self.clock.now())
     }
 
-    fn push(&mut self, mut event: AuditEvent, entries: &mut Vec<Entry>) {
+    fn push(&mut self, mut event: Box<AuditEvent>, entries: &mut Vec<Entry>) {
         self.redactor.redact(&mut event.metadata);
         if let Some(keys) = &self.keys {
             let mut backoff = self.retry.0;
@@ -131,7 +131,7 @@ impl Writer {
             }
         }
         match seal(&mut self.head, event) {
-            Ok(record) => entries.push(Entry::Record(Box::new(record))),
+            Ok(record) => entries.push(Entry::Record(record)),
             Err(e) => {
                 // Serialising an AuditEvent to a JSON value cannot fail (string
                 // keys only); should it ever, the loss is counted and logged.

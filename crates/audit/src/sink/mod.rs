@@ -18,7 +18,7 @@ use std::io;
 #[derive(Debug, Clone, PartialEq)]
 pub enum Entry {
     /// A record.
-    Record(Box<SealedRecord>),
+    Record(SealedRecord),
     /// A checkpoint over the records before it.
     Checkpoint(Checkpoint),
 }

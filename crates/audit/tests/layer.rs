@@ -170,6 +170,36 @@ async fn a_guard_refusal_is_recorded_with_its_typed_reason() {
 }
 
 #[tokio::test]
+async fn a_client_cannot_bloat_the_trail_with_a_long_path_or_user_agent() {
+    let (log, sink) = new_log();
+    let app = new_app(AuditLayer::new(log.clone()));
+    let mut req = Request::builder()
+        .method("DELETE")
+        .uri(format!("/items/{}", "%C3%A9".repeat(5_000)))
+        .header("user-agent", "x".repeat(10_000))
+        .body(axum::body::Body::empty())
+        .unwrap();
+    req.extensions_mut()
+        .insert(axum::extract::ConnectInfo(std::net::SocketAddr::from((
+            [203, 0, 113, 5],
+            4000,
+        ))));
+    app.clone().oneshot(req).await.unwrap();
+    log.shutdown().unwrap();
+    let e = &events(&sink)[0];
+    let route = e["http"]["route"].as_str().unwrap();
+    assert!(
+        route.chars().count() <= 2049 && route.ends_with('…'),
+        "{}",
+        route.len()
+    );
+    assert_eq!(
+        e["client"]["user_agent"].as_str().unwrap().chars().count(),
+        513
+    );
+}
+
+#[tokio::test]
 async fn modes_choose_which_requests_are_recorded() {
     let (log, sink) = new_log();
     let app = new_app(AuditLayer::new(log.clone()).record(RecordMode::Mutating));

@@ -13,6 +13,18 @@ use std::task::{Context, Poll, ready};
 use std::time::Instant;
 use tower_service::Service;
 
+/// Longest path and user agent kept: both are the client's to choose, and a
+/// trail should not grow by whatever a client sends.
+const MAX_PATH: usize = 2048;
+const MAX_USER_AGENT: usize = 512;
+
+fn bounded(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_owned(),
+    }
+}
+
 /// The service [`AuditLayer`](super::AuditLayer) wraps around the inner one.
 #[derive(Clone)]
 pub struct Audit<S> {
@@ -69,14 +81,14 @@ where
             context: context.clone(),
             started: Instant::now(),
             method: req.method().clone(),
-            path: req.uri().path().to_owned(),
+            path: bounded(req.uri().path(), MAX_PATH),
             request_id: request_id(ext).map(str::to_owned),
             client_ip: ext.get::<ClientIp>().map(|ip| ip.to_string()),
             user_agent: req
                 .headers()
                 .get(http::header::USER_AGENT)
                 .and_then(|v| v.to_str().ok())
-                .map(|s| s.chars().take(512).collect()),
+                .map(|s| bounded(s, MAX_USER_AGENT)),
             principal: ext.get::<Principal>().cloned(),
         };
         req.extensions_mut().insert(context);

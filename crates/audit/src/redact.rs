@@ -66,8 +66,16 @@ impl Redactor {
 
     /// Whether values under `key` are redacted.
     pub fn is_redacted(&self, key: &str) -> bool {
-        let key = normalise(key);
-        self.fragments.iter().any(|f| key.contains(f.as_str()))
+        // Compared in place rather than on a lower-cased copy: this runs for
+        // every metadata key of every event.
+        let key = key.as_bytes();
+        self.fragments.iter().any(|f| {
+            let f = f.as_bytes();
+            f.len() <= key.len()
+                && key
+                    .windows(f.len())
+                    .any(|w| w.iter().zip(f).all(|(&k, &c)| fold(k) == c))
+        })
     }
 
     /// Redacts `metadata` in place, at every depth (inside arrays too).
@@ -92,6 +100,15 @@ impl Redactor {
 
 fn normalise(key: &str) -> String {
     key.to_lowercase().replace('-', "_")
+}
+
+/// ASCII lower case with `-` read as `_`, as `normalise` spells fragments.
+/// Non-ASCII fragments match only their exact lower-cased bytes.
+fn fold(b: u8) -> u8 {
+    match b {
+        b'-' => b'_',
+        other => other.to_ascii_lowercase(),
+    }
 }
 
 #[cfg(test)]
@@ -119,6 +136,23 @@ mod tests {
         }
         assert_eq!(meta["permission"], "items:read");
         assert_eq!(meta["list"][1], "plain");
+    }
+
+    #[test]
+    fn matching_ignores_ascii_case_and_dashes_anywhere_in_the_key() {
+        let r = Redactor::default();
+        for key in [
+            "PassWord",
+            "x-AUTHORIZATION-y",
+            "refresh_Token",
+            "api-key",
+            "Cookie",
+        ] {
+            assert!(r.is_redacted(key), "{key}");
+        }
+        for key in ["", "pass", "tok", "route", "autho"] {
+            assert!(!r.is_redacted(key), "{key}");
+        }
     }
 
     #[test]

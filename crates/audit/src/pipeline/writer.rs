@@ -48,12 +48,15 @@ impl Writer {
             self.write(&mut entries, 0);
         }
         let mut replies: Vec<Sender<()>> = Vec::new();
+        // Whether the last batch was full: then the queue is not empty and
+        // waiting for more would only add latency.
+        let mut busy = false;
         loop {
             let Ok(first) = rx.recv() else {
                 self.finish(&mut entries);
                 return;
             };
-            if matches!(first, Msg::Event(_)) && !self.linger.is_zero() {
+            if matches!(first, Msg::Event(_)) && !self.linger.is_zero() && !busy {
                 // Let a batch gather: producers then find the writer busy and
                 // enqueue without waking it, one wake-up per batch.
                 std::thread::sleep(self.linger);
@@ -101,6 +104,7 @@ impl Writer {
                 let _ = reply.send(());
                 return;
             }
+            busy = records as usize >= self.batch;
             self.write(&mut entries, records);
             for r in replies.drain(..) {
                 let _ = r.send(());

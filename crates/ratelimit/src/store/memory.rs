@@ -247,6 +247,21 @@ mod tests {
     }
 
     #[test]
+    fn only_the_refusing_limit_serves_its_penalty() {
+        let store = MemoryStore::new();
+        let (a, b) = (KeyMap::new(&store), KeyMap::new(&store));
+        let lenient = Quota::per_minute(10).with_penalty(std::time::Duration::from_secs(600));
+        let strict = Quota::per_minute(1);
+        let both = |now| check(&[probe(&a, "x", lenient), probe(&b, "x", strict)], now);
+        assert!(both(0).iter().all(|e| e.allowed));
+        let e = both(S);
+        assert!(e[0].allowed && !e[1].allowed);
+        // `a` admitted both times: it must not be blocked by `b`'s refusal.
+        let alone = check(&[probe(&a, "x", lenient)], 2 * S);
+        assert!(alone[0].allowed && !alone[0].blocked);
+    }
+
+    #[test]
     fn a_refusal_on_one_limit_consumes_nothing_from_the_others() {
         let store = MemoryStore::new();
         let (a, b) = (KeyMap::new(&store), KeyMap::new(&store));

@@ -266,6 +266,8 @@ pub async fn assemble(config: &AppConfig) -> Result<BuiltApp, ConfigError> {
         )
         // Per user: after authentication, which names the subject.
         .layer(RateLimitLayer::new(limits.by_user))
+        // Hands the authenticated principal to the audit layer outside.
+        .layer(rampart_audit::CapturePrincipalLayer)
         .layer(authority.layer());
 
     let router = Router::new()

@@ -84,7 +84,20 @@ async fn requests_and_refusals_land_in_a_trail_that_verifies() {
     );
     assert!(text.contains("carol"), "the actor is recorded");
     assert!(!text.contains("garbage"), "tokens are never recorded");
-    assert!(!records(&path).is_empty());
+    let denial = records(&path)
+        .into_iter()
+        .map(|record| record["event"].clone())
+        .find(|e| e["metadata"]["rejection"] == "PermissionRejection" && e["http"].is_object())
+        .unwrap_or_else(|| {
+            panic!(
+                "no request event for the refused delete in {}",
+                std::fs::read_to_string(&path).unwrap()
+            )
+        });
+    assert_eq!(denial["actor"]["subject"], "carol", "{denial}");
+    assert_eq!(denial["actor"]["tenant"], "globex", "{denial}");
+    assert_eq!(denial["http"]["status"], 403, "{denial}");
+    assert!(denial["request_id"].is_string(), "{denial}");
 }
 
 #[tokio::test]

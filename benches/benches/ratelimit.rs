@@ -71,7 +71,12 @@ fn redis(c: &mut Criterion) {
     group.bench_function("rampart check", |b| {
         b.iter(|| {
             rt.block_on(async {
-                black_box(limiter.check(&KeyContext::new().key("client")).await.is_allowed())
+                black_box(
+                    limiter
+                        .check(&KeyContext::new().key("client"))
+                        .await
+                        .is_allowed(),
+                )
             })
         })
     });

@@ -284,3 +284,17 @@ async fn async_check_matches_check_now_in_memory() {
     assert!(!l.check(&at("k")).await.is_allowed());
     assert!(!l.check_now(&at("k")).unwrap().is_allowed());
 }
+
+#[test]
+fn a_limiter_lists_its_limits_and_says_where_it_counts() {
+    let l = RateLimiter::builder()
+        .limit(Limit::new("ip", Quota::per_minute(10)).key(Key::client_ip()))
+        .limit(Limit::new("user", Quota::per_minute(5)).key(Key::subject()))
+        .build()
+        .unwrap();
+    let names: Vec<&str> = l.limits().iter().map(|limit| limit.name()).collect();
+    assert_eq!(names, ["ip", "user"]);
+    let debug = format!("{l:?}");
+    assert!(debug.starts_with("RateLimiter"), "{debug}");
+    assert!(debug.contains("remote: false"), "{debug}");
+}

@@ -7,11 +7,10 @@ use rampart_core::{EventKind, MemorySink};
 use rampart_ratelimit::{
     Algorithm, Key, KeyContext, Limit, Quota, RateLimiter, RedisStore, Verdict,
 };
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
-use std::sync::{Arc, Mutex};
+use rampart_test_support::Relay;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::task::AbortHandle;
 
 fn redis_url(test: &str) -> Option<String> {
     rampart_test_support::service_url("REDIS_URL", test)
@@ -190,62 +189,6 @@ async fn penalty_is_kept_in_redis() {
     assert!(!d.is_allowed());
     assert!(d.limits()[0].blocked);
     assert!(d.retry_after() > Duration::from_secs(29));
-}
-
-/// A TCP relay in front of Redis that can be cut and restored, to stage an outage.
-struct Relay {
-    url: String,
-    down: Arc<AtomicBool>,
-    links: Arc<Mutex<Vec<AbortHandle>>>,
-}
-
-impl Relay {
-    async fn start(redis_url: &str) -> Self {
-        let rest = redis_url.split_once("://").map_or(redis_url, |(_, r)| r);
-        let rest = rest.rsplit_once('@').map_or(rest, |(_, r)| r);
-        let authority = rest.split('/').next().unwrap().to_owned();
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!(
-            "redis://{}",
-            redis_url
-                .split_once("://")
-                .map_or(redis_url, |(_, r)| r)
-                .replacen(&authority, &listener.local_addr().unwrap().to_string(), 1)
-        );
-        let down = Arc::new(AtomicBool::new(false));
-        let links = Arc::new(Mutex::new(Vec::new()));
-        let (d, l) = (down.clone(), links.clone());
-        tokio::spawn(async move {
-            loop {
-                let Ok((mut inbound, _)) = listener.accept().await else {
-                    return;
-                };
-                if d.load(Ordering::SeqCst) {
-                    drop(inbound);
-                    continue;
-                }
-                let authority = authority.clone();
-                let link = tokio::spawn(async move {
-                    if let Ok(mut outbound) = TcpStream::connect(authority).await {
-                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
-                    }
-                });
-                l.lock().unwrap().push(link.abort_handle());
-            }
-        });
-        Self { url, down, links }
-    }
-
-    fn cut(&self) {
-        self.down.store(true, Ordering::SeqCst);
-        for link in self.links.lock().unwrap().drain(..) {
-            link.abort();
-        }
-    }
-
-    fn restore(&self) {
-        self.down.store(false, Ordering::SeqCst);
-    }
 }
 
 async fn through_relay(relay: &Relay, sink: &MemorySink, mode: &str) -> RateLimiter {

@@ -8,6 +8,8 @@
 //!   `testdata/README.md`), so a fresh clone passes its own tests.
 //! - [`browser`]: the Chromium and chromedriver executables for the browser
 //!   tests, or a skip that becomes a failure when `RAMPART_REQUIRE_BROWSER=1`.
+//! - [`Relay`]: a TCP relay in front of Redis that a test can cut and
+//!   restore, to stage an outage mid-request.
 //! - [`SecurityLog`]: captures the security events `TracingSink` writes, to
 //!   prove a default-built layer reports to `tracing`.
 #![forbid(unsafe_code)]
@@ -15,7 +17,9 @@
 
 use std::path::PathBuf;
 
+mod relay;
 mod security_log;
+pub use relay::Relay;
 pub use security_log::{SECURITY_TARGET, SecurityLog};
 
 /// The variable that turns a skipped service-backed test into a failure.

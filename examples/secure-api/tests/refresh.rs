@@ -6,13 +6,10 @@ mod common;
 
 use common::{Reply, TestApp};
 use http::{Method, StatusCode};
+use rampart_test_support::Relay;
 use secure_api::app;
 use secure_api::config::AppConfig;
 use serde_json::json;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::task::AbortHandle;
 
 async fn refresh(app: &TestApp, token: &str) -> Reply {
     app.send(
@@ -60,59 +57,6 @@ async fn refresh_answers_a_pair_that_no_cache_keeps() {
 }
 
 // ---- through Redis ---------------------------------------------------------
-
-/// A TCP relay in front of Redis that can be cut, to stage an outage.
-struct Relay {
-    url: String,
-    down: Arc<AtomicBool>,
-    links: Arc<Mutex<Vec<AbortHandle>>>,
-}
-
-impl Relay {
-    async fn start(redis_url: &str) -> Self {
-        let rest = redis_url.split_once("://").map_or(redis_url, |(_, r)| r);
-        let rest = rest.rsplit_once('@').map_or(rest, |(_, r)| r);
-        let authority = rest.split('/').next().unwrap().to_owned();
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!(
-            "redis://{}",
-            redis_url
-                .split_once("://")
-                .map_or(redis_url, |(_, r)| r)
-                .replacen(&authority, &listener.local_addr().unwrap().to_string(), 1)
-        );
-        let down = Arc::new(AtomicBool::new(false));
-        let links = Arc::new(Mutex::new(Vec::new()));
-        let (d, l) = (down.clone(), links.clone());
-        tokio::spawn(async move {
-            loop {
-                let Ok((mut inbound, _)) = listener.accept().await else {
-                    return;
-                };
-                if d.load(Ordering::SeqCst) {
-                    drop(inbound);
-                    continue;
-                }
-                let authority = authority.clone();
-                let link = tokio::spawn(async move {
-                    if let Ok(mut outbound) = TcpStream::connect(authority).await {
-                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
-                    }
-                });
-                l.lock().unwrap().push(link.abort_handle());
-            }
-        });
-        Self { url, down, links }
-    }
-
-    /// Drops every open connection and refuses new ones.
-    fn cut(&self) {
-        self.down.store(true, Ordering::SeqCst);
-        for link in self.links.lock().unwrap().drain(..) {
-            link.abort();
-        }
-    }
-}
 
 #[tokio::test]
 async fn a_store_outage_is_503_with_retry_after_not_invalid_grant() {

@@ -39,13 +39,52 @@ pub enum Verdict {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Decision {
     verdict: Verdict,
-    limits: Vec<LimitStatus>,
+    limits: Statuses,
     degraded: bool,
+}
+
+/// The statuses of a decision. Most limiters have one limit, and a check is
+/// on every request's path: one status is kept inline, without allocating.
+#[derive(Clone)]
+enum Statuses {
+    One(LimitStatus),
+    Many(Vec<LimitStatus>),
+}
+
+impl Statuses {
+    fn as_slice(&self) -> &[LimitStatus] {
+        match self {
+            Statuses::One(status) => std::slice::from_ref(status),
+            Statuses::Many(statuses) => statuses,
+        }
+    }
+}
+
+impl PartialEq for Statuses {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_slice() == other.as_slice()
+    }
+}
+
+impl Eq for Statuses {}
+
+impl std::fmt::Debug for Statuses {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.as_slice().fmt(f)
+    }
 }
 
 impl Decision {
     pub(crate) fn from_limits(limits: Vec<LimitStatus>) -> Self {
-        let verdict = if limits.iter().all(|l| l.allowed) {
+        Self::from_statuses(Statuses::Many(limits))
+    }
+
+    pub(crate) fn from_one(status: LimitStatus) -> Self {
+        Self::from_statuses(Statuses::One(status))
+    }
+
+    fn from_statuses(limits: Statuses) -> Self {
+        let verdict = if limits.as_slice().iter().all(|l| l.allowed) {
             Verdict::Allowed
         } else {
             Verdict::Limited
@@ -61,7 +100,7 @@ impl Decision {
     pub(crate) fn unavailable() -> Self {
         Self {
             verdict: Verdict::Unavailable,
-            limits: Vec::new(),
+            limits: Statuses::Many(Vec::new()),
             degraded: true,
         }
     }
@@ -70,7 +109,7 @@ impl Decision {
     pub(crate) fn open() -> Self {
         Self {
             verdict: Verdict::Allowed,
-            limits: Vec::new(),
+            limits: Statuses::Many(Vec::new()),
             degraded: true,
         }
     }
@@ -94,7 +133,7 @@ impl Decision {
     /// The limits that applied, in the limiter's order (limits whose key was
     /// missing and that are skipped do not appear). Empty when the store failed.
     pub fn limits(&self) -> &[LimitStatus] {
-        &self.limits
+        self.limits.as_slice()
     }
 
     /// Whether the store failed and the fail mode decided (open, or the local
@@ -105,13 +144,13 @@ impl Decision {
 
     /// The first limit that refused the request.
     pub fn denied_by(&self) -> Option<&LimitStatus> {
-        self.limits.iter().find(|l| !l.allowed)
+        self.limits().iter().find(|l| !l.allowed)
     }
 
     /// How long to wait before retrying: the longest wait among the refusing
     /// limits (zero when allowed).
     pub fn retry_after(&self) -> Duration {
-        self.limits
+        self.limits()
             .iter()
             .filter(|l| !l.allowed)
             .map(|l| l.retry_after)
@@ -121,7 +160,7 @@ impl Decision {
 
     /// The limit closest to refusing: fewest remaining, then longest reset.
     pub fn tightest(&self) -> Option<&LimitStatus> {
-        self.limits
+        self.limits()
             .iter()
             .min_by_key(|l| (l.allowed, l.remaining, std::cmp::Reverse(l.reset_after)))
     }

@@ -395,25 +395,32 @@ impl RateLimiter {
         // An admitting limit's `remaining` assumes the request is counted; when
         // another limit refused it, it was not.
         let counted = evals.iter().all(|e| e.allowed);
+        if let ([r], [e]) = (resolved, evals) {
+            return Decision::from_one(self.status(r, e, counted));
+        }
         Decision::from_limits(
             resolved
                 .iter()
                 .zip(evals)
-                .map(|(r, e)| LimitStatus {
-                    name: Arc::clone(&self.inner.limits[r.index].name),
-                    quota: r.quota,
-                    allowed: e.allowed,
-                    remaining: if e.allowed && !counted {
-                        e.remaining.saturating_add(1)
-                    } else {
-                        e.remaining
-                    },
-                    reset_after: Duration::from_nanos(e.reset_after),
-                    retry_after: Duration::from_nanos(e.retry_after),
-                    blocked: e.blocked,
-                })
+                .map(|(r, e)| self.status(r, e, counted))
                 .collect(),
         )
+    }
+
+    fn status(&self, r: &Resolved<'_>, e: &Eval, counted: bool) -> LimitStatus {
+        LimitStatus {
+            name: Arc::clone(&self.inner.limits[r.index].name),
+            quota: r.quota,
+            allowed: e.allowed,
+            remaining: if e.allowed && !counted {
+                e.remaining.saturating_add(1)
+            } else {
+                e.remaining
+            },
+            reset_after: Duration::from_nanos(e.reset_after),
+            retry_after: Duration::from_nanos(e.retry_after),
+            blocked: e.blocked,
+        }
     }
 
     #[cfg(feature = "redis")]

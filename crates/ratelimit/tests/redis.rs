@@ -166,6 +166,70 @@ async fn multi_level_refusal_consumes_nothing_in_redis() {
 }
 
 #[tokio::test]
+async fn gcra_beside_other_algorithms_keeps_one_state_with_the_gcra_only_path() {
+    let Some(url) =
+        redis_url("gcra_beside_other_algorithms_keeps_one_state_with_the_gcra_only_path")
+    else {
+        return;
+    };
+    let prefix = prefix("mixed");
+    let ip = || {
+        Limit::new(
+            "ip",
+            Quota::per_hour(3).with_penalty(Duration::from_secs(600)),
+        )
+        .key(Key::tenant())
+    };
+    // A GCRA level beside a token bucket: the general script decides.
+    let mixed = RateLimiter::builder()
+        .limit(ip())
+        .limit(
+            Limit::new("user", Quota::per_hour(100))
+                .key(Key::subject())
+                .algorithm(Algorithm::TokenBucket),
+        )
+        .redis(RedisStore::connect(&url, &prefix).await.unwrap())
+        .build()
+        .unwrap();
+    // The same GCRA level alone: the GCRA-only script decides.
+    let alone = limiter(&url, &prefix, ip()).await;
+    let bob = KeyContext::new().tenant("10.0.0.1").subject("bob");
+    assert!(mixed.check(&bob).await.is_allowed());
+    let d = alone.check(&bob).await;
+    assert!(d.is_allowed());
+    assert_eq!(
+        d.limits()[0].remaining,
+        1,
+        "the scripts disagree on GCRA state"
+    );
+    let d = mixed.check(&bob).await;
+    assert!(d.is_allowed());
+    assert_eq!(d.limits()[0].remaining, 0);
+    assert_eq!(d.limits()[1].remaining, 98);
+    // Refused by the GCRA level in the general script: the penalty starts,
+    // the token bucket is not charged, and the GCRA-only path sees the block.
+    let d = mixed.check(&bob).await;
+    assert_eq!(&*d.denied_by().unwrap().name, "ip");
+    assert_eq!(d.limits()[1].remaining, 98);
+    let d = alone.check(&bob).await;
+    assert!(d.limits()[0].blocked, "penalty not shared: {d:?}");
+    assert!(d.retry_after() > Duration::from_secs(590));
+    // And a penalty started by the GCRA-only script holds in the general one.
+    let carol = KeyContext::new().tenant("10.0.0.2").subject("carol");
+    for _ in 0..3 {
+        assert!(alone.check(&carol).await.is_allowed());
+    }
+    assert!(!alone.check(&carol).await.is_allowed());
+    let d = mixed.check(&carol).await;
+    assert!(d.limits()[0].blocked, "penalty not shared: {d:?}");
+    assert_eq!(
+        d.limits()[1].remaining,
+        100,
+        "a refused check charged the user"
+    );
+}
+
+#[tokio::test]
 async fn penalty_is_kept_in_redis() {
     let Some(url) = redis_url("penalty_is_kept_in_redis") else {
         return;

@@ -4,7 +4,7 @@ use crate::algorithm::{Algorithm, Cell, Eval};
 use crate::error::ConfigError;
 use crate::quota::Quota;
 use foldhash::fast::RandomState;
-use std::collections::HashMap;
+use hashbrown::HashTable;
 use std::hash::BuildHasher;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
@@ -64,11 +64,12 @@ impl MemoryStore {
 }
 
 struct Entry {
+    key: Box<str>,
     cell: Cell,
     idle_at: u64,
 }
 
-type Shard = HashMap<Box<str>, Entry, RandomState>;
+type Shard = HashTable<Entry>;
 
 /// One limit's keys.
 pub(crate) struct KeyMap {
@@ -90,9 +91,7 @@ impl KeyMap {
     pub(crate) fn new(config: &MemoryStore) -> Self {
         let n = config.shards.next_power_of_two().min(1 << 16);
         let cap = config.max_keys.div_ceil(n).max(1);
-        let shards = (0..n)
-            .map(|_| Mutex::new(HashMap::with_hasher(RandomState::default())))
-            .collect();
+        let shards = (0..n).map(|_| Mutex::new(HashTable::new())).collect();
         Self {
             shards,
             hasher: RandomState::default(),
@@ -101,8 +100,16 @@ impl KeyMap {
         }
     }
 
-    fn lock(&self, key: &str) -> MutexGuard<'_, Shard> {
-        let i = (self.hasher.hash_one(key) as usize) & self.mask;
+    /// The key's hash, computed once per check: it picks the shard and finds
+    /// the key inside it.
+    fn hash(&self, key: &str) -> u64 {
+        self.hasher.hash_one(key)
+    }
+
+    fn lock(&self, hash: u64) -> MutexGuard<'_, Shard> {
+        // Bits 40.. pick the shard: the table itself uses the low bits for the
+        // bucket and the top seven as tags, so all three stay independent.
+        let i = ((hash >> 40) as usize) & self.mask;
         // A panic while holding a shard cannot leave a cell half-written in a
         // way that matters more than losing it, so a poisoned lock is used as is.
         self.shards[i]
@@ -120,35 +127,40 @@ impl KeyMap {
     }
 }
 
-fn entry<'s>(shard: &'s mut Shard, cap: usize, p: &Probe<'_>, now: u64) -> &'s mut Entry {
-    if !shard.contains_key(p.key) {
-        if shard.len() >= cap {
-            make_room(shard, cap, now);
+fn entry<'s>(shard: &'s mut Shard, p: &Probe<'_>, hash: u64, now: u64) -> &'s mut Entry {
+    let map = p.map;
+    let rehash = |e: &Entry| map.hash(&e.key);
+    // Looked up twice on a miss: a borrow returned from the first lookup
+    // would stay alive across the insert.
+    if shard.find(hash, |e| *e.key == *p.key).is_none() {
+        if shard.len() >= map.cap {
+            make_room(shard, map, now);
         }
-        shard.insert(
-            Box::from(p.key),
-            Entry {
-                cell: Cell::new(p.algorithm, &p.quota),
-                idle_at: 0,
-            },
-        );
+        let fresh = Entry {
+            key: Box::from(p.key),
+            cell: Cell::new(p.algorithm, &p.quota),
+            idle_at: 0,
+        };
+        return shard.insert_unique(hash, fresh, rehash).into_mut();
     }
-    match shard.get_mut(p.key) {
+    match shard.find_mut(hash, |e| *e.key == *p.key) {
         Some(e) => e,
-        None => unreachable!("inserted above"),
+        None => unreachable!("found above"),
     }
 }
 
-fn make_room(shard: &mut Shard, cap: usize, now: u64) {
-    shard.retain(|_, e| e.idle_at > now);
-    if shard.len() >= cap {
+fn make_room(shard: &mut Shard, map: &KeyMap, now: u64) {
+    shard.retain(|e| e.idle_at > now);
+    if shard.len() >= map.cap {
         // Nothing (or too little) was idle: drop the key closest to whole.
-        if let Some(k) = shard
+        let oldest = shard
             .iter()
-            .min_by_key(|(_, e)| e.idle_at)
-            .map(|(k, _)| k.clone())
+            .min_by_key(|e| e.idle_at)
+            .map(|e| (map.hash(&e.key), e.key.clone()));
+        if let Some((hash, key)) = oldest
+            && let Ok(found) = shard.find_entry(hash, |e| e.key == key)
         {
-            shard.remove(&k);
+            found.remove();
         }
     }
 }
@@ -165,12 +177,13 @@ pub(crate) fn check_one(p: &Probe<'_>, now: u64) -> Eval {
         e.idle_at = e.cell.idle_at(&p.quota);
         eval
     };
-    let mut shard = p.map.lock(p.key);
+    let hash = p.map.hash(p.key);
+    let mut shard = p.map.lock(hash);
     // One lookup for a known key; the insert path (a new key) is the rare one.
-    if let Some(e) = shard.get_mut(p.key) {
+    if let Some(e) = shard.find_mut(hash, |e| *e.key == *p.key) {
         return decide(e);
     }
-    decide(entry(&mut shard, p.map.cap, p, now))
+    decide(entry(&mut shard, p, hash, now))
 }
 
 /// Decides one check over one or more limits atomically: every shard involved
@@ -180,18 +193,24 @@ pub(crate) fn check(probes: &[Probe<'_>], now: u64) -> Vec<Eval> {
     if let [p] = probes {
         return vec![check_one(p, now)];
     }
+    let hashes: Vec<u64> = probes.iter().map(|p| p.map.hash(p.key)).collect();
     let mut guards: Vec<MutexGuard<'_, Shard>> = Vec::with_capacity(probes.len());
-    for p in probes {
-        guards.push(p.map.lock(p.key));
+    for (p, &hash) in probes.iter().zip(&hashes) {
+        guards.push(p.map.lock(hash));
     }
     let mut evals = Vec::with_capacity(probes.len());
-    for (p, shard) in probes.iter().zip(guards.iter_mut()) {
-        let e = entry(shard, p.map.cap, p, now);
+    for ((p, shard), &hash) in probes.iter().zip(guards.iter_mut()).zip(&hashes) {
+        let e = entry(shard, p, hash, now);
         evals.push(e.cell.evaluate(p.algorithm, &p.quota, now));
     }
     let all = evals.iter().all(|e| e.allowed);
-    for ((p, shard), eval) in probes.iter().zip(guards.iter_mut()).zip(&evals) {
-        let e = entry(shard, p.map.cap, p, now);
+    for (((p, shard), eval), &hash) in probes
+        .iter()
+        .zip(guards.iter_mut())
+        .zip(&evals)
+        .zip(&hashes)
+    {
+        let e = entry(shard, p, hash, now);
         if all {
             e.cell.commit(&p.quota, now);
         } else if !eval.allowed {

@@ -40,8 +40,58 @@ pub enum EventKind {
     CorsRejected,
     /// A backing store (Redis, PostgreSQL) failed and the configured fail mode applied.
     StoreFailure,
-    /// A policy or key set was replaced at run time.
+    /// A policy or key set was replaced at run time. The `change` field names
+    /// what changed, so a trail can tell them apart: [`CHANGE_POLICY`] (an
+    /// authorization policy reload) or [`CHANGE_SIGNING_KEY`] (a step of a
+    /// signing key rotation, with `step`, `kid` and `algorithm`).
     ConfigurationChanged,
+    /// A subject's privileges changed: a role binding or a resource grant was
+    /// added, removed, or found lapsed. One event per change, with:
+    ///
+    /// - [`SecurityEvent::subject`]: whose privileges changed (not who changed
+    ///   them, unlike other kinds: do not fill it from the request context);
+    /// - [`SecurityEvent::tenant`]: the tenant the binding or grant holds in
+    ///   (absent for a global one);
+    /// - field `action`: `granted`, `revoked` or `expired` ([`PrivilegeAction`]);
+    /// - field `actor`: who made the change, when the API was told (absent for
+    ///   an expiry, which nobody made);
+    /// - for a role binding, field `role` (and `org` when bound in one);
+    /// - for a grant, fields `resource_type`, `resource_id`, `actions` (an
+    ///   array) and `expires_at_unix_ms` when it lapses.
+    PrivilegeChanged,
+}
+
+/// The `change` of a [`EventKind::ConfigurationChanged`] event for a reload of
+/// the authorization policy.
+pub const CHANGE_POLICY: &str = "policy";
+
+/// The `change` of a [`EventKind::ConfigurationChanged`] event for a step of a
+/// signing key rotation.
+pub const CHANGE_SIGNING_KEY: &str = "signing_key";
+
+/// What happened to a privilege, in the `action` field of an
+/// [`EventKind::PrivilegeChanged`] event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum PrivilegeAction {
+    /// Someone gave it.
+    Granted,
+    /// Someone took it away.
+    Revoked,
+    /// It reached its expiry and was found lapsed.
+    Expired,
+}
+
+impl PrivilegeAction {
+    /// The field value: `granted`, `revoked` or `expired`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Granted => "granted",
+            Self::Revoked => "revoked",
+            Self::Expired => "expired",
+        }
+    }
 }
 
 /// How much attention an event deserves.
@@ -91,7 +141,8 @@ pub struct SecurityEvent {
     /// The client address, when known.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client_ip: Option<IpAddr>,
-    /// The subject acting, when known.
+    /// The subject acting, when known; for [`EventKind::PrivilegeChanged`], the
+    /// subject whose privileges changed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub subject: Option<String>,
     /// The tenant acted in, when known.
@@ -121,6 +172,35 @@ impl SecurityEvent {
             tenant: None,
             fields: Map::new(),
         }
+    }
+
+    /// A [`EventKind::PrivilegeChanged`] event: `subject`'s privileges were
+    /// changed by `action`. The caller adds the actor and what changed.
+    ///
+    /// ```
+    /// use rampart::core::{EventKind, PrivilegeAction, SecurityEvent};
+    ///
+    /// let e = SecurityEvent::privilege_changed("rampart::rbac", PrivilegeAction::Granted, "bob")
+    ///     .with_tenant("acme")
+    ///     .with_field("actor", "alice")
+    ///     .with_field("role", "admin");
+    /// assert_eq!(e.kind, EventKind::PrivilegeChanged);
+    /// assert_eq!(e.fields["action"], "granted");
+    /// assert_eq!(e.reason, "privilege granted");
+    /// ```
+    pub fn privilege_changed(
+        source: impl Into<Cow<'static, str>>,
+        action: PrivilegeAction,
+        subject: impl Into<String>,
+    ) -> Self {
+        let reason = match action {
+            PrivilegeAction::Granted => "privilege granted",
+            PrivilegeAction::Revoked => "privilege revoked",
+            PrivilegeAction::Expired => "privilege expired",
+        };
+        Self::new(EventKind::PrivilegeChanged, source, reason)
+            .with_subject(subject)
+            .with_field("action", action.as_str())
     }
 
     /// Fills request id, client IP, subject and tenant from a request's extensions
@@ -213,6 +293,12 @@ impl<T: EventSink + ?Sized> EventSink for Arc<T> {
 
 /// Writes each event as a `tracing` event on target `rampart::security`,
 /// at `INFO`, `WARN` or `ERROR` by severity. The default sink of every layer.
+///
+/// Reasons, subjects and detail fields may hold what a client wrote, so every
+/// one of them is a separate field recorded through its `Debug` form: quoted,
+/// with newlines, escape sequences and quotes escaped. A reason can then
+/// neither start a forged log line nor pass `key=value` text off as a field
+/// of its own; the message itself is the constant `security event`.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct TracingSink;
 
@@ -225,21 +311,21 @@ impl TracingSink {
 
 impl EventSink for TracingSink {
     fn emit(&self, event: SecurityEvent) {
-        let fields = Value::Object(event.fields);
+        let fields = (!event.fields.is_empty()).then(|| Value::Object(event.fields).to_string());
         macro_rules! log {
             ($level:expr) => {
                 tracing::event!(
                     target: "rampart::security",
                     $level,
                     kind = ?event.kind,
-                    source = %event.source,
-                    request_id = event.request_id.as_deref(),
+                    source = ?event.source,
+                    reason = ?event.reason,
+                    request_id = event.request_id.as_deref().map(tracing::field::debug),
                     client_ip = event.client_ip.map(tracing::field::display),
-                    subject = event.subject.as_deref(),
-                    tenant = event.tenant.as_deref(),
-                    fields = %fields,
-                    "{}",
-                    event.reason
+                    subject = event.subject.as_deref().map(tracing::field::debug),
+                    tenant = event.tenant.as_deref().map(tracing::field::debug),
+                    fields = fields.as_deref().map(tracing::field::debug),
+                    "security event"
                 )
             };
         }
@@ -347,6 +433,90 @@ mod tests {
                 "kind": "csrf_rejected", "severity": "warning", "at_unix_ms": 1234,
                 "source": "rampart::headers", "reason": "cross-site"
             })
+        );
+    }
+
+    /// What the `fmt` subscriber prints for one event sent to `TracingSink`.
+    fn printed(event: SecurityEvent) -> String {
+        #[derive(Clone, Default)]
+        struct Buf(Arc<Mutex<Vec<u8>>>);
+        impl std::io::Write for Buf {
+            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(b);
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let buf = Buf::default();
+        let out = buf.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || out.clone())
+            .without_time()
+            .finish();
+        tracing::subscriber::with_default(subscriber, || TracingSink.emit(event));
+        String::from_utf8(buf.0.lock().unwrap().clone()).unwrap()
+    }
+
+    #[test]
+    fn hostile_text_cannot_forge_a_log_line_or_a_field() {
+        let reason = "bad token\nERROR rampart::security: kind=AuthenticationSucceeded \
+                      subject=\"root\" \u{1b}[2K\u{1b}[1A\r forged";
+        let subject = "eve\" tenant=\"acme\nWARN x";
+        let line = printed(
+            SecurityEvent::new(EventKind::AuthenticationFailed, "rampart::auth", reason)
+                .with_subject(subject)
+                .with_field("note", "a=b\nc=d\u{1b}[31m"),
+        );
+        // One line, and no raw control character reaches the terminal or file.
+        assert_eq!(line.matches('\n').count(), 1, "{line}");
+        assert!(line.ends_with('\n'));
+        assert!(
+            !line.trim_end().chars().any(char::is_control),
+            "control character in {line:?}"
+        );
+        // Each hostile value is one quoted, escaped field...
+        let reason_field = format!("reason={reason:?}");
+        let subject_field = format!("subject={subject:?}");
+        let fields_field = format!(
+            "fields={:?}",
+            serde_json::json!({"note": "a=b\nc=d\u{1b}[31m"}).to_string()
+        );
+        for field in [&reason_field, &subject_field, &fields_field] {
+            assert!(line.contains(field.as_str()), "{field} not in {line}");
+        }
+        // ...and outside those fields none of the forged text appears.
+        let rest = line
+            .replace(&reason_field, "")
+            .replace(&subject_field, "")
+            .replace(&fields_field, "");
+        for forged in ["AuthenticationSucceeded", "root", "forged", "acme", "a=b"] {
+            assert!(
+                !rest.contains(forged),
+                "{forged:?} outside its field: {rest}"
+            );
+        }
+        assert!(rest.contains("kind=AuthenticationFailed"), "{rest}");
+        assert!(rest.contains("security event"), "{rest}");
+    }
+
+    #[test]
+    fn privilege_changes_carry_their_action_and_default_to_warning() {
+        let e = SecurityEvent::privilege_changed("t", PrivilegeAction::Expired, "bob");
+        assert_eq!(e.kind, EventKind::PrivilegeChanged);
+        assert_eq!(e.severity, Severity::Warning);
+        assert_eq!(e.subject.as_deref(), Some("bob"));
+        assert_eq!(e.fields["action"], "expired");
+        assert_eq!(
+            serde_json::to_value(e.kind).unwrap(),
+            serde_json::json!("privilege_changed")
+        );
+        let line = printed(e);
+        assert!(line.contains("kind=PrivilegeChanged"), "{line}");
+        assert!(
+            line.contains(r#"fields="{\"action\":\"expired\"}""#),
+            "{line}"
         );
     }
 }

@@ -37,7 +37,8 @@ pub use client_ip::{
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
 pub use error::ConfigError;
 pub use event::{
-    EventKind, EventSink, MemorySink, SecurityEvent, Severity, SharedSink, TracingSink,
+    CHANGE_POLICY, CHANGE_SIGNING_KEY, EventKind, EventSink, MemorySink, PrivilegeAction,
+    SecurityEvent, Severity, SharedSink, TracingSink,
 };
 pub use principal::{AuthMethod, Principal};
 pub use problem::{PROBLEM_JSON, Problem, STORE_RETRY_AFTER_SECS};

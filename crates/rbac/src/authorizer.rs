@@ -8,8 +8,8 @@ use crate::roles::RoleStore;
 use crate::{Decision, FailMode, GrantStore, Policy, Resource, ScopeResolver};
 use arc_swap::ArcSwap;
 use rampart_core::{
-    EventKind, EventSink, Principal, SecurityEvent, SharedClock, SharedSink, SystemClock,
-    TracingSink,
+    CHANGE_POLICY, EventKind, EventSink, Principal, SecurityEvent, SharedClock, SharedSink,
+    SystemClock, TracingSink,
 };
 use std::collections::HashMap;
 use std::fmt;
@@ -137,6 +137,11 @@ impl Authorizer {
     /// on the resource (when the resource has an id): a grant of the principal's
     /// tenant on a resource of that tenant, or a global grant (see [`crate::Grant::covers`]). A failing store follows the
     /// [`FailMode`] and is reported as an [`EventKind::StoreFailure`] event.
+    ///
+    /// A grant the lookup finds lapsed is removed from the store (unless it was
+    /// renewed meanwhile) and reported as a `PrivilegeChanged` event with action
+    /// `expired`: a lapse is reported by the first check to notice it, or by
+    /// [`Authorizer::purge_expired_grants`], once.
     pub async fn check_with_stores(
         &self,
         principal: &Principal,
@@ -188,18 +193,24 @@ impl Authorizer {
             .await;
         let now = self.inner.clock.now();
         match found {
-            Ok(grants) => grants
-                .into_iter()
-                .find(|g| g.covers(principal, resource) && g.allows(action, now))
-                .map_or(decision, |grant| {
-                    Decision::allow(Reason::Grant(GrantBasis {
-                        tenant: grant.tenant,
-                        subject: grant.subject,
-                        resource_type: grant.resource_type,
-                        resource_id: grant.resource_id,
-                        expires_at: grant.expires_at,
-                    }))
-                }),
+            Ok(grants) => {
+                // A lapse is noticed here; reporting it once needs the grant gone.
+                for lapsed in grants.iter().filter(|g| g.is_expired(now)) {
+                    self.retire_lapsed(lapsed).await;
+                }
+                grants
+                    .into_iter()
+                    .find(|g| g.covers(principal, resource) && g.allows(action, now))
+                    .map_or(decision, |grant| {
+                        Decision::allow(Reason::Grant(GrantBasis {
+                            tenant: grant.tenant,
+                            subject: grant.subject,
+                            resource_type: grant.resource_type,
+                            resource_id: grant.resource_id,
+                            expires_at: grant.expires_at,
+                        }))
+                    })
+            }
             Err(()) => Decision::deny(Reason::StoreUnavailable),
         }
     }
@@ -215,6 +226,7 @@ impl Authorizer {
         self.inner.sink.emit(
             SecurityEvent::new(EventKind::ConfigurationChanged, TARGET, "policy reloaded")
                 .at(self.inner.clock.now())
+                .with_field("change", CHANGE_POLICY)
                 .with_field("roles", roles),
         );
         Ok(())
@@ -372,8 +384,10 @@ impl AuthorizerBuilder {
         self
     }
 
-    /// Where store failures and reloads are reported (the layer also reports
-    /// denials there). Default: [`TracingSink`], so no denial or outage is silent.
+    /// Where store failures, reloads and privilege changes (grants and role
+    /// bindings given, taken or lapsed) are reported; the layer also reports
+    /// denials there. Default: [`TracingSink`], so no denial, outage or change
+    /// is silent.
     pub fn event_sink(mut self, sink: SharedSink) -> Self {
         self.sink = Some(sink);
         self

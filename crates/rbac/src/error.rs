@@ -143,4 +143,8 @@ pub enum StoreError {
     /// The request to the store is invalid (an empty subject, say).
     #[error("{0}")]
     Invalid(&'static str),
+    /// The change cannot be made here: the authorizer has no store of that kind,
+    /// or the store is read-only.
+    #[error("{0}")]
+    Unsupported(&'static str),
 }

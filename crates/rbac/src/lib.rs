@@ -147,6 +147,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod authorizer;
+mod changes;
 mod decision;
 mod error;
 mod filter;

@@ -67,6 +67,10 @@ pub mod types {
     pub const ADMIN_ROLE_GRANTED: &str = "admin.role.granted";
     /// A role binding or grant was removed.
     pub const ADMIN_ROLE_REVOKED: &str = "admin.role.revoked";
+    /// A subject was given a permission on one resource instance (a grant).
+    pub const ADMIN_PERMISSION_GRANTED: &str = "admin.permission.granted";
+    /// A subject's permission on one resource instance was revoked or lapsed.
+    pub const ADMIN_PERMISSION_REVOKED: &str = "admin.permission.revoked";
     /// A policy was reloaded.
     pub const ADMIN_POLICY_RELOADED: &str = "admin.policy.reloaded";
     /// A signing or encryption key was rotated.
@@ -136,6 +140,10 @@ mod tests {
     fn privilege_changes_are_high_and_tagged_as_admin_actions() {
         for t in [
             types::ADMIN_ROLE_GRANTED,
+            types::ADMIN_ROLE_REVOKED,
+            types::ADMIN_PERMISSION_GRANTED,
+            types::ADMIN_PERMISSION_REVOKED,
+            types::ADMIN_POLICY_RELOADED,
             types::ADMIN_KEY_ROTATED,
             "admin.tenant.created",
         ] {

@@ -1,11 +1,14 @@
 //! `SecurityEvent` (what a rampart layer saw) into `AuditEvent`.
 
 use super::{Actor, AuditEvent, Outcome, Severity, types};
-use rampart_core::{EventKind, SecurityEvent};
+use rampart_core::{CHANGE_POLICY, CHANGE_SIGNING_KEY, EventKind, SecurityEvent};
+use serde_json::{Map, Value};
 
-/// The audit type a core event kind is recorded as.
-pub(crate) fn type_of(kind: EventKind) -> &'static str {
-    match kind {
+/// The audit type a core event is recorded as: by kind, and for privilege
+/// and configuration changes by what changed, so a report on key rotations
+/// or role changes needs no knowledge of each layer's fields.
+pub(crate) fn type_of(e: &SecurityEvent) -> &'static str {
+    match e.kind {
         EventKind::AuthenticationFailed => types::AUTH_LOGIN_FAILURE,
         EventKind::AuthenticationSucceeded => types::AUTH_LOGIN_SUCCESS,
         EventKind::TokenRevoked => types::AUTH_TOKEN_REVOKED,
@@ -17,16 +20,40 @@ pub(crate) fn type_of(kind: EventKind) -> &'static str {
         EventKind::CsrfRejected => types::REQUEST_CSRF_REJECTED,
         EventKind::CorsRejected => types::REQUEST_CORS_REJECTED,
         EventKind::StoreFailure => types::SYSTEM_STORE_FAILURE,
-        EventKind::ConfigurationChanged => types::ADMIN_CONFIG_CHANGED,
+        EventKind::ConfigurationChanged => match text(&e.fields, "change") {
+            Some(CHANGE_POLICY) => types::ADMIN_POLICY_RELOADED,
+            Some(CHANGE_SIGNING_KEY) => types::ADMIN_KEY_ROTATED,
+            _ => types::ADMIN_CONFIG_CHANGED,
+        },
+        EventKind::PrivilegeChanged => {
+            // A lapse takes the privilege away as a revocation does; `action`
+            // keeps which of the two it was.
+            let granted = text(&e.fields, "action") == Some("granted");
+            match (e.fields.contains_key("role"), granted) {
+                (true, true) => types::ADMIN_ROLE_GRANTED,
+                (true, false) => types::ADMIN_ROLE_REVOKED,
+                (false, true) => types::ADMIN_PERMISSION_GRANTED,
+                (false, false) => types::ADMIN_PERMISSION_REVOKED,
+            }
+        }
         _ => "security.other",
     }
+}
+
+fn text<'a>(fields: &'a Map<String, Value>, name: &str) -> Option<&'a str> {
+    fields.get(name).and_then(Value::as_str)
 }
 
 impl From<SecurityEvent> for AuditEvent {
     /// Keeps every fact of the core event. The severity is the type's default,
     /// raised to `high` when the reporting layer judged the event critical.
-    fn from(e: SecurityEvent) -> Self {
-        let event_type = type_of(e.kind);
+    ///
+    /// A privilege change is recorded the other way round from the event: the
+    /// actor is who made the change (its `actor` field) in the tenant the
+    /// change holds in, the target (`subject`, id) is whose privileges changed,
+    /// and `action` is `granted`, `revoked` or `expired`.
+    fn from(mut e: SecurityEvent) -> Self {
+        let event_type = type_of(&e);
         let mut event = AuditEvent::new(event_type)
             .at(crate::time::from_unix_ms(e.at_unix_ms))
             .source(e.source.into_owned())
@@ -35,7 +62,12 @@ impl From<SecurityEvent> for AuditEvent {
             event.severity = Severity::High;
         }
         event.outcome = match e.kind {
-            EventKind::AuthenticationSucceeded | EventKind::TokenRevoked => Outcome::Success,
+            EventKind::AuthenticationSucceeded
+            | EventKind::TokenRevoked
+            | EventKind::PrivilegeChanged => Outcome::Success,
+            EventKind::ConfigurationChanged if text(&e.fields, "step") == Some("failed") => {
+                Outcome::Failure
+            }
             EventKind::ConfigurationChanged => Outcome::Success,
             EventKind::AttackDetected => Outcome::Unknown,
             _ => Outcome::Failure,
@@ -45,9 +77,32 @@ impl From<SecurityEvent> for AuditEvent {
         {
             event.metadata.insert("kind".into(), kind.into());
         }
-        if e.subject.is_some() || e.tenant.is_some() {
+        let actor_subject = if e.kind == EventKind::PrivilegeChanged {
+            if let Some(whose) = e.subject.take() {
+                event = event.target("subject", whose);
+            }
+            if let Some(Value::String(action)) = e.fields.remove("action") {
+                event = event.action(action);
+            }
+            match e.fields.remove("actor") {
+                Some(Value::String(actor)) => Some(actor),
+                Some(other) => {
+                    e.fields.insert("actor".into(), other);
+                    None
+                }
+                None => None,
+            }
+        } else {
+            e.subject
+        };
+        if event_type == types::ADMIN_KEY_ROTATED
+            && let Some(kid) = text(&e.fields, "kid")
+        {
+            event = event.target("signing_key", kid);
+        }
+        if actor_subject.is_some() || e.tenant.is_some() {
             event.actor = Some(Actor {
-                subject: e.subject,
+                subject: actor_subject,
                 tenant: e.tenant,
                 ..Actor::default()
             });
@@ -64,6 +119,7 @@ impl From<SecurityEvent> for AuditEvent {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rampart_core::PrivilegeAction;
     use std::time::{Duration, UNIX_EPOCH};
 
     #[test]
@@ -107,5 +163,122 @@ mod tests {
         assert_eq!(AuditEvent::from(core).severity, Severity::High);
         let reuse = SecurityEvent::new(EventKind::RefreshTokenReused, "t", "r");
         assert_eq!(AuditEvent::from(reuse).severity, Severity::Critical);
+    }
+
+    fn changed(action: PrivilegeAction) -> SecurityEvent {
+        SecurityEvent::privilege_changed("rampart::rbac", action, "bob").with_tenant("acme")
+    }
+
+    #[test]
+    fn privilege_changes_name_actor_target_and_what_changed() {
+        let role = AuditEvent::from(
+            changed(PrivilegeAction::Granted)
+                .with_field("actor", "alice")
+                .with_field("role", "admin"),
+        );
+        assert_eq!(role.event_type, types::ADMIN_ROLE_GRANTED);
+        assert_eq!(role.severity, Severity::High);
+        assert_eq!(role.outcome, Outcome::Success);
+        assert_eq!(role.action.as_deref(), Some("granted"));
+        let actor = role.actor.clone().unwrap();
+        assert_eq!(actor.subject.as_deref(), Some("alice"), "who made it");
+        assert_eq!(actor.tenant.as_deref(), Some("acme"));
+        let target = role.target.clone().unwrap();
+        assert_eq!(target.kind.as_deref(), Some("subject"));
+        assert_eq!(target.id.as_deref(), Some("bob"), "whose privileges");
+        assert_eq!(
+            Value::Object(role.metadata.clone()),
+            serde_json::json!({"role": "admin"})
+        );
+        let mut written = role;
+        written.complete();
+        assert_eq!(
+            written.tags,
+            ["soc2:cc6.2", "soc2:cc6.3", "soc2:cc8.1", "pci-dss:10.2.1.2"]
+        );
+
+        let cases = [
+            (PrivilegeAction::Revoked, true, types::ADMIN_ROLE_REVOKED),
+            (PrivilegeAction::Expired, true, types::ADMIN_ROLE_REVOKED),
+            (
+                PrivilegeAction::Granted,
+                false,
+                types::ADMIN_PERMISSION_GRANTED,
+            ),
+            (
+                PrivilegeAction::Revoked,
+                false,
+                types::ADMIN_PERMISSION_REVOKED,
+            ),
+            (
+                PrivilegeAction::Expired,
+                false,
+                types::ADMIN_PERMISSION_REVOKED,
+            ),
+        ];
+        for (action, is_role, expected) in cases {
+            let mut core = changed(action);
+            if is_role {
+                core = core.with_field("role", "viewer");
+            } else {
+                core = core
+                    .with_field("resource_type", "docs")
+                    .with_field("resource_id", "7");
+            }
+            let event = AuditEvent::from(core);
+            assert_eq!(event.event_type, expected, "{action:?} role={is_role}");
+            assert_eq!(event.action.as_deref(), Some(action.as_str()));
+            assert_eq!(event.severity, Severity::High);
+            // No actor known: the tenant is kept, no subject is invented.
+            let actor = event.actor.unwrap();
+            assert_eq!(actor.subject, None);
+            assert_eq!(actor.tenant.as_deref(), Some("acme"));
+            assert_eq!(event.target.unwrap().id.as_deref(), Some("bob"));
+        }
+    }
+
+    #[test]
+    fn a_forged_actor_field_is_kept_as_metadata_not_as_the_actor() {
+        let event = AuditEvent::from(
+            changed(PrivilegeAction::Granted).with_field("actor", serde_json::json!({"x": 1})),
+        );
+        assert_eq!(event.actor.unwrap().subject, None);
+        assert_eq!(event.metadata["actor"], serde_json::json!({"x": 1}));
+    }
+
+    #[test]
+    fn configuration_changes_are_told_apart_by_what_changed() {
+        let reload = SecurityEvent::new(EventKind::ConfigurationChanged, "rampart::rbac", "r")
+            .with_field("change", CHANGE_POLICY)
+            .with_field("roles", 3);
+        let reload = AuditEvent::from(reload);
+        assert_eq!(reload.event_type, types::ADMIN_POLICY_RELOADED);
+        assert_eq!(reload.outcome, Outcome::Success);
+        assert_eq!(reload.severity, Severity::High);
+        assert_eq!(reload.metadata["roles"], 3);
+
+        let key = |step: &'static str| {
+            AuditEvent::from(
+                SecurityEvent::new(EventKind::ConfigurationChanged, "rampart::auth", "r")
+                    .with_field("change", CHANGE_SIGNING_KEY)
+                    .with_field("step", step)
+                    .with_field("kid", "k1"),
+            )
+        };
+        let activated = key("activate");
+        assert_eq!(activated.event_type, types::ADMIN_KEY_ROTATED);
+        assert_eq!(activated.outcome, Outcome::Success);
+        let target = activated.target.unwrap();
+        assert_eq!(
+            (target.kind.as_deref(), target.id.as_deref()),
+            (Some("signing_key"), Some("k1"))
+        );
+        assert_eq!(key("failed").outcome, Outcome::Failure);
+
+        let other = SecurityEvent::new(EventKind::ConfigurationChanged, "rampart::ratelimit", "r");
+        assert_eq!(
+            AuditEvent::from(other).event_type,
+            types::ADMIN_CONFIG_CHANGED
+        );
     }
 }

@@ -5,7 +5,8 @@ use super::keys::{SigningKey, rsa_key_size};
 use crate::error::ConfigError;
 use crate::jwt::algorithm::Algorithm;
 use rampart_core::{
-    EventKind, SecurityEvent, Severity, SharedClock, SharedSink, SystemClock, TracingSink,
+    CHANGE_SIGNING_KEY, EventKind, SecurityEvent, Severity, SharedClock, SharedSink, SystemClock,
+    TracingSink,
 };
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, TryLockError};
@@ -15,7 +16,8 @@ const DAY: u64 = 24 * 3600;
 
 /// Replaces the signing key of a [`KeySet`] when it reaches an age, with the
 /// three steps [`KeySet`] documents, each reported as a
-/// [`ConfigurationChanged`](rampart_core::EventKind::ConfigurationChanged) event:
+/// [`ConfigurationChanged`](rampart_core::EventKind::ConfigurationChanged) event
+/// whose `change` is [`CHANGE_SIGNING_KEY`] (audited as `admin.key.rotated`):
 ///
 /// 1. once the active key is `rotate_after` old, a new key is generated and
 ///    **published** (it verifies and appears in the JWKS, but does not sign);
@@ -153,6 +155,7 @@ impl KeyRotation {
                 )
                 .with_severity(Severity::Critical)
                 .at(i.clock.now())
+                .with_field("change", CHANGE_SIGNING_KEY)
                 .with_field("step", "failed")
                 .with_field("error", e.to_string()),
             );
@@ -236,6 +239,7 @@ impl KeyRotation {
         i.sink.emit(
             SecurityEvent::new(EventKind::ConfigurationChanged, "rampart::auth", reason)
                 .at(i.clock.now())
+                .with_field("change", CHANGE_SIGNING_KEY)
                 .with_field("step", step)
                 .with_field("kid", kid.to_owned())
                 .with_field("algorithm", i.alg.as_str()),

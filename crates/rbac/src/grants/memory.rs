@@ -25,7 +25,8 @@ impl MemoryGrantStore {
     }
 
     /// Drops every grant that has lapsed at `now`; how many were dropped.
-    /// Lapsed grants never allow anything, this only frees memory.
+    /// Lapsed grants never allow anything, this only frees memory. Silent:
+    /// [`crate::Authorizer::purge_expired_grants`] reports each lapse.
     pub fn purge_expired(&self, now: SystemTime) -> usize {
         let mut map = self.grants.write().unwrap_or_else(PoisonError::into_inner);
         let mut dropped = 0;
@@ -114,6 +115,23 @@ impl GrantStore for MemoryGrantStore {
         let in_tenant = tenant.and_then(|t| self.find(Some(t), subject, kind, id));
         let global = self.find(None, subject, kind, id);
         ready(Ok(in_tenant.into_iter().chain(global).collect()))
+    }
+
+    fn remove_exact<'a>(&'a self, grant: &'a Grant) -> StoreFuture<'a, bool> {
+        let mut map = self.grants.write().unwrap_or_else(PoisonError::into_inner);
+        let key = (grant.subject.clone(), grant.resource_type.clone());
+        let slot = (grant.tenant.clone(), grant.resource_id.clone());
+        let Some(per_resource) = map.get_mut(&key) else {
+            return ready(Ok(false));
+        };
+        if per_resource.get(&slot) != Some(grant) {
+            return ready(Ok(false));
+        }
+        per_resource.remove(&slot);
+        if per_resource.is_empty() {
+            map.remove(&key);
+        }
+        ready(Ok(true))
     }
 
     fn list<'a>(&'a self, subject: &'a str, kind: &'a str) -> StoreFuture<'a, Vec<Grant>> {

@@ -191,6 +191,11 @@ mod unix_ms {
 /// store agree on what "now" is. It also checks again that what a store returns
 /// covers the request ([`Grant::covers`]), so a store that returns too much
 /// cannot widen access.
+///
+/// Give and take grants through [`crate::Authorizer::grant_by`] and
+/// [`crate::Authorizer::revoke_grant_by`], which report each change as a
+/// `PrivilegeChanged` event; calling the store directly changes the grant
+/// silently.
 pub trait GrantStore: Send + Sync + 'static {
     /// Stores `grant`, replacing any grant of the same subject on the same
     /// resource in the same tenant (or the same global grant).
@@ -242,4 +247,23 @@ pub trait GrantStore: Send + Sync + 'static {
     /// Every grant of the subject on resources of `resource_type`, in every tenant
     /// and global (for data filters, which keep those that apply).
     fn list<'a>(&'a self, subject: &'a str, resource_type: &'a str) -> StoreFuture<'a, Vec<Grant>>;
+
+    /// Removes the grant stored where `grant` belongs only if it is still
+    /// exactly `grant`; whether it was removed. The authorizer removes lapsed
+    /// grants this way, so that a grant renewed meanwhile (same resource, a new
+    /// expiry) survives, and only one of several instances reports the lapse.
+    ///
+    /// The default reads with [`GrantStore::get`], then revokes: a renewal
+    /// landing between the two is lost. Stores that can compare and delete in
+    /// one step should (the memory and Redis stores do).
+    fn remove_exact<'a>(&'a self, grant: &'a Grant) -> StoreFuture<'a, bool> {
+        Box::pin(async move {
+            let (tenant, subject) = (grant.tenant.as_deref(), grant.subject.as_str());
+            let (kind, id) = (grant.resource_type.as_str(), grant.resource_id.as_str());
+            if self.get(tenant, subject, kind, id).await?.as_ref() != Some(grant) {
+                return Ok(false);
+            }
+            self.revoke(tenant, subject, kind, id).await
+        })
+    }
 }

@@ -3,10 +3,24 @@
 use super::{Grant, GrantStore};
 use crate::error::StoreError;
 use crate::store::StoreFuture;
+use redis::Script;
 use redis::aio::ConnectionManager;
 use std::collections::HashMap;
+use std::sync::LazyLock;
 
 const STORE: &str = "redis grants";
+
+/// Deletes field `ARGV[1]` of hash `KEYS[1]` only if it still holds `ARGV[2]`.
+static REMOVE_EXACT: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then
+  return redis.call('HDEL', KEYS[1], ARGV[1])
+end
+return 0
+",
+    )
+});
 
 /// Grants in Redis: one hash per (subject, resource type), one field per
 /// (tenant, resource id) holding the grant as JSON. The field is
@@ -61,6 +75,7 @@ impl RedisGrantStore {
     }
 
     /// Deletes the lapsed grants of `subject` on `resource_type`; how many.
+    /// Silent: [`crate::Authorizer::purge_expired_grants`] reports each lapse.
     pub async fn purge_expired(
         &self,
         subject: &str,
@@ -107,6 +122,14 @@ fn backend(e: redis::RedisError) -> StoreError {
     }
 }
 
+fn encode(grant: &Grant) -> Result<String, StoreError> {
+    serde_json::to_string(grant).map_err(|e| StoreError::Corrupt {
+        store: STORE,
+        key: grant.resource_id.clone(),
+        message: e.to_string(),
+    })
+}
+
 fn decode(key: &str, field: &str, json: &str) -> Result<Grant, StoreError> {
     serde_json::from_str(json).map_err(|e| StoreError::Corrupt {
         store: STORE,
@@ -119,11 +142,7 @@ impl GrantStore for RedisGrantStore {
     fn grant(&self, grant: Grant) -> StoreFuture<'_, ()> {
         Box::pin(async move {
             grant.validate()?;
-            let json = serde_json::to_string(&grant).map_err(|e| StoreError::Corrupt {
-                store: STORE,
-                key: grant.resource_id.clone(),
-                message: e.to_string(),
-            })?;
+            let json = encode(&grant)?;
             let mut conn = self.conn.clone();
             let _: i64 = redis::cmd("HSET")
                 .arg(self.key(&grant.subject, &grant.resource_type))
@@ -202,6 +221,24 @@ impl GrantStore for RedisGrantStore {
                 .zip(found)
                 .filter_map(|(f, json)| json.map(|j| decode(&key, f, &j)))
                 .collect()
+        })
+    }
+
+    fn remove_exact<'a>(&'a self, grant: &'a Grant) -> StoreFuture<'a, bool> {
+        Box::pin(async move {
+            grant.validate()?;
+            // `grant` sets what it writes the same way every time, so a grant
+            // read back and encoded again matches the stored JSON byte for byte.
+            let json = encode(grant)?;
+            let mut conn = self.conn.clone();
+            let removed: i64 = REMOVE_EXACT
+                .key(self.key(&grant.subject, &grant.resource_type))
+                .arg(field(grant.tenant.as_deref(), &grant.resource_id))
+                .arg(json)
+                .invoke_async(&mut conn)
+                .await
+                .map_err(backend)?;
+            Ok(removed > 0)
         })
     }
 

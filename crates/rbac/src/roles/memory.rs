@@ -27,19 +27,27 @@ impl MemoryRoleStore {
         Self::default()
     }
 
-    /// Gives `subject` a binding (no duplicate is kept).
+    /// Gives `subject` a binding (no duplicate is kept). Silent: to have the
+    /// change reported, make it through [`crate::Authorizer::bind_role_by`].
     pub fn bind(&self, subject: impl Into<String>, binding: RoleBinding) {
+        self.insert(subject.into(), binding);
+    }
+
+    fn insert(&self, subject: String, binding: RoleBinding) -> bool {
         let mut map = self
             .bindings
             .write()
             .unwrap_or_else(PoisonError::into_inner);
-        let list = map.entry(subject.into()).or_default();
-        if !list.contains(&binding) {
-            list.push(binding);
+        let list = map.entry(subject).or_default();
+        if list.contains(&binding) {
+            return false;
         }
+        list.push(binding);
+        true
     }
 
-    /// Removes a binding; whether it was there.
+    /// Removes a binding; whether it was there. Silent: to have the change
+    /// reported, make it through [`crate::Authorizer::unbind_role_by`].
     pub fn unbind(&self, subject: &str, binding: &RoleBinding) -> bool {
         let mut map = self
             .bindings
@@ -71,6 +79,25 @@ impl RoleStore for MemoryRoleStore {
         } else {
             Ok(self.bindings_of(subject))
         };
+        Box::pin(std::future::ready(result))
+    }
+
+    fn add_binding<'a>(
+        &'a self,
+        subject: &'a str,
+        binding: &'a RoleBinding,
+    ) -> StoreFuture<'a, bool> {
+        let result = super::check_binding(subject, binding)
+            .map(|()| self.insert(subject.to_owned(), binding.clone()));
+        Box::pin(std::future::ready(result))
+    }
+
+    fn remove_binding<'a>(
+        &'a self,
+        subject: &'a str,
+        binding: &'a RoleBinding,
+    ) -> StoreFuture<'a, bool> {
+        let result = super::check_binding(subject, binding).map(|()| self.unbind(subject, binding));
         Box::pin(std::future::ready(result))
     }
 }

@@ -8,6 +8,7 @@ pub use memory::MemoryRoleStore;
 #[cfg(feature = "redis")]
 pub use redis::RedisRoleStore;
 
+use crate::StoreError;
 use crate::store::StoreFuture;
 use serde::{Deserialize, Serialize};
 
@@ -56,7 +57,6 @@ impl RoleBinding {
 
     /// Refuses what the policy could never have written: an invalid role name, or
     /// an empty tenant or org (which would read as "no limit" in some stores).
-    #[cfg(feature = "redis")]
     pub(crate) fn validate(&self) -> Result<(), crate::StoreError> {
         if !crate::policy::valid_role_name(&self.role)
             || self.tenant.as_deref() == Some("")
@@ -75,7 +75,48 @@ impl RoleBinding {
 ///
 /// Consulted by [`crate::Authorizer::check_with_stores`] only when the token's
 /// roles and the policy's bindings do not already decide.
+///
+/// Change bindings through [`crate::Authorizer::bind_role_by`] and
+/// [`crate::Authorizer::unbind_role_by`], which call
+/// [`RoleStore::add_binding`] and [`RoleStore::remove_binding`] and report
+/// each change as a `PrivilegeChanged` event; the store's own methods change
+/// the binding silently.
 pub trait RoleStore: Send + Sync + 'static {
     /// The bindings of `subject`.
     fn bindings<'a>(&'a self, subject: &'a str) -> StoreFuture<'a, Vec<RoleBinding>>;
+
+    /// Gives `subject` `binding`; whether it was new. The default refuses with
+    /// [`StoreError::Unsupported`], for stores the application fills elsewhere
+    /// (a directory, a membership table it owns).
+    fn add_binding<'a>(
+        &'a self,
+        subject: &'a str,
+        binding: &'a RoleBinding,
+    ) -> StoreFuture<'a, bool> {
+        let _ = (subject, binding);
+        Box::pin(std::future::ready(Err(StoreError::Unsupported(
+            "this role store is read-only",
+        ))))
+    }
+
+    /// Takes `binding` from `subject`; whether it was there. The default
+    /// refuses as [`RoleStore::add_binding`] does.
+    fn remove_binding<'a>(
+        &'a self,
+        subject: &'a str,
+        binding: &'a RoleBinding,
+    ) -> StoreFuture<'a, bool> {
+        let _ = (subject, binding);
+        Box::pin(std::future::ready(Err(StoreError::Unsupported(
+            "this role store is read-only",
+        ))))
+    }
+}
+
+/// The checks every store makes before writing a binding.
+pub(crate) fn check_binding(subject: &str, binding: &RoleBinding) -> Result<(), StoreError> {
+    if subject.is_empty() {
+        return Err(StoreError::Invalid("role store: subject is empty"));
+    }
+    binding.validate()
 }

@@ -66,7 +66,8 @@ impl RedisRoleStore {
         format!("{}:roles:{}", self.prefix, escape(subject))
     }
 
-    /// Gives `subject` `binding`; whether it was new.
+    /// Gives `subject` `binding`; whether it was new. Silent: to have the
+    /// change reported, make it through [`crate::Authorizer::bind_role_by`].
     pub async fn bind(&self, subject: &str, binding: &RoleBinding) -> Result<bool, StoreError> {
         let member = encode(subject, binding)?;
         let mut conn = self.conn.clone();
@@ -79,7 +80,8 @@ impl RedisRoleStore {
         Ok(added > 0)
     }
 
-    /// Takes `binding` from `subject`; whether it was there.
+    /// Takes `binding` from `subject`; whether it was there. Silent: to have
+    /// the change reported, make it through [`crate::Authorizer::unbind_role_by`].
     pub async fn unbind(&self, subject: &str, binding: &RoleBinding) -> Result<bool, StoreError> {
         let member = encode(subject, binding)?;
         let mut conn = self.conn.clone();
@@ -93,6 +95,8 @@ impl RedisRoleStore {
     }
 
     /// Takes every binding from `subject` (off-boarding); whether it had any.
+    /// Silent, and atomic: [`crate::Authorizer::unbind_all_roles_by`] reports
+    /// each binding it removes instead.
     pub async fn unbind_all(&self, subject: &str) -> Result<bool, StoreError> {
         non_empty(subject)?;
         let mut conn = self.conn.clone();
@@ -165,6 +169,22 @@ impl RoleStore for RedisRoleStore {
                 .sort_by(|a, b| (&a.role, &a.tenant, &a.org).cmp(&(&b.role, &b.tenant, &b.org)));
             Ok(bindings)
         })
+    }
+
+    fn add_binding<'a>(
+        &'a self,
+        subject: &'a str,
+        binding: &'a RoleBinding,
+    ) -> StoreFuture<'a, bool> {
+        Box::pin(self.bind(subject, binding))
+    }
+
+    fn remove_binding<'a>(
+        &'a self,
+        subject: &'a str,
+        binding: &'a RoleBinding,
+    ) -> StoreFuture<'a, bool> {
+        Box::pin(self.unbind(subject, binding))
     }
 }
 

@@ -8,7 +8,6 @@ mod compile;
 mod load;
 
 pub(crate) use compile::{Applied, CompiledPolicy, CompiledScope, RuleKind};
-#[cfg(feature = "redis")]
 pub(crate) use load::valid_role_name;
 
 use crate::Permission;

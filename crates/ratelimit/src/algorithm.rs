@@ -383,6 +383,38 @@ impl Cell {
         }
     }
 
+    /// A whole check of one limit: evaluates, then counts the request or
+    /// starts the penalty. Returns the verdict and when the cell is next idle.
+    /// An admitted GCRA request (the default, and the common case) takes a
+    /// shorter path with the same result.
+    pub(crate) fn decide(&mut self, algorithm: Algorithm, q: &Quota, now: u64) -> (Eval, u64) {
+        if let (Algorithm::Gcra, State::Gcra { tat }) = (algorithm, &mut self.state)
+            && self.blocked_until <= now
+        {
+            let t = q.emission_nanos();
+            let tau = u64::from(q.burst()).saturating_mul(t);
+            let next = (*tat).max(now).saturating_add(t);
+            if next - now <= tau {
+                *tat = next;
+                let eval = Eval {
+                    allowed: true,
+                    remaining: u32::try_from((tau - (next - now)) / t).unwrap_or(u32::MAX),
+                    reset_after: next - now,
+                    retry_after: 0,
+                    blocked: false,
+                };
+                return (eval, next.max(self.blocked_until));
+            }
+        }
+        let eval = self.evaluate(algorithm, q, now);
+        if eval.allowed {
+            self.commit(q, now);
+        } else {
+            self.punish(q, now);
+        }
+        (eval, self.idle_at(q))
+    }
+
     /// Counts one request (after [`Cell::evaluate`] admitted it at `now`).
     pub(crate) fn commit(&mut self, q: &Quota, now: u64) {
         let period = u128::from(q.period_nanos());
@@ -477,6 +509,35 @@ mod tests {
             cell.punish(q, now);
         }
         e
+    }
+
+    proptest::proptest! {
+        /// The one-limit path (`decide`, with its GCRA shortcut) answers and
+        /// leaves the cell exactly as the three steps of a multi-limit check.
+        #[test]
+        fn decide_is_evaluate_then_commit_or_punish(
+            alg in 0usize..6,
+            limit in 1u32..20,
+            burst in 1u32..20,
+            penalty in proptest::option::of(1u64..120),
+            gaps in proptest::collection::vec(0u64..20 * S, 1..60),
+        ) {
+            let a = ALL[alg];
+            let mut q = Quota::per_minute(limit).with_burst(burst);
+            if let Some(p) = penalty {
+                q = q.with_penalty(Duration::from_secs(p));
+            }
+            let (mut fused, mut stepped) = (Cell::new(a, &q), Cell::new(a, &q));
+            let mut now = T0;
+            for gap in gaps {
+                now += gap;
+                let (e, idle) = fused.decide(a, &q, now);
+                let expected = hit(&mut stepped, a, &q, now);
+                proptest::prop_assert_eq!(e, expected);
+                proptest::prop_assert_eq!(&fused, &stepped);
+                proptest::prop_assert_eq!(idle, stepped.idle_at(&q));
+            }
+        }
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Counters in process memory: sharded, bounded, no global lock.
 
+use super::stored_key::StoredKey;
 use crate::algorithm::{Algorithm, Cell, Eval};
 use crate::error::ConfigError;
 use crate::quota::Quota;
@@ -64,7 +65,7 @@ impl MemoryStore {
 }
 
 struct Entry {
-    key: Box<str>,
+    key: StoredKey,
     cell: Cell,
     idle_at: u64,
 }
@@ -103,6 +104,10 @@ impl KeyMap {
     /// The key's hash, computed once per check: it picks the shard and finds
     /// the key inside it.
     fn hash(&self, key: &str) -> u64 {
+        self.hash_bytes(key.as_bytes())
+    }
+
+    fn hash_bytes(&self, key: &[u8]) -> u64 {
         self.hasher.hash_one(key)
     }
 
@@ -129,21 +134,21 @@ impl KeyMap {
 
 fn entry<'s>(shard: &'s mut Shard, p: &Probe<'_>, hash: u64, now: u64) -> &'s mut Entry {
     let map = p.map;
-    let rehash = |e: &Entry| map.hash(&e.key);
+    let rehash = |e: &Entry| map.hash_bytes(e.key.as_bytes());
     // Looked up twice on a miss: a borrow returned from the first lookup
     // would stay alive across the insert.
-    if shard.find(hash, |e| *e.key == *p.key).is_none() {
+    if shard.find(hash, |e| e.key.is(p.key)).is_none() {
         if shard.len() >= map.cap {
             make_room(shard, map, now);
         }
         let fresh = Entry {
-            key: Box::from(p.key),
+            key: StoredKey::new(p.key),
             cell: Cell::new(p.algorithm, &p.quota),
             idle_at: 0,
         };
         return shard.insert_unique(hash, fresh, rehash).into_mut();
     }
-    match shard.find_mut(hash, |e| *e.key == *p.key) {
+    match shard.find_mut(hash, |e| e.key.is(p.key)) {
         Some(e) => e,
         None => unreachable!("found above"),
     }
@@ -156,9 +161,9 @@ fn make_room(shard: &mut Shard, map: &KeyMap, now: u64) {
         let oldest = shard
             .iter()
             .min_by_key(|e| e.idle_at)
-            .map(|e| (map.hash(&e.key), e.key.clone()));
+            .map(|e| (map.hash_bytes(e.key.as_bytes()), e.key.as_bytes().to_vec()));
         if let Some((hash, key)) = oldest
-            && let Ok(found) = shard.find_entry(hash, |e| e.key == key)
+            && let Ok(found) = shard.find_entry(hash, |e| e.key.as_bytes() == key)
         {
             found.remove();
         }
@@ -168,19 +173,14 @@ fn make_room(shard: &mut Shard, map: &KeyMap, now: u64) {
 /// Decides one limit's check: the hot path of single-limit limiters.
 pub(crate) fn check_one(p: &Probe<'_>, now: u64) -> Eval {
     let decide = |e: &mut Entry| {
-        let eval = e.cell.evaluate(p.algorithm, &p.quota, now);
-        if eval.allowed {
-            e.cell.commit(&p.quota, now);
-        } else {
-            e.cell.punish(&p.quota, now);
-        }
-        e.idle_at = e.cell.idle_at(&p.quota);
+        let (eval, idle_at) = e.cell.decide(p.algorithm, &p.quota, now);
+        e.idle_at = idle_at;
         eval
     };
     let hash = p.map.hash(p.key);
     let mut shard = p.map.lock(hash);
     // One lookup for a known key; the insert path (a new key) is the rare one.
-    if let Some(e) = shard.find_mut(hash, |e| *e.key == *p.key) {
+    if let Some(e) = shard.find_mut(hash, |e| e.key.is(p.key)) {
         return decide(e);
     }
     decide(entry(&mut shard, p, hash, now))

@@ -111,6 +111,7 @@ mod layer;
 mod pipeline;
 mod query;
 mod redact;
+pub mod rules;
 mod sink;
 #[cfg(test)]
 mod tamper_tests;

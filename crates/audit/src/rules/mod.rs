@@ -15,7 +15,7 @@
 //!
 //! Each alert is written into the same hash chain as a `security.alert.*`
 //! event, given to any [`AlertHandler`], and may trigger [`Respond`]
-//! actions carried out by [`SecurityResponder`](rampart_core::SecurityResponder)s
+//! actions carried out by [`SecurityResponder`]s
 //! from other crates (rampart-ratelimit's `LoginThrottle` blocks addresses,
 //! rampart-auth's `RevocationResponder` locks accounts and revokes tokens).
 //! Every action's outcome, including a responder's failure, is written as a

@@ -784,3 +784,87 @@ fn a_flood_of_alerts_beyond_the_response_queue_is_recorded_as_failed() {
             .any(|e| e["reason"].as_str().unwrap().contains("too many responses"))
     );
 }
+
+#[test]
+fn the_real_responders_block_the_address_and_lock_the_account() {
+    use rampart_auth::revocation::{RevocationStore, Revoked, TokenRef};
+    use rampart_auth::{MemoryStore, RevocationResponder};
+    use rampart_ratelimit::LoginThrottle;
+
+    let clock = ManualClock::at_unix(START);
+    let throttle = LoginThrottle::builder()
+        .clock(clock.shared())
+        .build()
+        .unwrap();
+    let store = Arc::new(MemoryStore::new(clock.shared()));
+    let revocation = RevocationResponder::new(store.clone(), Duration::from_secs(86_400))
+        .unwrap()
+        .clock(clock.shared());
+    let rules = RuleEngine::builder()
+        .recommended_responses()
+        .responder(throttle.clone())
+        .responder(revocation)
+        .clock(clock.shared())
+        .build()
+        .unwrap();
+    let sink = MemorySink::new();
+    let (key, _) = SigningKey::generate().unwrap();
+    let log = AuditLog::builder(sink.clone(), key)
+        .rules(rules)
+        .build()
+        .unwrap();
+    for i in 0..20 {
+        log.record(failure(&format!("user{i}"), "203.0.113.9"))
+            .unwrap();
+    }
+    for _ in 0..5 {
+        log.record(failure("alice", "198.51.100.1")).unwrap();
+    }
+    log.shutdown().unwrap();
+
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        assert!(
+            !throttle
+                .check("anyone", "203.0.113.9".parse().unwrap())
+                .await
+                .is_allowed()
+        );
+        assert!(
+            throttle
+                .check("anyone", "203.0.113.8".parse().unwrap())
+                .await
+                .is_allowed()
+        );
+        let t = TokenRef {
+            subject: "alice",
+            jti: Some("j"),
+            family: None,
+            issued_at: START,
+        };
+        assert_eq!(store.check(t, START).await.unwrap(), Some(Revoked::Subject));
+    });
+    let events = records(&sink.lines());
+    for t in [
+        types::SECURITY_RESPONSE_BLOCK_CLIENT,
+        types::SECURITY_RESPONSE_LOCK_ACCOUNT,
+    ] {
+        let r = of_type(&events, t);
+        assert_eq!(
+            r.len(),
+            1,
+            "{t}: one event, from the responder that took it"
+        );
+        assert_eq!(r[0]["outcome"], "success", "{t}");
+    }
+    assert_eq!(
+        of_type(&events, types::SECURITY_RESPONSE_BLOCK_CLIENT)[0]["metadata"]["responder"],
+        "rampart::ratelimit::LoginThrottle"
+    );
+    assert_eq!(
+        of_type(&events, types::SECURITY_RESPONSE_LOCK_ACCOUNT)[0]["metadata"]["responder"],
+        "rampart::auth::RevocationResponder"
+    );
+}

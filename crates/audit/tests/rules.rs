@@ -868,3 +868,47 @@ fn the_real_responders_block_the_address_and_lock_the_account() {
         "rampart::auth::RevocationResponder"
     );
 }
+
+#[test]
+fn concurrent_writers_get_one_alert_per_key_and_a_contiguous_chain() {
+    let rules = RuleEngine::builder().build().unwrap();
+    let stats = rules.stats();
+    let sink = MemorySink::new();
+    let (key, _) = SigningKey::generate().unwrap();
+    let log = AuditLog::builder(sink.clone(), key)
+        .rules(rules)
+        .build()
+        .unwrap();
+    let threads: Vec<_> = (0..8)
+        .map(|t| {
+            let log = log.clone();
+            std::thread::spawn(move || {
+                for _ in 0..5 {
+                    log.record(failure(&format!("user{t}"), "203.0.113.9"))
+                        .unwrap();
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    log.shutdown().unwrap();
+    let lines = sink.lines();
+    let all: Vec<Value> = lines
+        .iter()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|v| v.get("checkpoint").is_none())
+        .collect();
+    let seqs: Vec<u64> = all.iter().map(|r| r["seq"].as_u64().unwrap()).collect();
+    assert_eq!(seqs, (1..=seqs.len() as u64).collect::<Vec<_>>());
+    let events: Vec<Value> = all.into_iter().map(|r| r["event"].clone()).collect();
+    let alerts = of_type(&events, types::SECURITY_ALERT_BRUTE_FORCE);
+    let per_ip = alerts
+        .iter()
+        .filter(|a| a["metadata"]["key_by"] == "client_ip")
+        .count();
+    assert_eq!((alerts.len(), per_ip), (9, 1), "8 subjects and 1 address");
+    assert_eq!(stats.alerts(), 9);
+    assert_eq!(events.len(), 40 + 9);
+}

@@ -18,6 +18,13 @@
 //!   [`MemorySink`].
 //! - [`verify`], [`query`], [`export_jsonl`], [`export_csv`] and the
 //!   `rampart-audit` command line (`verify | query | export | keygen`).
+//! - [`rules`]: threat rules over the event stream (brute force, attacks,
+//!   rate anomalies, scanning and exfiltration, off-hours activity,
+//!   privilege escalation) raising `security.alert.*` events into the same
+//!   chain, and automated responses through rampart-core's
+//!   [`SecurityResponder`](rampart_core::SecurityResponder) (block an address,
+//!   lock an account, revoke tokens), each recorded as a `security.response.*`
+//!   event. Given to a log with [`AuditLogBuilder::rules`].
 //! - [`AuditConfig`]: the `[audit]` section of an application's config.
 //! - Erasure: with [`SubjectKeys`], personal data is encrypted under a key per
 //!   subject before the record is hashed; [`AuditLog::erase_subject`]
@@ -111,6 +118,7 @@ mod layer;
 mod pipeline;
 mod query;
 mod redact;
+pub mod rules;
 mod sink;
 #[cfg(test)]
 mod tamper_tests;

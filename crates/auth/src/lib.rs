@@ -162,4 +162,4 @@ pub use refresh::{DEFAULT_FAMILY_LIFETIME, TokenManager, TokenManagerBuilder, To
 pub use revalidate::{
     RefreshClaims, Revalidate, RevalidateFuture, Revalidation, SharedRevalidate, Standing,
 };
-pub use revocation::{FailMode, FamilyStore, MemoryStore, RevocationStore};
+pub use revocation::{FailMode, FamilyStore, MemoryStore, RevocationResponder, RevocationStore};

@@ -29,6 +29,7 @@ mod principal;
 mod problem;
 mod rejection;
 mod request_id;
+mod response;
 
 pub use client_ip::{
     ClientIp, ClientIpLayer, ClientIpService, ForwardingHeader, TrustedProxies,
@@ -46,4 +47,8 @@ pub use rejection::{ProblemResponse, Rejection, RejectionResponse, reject};
 pub use request_id::{
     REQUEST_ID_HEADER, RequestId, RequestIdLayer, RequestIdService, TimeOrderedRequestId,
     request_id,
+};
+pub use response::{
+    ResponseAction, ResponseError, ResponseFuture, ResponseOutcome, SecurityResponder,
+    SharedResponder,
 };

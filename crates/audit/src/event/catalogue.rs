@@ -85,13 +85,45 @@ pub mod types {
     pub const AUDIT_GAP: &str = "audit.gap";
     /// A subject's personal data was erased (their key destroyed).
     pub const AUDIT_SUBJECT_ERASED: &str = "audit.subject_erased";
+    /// Repeated failed sign-ins for one subject or from one address.
+    pub const SECURITY_ALERT_BRUTE_FORCE: &str = "security.alert.brute_force";
+    /// Input matched an attack detector.
+    pub const SECURITY_ALERT_ATTACK: &str = "security.alert.attack";
+    /// One client kept hitting its rate limits.
+    pub const SECURITY_ALERT_RATE_LIMIT_ABUSE: &str = "security.alert.rate_limit_abuse";
+    /// One subject was denied again and again.
+    pub const SECURITY_ALERT_REPEATED_DENIALS: &str = "security.alert.repeated_denials";
+    /// An event type arrived far above its rolling baseline.
+    pub const SECURITY_ALERT_RATE_ANOMALY: &str = "security.alert.rate_anomaly";
+    /// One subject or client touched many distinct endpoints (scanning).
+    pub const SECURITY_ALERT_SCANNING: &str = "security.alert.scanning";
+    /// One subject acted in many distinct tenants.
+    pub const SECURITY_ALERT_CROSS_TENANT: &str = "security.alert.cross_tenant";
+    /// One subject read many distinct records (exfiltration).
+    pub const SECURITY_ALERT_EXFILTRATION: &str = "security.alert.exfiltration";
+    /// Activity outside the configured working hours.
+    pub const SECURITY_ALERT_OFF_HOURS: &str = "security.alert.off_hours";
+    /// A role or permission change whose target is the actor's own account.
+    pub const SECURITY_ALERT_PRIVILEGE_ESCALATION: &str = "security.alert.privilege_escalation";
+    /// An automated response blocked a client address (or failed to).
+    pub const SECURITY_RESPONSE_BLOCK_CLIENT: &str = "security.response.block_client";
+    /// An automated response locked an account (or failed to).
+    pub const SECURITY_RESPONSE_LOCK_ACCOUNT: &str = "security.response.lock_account";
+    /// An automated response revoked a subject's tokens (or failed to).
+    pub const SECURITY_RESPONSE_REVOKE_TOKENS: &str = "security.response.revoke_tokens";
 }
 
 /// The default severity of an event type.
 pub fn default_severity(event_type: &str) -> Severity {
     use types::*;
     match event_type {
-        AUTH_TOKEN_REUSED | AUDIT_GAP => Severity::Critical,
+        AUTH_TOKEN_REUSED | AUDIT_GAP | SECURITY_ALERT_PRIVILEGE_ESCALATION => Severity::Critical,
+        SECURITY_ALERT_RATE_LIMIT_ABUSE
+        | SECURITY_ALERT_RATE_ANOMALY
+        | SECURITY_ALERT_OFF_HOURS => Severity::Medium,
+        t if t.starts_with("security.alert.") || t.starts_with("security.response.") => {
+            Severity::High
+        }
         INPUT_ATTACK_DETECTED | AUTH_ACCOUNT_LOCKED | AUTH_MFA_RESET | SYSTEM_STORE_FAILURE => {
             Severity::High
         }
@@ -125,6 +157,10 @@ pub fn default_tags(event_type: &str) -> &'static [&'static str] {
         SYSTEM_STORE_FAILURE => &["soc2:cc7.2"],
         AUDIT_STARTED | AUDIT_GAP => &["soc2:cc7.2", "pci-dss:10.2.1.6"],
         AUDIT_SUBJECT_ERASED => &["gdpr:art-17", "pci-dss:10.2.1.7"],
+        // Automated review of the trail (PCI DSS 10.4.1.1) raising anomalies (CC7.2, CC7.3).
+        t if t.starts_with("security.alert.") => &["soc2:cc7.2", "soc2:cc7.3", "pci-dss:10.4.1.1"],
+        // Responding to alerts from security monitoring (CC7.4, PCI DSS 12.10.5).
+        t if t.starts_with("security.response.") => &["soc2:cc7.4", "pci-dss:12.10.5"],
         t if t.starts_with("admin.") => {
             &["soc2:cc6.2", "soc2:cc6.3", "soc2:cc8.1", "pci-dss:10.2.1.2"]
         }
@@ -161,6 +197,24 @@ mod tests {
                 > default_severity(types::AUTH_LOGIN_SUCCESS)
         );
         assert_eq!(default_severity("custom.thing"), Severity::Info);
+        assert_eq!(
+            default_severity(types::SECURITY_ALERT_PRIVILEGE_ESCALATION),
+            Severity::Critical
+        );
+        assert_eq!(
+            default_severity(types::SECURITY_ALERT_BRUTE_FORCE),
+            Severity::High
+        );
+        assert_eq!(
+            default_severity(types::SECURITY_RESPONSE_BLOCK_CLIENT),
+            Severity::High
+        );
+        assert_eq!(
+            default_severity(types::SECURITY_ALERT_OFF_HOURS),
+            Severity::Medium
+        );
+        assert!(default_tags("security.alert.custom").contains(&"pci-dss:10.4.1.1"));
+        assert!(default_tags(types::SECURITY_RESPONSE_REVOKE_TOKENS).contains(&"soc2:cc7.4"));
         assert!(default_tags("custom.thing").is_empty());
     }
 }

@@ -127,6 +127,7 @@ pub struct AuditLogBuilder {
     retry: (Duration, Duration),
     drain_timeout: Duration,
     linger: Duration,
+    rules: Option<crate::rules::RuleEngine>,
 }
 
 impl std::fmt::Debug for AuditLogBuilder {
@@ -156,6 +157,7 @@ impl AuditLog {
             retry: (Duration::from_millis(10), Duration::from_secs(5)),
             drain_timeout: Duration::from_secs(30),
             linger: Duration::from_millis(1),
+            rules: None,
         }
     }
 
@@ -329,6 +331,15 @@ impl AuditLogBuilder {
         self
     }
 
+    /// Runs threat `rules` over every event on the writer thread; their
+    /// alerts and the outcomes of their responses are written into the same
+    /// chain. `flush` and `shutdown` also wait for responses in flight.
+    /// Default none. See [`rules`](crate::rules).
+    pub fn rules(mut self, rules: crate::rules::RuleEngine) -> Self {
+        self.rules = Some(rules);
+        self
+    }
+
     /// How long `flush` and `shutdown` wait. Default 30 s.
     pub fn drain_timeout(mut self, timeout: Duration) -> Self {
         self.drain_timeout = timeout;
@@ -364,6 +375,7 @@ impl AuditLogBuilder {
             retry: self.retry,
             batch_id: 0,
             linger: self.linger,
+            rules: self.rules,
         };
         let gap = resume.gap;
         let handle = std::thread::Builder::new()

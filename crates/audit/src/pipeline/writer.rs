@@ -7,11 +7,12 @@ use crate::checkpoint::SigningKey;
 use crate::erasure::SubjectKeys;
 use crate::event::{AuditEvent, Outcome, types};
 use crate::redact::Redactor;
+use crate::rules::RuleEngine;
 use crate::sink::{AuditSink, Entry, Gap, SinkContext};
 use rampart_core::SharedClock;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::sync::mpsc::{Receiver, Sender};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::time::Duration;
 
 pub(crate) struct Writer {
@@ -28,7 +29,12 @@ pub(crate) struct Writer {
     pub retry: (Duration, Duration),
     pub batch_id: u64,
     pub linger: Duration,
+    pub rules: Option<RuleEngine>,
 }
+
+/// How often the writer looks for response outcomes while responses run
+/// and no event arrives.
+const RESPONSE_POLL: Duration = Duration::from_millis(5);
 
 impl Writer {
     pub fn run(mut self, rx: Receiver<Msg>, gap: Option<Gap>) {
@@ -52,24 +58,33 @@ impl Writer {
         // waiting for more would only add latency.
         let mut busy = false;
         loop {
-            let Ok(first) = rx.recv() else {
-                self.finish(&mut entries);
-                return;
+            let first = if self.responses_running() {
+                match rx.recv_timeout(RESPONSE_POLL) {
+                    Ok(m) => Some(m),
+                    Err(RecvTimeoutError::Timeout) => None,
+                    Err(RecvTimeoutError::Disconnected) => {
+                        self.stop_without_shutdown(&mut entries);
+                        return;
+                    }
+                }
+            } else {
+                let Ok(m) = rx.recv() else {
+                    self.stop_without_shutdown(&mut entries);
+                    return;
+                };
+                Some(m)
             };
-            if matches!(first, Msg::Event(_)) && !self.linger.is_zero() && !busy {
+            if matches!(first, Some(Msg::Event(_))) && !self.linger.is_zero() && !busy {
                 // Let a batch gather: producers then find the writer busy and
                 // enqueue without waking it, one wake-up per batch.
                 std::thread::sleep(self.linger);
             }
             let mut stop = None;
             let mut records = 0u64;
-            let mut msg = Some(first);
+            let mut msg = first;
             while let Some(m) = msg.take() {
                 match m {
-                    Msg::Event(event) => {
-                        self.push(event, &mut entries);
-                        records += 1;
-                    }
+                    Msg::Event(event) => records += self.observe_and_push(event, &mut entries),
                     Msg::Erased(key_id) => {
                         let event = AuditEvent::new(types::AUDIT_SUBJECT_ERASED)
                             .outcome(Outcome::Success)
@@ -84,10 +99,10 @@ impl Writer {
                         // Take what is left: senders finished before shutdown was sent.
                         while let Ok(m) = rx.try_recv() {
                             if let Msg::Event(event) = m {
-                                self.push(event, &mut entries);
-                                records += 1;
+                                records += self.observe_and_push(event, &mut entries);
                             }
                         }
+                        records += self.finish_responses(&mut entries);
                         break;
                     }
                 }
@@ -104,12 +119,67 @@ impl Writer {
                 let _ = reply.send(());
                 return;
             }
+            records += self.collect_responses(&mut entries);
             busy = records as usize >= self.batch;
             self.write(&mut entries, records);
-            for r in replies.drain(..) {
-                let _ = r.send(());
+            // A flush also covers the responses its events set off.
+            if !self.responses_running() {
+                for r in replies.drain(..) {
+                    let _ = r.send(());
+                }
             }
         }
+    }
+
+    /// Every sender is gone without a shutdown: still record the responses
+    /// in flight, then seal.
+    fn stop_without_shutdown(&mut self, entries: &mut Vec<Entry>) {
+        let records = self.finish_responses(entries);
+        self.finish(entries);
+        self.counters.written.fetch_add(records, Ordering::Relaxed);
+    }
+
+    fn responses_running(&self) -> bool {
+        self.rules.as_ref().is_some_and(RuleEngine::busy)
+    }
+
+    /// Runs the rules over `event` (before redaction and pseudonymisation:
+    /// they need the values, and keep them only in memory), then seals the
+    /// event followed by the alerts it raised. Returns the records pushed.
+    fn observe_and_push(&mut self, event: Box<AuditEvent>, entries: &mut Vec<Entry>) -> u64 {
+        let mut derived = Vec::new();
+        if let Some(rules) = self.rules.as_mut() {
+            rules.process(&event, &mut derived);
+        }
+        self.push(event, entries);
+        1 + self.push_derived(derived, entries)
+    }
+
+    /// Seals events the writer made itself (alerts, responses), counting
+    /// them as accepted so the metrics add up.
+    fn push_derived(&mut self, derived: Vec<AuditEvent>, entries: &mut Vec<Entry>) -> u64 {
+        let n = derived.len() as u64;
+        self.counters.enqueued.fetch_add(n, Ordering::Relaxed);
+        for event in derived {
+            self.push(Box::new(event), entries);
+        }
+        n
+    }
+
+    fn collect_responses(&mut self, entries: &mut Vec<Entry>) -> u64 {
+        let mut derived = Vec::new();
+        if let Some(rules) = self.rules.as_mut() {
+            rules.collect(&mut derived);
+        }
+        self.push_derived(derived, entries)
+    }
+
+    fn finish_responses(&mut self, entries: &mut Vec<Entry>) -> u64 {
+        let mut derived = Vec::new();
+        if let Some(rules) = self.rules.as_mut() {
+            rules.finish(&mut derived);
+        }
+        self.push_derived(derived, entries)
     }
 
     fn finish(&mut self, entries: &mut Vec<Entry>) {

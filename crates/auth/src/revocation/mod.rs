@@ -12,11 +12,13 @@
 mod memory;
 #[cfg(feature = "redis")]
 mod redis;
+mod responder;
 
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub use self::redis::RedisStore;
 pub use memory::MemoryStore;
+pub use responder::RevocationResponder;
 
 use crate::error::StoreError;
 use serde::{Deserialize, Serialize};

@@ -42,6 +42,25 @@ impl NetList {
         entries.len() != before
     }
 
+    /// The expiry of the live entry for exactly `net` (`Some(None)`: for
+    /// good), or `None` when there is none.
+    pub(crate) fn expiry(&self, net: IpNet, now: u64) -> Option<Option<u64>> {
+        self.entries
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .find(|e| e.net == net && e.until.is_none_or(|u| u > now))
+            .map(|e| e.until)
+    }
+
+    /// Entries listed, expired ones included until the next `add`.
+    pub(crate) fn len(&self) -> usize {
+        self.entries
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
+    }
+
     /// Whether `ip` is in an entry that has not expired at `now`.
     pub(crate) fn contains(&self, ip: IpAddr, now: u64) -> bool {
         let ip = ip.to_canonical();

@@ -5,6 +5,7 @@ mod lists;
 mod memory;
 #[cfg(feature = "redis")]
 mod redis;
+mod responder;
 
 use crate::error::ConfigError;
 use crate::key::{digest, group_ip};

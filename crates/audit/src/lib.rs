@@ -111,6 +111,8 @@ mod layer;
 mod pipeline;
 mod query;
 mod redact;
+mod retention;
+mod retention_prune;
 mod sink;
 #[cfg(test)]
 mod tamper_tests;
@@ -133,6 +135,8 @@ pub use layer::{
 pub use pipeline::{AuditLog, AuditLogBuilder, DrainError, Metrics, Overflow, RecordError};
 pub use query::{CSV_COLUMNS, Query, QueryRecord, export_csv, export_jsonl, query};
 pub use redact::{DEFAULT_REDACTED, REDACTED, Redactor};
+pub use retention::{Category, Retention};
+pub use retention_prune::{PruneReport, PrunedFile};
 pub use sink::{
     AuditSink, Entry, FanOut, FileSink, FileSinkOptions, Gap, MemorySink, Resume, SinkContext,
     TracingSink,

@@ -7,6 +7,7 @@ use crate::checkpoint::SigningKey;
 use crate::erasure::SubjectKeys;
 use crate::event::{AuditEvent, Outcome, types};
 use crate::redact::Redactor;
+use crate::retention_prune::PruneReport;
 use crate::sink::{AuditSink, Entry, Gap, SinkContext};
 use rampart_core::SharedClock;
 use std::sync::Arc;
@@ -48,6 +49,10 @@ impl Writer {
             self.write(&mut entries, 0);
         }
         let mut replies: Vec<Sender<()>> = Vec::new();
+        let mut pruned: Vec<(
+            Sender<std::io::Result<PruneReport>>,
+            std::io::Result<PruneReport>,
+        )> = Vec::new();
         // Whether the last batch was full: then the queue is not empty and
         // waiting for more would only add latency.
         let mut busy = false;
@@ -79,6 +84,10 @@ impl Writer {
                         records += 1;
                     }
                     Msg::Flush(reply) => replies.push(reply),
+                    Msg::Prune(now_ms, reply) => {
+                        let result = self.prune(now_ms, &mut entries);
+                        pruned.push((reply, result));
+                    }
                     Msg::Shutdown(reply) => {
                         stop = Some(reply);
                         // Take what is left: senders finished before shutdown was sent.
@@ -101,6 +110,9 @@ impl Writer {
                 for r in replies.drain(..) {
                     let _ = r.send(());
                 }
+                for (r, result) in pruned.drain(..) {
+                    let _ = r.send(result);
+                }
                 let _ = reply.send(());
                 return;
             }
@@ -108,6 +120,9 @@ impl Writer {
             self.write(&mut entries, records);
             for r in replies.drain(..) {
                 let _ = r.send(());
+            }
+            for (r, result) in pruned.drain(..) {
+                let _ = r.send(result);
             }
         }
     }
@@ -117,6 +132,59 @@ impl Writer {
             self.checkpoint(entries);
         }
         self.write(entries, 0);
+        if self.since_checkpoint > 0 {
+            // A rotation during that write pruned and recorded it: seal that too.
+            self.checkpoint(entries);
+            self.write_once(entries, 0);
+        }
+    }
+
+    /// Prunes the sink at `now_ms` and records what it did, if anything.
+    fn prune(&mut self, now_ms: u64, entries: &mut Vec<Entry>) -> std::io::Result<PruneReport> {
+        let ctx = SinkContext {
+            batch: self.batch_id,
+            signer: &self.signer,
+            now_ms,
+        };
+        let result = self.sink.prune(&ctx);
+        let event = AuditEvent::new(types::AUDIT_RETENTION_PRUNED)
+            .at(crate::time::from_unix_ms(now_ms))
+            .source("rampart::audit");
+        let event = match &result {
+            Ok(report) if report.removed.is_empty() && report.held_back.is_none() => return result,
+            Ok(report) => {
+                let files: Vec<String> = report
+                    .removed
+                    .iter()
+                    .map(|f| f.path.display().to_string())
+                    .collect();
+                let records: u64 = report
+                    .removed
+                    .iter()
+                    .filter_map(|f| f.seqs.map(|(a, b)| b - a + 1))
+                    .sum();
+                let mut event = event.meta("files", files).meta("records", records);
+                if let Some(seq) = report.retained_from_seq {
+                    event = event.meta("retained_from_seq", seq);
+                }
+                match &report.held_back {
+                    Some(why) => {
+                        tracing::warn!(target: "rampart::audit", reason = %why, "audit retention kept a file back");
+                        event.outcome(Outcome::Failure).reason(why.clone())
+                    }
+                    None => event.outcome(Outcome::Success),
+                }
+            }
+            Err(e) => {
+                self.counters.failed.fetch_add(1, Ordering::Relaxed);
+                tracing::error!(target: "rampart::audit", error = %e, "audit retention failed; old files are kept");
+                event
+                    .outcome(Outcome::Failure)
+                    .reason(format!("pruning failed; old files are kept: {e}"))
+            }
+        };
+        self.push(Box::new(event), entries);
+        result
     }
 
     fn now_ms(&self) -> u64 {
@@ -157,8 +225,19 @@ impl Writer {
         self.since_checkpoint = 0;
     }
 
-    /// Writes `entries`, retrying with backoff until the sink takes them.
+    /// Writes `entries`, then, if the sink rotated, prunes it and writes
+    /// the record of that.
     fn write(&mut self, entries: &mut Vec<Entry>, records: u64) {
+        self.write_once(entries, records);
+        if self.sink.rotated() {
+            let now = self.now_ms();
+            let _ = self.prune(now, entries);
+            self.write_once(entries, 0);
+        }
+    }
+
+    /// Writes `entries`, retrying with backoff until the sink takes them.
+    fn write_once(&mut self, entries: &mut Vec<Entry>, records: u64) {
         if entries.is_empty() {
             self.counters.written.fetch_add(records, Ordering::Relaxed);
             return;

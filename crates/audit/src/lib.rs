@@ -13,9 +13,10 @@
 //!   drop and count. [`AuditLog::shutdown`] drains and seals.
 //! - [`AuditLayer`]: one event per request, and the [`EventSink`](rampart_core::EventSink)
 //!   for every other rampart layer, so their denials land in the same chain.
-//! - Sinks: [`FileSink`] (JSONL, fsync per batch, rotation with the chain
-//!   continuing across files, crash recovery), [`TracingSink`], [`FanOut`],
-//!   [`MemorySink`].
+//! - Sinks: [`FileSink`] (JSONL, fsync per batch, rotation by size or time
+//!   with the chain continuing across files, crash recovery, pruning by
+//!   [`Retention`]), [`SyslogSink`] (RFC 5424 over TCP, TLS with the
+//!   `syslog-tls` feature), [`TracingSink`], [`FanOut`], [`MemorySink`].
 //! - [`verify`], [`query`], [`export_jsonl`], [`export_csv`] and the
 //!   `rampart-audit` command line (`verify | query | export | keygen`).
 //! - [`AuditConfig`]: the `[audit]` section of an application's config.
@@ -139,7 +140,7 @@ pub use retention::{Category, Retention};
 pub use retention_prune::{PruneReport, PrunedFile};
 pub use sink::{
     AuditSink, Entry, FanOut, FileSink, FileSinkOptions, Gap, MemorySink, Resume, SinkContext,
-    TracingSink,
+    SyslogSink, SyslogSinkBuilder, TracingSink,
 };
 pub use time::{format_rfc3339_ms, parse_rfc3339_ms};
 pub use verify::{Failure, TamperKind, VerifyOptions, VerifyReport, verify};

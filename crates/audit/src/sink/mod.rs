@@ -3,11 +3,16 @@
 mod fanout;
 mod file;
 mod memory;
+mod syslog;
+mod syslog_format;
+#[cfg(feature = "syslog-tls")]
+mod syslog_tls;
 mod tracing;
 
 pub use fanout::FanOut;
 pub use file::{FileSink, FileSinkOptions};
 pub use memory::MemorySink;
+pub use syslog::{SyslogSink, SyslogSinkBuilder};
 pub use tracing::TracingSink;
 
 use crate::chain::{ChainHead, SealedRecord};

@@ -316,3 +316,127 @@ fn bad_settings_are_refused_at_build() {
     }
     assert!(SyslogSink::builder("localhost:601").build().is_ok());
 }
+
+#[cfg(feature = "syslog-tls")]
+mod tls {
+    use super::*;
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    use std::sync::Arc;
+
+    // A test CA and a `localhost` certificate it signed (testdata/README.md).
+    const CA: &[u8] = include_bytes!("../../../testdata/audit/syslog-tls/ca.pem");
+    const CERT: &[u8] = include_bytes!("../../../testdata/audit/syslog-tls/server.pem");
+    const KEY: &[u8] = include_bytes!("../../../testdata/audit/syslog-tls/server.key");
+
+    fn provider() -> Arc<rustls::crypto::CryptoProvider> {
+        Arc::new(rustls::crypto::aws_lc_rs::default_provider())
+    }
+
+    fn client() -> Arc<rustls::ClientConfig> {
+        let mut roots = rustls::RootCertStore::empty();
+        roots
+            .add(CertificateDer::from_pem_slice(CA).unwrap())
+            .unwrap();
+        Arc::new(
+            rustls::ClientConfig::builder_with_provider(provider())
+                .with_safe_default_protocol_versions()
+                .unwrap()
+                .with_root_certificates(roots)
+                .with_no_client_auth(),
+        )
+    }
+
+    /// Accepts `connections` TLS connections one after the other and reads
+    /// every frame from each.
+    fn collector(
+        listener: TcpListener,
+        connections: usize,
+    ) -> std::thread::JoinHandle<Vec<Message>> {
+        let config = Arc::new(
+            rustls::ServerConfig::builder_with_provider(provider())
+                .with_safe_default_protocol_versions()
+                .unwrap()
+                .with_no_client_auth()
+                .with_single_cert(
+                    vec![CertificateDer::from_pem_slice(CERT).unwrap()],
+                    PrivateKeyDer::from_pem_slice(KEY).unwrap(),
+                )
+                .unwrap(),
+        );
+        std::thread::spawn(move || {
+            let mut all = Vec::new();
+            for _ in 0..connections {
+                let (tcp, _) = listener.accept().unwrap();
+                let conn = rustls::ServerConnection::new(config.clone()).unwrap();
+                let mut reader = BufReader::new(rustls::StreamOwned::new(conn, tcp));
+                all.extend(std::iter::from_fn(|| read_frame(&mut reader)).map(|m| parse(&m)));
+            }
+            all
+        })
+    }
+
+    #[test]
+    fn records_travel_over_tls_in_separate_batches_without_replays() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let collector = collector(listener, 1);
+        let (key, _) = SigningKey::generate().unwrap();
+        let public = key.verifying_key();
+        let sink = SyslogSink::builder(&addr)
+            .tls(client(), "localhost")
+            .build()
+            .unwrap();
+        let log = AuditLog::builder(sink, key).build().unwrap();
+        // Several batches on one connection: the server's session tickets
+        // arriving after the handshake must not read as a closed connection.
+        for batch in 0..5 {
+            for i in 0..10 {
+                log.record(AuditEvent::new(types::DATA_READ).meta("i", batch * 10 + i))
+                    .unwrap();
+            }
+            log.flush().unwrap();
+        }
+        log.shutdown().unwrap();
+        drop(log);
+        let messages = collector.join().unwrap();
+        let seqs: Vec<u64> = messages
+            .iter()
+            .filter(|m| !m.is_checkpoint())
+            .map(Message::seq)
+            .collect();
+        assert_eq!(seqs, (1..=50).collect::<Vec<_>>(), "each record once");
+        let report = verify_payloads("tls", &messages, &public);
+        assert!(report.ok, "{:?}", report.failure);
+    }
+
+    #[test]
+    fn a_certificate_for_another_name_fails_the_connection() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let _collector = collector(listener, 1);
+        let mut sink = SyslogSink::builder(&addr)
+            .tls(client(), "siem.example.net")
+            .reconnect(1, Duration::from_millis(1), Duration::from_millis(1))
+            .build()
+            .unwrap();
+        let (key, _) = SigningKey::generate().unwrap();
+        let ctx = SinkContext {
+            batch: 1,
+            signer: &key,
+            now_ms: 0,
+        };
+        let err = sink.write(&[], &ctx).unwrap_err();
+        assert!(
+            err.to_string().to_lowercase().contains("certificate"),
+            "{err}"
+        );
+        assert!(
+            SyslogSink::builder(&addr)
+                .tls(client(), "not a name!")
+                .build()
+                .is_err(),
+            "a bad server name is a build error"
+        );
+    }
+}

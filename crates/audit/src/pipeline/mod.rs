@@ -389,6 +389,7 @@ impl AuditLogBuilder {
             retry: self.retry,
             batch_id: 0,
             linger: self.linger,
+            reaper: None,
         };
         let gap = resume.gap;
         let handle = std::thread::Builder::new()

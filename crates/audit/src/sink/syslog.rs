@@ -242,14 +242,6 @@ pub(super) enum Conn {
 }
 
 impl Conn {
-    fn socket(&self) -> &TcpStream {
-        match self {
-            Conn::Tcp(s) => s,
-            #[cfg(feature = "syslog-tls")]
-            Conn::Tls(s) => &s.sock,
-        }
-    }
-
     fn send(&mut self, bytes: &[u8]) -> io::Result<()> {
         match self {
             Conn::Tcp(s) => s.write_all(bytes),
@@ -259,10 +251,15 @@ impl Conn {
     }
 
     /// Whether the collector still looks connected. It never speaks, so
-    /// anything readable (end of stream, a reset, a TLS alert) means the
-    /// connection is going or gone.
-    fn alive(&self) -> bool {
-        let socket = self.socket();
+    /// anything readable (end of stream, a reset) means the connection is
+    /// going or gone; over TLS, records the server sends after the handshake
+    /// (session tickets) are taken in and only a close or an alert counts.
+    fn alive(&mut self) -> bool {
+        let socket = match self {
+            Conn::Tcp(s) => &*s,
+            #[cfg(feature = "syslog-tls")]
+            Conn::Tls(s) => return super::syslog_tls::alive(s),
+        };
         if socket.set_nonblocking(true).is_err() {
             return false;
         }
@@ -296,7 +293,7 @@ impl SyslogSink {
 
     /// One try: (re)connect if needed, replay after a reconnection, send the batch.
     fn try_send(&mut self) -> io::Result<()> {
-        if self.conn.as_ref().is_some_and(|c| !c.alive()) {
+        if self.conn.as_mut().is_some_and(|c| !c.alive()) {
             self.conn = None;
         }
         if self.conn.is_none() {

@@ -42,3 +42,29 @@ impl Tls {
         Ok(Conn::Tls(Box::new(rustls::StreamOwned::new(conn, stream))))
     }
 }
+
+/// Whether a TLS connection to the collector is still open: reads whatever
+/// the server sent without blocking, and answers false on end of stream, an
+/// error, an alert or the server's close.
+pub(super) fn alive(stream: &mut rustls::StreamOwned<rustls::ClientConnection, TcpStream>) -> bool {
+    if stream.sock.set_nonblocking(true).is_err() {
+        return false;
+    }
+    let open = loop {
+        match stream.conn.read_tls(&mut stream.sock) {
+            Ok(0) => break false,
+            Ok(_) => match stream.conn.process_new_packets() {
+                Ok(state) if state.peer_has_closed() => break false,
+                Ok(state) => {
+                    // A collector has nothing to say; discard anything it does.
+                    let mut sink = vec![0u8; state.plaintext_bytes_to_read()];
+                    let _ = std::io::Read::read(&mut stream.conn.reader(), &mut sink);
+                }
+                Err(_) => break false,
+            },
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => break true,
+            Err(_) => break false,
+        }
+    };
+    stream.sock.set_nonblocking(false).is_ok() && open
+}

@@ -57,7 +57,11 @@
 //! [`VerifyOptions::require_sealed`] exists for closed logs. Ship
 //! checkpoints elsewhere (another sink) to anchor them outside the host.
 //! Retention prunes whole rotated files: every file starts with a signed
-//! anchor, so the retained part verifies on its own.
+//! anchor, so the retained part verifies on its own. A file goes only when
+//! every record in it has outlived its [`Category`]'s period ([`Retention`]:
+//! security 7 years, access 3 years, system 1 year by default), and only the
+//! oldest files go, so the retained chain never has a hole; each prune is
+//! itself recorded as an `audit.retention.pruned` event.
 //!
 //! # Canonical encoding
 //!

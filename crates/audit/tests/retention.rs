@@ -168,6 +168,10 @@ fn a_security_event_is_kept_past_one_and_three_years_and_removed_after_seven() {
     assert_eq!(pruned[0]["seq"], 6);
     assert_eq!(event["outcome"], "success");
     assert_eq!(event["severity"], "medium");
+    assert!(
+        event["metadata"]["as_of"].as_str().unwrap().starts_with("2027-01-09"),
+        "{event}"
+    );
     assert_eq!(event["metadata"]["records"], 4);
     assert_eq!(event["metadata"]["retained_from_seq"], 5);
     assert_eq!(event["metadata"]["files"].as_array().unwrap().len(), 2);

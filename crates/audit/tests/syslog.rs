@@ -311,10 +311,16 @@ fn bad_settings_are_refused_at_build() {
         ),
         SyslogSink::builder("127.0.0.1:514").connect_timeout(Duration::ZERO),
         SyslogSink::builder("no port"),
+        SyslogSink::builder("host:0"),
+        SyslogSink::builder("host:99999"),
+        SyslogSink::builder(":601"),
     ] {
         assert!(builder.build().is_err());
     }
     assert!(SyslogSink::builder("localhost:601").build().is_ok());
+    assert!(SyslogSink::builder("[::1]:601").build().is_ok());
+    // Not resolved at build: a name that does not resolve yet is accepted.
+    assert!(SyslogSink::builder("collector.invalid:601").build().is_ok());
 }
 
 #[cfg(feature = "syslog-tls")]

@@ -193,8 +193,9 @@ impl Writer {
         };
         let result = self.sink.prune(&ctx);
         let event = AuditEvent::new(types::AUDIT_RETENTION_PRUNED)
-            .at(crate::time::from_unix_ms(now_ms))
-            .source("rampart::audit");
+            .at(crate::time::from_unix_ms(self.now_ms()))
+            .source("rampart::audit")
+            .meta("as_of", crate::time::format_rfc3339_ms(now_ms));
         let event = match &result {
             Ok(report) if report.removed.is_empty() && report.held_back.is_none() => return result,
             Ok(report) => {

@@ -179,7 +179,12 @@ impl SyslogSinkBuilder {
     /// Checks the settings. Nothing is connected until the first batch.
     pub fn build(self) -> Result<SyslogSink, ConfigError> {
         let invalid = |what: &str| Err(ConfigError::Invalid(format!("syslog sink: {what}")));
-        if self.target.to_socket_addrs().is_err() && !self.target.contains(':') {
+        // Checked for shape only: resolving here would block on DNS, and a
+        // name is resolved again at every connection anyway.
+        let port_ok = self.target.rsplit_once(':').is_some_and(|(host, port)| {
+            !host.is_empty() && port.parse::<u16>().is_ok_and(|p| p > 0)
+        });
+        if !port_ok || self.target.chars().any(char::is_whitespace) {
             return invalid("the target must be host:port");
         }
         if self.facility > 23 {

@@ -169,7 +169,10 @@ fn a_security_event_is_kept_past_one_and_three_years_and_removed_after_seven() {
     assert_eq!(event["outcome"], "success");
     assert_eq!(event["severity"], "medium");
     assert!(
-        event["metadata"]["as_of"].as_str().unwrap().starts_with("2027-01-09"),
+        event["metadata"]["as_of"]
+            .as_str()
+            .unwrap()
+            .starts_with("2027-01-09"),
         "{event}"
     );
     assert_eq!(event["metadata"]["records"], 4);

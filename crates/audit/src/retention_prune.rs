@@ -147,7 +147,9 @@ pub(crate) fn leading_anchor(file: &Path, key: &VerifyingKey) -> io::Result<Opti
 }
 
 /// Prunes the rotated files of `path` (never `path` itself) as `retention`
-/// allows at `now_ms`.
+/// allows at `now_ms`. Only listing the files is an error; a file that cannot
+/// be read or removed stops the prune there and is named in `held_back`, so
+/// what was removed before it is still reported.
 pub(crate) fn prune(
     path: &Path,
     retention: &Retention,
@@ -157,37 +159,54 @@ pub(crate) fn prune(
     let files = rotated(path)?;
     let mut report = PruneReport::default();
     for (i, (_, file)) in files.iter().enumerate() {
-        let summary = match summary_of(file)? {
-            Ok(s) => s,
+        let next = files.get(i + 1).map_or(path, |(_, p)| p.as_path());
+        match judge(file, next, retention, key, now_ms) {
+            Ok(Some((summary, anchor_seq))) => {
+                report.removed.push(PrunedFile {
+                    path: file.clone(),
+                    seqs: summary.seqs,
+                });
+                report.retained_from_seq = Some(anchor_seq + 1);
+            }
+            Ok(None) => break,
             Err(why) => {
                 report.held_back = Some(format!("{} is kept: {why}", file.display()));
                 break;
             }
-        };
-        if !summary.expired(retention, now_ms) {
-            break;
         }
-        let next = files.get(i + 1).map_or(path, |(_, p)| p.as_path());
-        let Some(anchor_seq) = leading_anchor(next, key)? else {
-            report.held_back = Some(format!(
-                "{} is kept: {} does not start with a signed anchor, so the chain could not be verified without it",
-                file.display(),
-                next.display()
-            ));
-            break;
-        };
-        std::fs::remove_file(file)?;
-        match std::fs::remove_file(sidecar_path(file)) {
-            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
-            _ => {}
-        }
-        report.removed.push(PrunedFile {
-            path: file.clone(),
-            seqs: summary.seqs,
-        });
-        report.retained_from_seq = Some(anchor_seq + 1);
     }
     Ok(report)
+}
+
+/// Removes `file` if it may go; `Ok(None)` if it must stay for its records.
+fn judge(
+    file: &Path,
+    next: &Path,
+    retention: &Retention,
+    key: &VerifyingKey,
+    now_ms: u64,
+) -> Result<Option<(Summary, u64)>, String> {
+    let summary = summary_of(file).map_err(|e| e.to_string())??;
+    if !summary.expired(retention, now_ms) {
+        return Ok(None);
+    }
+    let Some(anchor_seq) = leading_anchor(next, key).map_err(|e| e.to_string())? else {
+        return Err(format!(
+            "{} does not start with a signed anchor, so the chain could not be verified without it",
+            next.display()
+        ));
+    };
+    std::fs::remove_file(file).map_err(|e| format!("it could not be removed: {e}"))?;
+    match std::fs::remove_file(sidecar_path(file)) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => {
+            // The log is gone; a stale sidecar is overwritten at the next
+            // rotation to that number, and ignored until then unless its
+            // length matches.
+            tracing::warn!(target: "rampart::audit", file = %file.display(), error = %e, "could not remove a pruned file's sidecar");
+        }
+        _ => {}
+    }
+    Ok(Some((summary, anchor_seq)))
 }
 
 #[cfg(test)]
@@ -206,6 +225,18 @@ mod tests {
         .unwrap();
         assert_eq!(ok.seqs, Some((4, 4)));
         assert_eq!(ok.newest_ms[1], Some(1000));
+    }
+
+    #[test]
+    fn a_file_that_cannot_be_read_stops_the_prune_without_an_error() {
+        let dir = crate::test_dir("prune-unreadable");
+        let path = dir.join("a.jsonl");
+        std::fs::create_dir(dir.join("a.jsonl.1")).unwrap(); // not a file at all
+        let (key, _) = crate::SigningKey::generate().unwrap();
+        let report = prune(&path, &Retention::default(), &key.verifying_key(), u64::MAX).unwrap();
+        assert!(report.removed.is_empty());
+        assert!(report.held_back.unwrap().contains("a.jsonl.1 is kept"));
+        assert!(dir.join("a.jsonl.1").exists());
     }
 
     #[test]

@@ -59,6 +59,31 @@ pub(crate) fn sha256(bytes: &[u8]) -> [u8; 32] {
     out
 }
 
+/// Ten random bytes from a per-thread pool, refilled from the system's
+/// cryptographic generator 256 draws at a time; `None` if it fails.
+pub(crate) fn random10() -> Option<[u8; 10]> {
+    use std::cell::RefCell;
+    const DRAWS: usize = 256;
+    thread_local! {
+        static POOL: RefCell<(Vec<u8>, usize)> = const { RefCell::new((Vec::new(), 0)) };
+    }
+    POOL.with(|pool| {
+        let mut pool = pool.borrow_mut();
+        let (bytes, used) = &mut *pool;
+        if *used + 10 > bytes.len() {
+            bytes.resize(DRAWS * 10, 0);
+            aws_lc_rs::rand::fill(bytes).ok()?;
+            *used = 0;
+        }
+        let mut out = [0u8; 10];
+        out.copy_from_slice(&bytes[*used..*used + 10]);
+        // Drawn bytes are not kept around once used.
+        bytes[*used..*used + 10].fill(0);
+        *used += 10;
+        Some(out)
+    })
+}
+
 /// Lower-case hex.
 pub(crate) fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";

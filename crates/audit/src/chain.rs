@@ -12,7 +12,7 @@
 //! `prev` of 64 zeros. Checkpoints (see [`Checkpoint`](crate::Checkpoint)) are
 //! lines of their own, outside the chain.
 
-use crate::canonical::{hex, sha256, unhex32, write_canonical};
+use crate::canonical::{sha256, unhex32, write_canonical};
 use crate::checkpoint::Checkpoint;
 use crate::event::AuditEvent;
 use serde_json::Value;
@@ -51,30 +51,57 @@ pub struct SealedRecord {
 }
 
 /// Seals `event` after `head`, returning the record and moving `head` on.
+///
+/// This runs once per record on the writer thread, which is what bounds the
+/// trail's throughput, so it builds the line in one buffer with no
+/// intermediate copies: `{"hash":"<placeholder>","event":…}` is written
+/// first, the hash is computed over `{` and everything after the placeholder
+/// (exactly the canonical body, see below), then written into the placeholder.
 pub(crate) fn seal(
     head: &mut ChainHead,
     event: impl Into<Box<AuditEvent>>,
 ) -> Result<SealedRecord, serde_json::Error> {
     let mut event = event.into();
+    if event.id.is_empty()
+        && let Some(ms) = event.unix_ms()
+        && let Some(random) = crate::canonical::random10()
+    {
+        // The UUIDv7 `complete` would make, from pooled randomness rather
+        // than one system call per event.
+        let id = uuid::Builder::from_unix_timestamp_millis(ms, &random).into_uuid();
+        let mut text = [0u8; uuid::fmt::Hyphenated::LENGTH];
+        event.id = id.hyphenated().encode_lower(&mut text).to_owned();
+    }
     event.complete();
     let seq = head.seq + 1;
     // The canonical body written directly: members in key order (`event`,
     // `prev`, `seq`, `v`), the event's own fields declared in key order and
-    // its metadata a sorted map, so this equals `write_canonical` of the
-    // record's value (a test holds it to that) without building the value.
-    let mut canonical = Vec::with_capacity(640);
-    canonical.extend_from_slice(b"{\"event\":");
-    serde_json::to_writer(&mut canonical, &*event)?;
-    canonical.extend_from_slice(b",\"prev\":\"");
-    canonical.extend_from_slice(hex(&head.hash).as_bytes());
-    canonical.extend_from_slice(format!("\",\"seq\":{seq},\"v\":{RECORD_VERSION}}}").as_bytes());
-    let hash = sha256(&canonical);
-    // The line is the canonical body with the hash spliced in first: `{"hash":"…",` + rest.
-    let mut line = String::with_capacity(canonical.len() + 76);
-    line.push_str("{\"hash\":\"");
-    line.push_str(&hex(&hash));
-    line.push_str("\",");
-    line.push_str(std::str::from_utf8(&canonical[1..]).unwrap_or_default());
+    // its metadata a sorted map, so `{` + `body` equals `write_canonical` of
+    // the record's value (a test holds it to that) without building the value.
+    const HASH_AT: usize = b"{\"hash\":\"".len();
+    const BODY_AT: usize = HASH_AT + 64 + b"\",".len();
+    let mut line = Vec::with_capacity(768);
+    line.extend_from_slice(b"{\"hash\":\"");
+    line.extend_from_slice(&[b'0'; 64]);
+    line.extend_from_slice(b"\",\"event\":");
+    serde_json::to_writer(&mut line, &*event)?;
+    line.extend_from_slice(b",\"prev\":\"");
+    push_hex(&head.hash, &mut line);
+    line.extend_from_slice(b"\",\"seq\":");
+    push_decimal(seq, &mut line);
+    line.extend_from_slice(b",\"v\":");
+    push_decimal(RECORD_VERSION, &mut line);
+    line.push(b'}');
+    let mut digest = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
+    digest.update(b"{");
+    digest.update(&line[BODY_AT..]);
+    let mut hash = [0u8; 32];
+    hash.copy_from_slice(digest.finish().as_ref());
+    let mut hex_hash = Vec::with_capacity(64);
+    push_hex(&hash, &mut hex_hash);
+    line[HASH_AT..HASH_AT + 64].copy_from_slice(&hex_hash);
+    let line =
+        String::from_utf8(line).map_err(|e| serde_json::Error::io(std::io::Error::other(e)))?;
     *head = ChainHead { seq, hash };
     Ok(SealedRecord {
         seq,
@@ -82,6 +109,29 @@ pub(crate) fn seal(
         event,
         line,
     })
+}
+
+fn push_hex(bytes: &[u8], out: &mut Vec<u8>) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    for b in bytes {
+        out.push(DIGITS[usize::from(b >> 4)]);
+        out.push(DIGITS[usize::from(b & 0xf)]);
+    }
+}
+
+/// `n` in decimal, as `serde_json` prints a `u64`.
+fn push_decimal(mut n: u64, out: &mut Vec<u8>) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[i..]);
 }
 
 /// One parsed line of a log.
@@ -219,6 +269,61 @@ mod tests {
             let record = seal(&mut head, event).unwrap();
             let Line::Record(parsed) = parse_line(&record.line).unwrap() else { panic!() };
             proptest::prop_assert_eq!(parsed.computed, record.hash);
+        }
+    }
+
+    #[test]
+    fn the_line_layout_is_the_one_existing_logs_have() {
+        // A record sealed by the earlier writer (which built the canonical
+        // body and the line separately): its bytes must come out the same.
+        let mut head = ChainHead {
+            seq: 41,
+            hash: [7; 32],
+        };
+        let mut event = AuditEvent::new(types::DATA_READ)
+            .subject("alice")
+            .meta("n", 1);
+        event.id = "0190b6f2-7c1a-7d4e-8f00-000000000001".into();
+        event.timestamp = "2026-01-02T03:04:05.678Z".into();
+        let record = seal(&mut head, event).unwrap();
+        let body = format!(
+            "{{\"event\":{{\"actor\":{{\"subject\":\"alice\"}},\"id\":\"0190b6f2-7c1a-7d4e-8f00-000000000001\",\"metadata\":{{\"n\":1}},\"outcome\":\"unknown\",\"severity\":\"info\",\"tags\":[\"soc2:cc6.1\",\"pci-dss:10.2.1.1\",\"gdpr:art-30\"],\"timestamp\":\"2026-01-02T03:04:05.678Z\",\"type\":\"data.read\",\"version\":1}},\"prev\":\"{}\",\"seq\":42,\"v\":1}}",
+            "07".repeat(32)
+        );
+        let hash = sha256(body.as_bytes());
+        assert_eq!(record.hash, hash);
+        assert_eq!(
+            record.line,
+            format!(
+                "{{\"hash\":\"{}\",{}",
+                crate::canonical::hex(&hash),
+                &body[1..]
+            )
+        );
+        assert_eq!(head, ChainHead { seq: 42, hash });
+        let mut out = Vec::new();
+        for n in [0, 9, 10, 1234567890, u64::MAX] {
+            out.clear();
+            push_decimal(n, &mut out);
+            assert_eq!(out, n.to_string().as_bytes());
+        }
+    }
+
+    #[test]
+    fn ids_are_uuid_v7_from_the_event_time_and_unique() {
+        let mut head = ChainHead::GENESIS;
+        let at = crate::time::from_unix_ms(1_700_000_000_123);
+        let mut seen = std::collections::HashSet::new();
+        for _ in 0..1000 {
+            let r = seal(&mut head, AuditEvent::new(types::DATA_READ).at(at)).unwrap();
+            let id = uuid::Uuid::parse_str(&r.event.id).unwrap();
+            assert_eq!(id.get_version_num(), 7);
+            let (secs, nanos) = id.get_timestamp().unwrap().to_unix();
+            assert_eq!(
+                secs * 1000 + u64::from(nanos / 1_000_000),
+                1_700_000_000_123
+            );
+            assert!(seen.insert(id), "unique");
         }
     }
 

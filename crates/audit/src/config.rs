@@ -7,6 +7,8 @@ use crate::error::ConfigError;
 use crate::layer::{AuditLayer, RecordMode};
 use crate::pipeline::{AuditLog, Overflow};
 use crate::redact::Redactor;
+use crate::retention::Retention;
+use crate::retention_prune::PruneReport;
 use crate::sink::{FileSink, FileSinkOptions};
 use crate::verify::{VerifyOptions, VerifyReport, verify};
 use serde::Deserialize;
@@ -21,9 +23,15 @@ use std::path::{Path, PathBuf};
 ///     path = "./secure-api-audit.jsonl"
 ///     checkpoint_every = 500
 ///     redact = ["iban"]
+///     rotate_interval_secs = 86400    # also rotate at every UTC midnight
+///
+///     [retention]                     # `[audit.retention]` in the application's file
+///     access_days = 400
 /// "#).unwrap();
 /// assert_eq!(config.path.to_str(), Some("./secure-api-audit.jsonl"));
 /// assert!(config.fsync);
+/// assert_eq!(config.retention.access_days, 400);
+/// assert_eq!(config.retention.security_days, 2557); // the default, 7 years
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -45,6 +53,14 @@ pub struct AuditConfig {
     pub overflow: Overflow,
     /// Rotate the file at this size; 0 never. Default 64 MiB.
     pub rotate_bytes: u64,
+    /// Also rotate when the clock crosses a multiple of this many seconds
+    /// (86,400: daily at UTC midnight); 0 never. Default 0.
+    pub rotate_interval_secs: u64,
+    /// How long each category of record is kept (`[audit.retention]`). After
+    /// every rotation, rotated files whose records have all outlived their
+    /// period are removed, oldest first. Default: security 7 years, access
+    /// 3 years, system 1 year; set a category's days to 0 to keep it forever.
+    pub retention: Retention,
     /// fsync after every batch. Default true.
     pub fsync: bool,
     /// Which requests the layer records: `all`, `mutating` or `failures`. Default `all`.
@@ -64,6 +80,8 @@ impl Default for AuditConfig {
             queue_capacity: 65_536,
             overflow: Overflow::Block,
             rotate_bytes: file.rotate_bytes,
+            rotate_interval_secs: file.rotate_interval_secs,
+            retention: Retention::default(),
             fsync: file.fsync,
             record: RecordMode::All,
             redact: Vec::new(),
@@ -112,6 +130,8 @@ impl AuditConfig {
             &self.path,
             FileSinkOptions::default()
                 .rotate_bytes(self.rotate_bytes)
+                .rotate_interval_secs(self.rotate_interval_secs)
+                .retention(self.retention)
                 .fsync(self.fsync),
         );
         let mut builder = AuditLog::builder(sink, signer)
@@ -155,6 +175,14 @@ impl AuditTrail {
     /// The public key checkpoints verify with.
     pub fn verifying_key(&self) -> &VerifyingKey {
         &self.public
+    }
+
+    /// Removes the rotated files whose records have all outlived their
+    /// category's retention at `now`, oldest first, and records an
+    /// `audit.retention.pruned` event; the writer also does this after every
+    /// rotation. See [`AuditLog::prune`].
+    pub fn prune(&self, now: std::time::SystemTime) -> std::io::Result<PruneReport> {
+        self.log.prune(now)
     }
 
     /// Flushes what is queued, then verifies the file set, ignoring a last

@@ -13,9 +13,10 @@
 //!   drop and count. [`AuditLog::shutdown`] drains and seals.
 //! - [`AuditLayer`]: one event per request, and the [`EventSink`](rampart_core::EventSink)
 //!   for every other rampart layer, so their denials land in the same chain.
-//! - Sinks: [`FileSink`] (JSONL, fsync per batch, rotation with the chain
-//!   continuing across files, crash recovery), [`TracingSink`], [`FanOut`],
-//!   [`MemorySink`].
+//! - Sinks: [`FileSink`] (JSONL, fsync per batch, rotation by size or time
+//!   with the chain continuing across files, crash recovery, pruning by
+//!   [`Retention`]), [`SyslogSink`] (RFC 5424 over TCP, TLS with the
+//!   `syslog-tls` feature), [`TracingSink`], [`FanOut`], [`MemorySink`].
 //! - [`verify`], [`query`], [`export_jsonl`], [`export_csv`] and the
 //!   `rampart-audit` command line (`verify | query | export | keygen`).
 //! - [`rules`]: threat rules over the event stream (brute force, attacks,
@@ -63,7 +64,11 @@
 //! [`VerifyOptions::require_sealed`] exists for closed logs. Ship
 //! checkpoints elsewhere (another sink) to anchor them outside the host.
 //! Retention prunes whole rotated files: every file starts with a signed
-//! anchor, so the retained part verifies on its own.
+//! anchor, so the retained part verifies on its own. A file goes only when
+//! every record in it has outlived its [`Category`]'s period ([`Retention`]:
+//! security 7 years, access 3 years, system 1 year by default), and only the
+//! oldest files go, so the retained chain never has a hole; each prune is
+//! itself recorded as an `audit.retention.pruned` event.
 //!
 //! # Canonical encoding
 //!
@@ -118,6 +123,8 @@ mod layer;
 mod pipeline;
 mod query;
 mod redact;
+mod retention;
+mod retention_prune;
 pub mod rules;
 mod sink;
 #[cfg(test)]
@@ -141,9 +148,11 @@ pub use layer::{
 pub use pipeline::{AuditLog, AuditLogBuilder, DrainError, Metrics, Overflow, RecordError};
 pub use query::{CSV_COLUMNS, Query, QueryRecord, export_csv, export_jsonl, query};
 pub use redact::{DEFAULT_REDACTED, REDACTED, Redactor};
+pub use retention::{Category, Retention};
+pub use retention_prune::{PruneReport, PrunedFile};
 pub use sink::{
     AuditSink, Entry, FanOut, FileSink, FileSinkOptions, Gap, MemorySink, Resume, SinkContext,
-    TracingSink,
+    SyslogSink, SyslogSinkBuilder, TracingSink,
 };
 pub use time::{format_rfc3339_ms, parse_rfc3339_ms};
 pub use verify::{Failure, TamperKind, VerifyOptions, VerifyReport, verify};

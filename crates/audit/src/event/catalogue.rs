@@ -111,6 +111,9 @@ pub mod types {
     pub const SECURITY_RESPONSE_LOCK_ACCOUNT: &str = "security.response.lock_account";
     /// An automated response revoked a subject's tokens (or failed to).
     pub const SECURITY_RESPONSE_REVOKE_TOKENS: &str = "security.response.revoke_tokens";
+    /// Retention removed old log files (or failed to); the record names them
+    /// and where the retained chain begins.
+    pub const AUDIT_RETENTION_PRUNED: &str = "audit.retention.pruned";
 }
 
 /// The default severity of an event type.
@@ -131,7 +134,8 @@ pub fn default_severity(event_type: &str) -> Severity {
         | AUTHZ_DENIED
         | REQUEST_CSRF_REJECTED
         | AUTH_TOKEN_REVOKED
-        | AUDIT_SUBJECT_ERASED => Severity::Medium,
+        | AUDIT_SUBJECT_ERASED
+        | AUDIT_RETENTION_PRUNED => Severity::Medium,
         RATELIMIT_LIMITED | REQUEST_CORS_REJECTED | DATA_DELETE => Severity::Low,
         t if t.starts_with("admin.") => Severity::High,
         _ => Severity::Info,
@@ -155,7 +159,7 @@ pub fn default_tags(event_type: &str) -> &'static [&'static str] {
         DATA_READ => &["soc2:cc6.1", "pci-dss:10.2.1.1", "gdpr:art-30"],
         DATA_WRITE | DATA_DELETE => &["soc2:cc6.1", "pci-dss:10.2.1.1", "gdpr:art-30"],
         SYSTEM_STORE_FAILURE => &["soc2:cc7.2"],
-        AUDIT_STARTED | AUDIT_GAP => &["soc2:cc7.2", "pci-dss:10.2.1.6"],
+        AUDIT_STARTED | AUDIT_GAP | AUDIT_RETENTION_PRUNED => &["soc2:cc7.2", "pci-dss:10.2.1.6"],
         AUDIT_SUBJECT_ERASED => &["gdpr:art-17", "pci-dss:10.2.1.7"],
         // Automated review of the trail (PCI DSS 10.4.1.1) raising anomalies (CC7.2, CC7.3).
         t if t.starts_with("security.alert.") => &["soc2:cc7.2", "soc2:cc7.3", "pci-dss:10.4.1.1"],

@@ -11,6 +11,7 @@ use crate::erasure::SubjectKeys;
 use crate::error::ConfigError;
 use crate::event::AuditEvent;
 use crate::redact::Redactor;
+use crate::retention_prune::PruneReport;
 use crate::sink::AuditSink;
 use metrics::Counters;
 use rampart_core::{EventSink, SecurityEvent, SharedClock, SystemClock};
@@ -65,6 +66,7 @@ pub(crate) enum Msg {
     Event(Box<AuditEvent>),
     Flush(mpsc::Sender<()>),
     Erased(String),
+    Prune(u64, mpsc::Sender<std::io::Result<PruneReport>>),
     Shutdown(mpsc::Sender<()>),
 }
 
@@ -240,6 +242,29 @@ impl AuditLog {
         })
     }
 
+    /// Prunes the sink as its retention allows at `now` (for a
+    /// [`FileSink`](crate::FileSink): whole rotated files, oldest first), on
+    /// the writer thread so it never races a rotation, and records an
+    /// `audit.retention.pruned` event when anything was removed or kept
+    /// back by a problem. The writer also does this after every rotation.
+    /// Waits for the writer, at most the drain timeout.
+    pub fn prune(&self, now: std::time::SystemTime) -> std::io::Result<PruneReport> {
+        let s = &self.shared;
+        let (tx, rx) = mpsc::channel();
+        let stopped = || std::io::Error::other("the audit writer has stopped");
+        s.sender
+            .send(Msg::Prune(crate::time::unix_ms(now), tx))
+            .map_err(|_| stopped())?;
+        match rx.recv_timeout(s.drain_timeout) {
+            Ok(result) => result,
+            Err(mpsc::RecvTimeoutError::Timeout) => Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "the audit writer did not prune in time",
+            )),
+            Err(mpsc::RecvTimeoutError::Disconnected) => Err(stopped()),
+        }
+    }
+
     /// Stops accepting events, writes everything accepted, signs a final
     /// checkpoint and stops the writer. Later calls return at once.
     pub fn shutdown(&self) -> Result<(), DrainError> {
@@ -376,6 +401,7 @@ impl AuditLogBuilder {
             batch_id: 0,
             linger: self.linger,
             rules: self.rules,
+            reaper: None,
         };
         let gap = resume.gap;
         let handle = std::thread::Builder::new()

@@ -1,6 +1,7 @@
 //! Writes the same trail to several sinks.
 
 use super::{AuditSink, Entry, Resume, SinkContext};
+use crate::retention_prune::PruneReport;
 use std::io;
 
 /// Writes every batch to each of its sinks. When one fails, the batch is
@@ -75,5 +76,35 @@ impl AuditSink for FanOut {
             }
         }
         first_error.map_or(Ok(()), Err)
+    }
+
+    fn prune(&mut self, ctx: &SinkContext<'_>) -> io::Result<PruneReport> {
+        // Every sink prunes; the reports are merged and the first error wins
+        // after all have had their turn.
+        let mut merged = PruneReport::default();
+        let mut first_error = None;
+        for sink in &mut self.sinks {
+            match sink.prune(ctx) {
+                Ok(report) => {
+                    merged.removed.extend(report.removed);
+                    merged.retained_from_seq =
+                        merged.retained_from_seq.max(report.retained_from_seq);
+                    merged.held_back = merged.held_back.or(report.held_back);
+                }
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        first_error.map_or(Ok(merged), Err)
+    }
+
+    fn rotated(&mut self) -> bool {
+        // Asks every sink, so each one's flag is cleared.
+        let mut any = false;
+        for sink in &mut self.sinks {
+            any |= sink.rotated();
+        }
+        any
     }
 }

@@ -3,15 +3,21 @@
 mod fanout;
 mod file;
 mod memory;
+mod syslog;
+mod syslog_format;
+#[cfg(feature = "syslog-tls")]
+mod syslog_tls;
 mod tracing;
 
 pub use fanout::FanOut;
 pub use file::{FileSink, FileSinkOptions};
 pub use memory::MemorySink;
+pub use syslog::{SyslogSink, SyslogSinkBuilder};
 pub use tracing::TracingSink;
 
 use crate::chain::{ChainHead, SealedRecord};
 use crate::checkpoint::{Checkpoint, SigningKey};
+use crate::retention_prune::PruneReport;
 use std::io;
 
 /// One line for a sink: a record of the chain or a signed checkpoint.
@@ -77,6 +83,20 @@ pub trait AuditSink: Send + 'static {
 
     /// Writes a batch and makes it durable as configured.
     fn write(&mut self, entries: &[Entry], ctx: &SinkContext<'_>) -> io::Result<()>;
+
+    /// Removes what the sink's retention allows at `ctx.now_ms`. The writer
+    /// calls it after a rotation and on [`AuditLog::prune`](crate::AuditLog::prune),
+    /// and records an `audit.retention.pruned` event for what it reports.
+    /// The default keeps everything.
+    fn prune(&mut self, _ctx: &SinkContext<'_>) -> io::Result<PruneReport> {
+        Ok(PruneReport::default())
+    }
+
+    /// Whether the sink began a new segment (a rotated file) since last
+    /// asked; the writer prunes then. The default never rotates.
+    fn rotated(&mut self) -> bool {
+        false
+    }
 }
 
 impl AuditSink for Box<dyn AuditSink> {
@@ -86,5 +106,13 @@ impl AuditSink for Box<dyn AuditSink> {
 
     fn write(&mut self, entries: &[Entry], ctx: &SinkContext<'_>) -> io::Result<()> {
         (**self).write(entries, ctx)
+    }
+
+    fn prune(&mut self, ctx: &SinkContext<'_>) -> io::Result<PruneReport> {
+        (**self).prune(ctx)
+    }
+
+    fn rotated(&mut self) -> bool {
+        (**self).rotated()
     }
 }

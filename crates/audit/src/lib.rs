@@ -119,7 +119,7 @@ mod verify;
 
 pub use chain::{ChainHead, RECORD_VERSION, SealedRecord};
 pub use checkpoint::{Checkpoint, SigningKey, VerifyingKey};
-pub use config::{AuditConfig, AuditTrail};
+pub use config::{AuditConfig, AuditTrail, DatabaseUrl};
 pub use erasure::SubjectKeys;
 pub use error::{ConfigError, KeyError};
 pub use event::{
@@ -137,6 +137,9 @@ pub use sink::{
     AuditSink, Entry, FanOut, FileSink, FileSinkOptions, Gap, MemorySink, Resume, SinkContext,
     TracingSink,
 };
+#[cfg(feature = "postgres")]
+#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
+pub use sink::{DEFAULT_TABLE, PostgresSink, PostgresTable};
 pub use time::{format_rfc3339_ms, parse_rfc3339_ms};
 pub use verify::{Failure, TamperKind, VerifyOptions, VerifyReport, verify};
 

@@ -3,8 +3,12 @@
 mod fanout;
 mod file;
 mod memory;
+#[cfg(feature = "postgres")]
+mod postgres;
 mod tracing;
 
+#[cfg(feature = "postgres")]
+pub use self::postgres::{DEFAULT_TABLE, PostgresSink, PostgresTable};
 pub use fanout::FanOut;
 pub use file::{FileSink, FileSinkOptions};
 pub use memory::MemorySink;

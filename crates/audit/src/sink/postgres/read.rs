@@ -2,7 +2,7 @@
 //! filter as the file.
 
 use super::PostgresTable;
-use super::rows::{ANCHOR, CHECKPOINT, RECORD};
+use super::rows::{ANCHOR, CHECKPOINT, RECORD, column_text, exact_column};
 use crate::canonical::hex;
 use crate::chain::ParsedRecord;
 use crate::checkpoint::VerifyingKey;
@@ -57,10 +57,12 @@ impl RowLine {
     }
 }
 
-fn text<'v>(event: &'v Value, path: &[&str]) -> Option<&'v str> {
+/// The string at `path` in the event, as its column keeps it.
+fn text(event: &Value, path: &[&str]) -> Option<String> {
     path.iter()
         .try_fold(event, |v, key| v.get(key))
         .and_then(Value::as_str)
+        .map(column_text)
 }
 
 impl SourceLine for RowLine {
@@ -74,7 +76,10 @@ impl SourceLine for RowLine {
 
     fn agrees(&self, r: &ParsedRecord) -> Result<(), String> {
         let e = &r.event;
-        let time = text(e, &["timestamp"]).and_then(crate::time::parse_rfc3339_ms);
+        let time = e
+            .get("timestamp")
+            .and_then(Value::as_str)
+            .and_then(crate::time::parse_rfc3339_ms);
         let severity = e.get("severity").map(serde_name);
         let outcome = e.get("outcome").map(serde_name);
         let mismatches = [
@@ -86,20 +91,11 @@ impl SourceLine for RowLine {
                 "time_ms",
                 time.is_some_and(|t| u64::try_from(self.time_ms).ok() != Some(t)),
             ),
-            (
-                "event_type",
-                self.event_type.as_deref() != text(e, &["type"]),
-            ),
+            ("event_type", self.event_type != text(e, &["type"])),
             ("severity", self.severity != severity),
             ("outcome", self.outcome != outcome),
-            (
-                "subject",
-                self.subject.as_deref() != text(e, &["actor", "subject"]),
-            ),
-            (
-                "tenant",
-                self.tenant.as_deref() != text(e, &["actor", "tenant"]),
-            ),
+            ("subject", self.subject != text(e, &["actor", "subject"])),
+            ("tenant", self.tenant != text(e, &["actor", "tenant"])),
         ];
         let wrong: Vec<&str> = mismatches
             .iter()
@@ -153,12 +149,18 @@ impl PostgresTable {
         let to_i64 = |ms: Option<u64>| ms.map(|ms| i64::try_from(ms).unwrap_or(i64::MAX));
         let from = to_i64(query.from_ms);
         let to = to_i64(query.to_ms);
-        // An encrypted subject is matched by its key id in Rust, not by SQL.
-        let subject = query.actor.clone().filter(|_| actor_key.is_none());
+        // An encrypted subject is matched by its key id, and a value the
+        // column cannot hold whole by the line: neither narrows in SQL.
+        let subject = query
+            .actor
+            .as_deref()
+            .filter(|_| actor_key.is_none())
+            .and_then(exact_column);
+        let tenant = query.tenant.as_deref().and_then(exact_column);
         let (exact, prefix) = match query.event_type.as_deref() {
             Some(t) => match t.strip_suffix('*') {
-                Some(p) => (None, Some(p.to_owned())),
-                None => (Some(t.to_owned()), None),
+                Some(p) => (None, exact_column(p)),
+                None => (exact_column(t), None),
             },
             None => (None, None),
         };
@@ -167,15 +169,7 @@ impl PostgresTable {
             let rows = client
                 .query(
                     &self.table.select_records(),
-                    &[
-                        &from,
-                        &to,
-                        &subject,
-                        &query.tenant,
-                        &exact,
-                        &prefix,
-                        &outcome,
-                    ],
+                    &[&from, &to, &subject, &tenant, &exact, &prefix, &outcome],
                 )
                 .map_err(|e| self.error("could not query", &e))?;
             rows.iter()

@@ -30,6 +30,29 @@ pub(super) struct Batch {
     last: Option<ChainHead>,
 }
 
+/// The longest text kept in a query column, in characters: an index entry
+/// must stay under PostgreSQL's limit (about 2.7 kB) whatever a client sent
+/// as a user name. Longer values are matched on the line instead.
+const COLUMN_CHARS: usize = 200;
+
+/// A value as its query column keeps it: cut to [`COLUMN_CHARS`], and NUL
+/// (which a `TEXT` column refuses) replaced by U+FFFD, so that no event can
+/// make a batch fail for ever. The line keeps the value whole.
+pub(crate) fn column_text(value: &str) -> String {
+    value
+        .chars()
+        .take(COLUMN_CHARS)
+        .map(|c| if c == '\0' { '\u{fffd}' } else { c })
+        .collect()
+}
+
+/// The value to compare a column with in SQL, when the column can hold it
+/// unchanged; otherwise the filter is left to the line.
+pub(crate) fn exact_column(value: &str) -> Option<String> {
+    let kept = column_text(value);
+    (kept == value).then_some(kept)
+}
+
 fn to_i64(n: u64, what: &str) -> io::Result<i64> {
     i64::try_from(n).map_err(|_| io::Error::other(format!("{what} {n} does not fit a BIGINT")))
 }
@@ -56,11 +79,13 @@ impl Batch {
         self.prev.push(Some(prev.to_owned()));
         self.time_ms
             .push(to_i64(e.unix_ms().unwrap_or(now_ms), "time")?);
-        self.event_type.push(Some(e.event_type.clone()));
+        self.event_type.push(Some(column_text(&e.event_type)));
         self.severity.push(Some(serde_name(&e.severity)));
         self.outcome.push(Some(serde_name(&e.outcome)));
-        self.subject.push(actor.and_then(|a| a.subject.clone()));
-        self.tenant.push(actor.and_then(|a| a.tenant.clone()));
+        self.subject
+            .push(actor.and_then(|a| a.subject.as_deref()).map(column_text));
+        self.tenant
+            .push(actor.and_then(|a| a.tenant.as_deref()).map(column_text));
         self.line.push(r.line.clone());
         self.records += 1;
         self.last = Some(ChainHead {
@@ -158,5 +183,15 @@ mod tests {
         assert_eq!(prev_of(&line), Some(zeros.as_str()));
         assert_eq!(prev_of("{\"prev\":\"abc\"}"), None);
         assert_eq!(prev_of(&format!(",\"prev\":\"{}\"", "g".repeat(64))), None);
+    }
+
+    #[test]
+    fn columns_keep_a_bounded_nul_free_copy() {
+        assert_eq!(column_text("a\0b"), "a\u{fffd}b");
+        let long = "é".repeat(5000);
+        assert_eq!(column_text(&long).chars().count(), COLUMN_CHARS);
+        assert_eq!(exact_column("bob").as_deref(), Some("bob"));
+        assert_eq!(exact_column(&long), None);
+        assert_eq!(exact_column("a\0"), None);
     }
 }

@@ -78,8 +78,9 @@ impl Table {
     /// Rows hold records (`kind` 0), checkpoints (1) and anchors (2). `line`
     /// is the exact JSON line the hash covers (TEXT: JSONB would reorder and
     /// re-space it); `doc` is a JSONB copy for ad-hoc queries, generated so
-    /// it cannot drift from the line. The other columns are copies the
-    /// queries filter on, and verification checks them against the line.
+    /// it cannot drift from the line (null for a line escaping NUL, which
+    /// JSONB refuses). The other columns are copies the queries filter on,
+    /// and verification checks them against the line.
     /// A record's sequence number is unique, and every row is identified by
     /// its sequence number, kind and the SHA-256 of its line, so that a batch
     /// written again inserts nothing twice.
@@ -104,7 +105,9 @@ CREATE TABLE IF NOT EXISTS {t} (
     subject    TEXT,
     tenant     TEXT,
     line       TEXT     NOT NULL,
-    doc        JSONB    GENERATED ALWAYS AS (line::jsonb) STORED,
+    doc        JSONB    GENERATED ALWAYS AS (
+                   CASE WHEN strpos(line, '\\u0000') > 0 THEN NULL ELSE line::jsonb END
+               ) STORED,
     PRIMARY KEY (seq, kind, line_sha)
 );
 CREATE UNIQUE INDEX IF NOT EXISTS \"{n}_record_seq\" ON {t} (seq) WHERE kind = 0;

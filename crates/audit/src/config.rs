@@ -245,7 +245,8 @@ impl AuditTrail {
     ///
     /// With a `database_url`, the file is the authoritative copy: the chain
     /// resumes from it, and the table may lack the batch that was in flight
-    /// when the process died. [`AuditTrail::verify_table`] checks the table.
+    /// when the process died. `AuditTrail::verify_table` (`postgres` feature)
+    /// checks the table.
     pub fn verify(&self) -> std::io::Result<VerifyReport> {
         let _ = self.log.flush();
         verify(

@@ -15,7 +15,9 @@
 //!   for every other rampart layer, so their denials land in the same chain.
 //! - Sinks: [`FileSink`] (JSONL, fsync per batch, rotation with the chain
 //!   continuing across files, crash recovery), [`TracingSink`], [`FanOut`],
-//!   [`MemorySink`].
+//!   [`MemorySink`], and with the `postgres` feature `PostgresSink` (a
+//!   table, one transaction per batch, idempotent when a batch is retried)
+//!   with verification and queries over its table (`PostgresTable`).
 //! - [`verify`], [`query`], [`export_jsonl`], [`export_csv`] and the
 //!   `rampart-audit` command line (`verify | query | export | keygen`).
 //! - [`AuditConfig`]: the `[audit]` section of an application's config.

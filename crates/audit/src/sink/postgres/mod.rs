@@ -32,7 +32,7 @@ use table::Table;
 /// connection string, which may hold a password.
 ///
 /// ```no_run
-/// use rampart::audit::{PostgresTable, Query, VerifyOptions, VerifyingKey};
+/// use rampart_audit::{PostgresTable, Query, VerifyOptions, VerifyingKey};
 ///
 /// let table = PostgresTable::new("postgres://audit@db.internal/app", "rampart_audit")?;
 /// let key = VerifyingKey::from_base64(&std::fs::read_to_string("audit.jsonl.pub")?)?;

@@ -753,3 +753,82 @@ fn a_config_with_a_database_url_writes_the_file_and_the_table() {
     drop(runtime);
     assert_eq!(rows(&url, &name), 3 + 2);
 }
+
+/// The table's half of a fan-out that dies after its first batch, letting
+/// go of its connection (and so of the writer lock) as a dead process would.
+struct DiesAfterFirstBatch {
+    inner: Option<PostgresSink>,
+    wrote: bool,
+}
+
+impl AuditSink for DiesAfterFirstBatch {
+    fn resume(&mut self) -> io::Result<Resume> {
+        self.inner.as_mut().unwrap().resume()
+    }
+
+    fn write(&mut self, entries: &[Entry], ctx: &SinkContext<'_>) -> io::Result<()> {
+        if !self.wrote {
+            self.wrote = true;
+            return self.inner.as_mut().unwrap().write(entries, ctx);
+        }
+        self.inner = None;
+        Err(io::Error::other("the process died"))
+    }
+}
+
+#[test]
+fn a_batch_the_file_took_but_the_table_missed_before_a_crash_is_reported() {
+    let Some(url) =
+        database("a_batch_the_file_took_but_the_table_missed_before_a_crash_is_reported")
+    else {
+        return;
+    };
+    let (table, _) = fresh(&url, "crash");
+    let path = scratch("crash").join("audit.jsonl");
+    let (signer, text) = SigningKey::generate().unwrap();
+    let public = signer.verifying_key();
+    let dying = FanOut::new()
+        .with(FileSink::new(&path, FileSinkOptions::default()))
+        .with(DiesAfterFirstBatch {
+            inner: Some(PostgresSink::new(table.clone())),
+            wrote: false,
+        });
+    let first = AuditLog::builder(dying, signer)
+        .linger(Duration::ZERO)
+        .retry_backoff(Duration::from_millis(5), Duration::from_millis(50))
+        .drain_timeout(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    for i in 0..2 {
+        first.record(event(i)).unwrap();
+    }
+    first.flush().unwrap();
+    for i in 2..4 {
+        first.record(event(i)).unwrap();
+    }
+    assert!(
+        first.flush().is_err(),
+        "the table never takes the second batch"
+    );
+    // The process is gone; a new one starts on the same file and table.
+    let both = FanOut::new()
+        .with(FileSink::new(&path, FileSinkOptions::default()))
+        .with(PostgresSink::new(table.clone()));
+    let second = log(both, SigningKey::from_pkcs8_base64(&text).unwrap(), 100);
+    second.record(event(4)).unwrap();
+    second.shutdown().unwrap();
+
+    let file = rampart_audit::verify(&path, &public, VerifyOptions::default()).unwrap();
+    assert!(file.ok, "the file is whole: {file:?}");
+    // Records 3 and 4 may have gone in one batch or two: the file holds 3 at least.
+    assert!(file.events >= 5, "{file:?}");
+    let report = verify(&table, &public);
+    assert!(!report.ok, "{report:?}");
+    let failure = report.failure.unwrap();
+    assert_eq!(
+        (failure.kind, failure.seq),
+        (TamperKind::Deleted, Some(3)),
+        "{}",
+        failure.detail
+    );
+}

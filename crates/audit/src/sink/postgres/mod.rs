@@ -168,9 +168,15 @@ impl PostgresTable {
 /// [`Overflow::Drop`](crate::Overflow::Drop) drops and counts new events.
 /// [`AuditLog::metrics`](crate::AuditLog::metrics) shows the failures.
 ///
-/// When the sink joins a [`FanOut`](super::FanOut) behind a file that
-/// already holds records, its first row is a signed anchor for the head the
-/// chain continues from, so the table verifies on its own.
+/// In a [`FanOut`](super::FanOut) the writer waits for every sink to take a
+/// batch, so while the server is down the file receives no new batch
+/// either: the queue holds them, and both catch up when it returns. When the
+/// sink joins a fan-out behind a file that already holds records, its first
+/// row is a signed anchor for the head the chain continues from, so the
+/// table verifies on its own. The file stays the authoritative copy: the
+/// chain resumes from it, and a crash between the file's write and the
+/// table's leaves that batch missing from the table (which `verify` on the
+/// table reports as deleted records).
 pub struct PostgresSink {
     table: PostgresTable,
     client: Option<Client>,

@@ -9,7 +9,7 @@ use crate::pipeline::{AuditLog, Overflow};
 use crate::redact::Redactor;
 use crate::retention::Retention;
 use crate::retention_prune::PruneReport;
-use crate::sink::{FileSink, FileSinkOptions};
+use crate::sink::{AuditSink, FileSink, FileSinkOptions};
 use crate::verify::{VerifyOptions, VerifyReport, verify};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -67,6 +67,42 @@ pub struct AuditConfig {
     pub record: RecordMode,
     /// Metadata key fragments redacted besides the defaults.
     pub redact: Vec<String>,
+    /// A PostgreSQL database the trail also goes to (`postgres://user@host/db`),
+    /// beside the file: needs the crate's `postgres` feature. Default none.
+    pub database_url: Option<DatabaseUrl>,
+    /// The table in that database (`name` or `schema.name`). Default `rampart_audit`.
+    pub table: Option<String>,
+}
+
+/// A database connection string. It may hold a password, so its `Debug`
+/// prints none of it.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    /// The connection string.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DatabaseUrl([redacted])")
+    }
+}
+
+impl From<String> for DatabaseUrl {
+    fn from(url: String) -> Self {
+        Self(url)
+    }
+}
+
+impl From<&str> for DatabaseUrl {
+    fn from(url: &str) -> Self {
+        Self(url.to_owned())
+    }
 }
 
 impl Default for AuditConfig {
@@ -85,6 +121,8 @@ impl Default for AuditConfig {
             fsync: file.fsync,
             record: RecordMode::All,
             redact: Vec::new(),
+            database_url: None,
+            table: None,
         }
     }
 }
@@ -103,8 +141,19 @@ impl AuditConfig {
             .unwrap_or_else(|| with_suffix(&self.path, ".key"))
     }
 
-    /// Loads (or makes) the key, resumes the file's chain and starts the writer.
+    /// Loads (or makes) the key, resumes the file's chain and starts the
+    /// writer; with a `database_url`, the trail goes to the file and the
+    /// table (see `PostgresSink`, `postgres` feature, for what happens when
+    /// the server is down). The server must be reachable here.
     pub fn open(&self) -> Result<AuditTrail, ConfigError> {
+        #[cfg(feature = "postgres")]
+        let table = self.table()?;
+        #[cfg(not(feature = "postgres"))]
+        if self.database_url.is_some() || self.table.is_some() {
+            return Err(ConfigError::Invalid(
+                "database_url and table need rampart-audit's `postgres` feature".into(),
+            ));
+        }
         let key_path = self.signing_key_path();
         let signer = match std::fs::read_to_string(&key_path) {
             Ok(text) => SigningKey::from_pkcs8_base64(&text)?,
@@ -126,7 +175,7 @@ impl AuditConfig {
             Err(e) => return Err(e.into()),
         };
         let public = signer.verifying_key();
-        let sink = FileSink::new(
+        let file = FileSink::new(
             &self.path,
             FileSinkOptions::default()
                 .rotate_bytes(self.rotate_bytes)
@@ -134,6 +183,18 @@ impl AuditConfig {
                 .retention(self.retention)
                 .fsync(self.fsync),
         );
+        #[cfg(feature = "postgres")]
+        let sink: Box<dyn AuditSink> = match &table {
+            // The file first: the chain resumes from it, so it is the authoritative copy.
+            Some(table) => Box::new(
+                crate::sink::FanOut::new()
+                    .with(file)
+                    .with(crate::sink::PostgresSink::new(table.clone())),
+            ),
+            None => Box::new(file),
+        };
+        #[cfg(not(feature = "postgres"))]
+        let sink: Box<dyn AuditSink> = Box::new(file);
         let mut builder = AuditLog::builder(sink, signer)
             .checkpoint_every(self.checkpoint_every)
             .queue_capacity(self.queue_capacity)
@@ -147,17 +208,37 @@ impl AuditConfig {
             public,
             path: self.path.clone(),
             record: self.record,
+            #[cfg(feature = "postgres")]
+            table,
         })
+    }
+
+    /// The PostgreSQL table, when `database_url` is set.
+    #[cfg(feature = "postgres")]
+    fn table(&self) -> Result<Option<crate::sink::PostgresTable>, ConfigError> {
+        match (&self.database_url, &self.table) {
+            (Some(url), table) => crate::sink::PostgresTable::new(
+                url.expose(),
+                table.as_deref().unwrap_or(crate::sink::DEFAULT_TABLE),
+            )
+            .map(Some),
+            (None, Some(_)) => Err(ConfigError::Invalid(
+                "table is set but database_url is not".into(),
+            )),
+            (None, None) => Ok(None),
+        }
     }
 }
 
-/// An open file trail: its log, its layer and its verification.
+/// An open trail: its log, its layer and its verification.
 #[derive(Debug, Clone)]
 pub struct AuditTrail {
     log: AuditLog,
     public: VerifyingKey,
     path: PathBuf,
     record: RecordMode,
+    #[cfg(feature = "postgres")]
+    table: Option<crate::sink::PostgresTable>,
 }
 
 impl AuditTrail {
@@ -189,6 +270,11 @@ impl AuditTrail {
     /// line the writer may be appending at that moment: the report for
     /// `GET /admin/audit/verify`. Blocking file I/O: call it from
     /// `spawn_blocking` in an async handler.
+    ///
+    /// With a `database_url`, the file is the authoritative copy: the chain
+    /// resumes from it, and the table may lack the batch that was in flight
+    /// when the process died. `AuditTrail::verify_table` (`postgres` feature)
+    /// checks the table.
     pub fn verify(&self) -> std::io::Result<VerifyReport> {
         let _ = self.log.flush();
         verify(
@@ -196,6 +282,25 @@ impl AuditTrail {
             &self.public,
             VerifyOptions::default().live(true),
         )
+    }
+
+    /// The PostgreSQL table the trail also goes to, if any.
+    #[cfg(feature = "postgres")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
+    pub fn table(&self) -> Option<&crate::sink::PostgresTable> {
+        self.table.as_ref()
+    }
+
+    /// Flushes what is queued, then verifies the PostgreSQL table; `None`
+    /// without one. Blocking I/O: call it from `spawn_blocking` in an async handler.
+    #[cfg(feature = "postgres")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
+    pub fn verify_table(&self) -> std::io::Result<Option<VerifyReport>> {
+        let _ = self.log.flush();
+        self.table
+            .as_ref()
+            .map(|t| t.verify(&self.public, VerifyOptions::default()))
+            .transpose()
     }
 }
 
@@ -230,6 +335,42 @@ mod tests {
         );
         again.log().shutdown().unwrap();
         assert_eq!(again.verify().unwrap().events, 1);
+    }
+
+    #[test]
+    fn the_database_url_is_read_and_never_printed() {
+        let config: AuditConfig = toml::from_str(
+            "database_url = \"postgres://audit:s3cret@db/app\"\ntable = \"audit.trail\"",
+        )
+        .unwrap();
+        assert_eq!(
+            config.database_url.as_ref().map(DatabaseUrl::expose),
+            Some("postgres://audit:s3cret@db/app")
+        );
+        assert_eq!(config.table.as_deref(), Some("audit.trail"));
+        assert!(!format!("{config:?}").contains("s3cret"));
+    }
+
+    #[test]
+    fn database_settings_are_checked_when_opening() {
+        let dir = crate::test_dir("config-db");
+        let bad = [
+            (None, Some("rampart_audit")),
+            (Some("postgres://u@h/db"), Some("Robert'); DROP TABLE x;--")),
+            (Some("not a url = = ="), None),
+        ];
+        for (url, table) in bad {
+            let config = AuditConfig {
+                path: dir.join("a.jsonl"),
+                database_url: url.map(DatabaseUrl::from),
+                table: table.map(str::to_owned),
+                ..AuditConfig::default()
+            };
+            let Err(ConfigError::Invalid(why)) = config.open() else {
+                panic!("{url:?} {table:?} opened");
+            };
+            assert!(!why.is_empty());
+        }
     }
 
     #[test]

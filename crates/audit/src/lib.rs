@@ -16,7 +16,10 @@
 //! - Sinks: [`FileSink`] (JSONL, fsync per batch, rotation by size or time
 //!   with the chain continuing across files, crash recovery, pruning by
 //!   [`Retention`]), [`SyslogSink`] (RFC 5424 over TCP, TLS with the
-//!   `syslog-tls` feature), [`TracingSink`], [`FanOut`], [`MemorySink`].
+//!   `syslog-tls` feature), [`TracingSink`], [`FanOut`], [`MemorySink`], and
+//!   with the `postgres` feature `PostgresSink` (a table, one transaction per
+//!   batch, idempotent when a batch is retried) with verification and queries
+//!   over its table (`PostgresTable`).
 //! - [`verify`], [`query`], [`export_jsonl`], [`export_csv`] and the
 //!   `rampart-audit` command line (`verify | query | export | keygen`).
 //! - [`rules`]: threat rules over the event stream (brute force, attacks,
@@ -134,7 +137,7 @@ mod verify;
 
 pub use chain::{ChainHead, RECORD_VERSION, SealedRecord};
 pub use checkpoint::{Checkpoint, SigningKey, VerifyingKey};
-pub use config::{AuditConfig, AuditTrail};
+pub use config::{AuditConfig, AuditTrail, DatabaseUrl};
 pub use erasure::SubjectKeys;
 pub use error::{ConfigError, KeyError};
 pub use event::{
@@ -154,6 +157,9 @@ pub use sink::{
     AuditSink, Entry, FanOut, FileSink, FileSinkOptions, Gap, MemorySink, Resume, SinkContext,
     SyslogSink, SyslogSinkBuilder, TracingSink,
 };
+#[cfg(feature = "postgres")]
+#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
+pub use sink::{DEFAULT_TABLE, PostgresSink, PostgresTable};
 pub use time::{format_rfc3339_ms, parse_rfc3339_ms};
 pub use verify::{Failure, TamperKind, VerifyOptions, VerifyReport, verify};
 

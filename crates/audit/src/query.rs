@@ -87,30 +87,46 @@ pub fn query(
     query: &Query,
     keys: Option<&SubjectKeys>,
 ) -> io::Result<Vec<QueryRecord>> {
-    let actor_key = match (&query.actor, keys) {
+    let actor_key = actor_key(query, keys);
+    Ok(read_log_set(path.as_ref())?
+        .iter()
+        .filter_map(|line| select(&line.text, query, actor_key.as_deref(), keys))
+        .collect())
+}
+
+/// The key id an encrypted actor is found under, when the query names an
+/// actor and the subject keys hold one for it.
+pub(crate) fn actor_key(query: &Query, keys: Option<&SubjectKeys>) -> Option<String> {
+    match (&query.actor, keys) {
         (Some(actor), Some(keys)) => keys.key_id(actor),
         _ => None,
-    };
-    let mut out = Vec::new();
-    for line in read_log_set(path.as_ref())? {
-        let Ok(Line::Record(rec)) = parse_line(&line.text) else {
-            continue;
-        };
-        let Ok(mut event) = serde_json::from_value::<AuditEvent>(rec.event) else {
-            continue;
-        };
-        if query.matches(&event, actor_key.as_deref()) {
-            if let Some(keys) = keys {
-                keys.reveal(&mut event);
-            }
-            out.push(QueryRecord {
-                seq: rec.seq,
-                hash: hex(&rec.hash),
-                event,
-            });
-        }
     }
-    Ok(out)
+}
+
+/// The record in `line` if it is one and matches `query`, personal data
+/// revealed where `keys` allow: the one filter behind every source, so a
+/// table's query answers exactly what the file's would.
+pub(crate) fn select(
+    line: &str,
+    query: &Query,
+    actor_key: Option<&str>,
+    keys: Option<&SubjectKeys>,
+) -> Option<QueryRecord> {
+    let Ok(Line::Record(rec)) = parse_line(line) else {
+        return None;
+    };
+    let mut event = serde_json::from_value::<AuditEvent>(rec.event).ok()?;
+    if !query.matches(&event, actor_key) {
+        return None;
+    }
+    if let Some(keys) = keys {
+        keys.reveal(&mut event);
+    }
+    Some(QueryRecord {
+        seq: rec.seq,
+        hash: hex(&rec.hash),
+        event,
+    })
 }
 
 /// Writes `records` as JSON lines.
@@ -194,11 +210,16 @@ mod erased {
     }
     impl<T: serde::Serialize> Name for T {
         fn name(&self) -> String {
-            match serde_json::to_value(self) {
-                Ok(serde_json::Value::String(s)) => s,
-                _ => String::new(),
-            }
+            super::serde_name(self)
         }
+    }
+}
+
+/// The serde name of a unit enum value (`failure`, `high`), or empty.
+pub(crate) fn serde_name<T: Serialize + ?Sized>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(s)) => s,
+        _ => String::new(),
     }
 }
 

@@ -125,12 +125,116 @@ struct State<'a> {
     key: &'a VerifyingKey,
 }
 
-/// Verifies lines already read (the core of [`verify`]).
+/// One line as the checker sees it, whether it came from a file or a table.
+pub(crate) trait SourceLine {
+    /// The line, without its newline.
+    fn text(&self) -> &str;
+    /// Whether the line was written whole (a file's last line may be cut).
+    fn complete(&self) -> bool {
+        true
+    }
+    /// Where the line was found, for the report.
+    fn location(&self) -> String;
+    /// Checks what the source keeps beside the line (a table's columns)
+    /// against the record the line holds, so that a query answered from those
+    /// copies is as trustworthy as the verified chain. Files keep nothing beside.
+    fn agrees(&self, _record: &ParsedRecord) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+impl SourceLine for LogLine {
+    fn text(&self) -> &str {
+        &self.text
+    }
+    fn complete(&self) -> bool {
+        self.complete
+    }
+    fn location(&self) -> String {
+        LogLine::location(self)
+    }
+}
+
+impl<T: SourceLine> SourceLine for &T {
+    fn text(&self) -> &str {
+        (**self).text()
+    }
+    fn complete(&self) -> bool {
+        (**self).complete()
+    }
+    fn location(&self) -> String {
+        (**self).location()
+    }
+    fn agrees(&self, record: &ParsedRecord) -> Result<(), String> {
+        (**self).agrees(record)
+    }
+}
+
+/// Verifies lines already read (the core of [`verify`] over a file set).
 pub(crate) fn verify_lines(
     lines: &[LogLine],
     key: &VerifyingKey,
     options: VerifyOptions,
 ) -> VerifyReport {
+    match check(
+        lines.iter().map(Ok::<_, std::convert::Infallible>),
+        key,
+        options,
+    ) {
+        Ok(report) => report,
+        Err(never) => match never {},
+    }
+}
+
+/// Whether a record with a sequence number is still to come.
+trait Later {
+    fn has(&mut self, seq: u64) -> bool;
+}
+
+/// The records still to come, read only once a problem is found (to tell an
+/// inserted or reordered record from a deleted one), and then only their
+/// sequence numbers are kept.
+struct Rest<'i, I, E> {
+    lines: &'i mut I,
+    seqs: Option<std::collections::HashSet<u64>>,
+    error: Option<E>,
+}
+
+impl<L: SourceLine, E, I: Iterator<Item = Result<L, E>>> Later for Rest<'_, I, E> {
+    fn has(&mut self, seq: u64) -> bool {
+        if self.seqs.is_none() {
+            let mut seqs = std::collections::HashSet::new();
+            for line in self.lines.by_ref() {
+                match line {
+                    Ok(line) => {
+                        if let Ok(Line::Record(r)) = parse_line(line.text()) {
+                            seqs.insert(r.seq);
+                        }
+                    }
+                    Err(e) => {
+                        self.error = Some(e);
+                        break;
+                    }
+                }
+            }
+            self.seqs = Some(seqs);
+        }
+        self.seqs.as_ref().is_some_and(|s| s.contains(&seq))
+    }
+}
+
+/// The one checker behind every source: lines in chain order, read one at a
+/// time so that a table of millions of rows is never held in memory. A read
+/// error from the source is returned as is.
+pub(crate) fn check<L, E, I>(
+    lines: I,
+    key: &VerifyingKey,
+    options: VerifyOptions,
+) -> Result<VerifyReport, E>
+where
+    L: SourceLine,
+    I: Iterator<Item = Result<L, E>>,
+{
     let mut st = State {
         report: VerifyReport {
             ok: true,
@@ -146,52 +250,72 @@ pub(crate) fn verify_lines(
         started: false,
         key,
     };
-    for (index, line) in lines.iter().enumerate() {
+    let mut lines = lines.peekable();
+    let mut last_location = None;
+    while let Some(line) = lines.next() {
+        let line = line?;
+        let location = line.location();
         let fail = |kind, seq, detail: String| Failure {
             kind,
             seq,
-            location: line.location(),
+            location: location.clone(),
             detail,
         };
-        if !line.complete && options.live && index + 1 == lines.len() {
+        if !line.complete() && options.live && lines.peek().is_none() {
             break;
         }
-        if !line.complete {
-            return st.fail(fail(
+        if !line.complete() {
+            return Ok(st.fail(fail(
                 TamperKind::Truncated,
                 None,
                 "the last line is incomplete (cut off mid-write)".into(),
-            ));
+            )));
         }
-        let parsed = match parse_line(&line.text) {
+        let parsed = match parse_line(line.text()) {
             Ok(p) => p,
             Err(LineError::Malformed(why)) => {
-                return st.fail(fail(TamperKind::Malformed, None, why));
+                return Ok(st.fail(fail(TamperKind::Malformed, None, why)));
             }
         };
-        let outcome = match parsed {
-            Line::Checkpoint(cp) => st.checkpoint(&cp, &lines[index + 1..]),
-            Line::Record(rec) => st.record(&rec, &lines[index + 1..]),
+        let mut rest = Rest {
+            lines: &mut lines,
+            seqs: None,
+            error: None,
         };
-        if let Err((kind, seq, detail)) = outcome {
-            return st.fail(fail(kind, seq, detail));
+        let outcome = match parsed {
+            Line::Checkpoint(cp) => st.checkpoint(&cp, &mut rest),
+            Line::Record(rec) => st.record(&rec, &mut rest).and_then(|()| {
+                line.agrees(&rec).map_err(|detail| {
+                    (
+                        TamperKind::Modified,
+                        Some(rec.seq),
+                        format!("record {}: {detail}", rec.seq),
+                    )
+                })
+            }),
+        };
+        if let Some(e) = rest.error {
+            return Err(e);
         }
+        if let Err((kind, seq, detail)) = outcome {
+            return Ok(st.fail(fail(kind, seq, detail)));
+        }
+        last_location = Some(location);
     }
     st.report.unsealed = st.head.seq - st.report.sealed_through.min(st.head.seq);
     if options.require_sealed && (st.report.unsealed > 0 || st.report.checkpoints == 0) {
-        let location = lines.last().map(LogLine::location).unwrap_or_default();
         let unsealed = st.report.unsealed;
         let seq = st.head.seq;
-        return st.fail(Failure {
+        return Ok(st.fail(Failure {
             kind: TamperKind::Truncated,
             seq: Some(seq),
-            location,
+            location: last_location.unwrap_or_default(),
             detail: format!(
                 "the log does not end with a checkpoint covering its last record ({unsealed} unsealed)"
             ),
-        });
+        }));
     }
-    st.report
+    Ok(st.report)
 }
 
 type Problem = (TamperKind, Option<u64>, String);
@@ -204,7 +328,7 @@ impl State<'_> {
         self.report
     }
 
-    fn checkpoint(&mut self, cp: &Checkpoint, rest: &[LogLine]) -> Result<(), Problem> {
+    fn checkpoint(&mut self, cp: &Checkpoint, rest: &mut dyn Later) -> Result<(), Problem> {
         if cp.key_id != self.key.key_id() || !self.key.verify(cp) {
             return Err((
                 TamperKind::BadSignature,
@@ -249,7 +373,7 @@ impl State<'_> {
                     head.seq, self.head.seq
                 ),
             ));
-        } else if head.seq < self.head.seq && appears_later(rest, self.head.seq) {
+        } else if head.seq < self.head.seq && rest.has(self.head.seq) {
             return Err((
                 TamperKind::Inserted,
                 Some(self.head.seq),
@@ -279,7 +403,7 @@ impl State<'_> {
         Ok(())
     }
 
-    fn record(&mut self, rec: &ParsedRecord, rest: &[LogLine]) -> Result<(), Problem> {
+    fn record(&mut self, rec: &ParsedRecord, rest: &mut dyn Later) -> Result<(), Problem> {
         if !self.started {
             self.started = true;
             self.report.first_seq = 1;
@@ -311,7 +435,7 @@ impl State<'_> {
             self.report.last_seq = rec.seq;
             return Ok(());
         }
-        let later = |seq: u64| appears_later(rest, seq);
+        let mut later = |seq: u64| rest.has(seq);
         if rec.seq < expected {
             return Err((
                 TamperKind::Inserted,
@@ -339,10 +463,4 @@ impl State<'_> {
             format!("records {expected} to {} are missing", rec.seq - 1),
         ))
     }
-}
-
-/// Whether a record with `seq` appears in `rest` (only looked at once a problem is found).
-fn appears_later(rest: &[LogLine], seq: u64) -> bool {
-    rest.iter()
-        .any(|l| matches!(parse_line(&l.text), Ok(Line::Record(r)) if r.seq == seq))
 }

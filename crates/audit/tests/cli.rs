@@ -28,19 +28,10 @@ fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
-/// A log of four events signed with a key made by `keygen`.
-fn setup(name: &str) -> (PathBuf, PathBuf, PathBuf) {
-    let d = dir(name);
-    let key = d.join("audit.key");
-    let out = cli(&["keygen", "--out", s(&key)]);
-    assert!(out.status.success(), "{}", text(&out));
-    let signer = SigningKey::from_pkcs8_base64(&std::fs::read_to_string(&key).unwrap()).unwrap();
-    let log_path = d.join("audit.jsonl");
-    let log = AuditLog::builder(FileSink::new(&log_path, FileSinkOptions::default()), signer)
-        .build()
-        .unwrap();
+/// The four events every test log holds.
+fn events() -> Vec<AuditEvent> {
     let at = |ms: u64| UNIX_EPOCH + Duration::from_millis(ms);
-    for event in [
+    vec![
         AuditEvent::new(types::AUTH_LOGIN_FAILURE)
             .subject("bob")
             .tenant("acme")
@@ -62,11 +53,30 @@ fn setup(name: &str) -> (PathBuf, PathBuf, PathBuf) {
             .tenant("acme")
             .outcome(Outcome::Success)
             .at(at(4_000)),
-    ] {
+    ]
+}
+
+/// A signing key made by `keygen` in `d`: the key and its public file.
+fn keygen(d: &Path) -> (SigningKey, PathBuf) {
+    let key = d.join("audit.key");
+    let out = cli(&["keygen", "--out", s(&key)]);
+    assert!(out.status.success(), "{}", text(&out));
+    let signer = SigningKey::from_pkcs8_base64(&std::fs::read_to_string(&key).unwrap()).unwrap();
+    (signer, d.join("audit.key.pub"))
+}
+
+/// A log of four events signed with a key made by `keygen`.
+fn setup(name: &str) -> (PathBuf, PathBuf, PathBuf) {
+    let d = dir(name);
+    let (signer, public) = keygen(&d);
+    let log_path = d.join("audit.jsonl");
+    let log = AuditLog::builder(FileSink::new(&log_path, FileSinkOptions::default()), signer)
+        .build()
+        .unwrap();
+    for event in events() {
         log.record(event).unwrap();
     }
     log.shutdown().unwrap();
-    let public = d.join("audit.key.pub");
     (d, log_path, public)
 }
 
@@ -76,7 +86,15 @@ fn help_explains_every_command() {
     assert!(out.status.success());
     let help = text(&out);
     for word in [
-        "verify", "query", "export", "keygen", "--sealed", "--actor", "RFC 3339",
+        "verify",
+        "query",
+        "export",
+        "keygen",
+        "--sealed",
+        "--actor",
+        "RFC 3339",
+        "--database-url",
+        "--table",
     ] {
         assert!(help.contains(word), "{word}");
     }
@@ -187,4 +205,152 @@ fn bad_arguments_say_what_is_wrong() {
         assert_eq!(out.status.code(), Some(2), "{args:?}");
         assert!(text(&out).contains(expect), "{args:?}: {}", text(&out));
     }
+}
+
+#[test]
+fn the_database_source_is_one_or_the_other_and_its_table_name_is_checked() {
+    let (_d, log, public) = setup("db-args");
+    let url = "postgres://nobody@127.0.0.1:1/none";
+    let bad_table = if cfg!(feature = "postgres") {
+        "identifier"
+    } else {
+        "without PostgreSQL support"
+    };
+    for (args, expect) in [
+        (
+            vec!["verify", s(&log), "--table", "t", "--key", s(&public)],
+            "--table needs --database-url",
+        ),
+        (
+            vec![
+                "verify",
+                s(&log),
+                "--database-url",
+                url,
+                "--key",
+                s(&public),
+            ],
+            "not both",
+        ),
+        (
+            vec!["query", "--table", "t"],
+            "--table needs --database-url",
+        ),
+        (
+            vec!["query", "--database-url", url, "--table", "x; DROP TABLE y"],
+            bad_table,
+        ),
+        (
+            vec!["export", "--out", "x.csv"],
+            "--database-url <URL>) is missing",
+        ),
+    ] {
+        let out = cli(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out));
+        assert!(text(&out).contains(expect), "{args:?}: {}", text(&out));
+    }
+}
+
+#[cfg(feature = "postgres")]
+#[test]
+fn the_table_form_verifies_queries_and_exports() {
+    use rampart_audit::{PostgresSink, PostgresTable};
+    let Some(url) = rampart_test_support::service_url(
+        "DATABASE_URL",
+        "the_table_form_verifies_queries_and_exports",
+    ) else {
+        return;
+    };
+    let d = dir("db");
+    let (signer, public) = keygen(&d);
+    let table = format!("audit_cli_{}", std::process::id());
+    let mut db = url
+        .parse::<postgres::Config>()
+        .unwrap()
+        .connect(postgres::NoTls)
+        .unwrap();
+    db.batch_execute(&format!("DROP TABLE IF EXISTS {table}"))
+        .unwrap();
+    let sink = PostgresSink::new(PostgresTable::new(&url, &table).unwrap());
+    let log = AuditLog::builder(sink, signer).build().unwrap();
+    for event in events() {
+        log.record(event).unwrap();
+    }
+    log.shutdown().unwrap();
+    let source = ["--database-url", url.as_str(), "--table", table.as_str()];
+    let with = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(source);
+        cli(&all)
+    };
+
+    let out = with(&["verify", "--key", s(&public), "--sealed"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (report["ok"].clone(), report["events"].clone()),
+        (true.into(), 4.into())
+    );
+
+    let out = with(&[
+        "query",
+        "--actor",
+        "bob",
+        "--outcome",
+        "failure",
+        "--from",
+        "1970-01-01T00:00:01.500Z",
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 1);
+    assert_eq!(
+        (lines[0]["seq"].clone(), lines[0]["event"]["type"].clone()),
+        (2.into(), "authz.denied".into())
+    );
+
+    let csv = d.join("out.csv");
+    let out = with(&[
+        "export",
+        "--format",
+        "csv",
+        "--out",
+        s(&csv),
+        "--tenant",
+        "acme",
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    let body = std::fs::read_to_string(&csv).unwrap();
+    assert_eq!(body.lines().count(), 4, "{body}");
+    assert!(body.contains("'=cmd"), "{body}");
+
+    db.batch_execute(&format!(
+        "UPDATE {table} SET line = replace(line, 'carol', 'caro1') WHERE kind = 0"
+    ))
+    .unwrap();
+    let out = with(&["verify", "--key", s(&public)]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["failure"]["kind"], "modified");
+    assert_eq!(report["failure"]["seq"], 3);
+
+    let missing = cli(&[
+        "verify",
+        "--database-url",
+        &url,
+        "--table",
+        "no_such_audit_table",
+        "--key",
+        s(&public),
+    ]);
+    assert_eq!(missing.status.code(), Some(2), "{}", text(&missing));
+    assert!(
+        text(&missing).contains("no_such_audit_table"),
+        "{}",
+        text(&missing)
+    );
 }

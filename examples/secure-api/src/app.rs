@@ -85,9 +85,10 @@ pub async fn assemble(config: &AppConfig) -> Result<BuiltApp, ConfigError> {
             facts.push(
                 "audit",
                 format!(
-                    "hash-chained JSONL at {} (checkpoints signed, public key in {}.pub)",
+                    "hash-chained JSONL at {} (checkpoints signed, public key in {}.pub){}",
                     audit.path.display(),
-                    audit.path.display()
+                    audit.path.display(),
+                    crate::audit::table_fact(&trail),
                 ),
             );
             Some(trail)

@@ -36,7 +36,8 @@ pub struct AppConfig {
     /// `[audit]`: the hash-chained JSONL trail. `None` (security events to
     /// `tracing` only) unless the document has an `[audit]` section or the
     /// app is configured from the environment, which always audits
-    /// (`RAMPART_AUDIT_LOG`, default `./secure-api-audit.jsonl`).
+    /// (`RAMPART_AUDIT_LOG`, default `./secure-api-audit.jsonl`), and also
+    /// to PostgreSQL when `DATABASE_URL` is set.
     pub audit: Option<rampart_audit::AuditConfig>,
     /// `[[users]]`.
     pub users: Vec<UserConfig>,
@@ -286,6 +287,9 @@ impl AppConfig {
         });
         if let Some(path) = env("RAMPART_AUDIT_LOG").filter(|p| !p.is_empty()) {
             audit.path = PathBuf::from(path);
+        }
+        if let Some(url) = env("DATABASE_URL").filter(|u| !u.is_empty()) {
+            audit.database_url = Some(url.into());
         }
         config.audit = Some(audit);
         Ok(config)

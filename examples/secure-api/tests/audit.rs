@@ -152,6 +152,98 @@ async fn without_an_audit_section_the_route_says_so() {
     assert_eq!(reply.status, StatusCode::NOT_FOUND);
 }
 
+#[tokio::test]
+async fn with_a_database_url_requests_also_land_in_a_table_that_verifies() {
+    let Some(url) = rampart_test_support::service_url(
+        "DATABASE_URL",
+        "with_a_database_url_requests_also_land_in_a_table_that_verifies",
+    ) else {
+        return;
+    };
+    let table = format!("secure_api_audit_{}", std::process::id());
+    let sql = |statement: String| {
+        let url = url.clone();
+        // The blocking client runs a runtime of its own: not on this one's thread.
+        std::thread::spawn(move || {
+            let mut db = url
+                .parse::<postgres::Config>()
+                .unwrap()
+                .connect(postgres::NoTls)
+                .unwrap();
+            db.query(statement.as_str(), &[])
+                .unwrap()
+                .iter()
+                .map(|row| row.get::<_, String>(0))
+                .collect::<Vec<String>>()
+        })
+        .join()
+        .unwrap()
+    };
+    sql(format!("DROP TABLE IF EXISTS {table}"));
+    let path = scratch("database");
+    let document = format!(
+        "[audit]\npath = \"{}\"\ncheckpoint_every = 5\ndatabase_url = \"{url}\"\ntable = \"{table}\"\n",
+        path.display()
+    );
+    let config =
+        AppConfig::from_documents("127.0.0.1:0".parse().unwrap(), None, Some(&document)).unwrap();
+    let (router, facts) = app::build(&config).await.unwrap();
+    assert!(
+        facts
+            .lines
+            .iter()
+            .any(|(name, value)| name == "audit" && value.contains(&table)),
+        "{:?}",
+        facts.lines
+    );
+    let app = TestApp { router };
+    let (admin, _) = app.login("alice").await;
+    let (viewer, _) = app.login("carol").await;
+    let denied = app
+        .send(Method::DELETE, "/api/items/1", Some(&viewer), None)
+        .await;
+    assert_eq!(denied.status, StatusCode::FORBIDDEN);
+
+    let report = app
+        .send(Method::GET, "/admin/audit/verify", Some(&admin), None)
+        .await;
+    assert_eq!(report.status, StatusCode::OK, "{:?}", report.body);
+    assert_eq!(report.body["ok"], json!(true), "{:?}", report.body);
+    assert_eq!(report.body["table"]["ok"], json!(true), "{:?}", report.body);
+    assert_eq!(
+        report.body["table"]["events"], report.body["events"],
+        "the table holds the file's chain: {:?}",
+        report.body
+    );
+
+    let denial = sql(format!(
+        "SELECT line FROM {table} WHERE kind = 0 AND subject = 'carol' AND outcome = 'failure' \
+         AND doc->'event'->'http'->>'status' = '403'"
+    ));
+    assert_eq!(denial.len(), 1, "the refused delete is a row");
+    let file = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        file.lines().any(|line| line == denial[0]),
+        "the row holds the file's line byte for byte"
+    );
+
+    // Someone edits the table: the endpoint says so, though the file is intact.
+    sql(format!(
+        "UPDATE {table} SET line = replace(line, '\"carol\"', '\"mallory\"') \
+         WHERE kind = 0 AND subject = 'carol' RETURNING line"
+    ));
+    let report = app
+        .send(Method::GET, "/admin/audit/verify", Some(&admin), None)
+        .await;
+    assert_eq!(report.body["ok"], json!(false), "{:?}", report.body);
+    assert_eq!(
+        report.body["table"]["failure"]["kind"], "modified",
+        "{:?}",
+        report.body
+    );
+    sql(format!("DROP TABLE {table}"));
+}
+
 #[test]
 fn the_environment_always_audits_to_the_documented_file() {
     let config = AppConfig::from_env(|_| None).unwrap();
@@ -167,4 +259,15 @@ fn the_environment_always_audits_to_the_documented_file() {
         config.audit.unwrap().path,
         PathBuf::from("/var/log/api/audit.jsonl")
     );
+    let config = AppConfig::from_env(|name| {
+        (name == "DATABASE_URL").then(|| "postgres://audit@db/app".to_owned())
+    })
+    .unwrap();
+    let audit = config.audit.unwrap();
+    assert_eq!(
+        audit.database_url.as_ref().map(|u| u.expose()),
+        Some("postgres://audit@db/app"),
+        "DATABASE_URL sends the trail to PostgreSQL too"
+    );
+    assert_eq!(audit.path, PathBuf::from("./secure-api-audit.jsonl"));
 }

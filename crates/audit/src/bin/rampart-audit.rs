@@ -5,8 +5,8 @@
 //! with a parser crate.
 
 use rampart_audit::{
-    Outcome, Query, SigningKey, SubjectKeys, VerifyOptions, VerifyingKey, export_csv, export_jsonl,
-    parse_rfc3339_ms, query, verify,
+    Outcome, Query, QueryRecord, SigningKey, SubjectKeys, VerifyOptions, VerifyReport,
+    VerifyingKey, export_csv, export_jsonl, parse_rfc3339_ms, query, verify,
 };
 use std::io::Write;
 use std::path::PathBuf;
@@ -16,14 +16,22 @@ const HELP: &str = "\
 rampart-audit: check and read a tamper-evident audit trail
 
 USAGE:
-    rampart-audit verify <LOG> --key <PUBLIC_KEY_FILE> [--sealed]
-    rampart-audit query  <LOG> [FILTERS] [--format jsonl|csv] [--subject-keys <FILE>]
-    rampart-audit export <LOG> --out <FILE> [FILTERS] [--format jsonl|csv] [--subject-keys <FILE>]
+    rampart-audit verify <SOURCE> --key <PUBLIC_KEY_FILE> [--sealed]
+    rampart-audit query  <SOURCE> [FILTERS] [--format jsonl|csv] [--subject-keys <FILE>]
+    rampart-audit export <SOURCE> --out <FILE> [FILTERS] [--format jsonl|csv] [--subject-keys <FILE>]
     rampart-audit keygen --out <KEY_FILE>
+
+SOURCE is either
+    <LOG>                                   a JSONL log file (and its rotated files)
+    --database-url <URL> [--table <NAME>]   a PostgreSQL table the trail is written to
+                                            (URL: postgres://user@host:port/db; NAME:
+                                            table or schema.table, default rampart_audit)
 
 COMMANDS:
     verify   Check the hash chain and the signed checkpoints of LOG and its
-             rotated files (LOG.1, LOG.2, ...). Prints a JSON report; exits 0
+             rotated files (LOG.1, LOG.2, ...), or of the table's rows in
+             sequence order (and that each row's columns agree with its
+             line). Prints a JSON report; exits 0
              when intact, 1 when not (the report names the first bad record
              and whether it was modified, deleted, inserted, reordered or
              truncated, or a checkpoint's signature is bad).
@@ -44,10 +52,16 @@ FILTERS:
     --type <TYPE>       the event type; a trailing * matches a prefix (auth.*)
     --outcome <O>       success, failure or unknown
 
+A password in --database-url is visible to other users of the machine in
+the process list: prefer a role that needs none (peer or certificate
+authentication), e.g. a Unix socket: postgres://audit@%2Fvar%2Frun%2Fpostgresql/app
+
 EXAMPLES:
     rampart-audit keygen --out /etc/myapp/audit.key
     rampart-audit verify audit.jsonl --key audit.jsonl.pub
+    rampart-audit verify --database-url postgres://audit@db/app --key audit.jsonl.pub
     rampart-audit query audit.jsonl --type 'authz.*' --outcome failure --from 2026-12-01T00:00:00Z
+    rampart-audit query --database-url postgres://audit@db/app --table audit.trail --actor bob
     rampart-audit export audit.jsonl --format csv --out denials.csv --type authz.denied
 ";
 
@@ -77,7 +91,7 @@ impl Args {
             match arg.as_str() {
                 "--sealed" => parsed.sealed = true,
                 "--key" | "--from" | "--to" | "--actor" | "--tenant" | "--type" | "--outcome"
-                | "--format" | "--out" | "--subject-keys" => {
+                | "--format" | "--out" | "--subject-keys" | "--database-url" | "--table" => {
                     let value = it.next().ok_or_else(|| format!("{arg} needs a value"))?;
                     if parsed.get(arg).is_some() {
                         return Err(format!("{arg} given twice"));
@@ -98,10 +112,18 @@ impl Args {
             .map(|(_, v)| v.as_str())
     }
 
-    fn log(&self) -> Result<PathBuf, String> {
-        match self.positional.as_slice() {
-            [log] => Ok(PathBuf::from(log)),
-            [] => Err("the log file is missing".into()),
+    fn source(&self) -> Result<Source, String> {
+        match (self.positional.as_slice(), self.get("--database-url")) {
+            ([], Some(url)) => Ok(Source::Table {
+                url: url.to_owned(),
+                table: self.get("--table").unwrap_or(DEFAULT_TABLE_NAME).to_owned(),
+            }),
+            (_, Some(_)) => Err("give a log file or --database-url, not both".into()),
+            (_, None) if self.get("--table").is_some() => {
+                Err("--table needs --database-url <URL>".into())
+            }
+            ([log], None) => Ok(Source::File(PathBuf::from(log))),
+            ([], None) => Err("the log file (or --database-url <URL>) is missing".into()),
             _ => Err(format!(
                 "one log file expected, got {}",
                 self.positional.len()
@@ -118,6 +140,61 @@ impl Args {
         Ok(())
     }
 }
+
+/// Where the trail is read from.
+enum Source {
+    File(PathBuf),
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+    Table {
+        url: String,
+        table: String,
+    },
+}
+
+#[cfg(feature = "postgres")]
+const DEFAULT_TABLE_NAME: &str = rampart_audit::DEFAULT_TABLE;
+#[cfg(not(feature = "postgres"))]
+const DEFAULT_TABLE_NAME: &str = "rampart_audit";
+
+impl Source {
+    #[cfg(feature = "postgres")]
+    fn table(url: &str, table: &str) -> Result<rampart_audit::PostgresTable, String> {
+        rampart_audit::PostgresTable::new(url, table).map_err(|e| e.to_string())
+    }
+
+    fn verify(&self, key: &VerifyingKey, options: VerifyOptions) -> Result<VerifyReport, String> {
+        match self {
+            Source::File(log) => {
+                if !log.exists() {
+                    return Err(format!("{}: no such log", log.display()));
+                }
+                verify(log, key, options).map_err(|e| format!("{}: {e}", log.display()))
+            }
+            #[cfg(feature = "postgres")]
+            Source::Table { url, table } => Self::table(url, table)?
+                .verify(key, options)
+                .map_err(|e| e.to_string()),
+            #[cfg(not(feature = "postgres"))]
+            Source::Table { .. } => Err(NO_POSTGRES.into()),
+        }
+    }
+
+    fn query(&self, q: &Query, keys: Option<&SubjectKeys>) -> Result<Vec<QueryRecord>, String> {
+        match self {
+            Source::File(log) => query(log, q, keys).map_err(|e| format!("{}: {e}", log.display())),
+            #[cfg(feature = "postgres")]
+            Source::Table { url, table } => Self::table(url, table)?
+                .query(q, keys)
+                .map_err(|e| e.to_string()),
+            #[cfg(not(feature = "postgres"))]
+            Source::Table { .. } => Err(NO_POSTGRES.into()),
+        }
+    }
+}
+
+#[cfg(not(feature = "postgres"))]
+const NO_POSTGRES: &str =
+    "this rampart-audit was built without PostgreSQL support (rampart-audit's `postgres` feature)";
 
 fn time(text: &str) -> Result<u64, String> {
     if text.bytes().all(|b| b.is_ascii_digit()) && !text.is_empty() {
@@ -176,22 +253,15 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
     let args = Args::parse(rest)?;
     match command.as_str() {
         "verify" => {
-            args.only(&["--key"])?;
-            let log = args.log()?;
+            args.only(&["--key", "--database-url", "--table"])?;
+            let source = args.source()?;
             let key_file = args
                 .get("--key")
                 .ok_or("verify needs --key <PUBLIC_KEY_FILE>")?;
             let text = std::fs::read_to_string(key_file).map_err(|e| format!("{key_file}: {e}"))?;
             let key = VerifyingKey::from_base64(&text).map_err(|e| format!("{key_file}: {e}"))?;
-            if !log.exists() {
-                return Err(format!("{}: no such log", log.display()));
-            }
-            let report = verify(
-                &log,
-                &key,
-                VerifyOptions::default().require_sealed(args.sealed),
-            )
-            .map_err(|e| format!("{}: {e}", log.display()))?;
+            let report =
+                source.verify(&key, VerifyOptions::default().require_sealed(args.sealed))?;
             let json = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?;
             println!("{json}");
             Ok(if report.ok {
@@ -202,6 +272,7 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
         }
         "query" | "export" => {
             let mut allowed = FILTERS.to_vec();
+            allowed.extend(["--database-url", "--table"]);
             if command == "export" {
                 allowed.push("--out");
             }
@@ -209,14 +280,13 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
             if args.sealed {
                 return Err("--sealed applies to verify only".into());
             }
-            let log = args.log()?;
+            let source = args.source()?;
             let q = build_query(&args)?;
             let keys = args
                 .get("--subject-keys")
                 .map(|p| SubjectKeys::open(p).map_err(|e| format!("{p}: {e}")))
                 .transpose()?;
-            let records =
-                query(&log, &q, keys.as_ref()).map_err(|e| format!("{}: {e}", log.display()))?;
+            let records = source.query(&q, keys.as_ref())?;
             let out: Box<dyn Write> = if command == "export" {
                 let path = args.get("--out").ok_or("export needs --out <FILE>")?;
                 Box::new(std::io::BufWriter::new(

@@ -3,12 +3,16 @@
 mod fanout;
 mod file;
 mod memory;
+#[cfg(feature = "postgres")]
+mod postgres;
 mod syslog;
 mod syslog_format;
 #[cfg(feature = "syslog-tls")]
 mod syslog_tls;
 mod tracing;
 
+#[cfg(feature = "postgres")]
+pub use self::postgres::{DEFAULT_TABLE, PostgresSink, PostgresTable};
 pub use fanout::FanOut;
 pub use file::{FileSink, FileSinkOptions};
 pub use memory::MemorySink;

@@ -120,11 +120,11 @@ mod verify;
 pub use chain::{ChainHead, RECORD_VERSION, SealedRecord};
 pub use checkpoint::{Checkpoint, SigningKey, VerifyingKey};
 pub use config::{AuditConfig, AuditTrail};
-pub use erasure::SubjectKeys;
+pub use erasure::{ERASED, SubjectKeys};
 pub use error::{ConfigError, KeyError};
 pub use event::{
     Actor, AuditEvent, Client, HttpFacts, Outcome, SCHEMA_VERSION, Severity, Target,
-    default_severity, default_tags, types,
+    default_severity, default_tags, target_is_subject, target_kinds, types,
 };
 pub use layer::{
     Audit, AuditContext, AuditLayer, CapturePrincipal, CapturePrincipalLayer, RecordMode,

@@ -101,7 +101,7 @@ pub fn query(
         };
         if query.matches(&event, actor_key.as_deref()) {
             if let Some(keys) = keys {
-                keys.reveal(&mut event);
+                keys.present(&mut event);
             }
             out.push(QueryRecord {
                 seq: rec.seq,

@@ -3,7 +3,9 @@
 mod catalogue;
 mod convert;
 
-pub use catalogue::{Outcome, Severity, default_severity, default_tags, types};
+pub use catalogue::{
+    Outcome, Severity, default_severity, default_tags, target_is_subject, target_kinds, types,
+};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};

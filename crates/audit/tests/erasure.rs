@@ -5,13 +5,16 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use rampart_audit::{
-    AuditEvent, AuditLog, ERASED, FileSink, FileSinkOptions, Query, QueryRecord, SigningKey,
-    SubjectKeys, VerifyOptions, VerifyingKey, export_csv, export_jsonl, query, types, verify,
+    AuditEvent, AuditLog, AuditSink, ERASED, Entry, FileSink, FileSinkOptions, MemorySink, Query,
+    QueryRecord, SigningKey, SinkContext, SubjectKeys, VerifyOptions, VerifyingKey, export_csv,
+    export_jsonl, query, types, verify,
 };
 use rampart_core::{EventSink, PrivilegeAction, SecurityEvent};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 fn dir(name: &str) -> PathBuf {
@@ -366,4 +369,64 @@ fn personal_fields_layers_report_are_erased_with_their_subject() {
         records[1].event.metadata["actor"], "dave-admin",
         "the admin who revoked is not erased with carol"
     );
+}
+
+#[test]
+fn erasure_covers_events_recorded_before_it_and_not_yet_written() {
+    let t = trail("queued");
+    for _ in 0..50 {
+        alice_grants_bob(&t.log);
+    }
+    // No flush: the grants may still be in the queue when bob is erased.
+    assert!(t.log.erase_subject("bob").unwrap());
+    t.log.shutdown().unwrap();
+    sealed_verifies(&t, 101);
+    let (records, jsonl, _) = read(&t);
+    assert!(
+        !jsonl.contains("bob"),
+        "a grant queued before erasure is readable"
+    );
+    assert_eq!(
+        records.iter().filter(|r| target(r) == Some(ERASED)).count(),
+        50
+    );
+}
+
+/// A sink that fails until told to recover.
+struct Down(Arc<AtomicBool>, MemorySink);
+
+impl AuditSink for Down {
+    fn write(&mut self, entries: &[Entry], ctx: &SinkContext<'_>) -> std::io::Result<()> {
+        if self.0.load(Ordering::SeqCst) {
+            return Err(std::io::Error::other("sink down"));
+        }
+        self.1.write(entries, ctx)
+    }
+}
+
+#[test]
+fn erasure_waits_for_queued_events_and_refuses_when_they_cannot_be_written() {
+    let down = Arc::new(AtomicBool::new(true));
+    let memory = MemorySink::new();
+    let (signer, _) = SigningKey::generate().unwrap();
+    let log = AuditLog::builder(Down(down.clone(), memory.clone()), signer)
+        .subject_keys(SubjectKeys::in_memory())
+        .retry_backoff(Duration::from_millis(5), Duration::from_millis(20))
+        .drain_timeout(Duration::from_millis(200))
+        .build()
+        .unwrap();
+    alice_grants_bob(&log);
+    let err = log.erase_subject("bob").unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::TimedOut, "{err}");
+    // Nothing was erased: bob's key is still there for the queued grant.
+    let bob = log.subject_keys().unwrap().key_id("bob");
+    assert!(bob.is_some());
+    down.store(false, Ordering::SeqCst);
+    assert!(log.erase_subject("bob").unwrap());
+    log.shutdown().unwrap();
+    let text = memory.lines().join("\n");
+    assert!(text.contains(&format!("enc:v1:{}:", bob.unwrap())));
+    assert!(!text.contains("bob"));
+    // After shutdown there is nothing left to write, and erasure still works.
+    assert!(log.erase_subject("alice").unwrap());
 }

@@ -1,13 +1,12 @@
 //! Erasure without breaking the chain (GDPR art. 17).
 //!
-//! Personal data in an event (the actor's subject and e-mail, the client's
-//! address and user agent) is encrypted with AES-256-GCM under a key of that
-//! subject's own *before* the record is hashed. The record then holds
-//! `enc:v1:<key id>:<base64 nonce ‖ ciphertext>`; the key id is random and
-//! says nothing about the subject. Erasing the subject destroys the key:
-//! every record and checkpoint still verifies, byte for byte, and the data is
-//! unreadable. Events without an actor keep the client address in clear,
-//! since there is no subject to erase it for and it is the evidence of an attack.
+//! Personal data in an event is encrypted with AES-256-GCM under the key of
+//! the subject it belongs to *before* the record is hashed: the actor's
+//! fields and the client's under the actor's key, a subject target's id and a
+//! metadata identifier under the key of the subject they name. Erasing a
+//! subject destroys their key: every record and checkpoint still verifies,
+//! byte for byte, and their data is unreadable wherever it appears. The crate
+//! documentation's Erasure section has the table of what goes under whose key.
 //!
 //! The field name is the AEAD's associated data, so a ciphertext moved from
 //! `client.ip` into `actor.subject` does not decrypt.

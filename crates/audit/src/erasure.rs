@@ -340,9 +340,20 @@ const ATTRIBUTE_KEYS: &[&str] = &["client_ip", "email", "ip", "user_agent"];
 /// Whose key seals the metadata value `value` under `name`, if it is
 /// personal data. Names are compared lower-cased with `-` read as `_`.
 fn metadata_owner(name: &str, value: &Value, actor: Option<&str>) -> Option<String> {
-    let name = name.to_ascii_lowercase().replace('-', "_");
-    let identifier = IDENTIFIER_KEYS.contains(&name.as_str());
-    if !identifier && !ATTRIBUTE_KEYS.contains(&name.as_str()) {
+    // Compared in place: this runs for every metadata key of every event.
+    let is = |listed: &&str| {
+        listed.len() == name.len()
+            && listed.bytes().zip(name.bytes()).all(|(l, n)| {
+                let n = if n == b'-' {
+                    b'_'
+                } else {
+                    n.to_ascii_lowercase()
+                };
+                l == n
+            })
+    };
+    let identifier = IDENTIFIER_KEYS.iter().any(is);
+    if !identifier && !ATTRIBUTE_KEYS.iter().any(is) {
         return None;
     }
     match value {
@@ -350,7 +361,7 @@ fn metadata_owner(name: &str, value: &Value, actor: Option<&str>) -> Option<Stri
         Value::String(s) if identifier => Some(s.clone()),
         Value::Number(n) if identifier => Some(n.to_string()),
         // With nobody signed in, an e-mail address is whose it is.
-        Value::String(s) if name == "email" && actor.is_none() => Some(s.clone()),
+        Value::String(s) if is(&"email") && actor.is_none() => Some(s.clone()),
         // A structured value names no one subject: it is the actor's data.
         // With no actor, a client address stays in clear as `client.ip` does.
         _ => actor.map(str::to_owned),

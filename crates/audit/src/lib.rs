@@ -32,7 +32,7 @@
 //! - [`AuditConfig`]: the `[audit]` section of an application's config.
 //! - Erasure: with [`SubjectKeys`], personal data is encrypted under a key per
 //!   subject before the record is hashed; [`AuditLog::erase_subject`]
-//!   destroys the key and the chain still verifies.
+//!   destroys the key and the chain still verifies (see [Erasure](#erasure)).
 //!
 //! ```
 //! use rampart_audit::{AuditConfig, AuditEvent, Outcome, types};
@@ -72,6 +72,70 @@
 //! security 7 years, access 3 years, system 1 year by default), and only the
 //! oldest files go, so the retained chain never has a hole; each prune is
 //! itself recorded as an `audit.retention.pruned` event.
+//!
+//! # Erasure
+//!
+//! With [`SubjectKeys`] (`[audit] subject_keys` in the config), the writer
+//! encrypts personal data with AES-256-GCM *before* the record is hashed,
+//! each value under the key of the subject it belongs to:
+//!
+//! | value | whose key |
+//! | --- | --- |
+//! | `actor.subject`, `actor.email`, `client.ip`, `client.user_agent` | the actor's |
+//! | `target.id` when `target.kind` names a subject ([`target_is_subject`]: `subject`, `user`, `principal`, any case) | the subject it names |
+//! | metadata `actor`, `subject`, `user`, `username`, `user_id`, `login` (a string or number) | the subject it names |
+//! | metadata `email`, `client_ip`, `ip`, `user_agent`, and a structured value under an identifier name | the actor's; with no actor, an `email` is its own subject's |
+//!
+//! So in `admin.role.granted` (alice gives bob a role, as rampart-rbac
+//! reports it), alice's id is sealed under alice's key and bob's, in
+//! `target.id`, under bob's. [`AuditLog::erase_subject`] destroys one key:
+//! every record and checkpoint still verifies byte for byte, that subject's
+//! values are unreadable wherever they appear, and everyone else's still read.
+//! It first writes what was recorded before the call, so a queued event is
+//! not sealed under a fresh key after the old one is gone. Without an actor,
+//! a client address stays in clear: there is no subject to erase it for, and
+//! it is the evidence of an attack.
+//!
+//! An encrypted value is `enc:v1:<key id>:<base64 nonce ‖ ciphertext>`, the
+//! field's path (`target.id`, `metadata.email`) as associated data, so a
+//! ciphertext moved to another field does not decrypt; metadata is encrypted
+//! as JSON text, so a number comes back a number. The key id is random and
+//! says nothing about the subject. Readers decide by that prefix, not by the
+//! event's type, so records written before a field was encrypted (a clear
+//! `target.id` in older trails) still verify and read as written.
+//!
+//! [`query`] and the command line (`--subject-keys`) decrypt with
+//! [`SubjectKeys::present`]: a value whose key is gone reads as [`ERASED`].
+//! Without the key file, values stay as stored. A key file of another trail
+//! holds none of this one's keys, so everything encrypted would read as erased.
+//!
+//! ```
+//! use rampart_audit::{
+//!     AuditEvent, AuditLog, ERASED, FileSink, FileSinkOptions, Query, SigningKey, SubjectKeys,
+//!     query, types,
+//! };
+//!
+//! # let dir = std::env::temp_dir().join(format!("rampart-audit-erase-doc-{}", std::process::id()));
+//! # std::fs::create_dir_all(&dir)?;
+//! let path = dir.join("audit.jsonl");
+//! let (signer, _) = SigningKey::generate()?;
+//! let log = AuditLog::builder(FileSink::new(&path, FileSinkOptions::default()), signer)
+//!     .subject_keys(SubjectKeys::open(dir.join("subject-keys.json"))?)
+//!     .build()?;
+//! log.record(
+//!     AuditEvent::new(types::ADMIN_ROLE_GRANTED)
+//!         .subject("alice")
+//!         .target("subject", "bob"),
+//! )?;
+//! log.erase_subject("bob")?;
+//! log.shutdown()?;
+//! let records = query(&path, &Query::default(), log.subject_keys())?;
+//! let grant = &records[0].event;
+//! assert_eq!(grant.target.as_ref().unwrap().id.as_deref(), Some(ERASED));
+//! assert_eq!(grant.actor.as_ref().unwrap().subject.as_deref(), Some("alice"));
+//! # std::fs::remove_dir_all(&dir).ok();
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 //!
 //! # Canonical encoding
 //!
@@ -138,11 +202,11 @@ mod verify;
 pub use chain::{ChainHead, RECORD_VERSION, SealedRecord};
 pub use checkpoint::{Checkpoint, SigningKey, VerifyingKey};
 pub use config::{AuditConfig, AuditTrail, DatabaseUrl};
-pub use erasure::SubjectKeys;
+pub use erasure::{ERASED, SubjectKeys};
 pub use error::{ConfigError, KeyError};
 pub use event::{
     Actor, AuditEvent, Client, HttpFacts, Outcome, SCHEMA_VERSION, Severity, Target,
-    default_severity, default_tags, types,
+    default_severity, default_tags, target_is_subject, target_kinds, types,
 };
 pub use layer::{
     Audit, AuditContext, AuditLayer, CapturePrincipal, CapturePrincipalLayer, RecordMode,

@@ -120,7 +120,7 @@ pub(crate) fn select(
         return None;
     }
     if let Some(keys) = keys {
-        keys.reveal(&mut event);
+        keys.present(&mut event);
     }
     Some(QueryRecord {
         seq: rec.seq,

@@ -39,6 +39,9 @@ COMMANDS:
              log closed cleanly does: use it on archived logs.
     query    Print the records matching FILTERS to standard output.
     export   Write the records matching FILTERS to a file.
+             With --subject-keys FILE (the log's subject key file), query
+             and export show personal data decrypted, and an erased
+             subject's as [erased]; without it, as stored (encrypted).
     keygen   Make an Ed25519 signing key: KEY_FILE (keep it secret, mode 0600)
              and KEY_FILE.pub (give it to whoever verifies).
 

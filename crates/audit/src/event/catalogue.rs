@@ -116,6 +116,37 @@ pub mod types {
     pub const AUDIT_RETENTION_PRUNED: &str = "audit.retention.pruned";
 }
 
+/// Target kinds ([`Target::kind`](crate::Target)) whose id names a subject.
+/// Such an id is that subject's personal data, so with
+/// [`SubjectKeys`](crate::SubjectKeys) it is encrypted under that subject's own
+/// key: erasing the subject makes it unreadable wherever it was the target.
+pub mod target_kinds {
+    /// A subject (a JWT `sub`). rampart's privilege-change records
+    /// (`admin.role.*`, `admin.permission.*`) name whose privileges changed so.
+    pub const SUBJECT: &str = "subject";
+    /// A user account, for applications that call their subjects users.
+    pub const USER: &str = "user";
+    /// A principal, for applications that call them so.
+    pub const PRINCIPAL: &str = "principal";
+}
+
+/// Whether a target of `kind` is a subject (see [`target_kinds`]). Case is
+/// ignored, so a careless `User` is not written in clear.
+///
+/// ```
+/// use rampart_audit::target_is_subject;
+///
+/// assert!(target_is_subject("subject"));
+/// assert!(target_is_subject("User"));
+/// assert!(!target_is_subject("role_binding"));
+/// ```
+pub fn target_is_subject(kind: &str) -> bool {
+    use target_kinds::*;
+    [SUBJECT, USER, PRINCIPAL]
+        .iter()
+        .any(|k| k.eq_ignore_ascii_case(kind))
+}
+
 /// The default severity of an event type.
 pub fn default_severity(event_type: &str) -> Severity {
     use types::*;

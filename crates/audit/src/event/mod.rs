@@ -3,7 +3,9 @@
 mod catalogue;
 mod convert;
 
-pub use catalogue::{Outcome, Severity, default_severity, default_tags, types};
+pub use catalogue::{
+    Outcome, Severity, default_severity, default_tags, target_is_subject, target_kinds, types,
+};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -48,7 +50,9 @@ pub struct Client {
 /// What was acted on.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Target {
-    /// The resource id.
+    /// The resource id. Personal data when `kind` names a subject
+    /// ([`target_is_subject`]): then encrypted under that subject's key when
+    /// the log has a key store.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// The resource type (`invoice`, `role_binding`).

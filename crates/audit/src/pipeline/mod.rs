@@ -213,10 +213,20 @@ impl AuditLog {
     /// record is unreadable while the chain still verifies, and records an
     /// `audit.subject_erased` event naming only the key id. Returns whether
     /// the subject had a key.
+    ///
+    /// Everything recorded before the call is written first, so an event
+    /// still queued is sealed under the key being destroyed rather than a new
+    /// one. If the writer cannot drain in time, nothing is erased and the
+    /// error says so: try again once the sink recovers.
     pub fn erase_subject(&self, subject: &str) -> std::io::Result<bool> {
         let Some(keys) = &self.shared.keys else {
             return Ok(false);
         };
+        match self.flush() {
+            // Stopped: shutdown drained the queue, nothing is pending.
+            Ok(()) | Err(DrainError::Stopped) => {}
+            Err(e) => return Err(std::io::Error::new(std::io::ErrorKind::TimedOut, e)),
+        }
         let id = keys.key_id(subject);
         let erased = keys.erase(subject)?;
         if let Some(id) = id.filter(|_| erased) {

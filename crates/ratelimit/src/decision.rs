@@ -1,14 +1,13 @@
 //! What a check answered, per limit and as a whole.
 
 use crate::quota::Quota;
-use std::sync::Arc;
 use std::time::Duration;
 
 /// The state of one limit after a check.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LimitStatus {
     /// The limit's name (`ip`, `user`...), as in the `RateLimit` headers.
-    pub name: Arc<str>,
+    pub name: &'static str,
     /// The quota that applied (a tenant's own when a quota source gave one).
     pub quota: Quota,
     /// Whether this limit admitted the request.
@@ -177,7 +176,7 @@ mod tests {
 
     fn status(name: &str, allowed: bool, remaining: u32, retry: u64) -> LimitStatus {
         LimitStatus {
-            name: Arc::from(name),
+            name: crate::name::intern(name),
             quota: Quota::per_minute(10),
             allowed,
             remaining,
@@ -191,7 +190,7 @@ mod tests {
     fn verdict_and_tightest() {
         let d = Decision::from_limits(vec![status("a", true, 3, 5), status("b", true, 1, 2)]);
         assert!(d.is_allowed());
-        assert_eq!(&*d.tightest().unwrap().name, "b");
+        assert_eq!(d.tightest().unwrap().name, "b");
         assert_eq!(d.retry_after(), Duration::ZERO);
         let d = Decision::from_limits(vec![
             status("a", false, 0, 7),
@@ -199,8 +198,8 @@ mod tests {
             status("c", false, 0, 9),
         ]);
         assert_eq!(d.verdict(), Verdict::Limited);
-        assert_eq!(&*d.denied_by().unwrap().name, "a");
-        assert_eq!(&*d.tightest().unwrap().name, "c");
+        assert_eq!(d.denied_by().unwrap().name, "a");
+        assert_eq!(d.tightest().unwrap().name, "c");
         assert_eq!(d.retry_after(), Duration::from_secs(9));
     }
 

@@ -111,6 +111,7 @@ mod layer;
 mod limit;
 mod limiter;
 mod login;
+mod name;
 mod quota;
 mod store;
 

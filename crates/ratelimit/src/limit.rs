@@ -70,7 +70,7 @@ pub enum MissingKey {
 #[derive(Clone)]
 #[must_use]
 pub struct Limit {
-    pub(crate) name: Arc<str>,
+    pub(crate) name: &'static str,
     pub(crate) quota: Quota,
     pub(crate) algorithm: Algorithm,
     pub(crate) key: Key,
@@ -92,9 +92,12 @@ impl fmt::Debug for Limit {
 
 impl Limit {
     /// A limit named `name` admitting `quota` per client IP with GCRA.
-    pub fn new(name: impl Into<Arc<str>>, quota: Quota) -> Self {
+    ///
+    /// Names are interned: each distinct name is kept once for the life of
+    /// the process, so build names from configuration, not from requests.
+    pub fn new(name: impl AsRef<str>, quota: Quota) -> Self {
         Self {
-            name: name.into(),
+            name: crate::name::intern(name.as_ref()),
             quota,
             algorithm: Algorithm::Gcra,
             key: Key::client_ip(),
@@ -129,8 +132,8 @@ impl Limit {
     }
 
     /// The name.
-    pub fn name(&self) -> &str {
-        &self.name
+    pub fn name(&self) -> &'static str {
+        self.name
     }
 
     /// The default quota.

@@ -55,7 +55,7 @@ pub enum FailMode {
 /// assert!(limiter.check_now(&bob).unwrap().is_allowed());
 /// let third = limiter.check_now(&bob).unwrap();
 /// assert!(!third.is_allowed());
-/// assert_eq!(&*third.denied_by().unwrap().name, "user");
+/// assert_eq!(third.denied_by().unwrap().name, "user");
 /// // The refused request did not count against the tenant.
 /// assert_eq!(third.limits()[0].remaining, 998);
 /// # Ok::<(), rampart_ratelimit::ConfigError>(())
@@ -156,7 +156,7 @@ impl RateLimiterBuilder {
         self.memory.validate()?;
         let mut names = HashSet::new();
         for limit in &self.limits {
-            let name = &*limit.name;
+            let name = limit.name;
             if name.is_empty()
                 || !name
                     .chars()
@@ -341,7 +341,7 @@ impl RateLimiter {
             None => limit.quota,
             Some(source) => match source.quota(&key) {
                 None => limit.quota,
-                Some(q) if q.validate(&limit.name).is_ok() => q,
+                Some(q) if q.validate(limit.name).is_ok() => q,
                 Some(_) => {
                     self.inner.sink.emit(
                         SecurityEvent::new(
@@ -349,7 +349,7 @@ impl RateLimiter {
                             TARGET,
                             "quota source gave an invalid quota; the limit's own quota applies",
                         )
-                        .with_field("limit", &*limit.name),
+                        .with_field("limit", limit.name),
                     );
                     limit.quota
                 }
@@ -409,7 +409,7 @@ impl RateLimiter {
 
     fn status(&self, r: &Resolved<'_>, e: &Eval, counted: bool) -> LimitStatus {
         LimitStatus {
-            name: Arc::clone(&self.inner.limits[r.index].name),
+            name: self.inner.limits[r.index].name,
             quota: r.quota,
             allowed: e.allowed,
             remaining: if e.allowed && !counted {
@@ -470,7 +470,7 @@ impl RateLimiter {
             },
         )
         .at(self.inner.clock.now())
-        .with_field("limit", &*denied.name)
+        .with_field("limit", denied.name)
         .with_field("quota", denied.quota.limit())
         .with_field("window_secs", denied.quota.period().as_secs())
         .with_field("retry_after_secs", ceil_secs(decision.retry_after()));

@@ -153,7 +153,7 @@ async fn multi_level_refusal_consumes_nothing_in_redis() {
     assert!(l.check(&bob).await.is_allowed());
     for _ in 0..20 {
         let d = l.check(&bob).await;
-        assert_eq!(&*d.denied_by().unwrap().name, "user");
+        assert_eq!(d.denied_by().unwrap().name, "user");
     }
     let carol = KeyContext::new().tenant("acme").subject("carol");
     let d = l.check(&carol).await;
@@ -209,7 +209,7 @@ async fn gcra_beside_other_algorithms_keeps_one_state_with_the_gcra_only_path() 
     // Refused by the GCRA level in the general script: the penalty starts,
     // the token bucket is not charged, and the GCRA-only path sees the block.
     let d = mixed.check(&bob).await;
-    assert_eq!(&*d.denied_by().unwrap().name, "ip");
+    assert_eq!(d.denied_by().unwrap().name, "ip");
     assert_eq!(d.limits()[1].remaining, 98);
     let d = alone.check(&bob).await;
     assert!(d.limits()[0].blocked, "penalty not shared: {d:?}");

@@ -107,7 +107,7 @@ where
         _ => RateLimitRejection::Limited {
             limit: decision
                 .denied_by()
-                .map_or_else(|| Arc::from("-"), |l| Arc::clone(&l.name)),
+                .map_or_else(|| Arc::from("-"), |l| Arc::from(l.name)),
             retry_after_secs: ceil_secs(decision.retry_after()).max(1),
         },
     };

@@ -148,7 +148,7 @@ impl RedisStore {
                 // The same arithmetic as check.lua's (IEEE doubles), done here.
                 let emission = micros(q.period()) as f64 / f64::from(q.limit());
                 invocation
-                    .key(self.key(GCRA_STATE, &limit.name, &r.key))
+                    .key(self.key(GCRA_STATE, limit.name, &r.key))
                     .arg(emission)
                     .arg(f64::from(q.burst()) * emission)
                     .arg(penalty);
@@ -160,8 +160,8 @@ impl RedisStore {
                 "s"
             };
             invocation
-                .key(self.key(state, &limit.name, &r.key))
-                .key(self.key("l", &limit.name, &r.key));
+                .key(self.key(state, limit.name, &r.key))
+                .key(self.key("l", limit.name, &r.key));
             invocation
                 .arg(limit.algorithm.as_str())
                 .arg(q.limit())

@@ -226,10 +226,11 @@ impl Cell {
                         blocked: false,
                     }
                 } else {
+                    // Refused means less than one emission interval of
+                    // tolerance is left: nothing remains.
                     Eval {
                         allowed: false,
-                        remaining: u32::try_from(tau.saturating_sub(base - now) / t)
-                            .unwrap_or(u32::MAX),
+                        remaining: 0,
                         reset_after: base - now,
                         retry_after: next - now - tau,
                         blocked: false,
@@ -538,6 +539,64 @@ mod tests {
                 proptest::prop_assert_eq!(idle, stepped.idle_at(&q));
             }
         }
+    }
+
+    #[test]
+    fn names_are_the_config_names() {
+        for a in ALL {
+            let from_config: Algorithm =
+                serde_json::from_value(serde_json::Value::from(a.as_str())).unwrap();
+            assert_eq!(from_config, a);
+        }
+    }
+
+    #[test]
+    fn gcra_refused_after_a_partial_refill_has_nothing_remaining() {
+        let q = Quota::per_minute(6);
+        let mut cell = Cell::new(Algorithm::Gcra, &q);
+        for _ in 0..6 {
+            assert!(hit(&mut cell, Algorithm::Gcra, &q, T0).allowed);
+        }
+        // Half an emission interval (10 s) later: not yet a whole request.
+        let e = hit(&mut cell, Algorithm::Gcra, &q, T0 + 5 * S);
+        assert!(!e.allowed);
+        assert_eq!(e.remaining, 0);
+        assert_eq!(e.retry_after, 5 * S);
+        assert_eq!(e.reset_after, 55 * S);
+    }
+
+    #[test]
+    fn token_bucket_reports_exact_reset_and_retry() {
+        let q = Quota::per_minute(6); // one token per 10 s, bucket of 6
+        let a = Algorithm::TokenBucket;
+        let mut cell = Cell::new(a, &q);
+        let first = hit(&mut cell, a, &q, T0);
+        assert_eq!(first.reset_after, 10 * S, "one token to refill");
+        for _ in 0..5 {
+            assert!(hit(&mut cell, a, &q, T0).allowed);
+        }
+        // 5 s later half a token has come back: refused, a whole one in 5 s,
+        // a full bucket in 55 s.
+        let e = hit(&mut cell, a, &q, T0 + 5 * S);
+        assert!(!e.allowed);
+        assert_eq!(e.retry_after, 5 * S);
+        assert_eq!(e.reset_after, 55 * S);
+    }
+
+    #[test]
+    fn leaky_bucket_reports_exact_reset_and_retry() {
+        let q = Quota::per_minute(6); // drains one per 10 s, holds 6
+        let a = Algorithm::LeakyBucket;
+        let mut cell = Cell::new(a, &q);
+        let first = hit(&mut cell, a, &q, T0);
+        assert_eq!(first.reset_after, 10 * S, "one request to drain");
+        for _ in 0..5 {
+            assert!(hit(&mut cell, a, &q, T0).allowed);
+        }
+        let e = hit(&mut cell, a, &q, T0 + 5 * S);
+        assert!(!e.allowed);
+        assert_eq!(e.retry_after, 5 * S);
+        assert_eq!(e.reset_after, 55 * S);
     }
 
     #[test]

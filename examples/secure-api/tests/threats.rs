@@ -18,10 +18,8 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
 fn scratch(test: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "secure-api-threats-{}-{test}",
-        std::process::id()
-    ));
+    let dir =
+        std::env::temp_dir().join(format!("secure-api-threats-{}-{test}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir.join("audit.jsonl")
@@ -121,7 +119,12 @@ async fn twenty_failures_from_an_address_block_it_and_land_in_the_trail() {
 
     // The 21st, with the right password, is refused as the throttle refuses.
     let reply = login_from(&app, attacker, "alice", "alice-S3cure-demo!").await;
-    assert_eq!(reply.status, StatusCode::TOO_MANY_REQUESTS, "{:?}", reply.body);
+    assert_eq!(
+        reply.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{:?}",
+        reply.body
+    );
     assert!(reply.headers.contains_key("retry-after"));
     assert!(
         reply.headers["content-type"]
@@ -170,7 +173,10 @@ async fn five_wrong_passwords_for_an_account_lock_its_tokens() {
     assert_eq!(locks.len(), 1, "{events:#?}");
     assert_eq!(locks[0]["outcome"], "success", "{}", locks[0]);
     assert_eq!(locks[0]["actor"]["subject"], "bob");
-    assert_eq!(locks[0]["metadata"]["duration_secs"], 1800, "the [ratelimit] lockout");
+    assert_eq!(
+        locks[0]["metadata"]["duration_secs"], 1800,
+        "the [ratelimit] lockout"
+    );
     assert!(
         of_type(&events, "security.response.block_client").is_empty(),
         "five addresses, one failure each: no address is blocked"

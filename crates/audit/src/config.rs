@@ -9,6 +9,7 @@ use crate::pipeline::{AuditLog, Overflow};
 use crate::redact::Redactor;
 use crate::retention::Retention;
 use crate::retention_prune::PruneReport;
+use crate::rules::{RuleEngine, RuleEngineBuilder, RuleStats};
 use crate::sink::{AuditSink, FileSink, FileSinkOptions};
 use crate::verify::{VerifyOptions, VerifyReport, verify};
 use serde::Deserialize;
@@ -27,12 +28,26 @@ use std::path::{Path, PathBuf};
 ///
 ///     [retention]                     # `[audit.retention]` in the application's file
 ///     access_days = 400
+///
+///     [rules]                         # `[audit.rules]`: threat rules, on by default
+///     enabled = true
 /// "#).unwrap();
 /// assert_eq!(config.path.to_str(), Some("./secure-api-audit.jsonl"));
 /// assert!(config.fsync);
 /// assert_eq!(config.retention.access_days, 400);
 /// assert_eq!(config.retention.security_days, 2557); // the default, 7 years
+/// assert!(config.rules.enabled);
 /// ```
+///
+/// # Threat rules
+///
+/// Unless `[audit.rules] enabled = false`, the trail runs the recommended
+/// [rules](crate::rules) (brute force per subject and per address, detected
+/// attacks, rate-limit abuse, repeated denials, self-escalation) and writes
+/// their `security.alert.*` events into the same chain. Alerts alone change
+/// nothing; responses (block an address, lock an account) need responders
+/// the configuration cannot name, so the application attaches them with
+/// [`open_with`](Self::open_with).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 #[non_exhaustive]
@@ -72,6 +87,30 @@ pub struct AuditConfig {
     pub database_url: Option<DatabaseUrl>,
     /// The table in that database (`name` or `schema.name`). Default `rampart_audit`.
     pub table: Option<String>,
+    /// Threat rules over the trail (`[audit.rules]`). Default: on, with the
+    /// recommended rules.
+    pub rules: RulesConfig,
+}
+
+/// An `[audit.rules]` section.
+///
+/// Only the switch: the rules' thresholds are the recommended ones, and an
+/// application wanting others builds its own [`RuleEngine`] and gives it to
+/// [`AuditLogBuilder::rules`](crate::AuditLogBuilder::rules).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct RulesConfig {
+    /// Run the recommended rules. Default true: a trail that records ten
+    /// thousand failed sign-ins without saying so helps nobody until someone
+    /// reads it.
+    pub enabled: bool,
+}
+
+impl Default for RulesConfig {
+    fn default() -> Self {
+        Self { enabled: true }
+    }
 }
 
 /// A database connection string. It may hold a password, so its `Debug`
@@ -123,6 +162,7 @@ impl Default for AuditConfig {
             redact: Vec::new(),
             database_url: None,
             table: None,
+            rules: RulesConfig::default(),
         }
     }
 }
@@ -141,11 +181,59 @@ impl AuditConfig {
             .unwrap_or_else(|| with_suffix(&self.path, ".key"))
     }
 
+    /// The recommended rules, or `None` when `[audit.rules]` turns them off:
+    /// what [`open_with`](Self::open_with) completes.
+    pub fn rules(&self) -> Option<RuleEngineBuilder> {
+        self.rules.enabled.then(RuleEngine::builder)
+    }
+
     /// Loads (or makes) the key, resumes the file's chain and starts the
     /// writer; with a `database_url`, the trail goes to the file and the
     /// table (see `PostgresSink`, `postgres` feature, for what happens when
     /// the server is down). The server must be reachable here.
+    ///
+    /// Threat rules raise alerts but take no action: see
+    /// [`open_with`](Self::open_with).
     pub fn open(&self) -> Result<AuditTrail, ConfigError> {
+        self.open_with(|rules| rules)
+    }
+
+    /// [`open`](Self::open), with the rules completed by `complete` before
+    /// the trail starts: responses, responders and a spawner, which only
+    /// the application can supply. `complete` is not called when the rules
+    /// are turned off.
+    ///
+    /// ```
+    /// use rampart_audit::AuditConfig;
+    /// use rampart_audit::rules::Respond;
+    /// use rampart_core::{ResponseAction, ResponseOutcome};
+    /// use std::time::Duration;
+    ///
+    /// # let dir = std::env::temp_dir().join(format!("rampart-doc-open-with-{}", std::process::id()));
+    /// let mut config = AuditConfig::default();
+    /// config.path = dir.join("audit.jsonl");
+    /// // In an application: a LoginThrottle, a RevocationResponder.
+    /// let responder = |_action: ResponseAction| async {
+    ///     Ok(ResponseOutcome::Applied { detail: "done".into() })
+    /// };
+    /// let trail = config.open_with(|rules| {
+    ///     rules
+    ///         .respond_to("failed_logins_per_ip", Respond::BlockClient(Duration::from_secs(3600)))
+    ///         .responder(responder)
+    /// })?;
+    /// assert!(trail.rule_stats().is_some());
+    /// # trail.log().shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`open`](Self::open), and [`ConfigError::Invalid`] when the
+    /// completed rules do not build (a response attached to a rule that
+    /// does not exist, a zero duration).
+    pub fn open_with(
+        &self,
+        complete: impl FnOnce(RuleEngineBuilder) -> RuleEngineBuilder,
+    ) -> Result<AuditTrail, ConfigError> {
         #[cfg(feature = "postgres")]
         let table = self.table()?;
         #[cfg(not(feature = "postgres"))]
@@ -203,8 +291,15 @@ impl AuditConfig {
         if let Some(keys) = &self.subject_keys {
             builder = builder.subject_keys(SubjectKeys::open(keys)?);
         }
+        let mut rule_stats = None;
+        if let Some(rules) = self.rules() {
+            let engine = complete(rules).build()?;
+            rule_stats = Some(engine.stats());
+            builder = builder.rules(engine);
+        }
         Ok(AuditTrail {
             log: builder.build()?,
+            rules: rule_stats,
             public,
             path: self.path.clone(),
             record: self.record,
@@ -234,6 +329,7 @@ impl AuditConfig {
 #[derive(Debug, Clone)]
 pub struct AuditTrail {
     log: AuditLog,
+    rules: Option<RuleStats>,
     public: VerifyingKey,
     path: PathBuf,
     record: RecordMode,
@@ -251,6 +347,12 @@ impl AuditTrail {
     /// the rejection types to read with [`AuditLayer::rejection`].
     pub fn layer(&self) -> AuditLayer {
         AuditLayer::new(self.log.clone()).record(self.record)
+    }
+
+    /// The threat rules' counters (alerts raised, responses applied and
+    /// failed), or `None` when the rules are off.
+    pub fn rule_stats(&self) -> Option<&RuleStats> {
+        self.rules.as_ref()
     }
 
     /// The public key checkpoints verify with.
@@ -371,6 +473,90 @@ mod tests {
             };
             assert!(!why.is_empty());
         }
+    }
+
+    fn failed_logins(log: &AuditLog, n: usize) {
+        for i in 0..n {
+            log.record(
+                AuditEvent::new(types::AUTH_LOGIN_FAILURE)
+                    .subject(format!("user{i}"))
+                    .client_ip("203.0.113.9"),
+            )
+            .unwrap();
+        }
+    }
+
+    #[test]
+    fn the_recommended_rules_run_unless_turned_off() {
+        let dir = crate::test_dir("config-rules");
+        let on: AuditConfig =
+            toml::from_str(&format!("path = {:?}", dir.join("on.jsonl"))).unwrap();
+        assert!(on.rules.enabled, "on by default");
+        let trail = on.open().unwrap();
+        failed_logins(trail.log(), 20);
+        trail.log().shutdown().unwrap();
+        assert_eq!(trail.rule_stats().map(RuleStats::alerts), Some(1));
+        let text = std::fs::read_to_string(dir.join("on.jsonl")).unwrap();
+        assert!(text.contains(types::SECURITY_ALERT_BRUTE_FORCE), "{text}");
+        assert!(trail.verify().unwrap().ok);
+
+        let off: AuditConfig = toml::from_str(&format!(
+            "path = {:?}\n[rules]\nenabled = false",
+            dir.join("off.jsonl")
+        ))
+        .unwrap();
+        let trail = off
+            .open_with(|_| panic!("not called when the rules are off"))
+            .unwrap();
+        assert!(off.rules().is_none());
+        failed_logins(trail.log(), 40);
+        trail.log().shutdown().unwrap();
+        assert!(trail.rule_stats().is_none());
+        let text = std::fs::read_to_string(dir.join("off.jsonl")).unwrap();
+        assert!(!text.contains("security.alert."), "{text}");
+        assert!(toml::from_str::<AuditConfig>("[rules]\nenabeld = false").is_err());
+    }
+
+    #[test]
+    fn responses_attached_when_opening_run_and_land_in_the_chain() {
+        use rampart_core::{ResponseAction, ResponseOutcome};
+        let dir = crate::test_dir("config-respond");
+        let config = AuditConfig {
+            path: dir.join("a.jsonl"),
+            ..AuditConfig::default()
+        };
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let record = seen.clone();
+        let trail = config
+            .open_with(|rules| {
+                rules
+                    .respond_to(
+                        "failed_logins_per_ip",
+                        crate::rules::Respond::BlockClient(std::time::Duration::from_secs(60)),
+                    )
+                    .responder(move |action: ResponseAction| {
+                        record.lock().unwrap().push(action);
+                        async {
+                            Ok(ResponseOutcome::Applied {
+                                detail: "ok".into(),
+                            })
+                        }
+                    })
+            })
+            .unwrap();
+        failed_logins(trail.log(), 20);
+        trail.log().shutdown().unwrap();
+        assert_eq!(seen.lock().unwrap().len(), 1);
+        assert_eq!(trail.rule_stats().unwrap().responses_applied(), 1);
+        let text = std::fs::read_to_string(&config.path).unwrap();
+        assert!(text.contains("security.response.block_client"), "{text}");
+        assert!(trail.verify().unwrap().ok);
+
+        // A response to a rule that does not exist is refused at opening.
+        let bad = config.open_with(|rules| {
+            rules.respond_to("no_such_rule", crate::rules::Respond::RevokeTokens)
+        });
+        assert!(matches!(bad, Err(ConfigError::Invalid(why)) if why.contains("no_such_rule")));
     }
 
     #[test]

@@ -9,9 +9,10 @@ use crate::timeout::{self, RequestTimeouts};
 use crate::users::UserDirectory;
 use axum::routing::{delete, get, post};
 use axum::{Json, Router, middleware};
-use rampart_auth::JwtRuntime;
 use rampart_auth::axum::jwks_route;
 use rampart_auth::password::HashParams;
+use rampart_auth::revocation::SharedRevocationStore;
+use rampart_auth::{JwtRuntime, MemoryStore, RevocationResponder};
 use rampart_core::{ClientIpLayer, RequestIdLayer, TracingSink, TrustedProxies};
 use rampart_headers::{CorsPolicy, CsrfLayer, CsrfPolicy, SecurityHeaders, SecurityHeadersLayer};
 use rampart_ratelimit::{LoginThrottle, RateLimitLayer, RateLimiter};
@@ -79,9 +80,48 @@ pub async fn assemble(config: &AppConfig) -> Result<BuiltApp, ConfigError> {
         ),
     );
 
+    // The token store first: the threat rules lock accounts in it.
+    let mut runtime = JwtRuntime::default();
+    let revocations: SharedRevocationStore = match &config.redis_url {
+        Some(url) => {
+            let client = redis::Client::open(url.as_str())
+                .map_err(|e| invalid(format!("REDIS_URL: {e}")))?;
+            let conn = redis::aio::ConnectionManager::new(client)
+                .await
+                .map_err(|e| invalid(format!("cannot connect to Redis at REDIS_URL: {e}")))?;
+            let store = Arc::new(rampart_auth::revocation::RedisStore::new(
+                conn,
+                "secure-api",
+            ));
+            runtime = runtime.store(store.clone());
+            store
+        }
+        None => {
+            let store = Arc::new(MemoryStore::default());
+            runtime = runtime.store(store.clone());
+            store
+        }
+    };
+    let throttle_slot = crate::audit::ThrottleSlot::default();
     let trail = match &config.audit {
         Some(audit) => {
-            let trail = audit.open().map_err(|e| invalid(format!("[audit] {e}")))?;
+            let accounts = RevocationResponder::new(revocations, max_token_lifetime(config))
+                .map_err(|e| invalid(format!("[jwt] {e}")))?;
+            let trail = audit
+                .open_with(|rules| {
+                    crate::audit::responses(
+                        rules,
+                        throttle_slot.clone(),
+                        accounts,
+                        Duration::from_secs(config.ratelimit.login_lockout_secs),
+                        // Redis's client needs tokio: run responses on it.
+                        config
+                            .redis_url
+                            .is_some()
+                            .then(tokio::runtime::Handle::current),
+                    )
+                })
+                .map_err(|e| invalid(format!("[audit] {e}")))?;
             facts.push(
                 "audit",
                 format!(
@@ -90,6 +130,14 @@ pub async fn assemble(config: &AppConfig) -> Result<BuiltApp, ConfigError> {
                     audit.path.display(),
                     crate::audit::table_fact(&trail),
                 ),
+            );
+            facts.push(
+                "threat rules",
+                if audit.rules.enabled {
+                    "on: brute force blocks the address for 1 h / locks the account ([audit.rules])"
+                } else {
+                    "off ([audit.rules] enabled = false)"
+                },
             );
             Some(trail)
         }
@@ -105,20 +153,9 @@ pub async fn assemble(config: &AppConfig) -> Result<BuiltApp, ConfigError> {
         Some(trail) => Arc::new(crate::audit::AuditedSink(trail.log().clone())),
         None => TracingSink::shared(),
     };
-    let mut runtime = JwtRuntime::default().event_sink(sink.clone());
+    runtime = runtime.event_sink(sink.clone());
     match &config.redis_url {
-        Some(url) => {
-            let client = redis::Client::open(url.as_str())
-                .map_err(|e| invalid(format!("REDIS_URL: {e}")))?;
-            let conn = redis::aio::ConnectionManager::new(client)
-                .await
-                .map_err(|e| invalid(format!("cannot connect to Redis at REDIS_URL: {e}")))?;
-            runtime = runtime.store(Arc::new(rampart_auth::revocation::RedisStore::new(
-                conn,
-                "secure-api",
-            )));
-            facts.push("token store", "Redis (revocations, refresh families)");
-        }
+        Some(_) => facts.push("token store", "Redis (revocations, refresh families)"),
         None => facts.push("token store", "in memory (set REDIS_URL to share it)"),
     }
     // Every refresh looks the user up again (removed: refused; demoted: new roles).
@@ -143,6 +180,7 @@ pub async fn assemble(config: &AppConfig) -> Result<BuiltApp, ConfigError> {
     );
 
     let limits = rate_limits(config, &sink).await?;
+    throttle_slot.set(limits.login.clone());
     facts.push(
         "rate limits",
         format!(
@@ -237,8 +275,9 @@ pub async fn assemble(config: &AppConfig) -> Result<BuiltApp, ConfigError> {
         users,
         items: Arc::new(ItemStore::default()),
         authz: authz.clone(),
-        login_throttle: limits.login,
+        login_throttle: limits.login.clone(),
         audit: trail.clone(),
+        events: sink.clone(),
     };
 
     let protected = Router::new()
@@ -340,6 +379,19 @@ async fn rate_limits(
         by_user: by_user.build().map_err(built)?,
         login: login.build().map_err(built)?,
     })
+}
+
+/// The longest any token the store vouches for can live: a lock must
+/// outlast every token issued before its end.
+fn max_token_lifetime(config: &AppConfig) -> Duration {
+    let jwt = &config.jwt;
+    Duration::from_secs(
+        jwt.access_ttl_secs
+            .max(jwt.refresh_ttl_secs)
+            .max(jwt.refresh_family_lifetime_secs)
+            .max(1)
+            .saturating_add(jwt.leeway_secs),
+    )
 }
 
 async fn health() -> Json<Value> {

@@ -23,4 +23,6 @@ pub struct AppState {
     pub login_throttle: LoginThrottle,
     /// The audit trail, when one is configured.
     pub audit: Option<rampart_audit::AuditTrail>,
+    /// Where handlers report security events (the trail, and `tracing`).
+    pub events: rampart_core::SharedSink,
 }

@@ -142,6 +142,7 @@ pub async fn login(
         Ok(Some(user)) => user,
         Ok(None) => {
             tracing::info!(target: "secure_api", username = %username, "login refused");
+            crate::audit::login_failed(&state.events, &body.username, ip);
             let decision = throttle.record_failure(&body.username, ip).await;
             if matches!(decision, LoginDecision::Unavailable) {
                 return throttled(&decision);

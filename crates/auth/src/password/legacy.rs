@@ -40,6 +40,20 @@ pub enum LegacyScheme {
     Scrypt,
 }
 
+/// Which legacy scheme `stored` is in: `Ok(None)` for an argon2 PHC string,
+/// `Ok(Some(scheme))` for a legacy hash [`PasswordVerifier`](super::PasswordVerifier)
+/// verifies, so that an application can check the hashes it imports.
+///
+/// # Errors
+/// [`PasswordError::InvalidHash`] when `stored` is in no supported format or
+/// its cost is out of bounds.
+pub fn hash_scheme(stored: &str) -> Result<Option<LegacyScheme>, PasswordError> {
+    match LegacyHash::parse(stored) {
+        Some(parsed) => parsed.map(|h| Some(h.scheme())),
+        None => super::HashParams::from_phc(stored).map(|_| None),
+    }
+}
+
 /// A parsed legacy hash, ready to verify.
 #[derive(Clone)]
 pub(crate) enum LegacyHash {

@@ -42,7 +42,7 @@ mod verification;
 pub use argon2;
 pub use blocklist::Blocklist;
 pub use generate::{CharClass, PasswordGenerator};
-pub use legacy::{BCRYPT_MAX_PASSWORD_BYTES, LegacyScheme};
+pub use legacy::{BCRYPT_MAX_PASSWORD_BYTES, LegacyScheme, hash_scheme};
 pub use limiter::{Busy, HashLimiter, LimiterStats, RunError};
 pub use normalize::normalize;
 pub use policy::{

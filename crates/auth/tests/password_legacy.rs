@@ -153,6 +153,21 @@ async fn argon2_hashes_with_other_params_need_a_rehash() {
     );
     assert!(v.needs_rehash(&old));
     assert!(v.needs_rehash("not a hash"));
+    // A costlier hash is never downgraded at login.
+    let strong = cheap(128).hash(b"pw").unwrap();
+    assert_eq!(
+        v.check(b"pw", Some(&strong)).await.unwrap(),
+        Verification::Valid
+    );
+    assert!(!v.needs_rehash(&strong));
+    // Another variant is replaced even at the same cost.
+    let mut argon2i = cheap(64);
+    argon2i.algorithm = rampart::auth::password::argon2::Algorithm::Argon2i;
+    let other = argon2i.hash(b"pw").unwrap();
+    assert_eq!(
+        v.check(b"pw", Some(&other)).await.unwrap(),
+        Verification::NeedsRehash(RehashReason::Params)
+    );
     assert_eq!(
         v.check(b"pw", Some("$2b$12$broken")).await,
         Err(PasswordError::InvalidHash)

@@ -44,7 +44,8 @@ impl Verification {
 pub enum RehashReason {
     /// A bcrypt, PBKDF2 or scrypt hash from a migrated system.
     Legacy(LegacyScheme),
-    /// An argon2 hash with other parameters than the verifier's.
+    /// An argon2 hash of another variant or version than the verifier's, or
+    /// cheaper (memory × passes) than its parameters.
     Params,
 }
 
@@ -115,12 +116,14 @@ impl PasswordVerifier {
     }
 
     /// Whether `stored` should be replaced by a hash made with
-    /// [`params`](Self::params): it is a legacy hash, an argon2 hash with
-    /// other parameters, or unreadable.
+    /// [`params`](Self::params): it is a legacy hash, an argon2 hash of
+    /// another variant or version or cheaper than the configured parameters,
+    /// or unreadable. A costlier argon2 hash is kept: a login never
+    /// downgrades a hash.
     pub fn needs_rehash(&self, stored: &str) -> bool {
         match LegacyHash::parse(stored) {
             Some(_) => true,
-            None => HashParams::from_phc(stored).map_or(true, |p| p != *self.params()),
+            None => HashParams::from_phc(stored).map_or(true, |p| self.weaker(&p)),
         }
     }
 
@@ -129,9 +132,16 @@ impl PasswordVerifier {
             return Some(RehashReason::Legacy(legacy.scheme()));
         }
         match HashParams::from_phc(stored) {
-            Ok(params) if params != *self.params() => Some(RehashReason::Params),
+            Ok(params) if self.weaker(&params) => Some(RehashReason::Params),
             _ => None,
         }
+    }
+
+    fn weaker(&self, stored: &HashParams) -> bool {
+        let mine = self.params();
+        stored.algorithm != mine.algorithm
+            || stored.version != mine.version
+            || stored.cost() < mine.cost()
     }
 
     /// [`hash`](Self::hash) on the blocking pool under the limiter, for

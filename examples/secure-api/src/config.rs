@@ -221,8 +221,9 @@ impl ServerConfig {
 }
 
 /// `[passwords]`: argon2 checks are memory-hard, so only a few run at once
-/// and logins beyond them get `503` + `Retry-After`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+/// and logins beyond them get `503` + `Retry-After`; `[passwords.policy]`
+/// is the password policy (`max_age_days` makes old passwords expire).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct PasswordsConfig {
     /// Checks running at once. Default: one per CPU.
@@ -232,6 +233,8 @@ pub struct PasswordsConfig {
     pub max_queued: Option<usize>,
     /// `Retry-After` of the `503`, in seconds. Default 1.
     pub retry_after_secs: Option<u64>,
+    /// The password policy: rampart's `[password]` keys (NIST defaults).
+    pub policy: rampart_auth::password::PasswordPolicyConfig,
 }
 
 /// Why the app could not start.

@@ -1,13 +1,18 @@
 //! The demo user directory: users from the config, passwords hashed with
 //! argon2id at start-up and never kept in clear, checked under
 //! [`rampart_auth::password::PasswordVerifier`]'s bound with a decoy for
-//! unknown names.
+//! unknown names. Users migrated with a bcrypt, PBKDF2 or scrypt hash are
+//! rehashed with argon2id at their first successful login; a password older
+//! than the policy's `max_age_days` must be changed before the user is let in.
 
 use crate::config::PasswordsConfig;
-use rampart_auth::password::{HashParams, PasswordError, PasswordVerifier};
+use rampart_auth::password::{
+    HashParams, PasswordError, PasswordPolicies, PasswordVerifier, Verification, hash_scheme,
+};
 use serde::Deserialize;
 use std::collections::HashMap;
-use std::time::Duration;
+use std::sync::RwLock;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use zeroize::Zeroizing;
 
 /// A `[[users]]` entry.
@@ -19,9 +24,14 @@ pub struct UserConfig {
     /// Demo password in clear, hashed at start-up. Use `password_hash` for real users.
     #[serde(default)]
     pub password: Option<String>,
-    /// An argon2 PHC string (`$argon2id$v=19$...`).
+    /// An argon2 PHC string (`$argon2id$v=19$...`), or a legacy bcrypt,
+    /// PBKDF2-SHA256 or scrypt hash, replaced by argon2id at the next login.
     #[serde(default)]
     pub password_hash: Option<String>,
+    /// When the password was set, in seconds since the Unix epoch. Default:
+    /// start-up (a demo password is set when it is hashed).
+    #[serde(default)]
+    pub password_set_at: Option<u64>,
     /// Roles granted in the user's tokens.
     #[serde(default)]
     pub roles: Vec<String>,
@@ -42,7 +52,7 @@ impl std::fmt::Debug for UserConfig {
 }
 
 /// A user who may log in.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct User {
     /// Login name, also the token subject.
     pub username: String,
@@ -50,20 +60,37 @@ pub struct User {
     pub roles: Vec<String>,
     /// Tenant.
     pub tenant: Option<String>,
-    password_hash: String,
+    /// Replaced when a login upgrades it.
+    password_hash: RwLock<String>,
+    password_set_at: SystemTime,
 }
 
 impl User {
-    /// The stored argon2 PHC string.
-    pub fn password_hash(&self) -> &str {
-        &self.password_hash
+    /// The stored hash (argon2 PHC, or a legacy hash until the next login).
+    pub fn password_hash(&self) -> String {
+        self.password_hash
+            .read()
+            .map_or_else(|poisoned| poisoned.into_inner().clone(), |h| h.clone())
     }
+}
+
+/// What a login attempt came to.
+#[derive(Debug)]
+pub enum Login<'a> {
+    /// Right password: issue tokens.
+    Accepted(&'a User),
+    /// Right password, but expired: the user must change it first.
+    MustChange,
+    /// Unknown user or wrong password.
+    Refused,
 }
 
 /// The users, by name.
 #[derive(Debug)]
 pub struct UserDirectory {
     users: HashMap<String, User>,
+    /// `[passwords.policy]`, per tenant: the maximum age at login.
+    policies: PasswordPolicies,
     /// Runs every check under the hashing bound; verifies a decoy made with
     /// the stored hashes' parameters when the name is unknown, so that a miss
     /// costs as much as a hit and response times do not reveal which names exist.
@@ -91,7 +118,7 @@ impl UserDirectory {
                     })?
                 }
                 (None, Some(phc)) => {
-                    HashParams::from_phc(phc)
+                    hash_scheme(phc)
                         .map_err(|e| format!("user {}: password_hash: {e}", config.username))?;
                     phc.clone()
                 }
@@ -106,12 +133,19 @@ impl UserDirectory {
                 username: config.username.clone(),
                 roles: config.roles.clone(),
                 tenant: config.tenant.clone(),
-                password_hash: hash,
+                password_hash: RwLock::new(hash),
+                password_set_at: config.password_set_at.map_or_else(SystemTime::now, |secs| {
+                    UNIX_EPOCH + Duration::from_secs(secs)
+                }),
             };
             if users.insert(config.username.clone(), user).is_some() {
                 return Err(format!("user {} is configured twice", config.username));
             }
         }
+        let policies = limits
+            .policy
+            .build()
+            .map_err(|e| format!("[passwords.policy] {e}"))?;
         let mut builder = PasswordVerifier::builder()
             .params(params.clone())
             .decoy_like(users.values().map(User::password_hash));
@@ -125,27 +159,67 @@ impl UserDirectory {
             builder = builder.retry_after(Duration::from_secs(secs));
         }
         let verifier = builder.build().map_err(|e| format!("[passwords] {e}"))?;
-        Ok(Self { users, verifier })
+        Ok(Self {
+            users,
+            policies,
+            verifier,
+        })
     }
 
-    /// The user whose name and password match; `Ok(None)` for a wrong
-    /// password or an unknown name alike.
+    /// Checks a login: [`Login::Accepted`] with the user whose name and
+    /// password match, [`Login::MustChange`] when the password is right but
+    /// older than the tenant's policy allows, [`Login::Refused`] for a wrong
+    /// password or an unknown name alike. A legacy or outdated hash is
+    /// replaced by an argon2id one on success.
     ///
     /// # Errors
     /// [`PasswordError::Busy`] when too many checks are in progress (answer
-    /// `503` + `Retry-After`); another [`PasswordError`] when the check could
-    /// not run.
+    /// `503` + `Retry-After`); [`PasswordError::TooLongForBcrypt`] for a
+    /// password over 72 bytes against a bcrypt hash; another
+    /// [`PasswordError`] when the check could not run.
     pub async fn authenticate(
         &self,
         username: &str,
         password: &str,
-    ) -> Result<Option<&User>, PasswordError> {
+    ) -> Result<Login<'_>, PasswordError> {
         let user = self.users.get(username);
-        let verified = self
+        let stored = user.map(User::password_hash);
+        let policy = self
+            .policies
+            .for_tenant(user.and_then(|u| u.tenant.as_deref()));
+        let outcome = self
             .verifier
-            .verify(password.as_bytes(), user.map(User::password_hash))
+            .check_expiring(
+                password.as_bytes(),
+                stored.as_deref(),
+                user.map(|u| u.password_set_at),
+                &policy,
+                SystemTime::now(),
+            )
             .await?;
-        Ok(if verified { user } else { None })
+        let Some(user) = user else {
+            return Ok(Login::Refused);
+        };
+        Ok(match outcome {
+            Verification::Valid => Login::Accepted(user),
+            Verification::NeedsRehash(reason) => {
+                // Busy or failed: the login stands, the upgrade waits for the next one.
+                match self.verifier.hash_bounded(password.as_bytes()).await {
+                    Ok(upgraded) => {
+                        if let Ok(mut hash) = user.password_hash.write() {
+                            *hash = upgraded;
+                        }
+                        tracing::info!(target: "secure_api", user = %user.username, ?reason, "password hash upgraded to argon2id");
+                    }
+                    Err(error) => {
+                        tracing::warn!(target: "secure_api", user = %user.username, %error, "password hash upgrade deferred");
+                    }
+                }
+                Login::Accepted(user)
+            }
+            Verification::MustChange => Login::MustChange,
+            _ => Login::Refused,
+        })
     }
 
     /// Stored hashes whose argon2 parameters differ from the decoy's: a
@@ -156,7 +230,7 @@ impl UserDirectory {
         let mut names: Vec<&str> = self
             .users
             .values()
-            .filter(|u| HashParams::from_phc(&u.password_hash).ok().as_ref() != Some(decoy))
+            .filter(|u| HashParams::from_phc(&u.password_hash()).ok().as_ref() != Some(decoy))
             .map(|u| u.username.as_str())
             .collect();
         names.sort_unstable();
@@ -194,6 +268,7 @@ mod tests {
             username: name.into(),
             password: Some(password.into()),
             password_hash: None,
+            password_set_at: None,
             roles: vec!["viewer".into()],
             tenant: None,
         }
@@ -212,13 +287,21 @@ mod tests {
     #[tokio::test]
     async fn right_password_only() {
         let dir = directory(&[user("alice", "pw-1")]).unwrap();
-        assert!(dir.authenticate("alice", "pw-1").await.unwrap().is_some());
-        assert!(dir.authenticate("alice", "pw-2").await.unwrap().is_none());
-        assert!(dir.authenticate("bob", "pw-1").await.unwrap().is_none());
+        assert!(
+            matches!(dir.authenticate("alice", "pw-1").await.unwrap(), Login::Accepted(u) if u.username == "alice")
+        );
+        assert!(matches!(
+            dir.authenticate("alice", "pw-2").await.unwrap(),
+            Login::Refused
+        ));
+        assert!(matches!(
+            dir.authenticate("bob", "pw-1").await.unwrap(),
+            Login::Refused
+        ));
         assert!(
             dir.get("alice")
                 .unwrap()
-                .password_hash
+                .password_hash()
                 .starts_with("$argon2id$")
         );
     }
@@ -232,7 +315,7 @@ mod tests {
         assert!(twice.contains("twice"));
         let mut bad_hash = user("erin", "x");
         bad_hash.password = None;
-        bad_hash.password_hash = Some("$2b$12$notargon".into());
+        bad_hash.password_hash = Some("$2b$12$notbcrypt".into());
         assert!(directory(&[bad_hash]).unwrap_err().contains("erin"));
         let zero = PasswordsConfig {
             max_concurrent: Some(0),
@@ -254,7 +337,7 @@ mod tests {
         let decoy = HashParams::from_phc(dir.verifier().decoy_hash()).unwrap();
         assert_eq!(
             decoy,
-            HashParams::from_phc(&dir.get("a").unwrap().password_hash).unwrap()
+            HashParams::from_phc(&dir.get("a").unwrap().password_hash()).unwrap()
         );
         assert_eq!(decoy.params.m_cost(), 64);
         assert_eq!(dir.users_unlike_decoy(), ["dana"]);
@@ -273,5 +356,81 @@ mod tests {
             "decoy weaker than the only user's hash"
         );
         assert!(only_strong.users_unlike_decoy().is_empty());
+    }
+
+    /// A user migrated from the seeds with a cost-12 bcrypt hash logs in and
+    /// leaves with an argon2id hash; a 73-byte password is refused, not truncated.
+    #[tokio::test]
+    async fn a_legacy_bcrypt_user_is_rehashed_at_login() {
+        let seed = bcrypt::hash_with_salt("legacy-Pa55word", 12, [9; 16])
+            .unwrap()
+            .format_for_version(bcrypt::Version::TwoY);
+        let mut old = user("olga", "x");
+        old.password = None;
+        old.password_hash = Some(seed.clone());
+        let dir = directory(&[user("a", "1"), old]).unwrap();
+        assert!(matches!(
+            dir.authenticate("olga", "wrong").await.unwrap(),
+            Login::Refused
+        ));
+        assert_eq!(dir.get("olga").unwrap().password_hash(), seed);
+        let long = "x".repeat(73);
+        assert_eq!(
+            dir.authenticate("olga", &long).await.unwrap_err(),
+            PasswordError::TooLongForBcrypt { len: 73 }
+        );
+        assert!(matches!(
+            dir.authenticate("olga", "legacy-Pa55word").await.unwrap(),
+            Login::Accepted(_)
+        ));
+        let upgraded = dir.get("olga").unwrap().password_hash();
+        assert!(
+            upgraded.starts_with("$argon2id$v=19$m=64,t=1,p=1$"),
+            "{upgraded}"
+        );
+        assert!(!dir.verifier().needs_rehash(&upgraded));
+        assert!(matches!(
+            dir.authenticate("olga", "legacy-Pa55word").await.unwrap(),
+            Login::Accepted(_)
+        ));
+    }
+
+    /// With `max_age_days`, a right but old password must be changed; the
+    /// tenant's own policy decides.
+    #[tokio::test]
+    async fn an_expired_password_must_be_changed() {
+        let limits: PasswordsConfig =
+            toml::from_str("[policy]\nmax_age_days = 90\n[policy.tenants.acme]\nmin_length = 12")
+                .unwrap();
+        let day = 86_400;
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let mut old = user("old", "pw-old");
+        old.password_set_at = Some(now - 91 * day);
+        let mut fresh = user("fresh", "pw-fresh");
+        fresh.password_set_at = Some(now - 10 * day);
+        let mut acme = user("acme-user", "pw-acme");
+        acme.password_set_at = Some(now - 400 * day);
+        acme.tenant = Some("acme".into());
+        let dir = UserDirectory::new(&[old, fresh, acme], &cheap(64), &limits).unwrap();
+        assert!(matches!(
+            dir.authenticate("old", "pw-old").await.unwrap(),
+            Login::MustChange
+        ));
+        assert!(matches!(
+            dir.authenticate("old", "wrong").await.unwrap(),
+            Login::Refused
+        ));
+        assert!(matches!(
+            dir.authenticate("fresh", "pw-fresh").await.unwrap(),
+            Login::Accepted(_)
+        ));
+        // acme's policy has no maximum age.
+        assert!(matches!(
+            dir.authenticate("acme-user", "pw-acme").await.unwrap(),
+            Login::Accepted(_)
+        ));
     }
 }

@@ -112,7 +112,7 @@ async fn the_decoy_has_the_configured_hashes_params() {
     let decoy = HashParams::from_phc(verifier.decoy_hash()).unwrap();
     for name in ["erin", "frank"] {
         let stored = built.state.users.get(name).unwrap().password_hash();
-        assert_eq!(HashParams::from_phc(stored).unwrap(), decoy, "{name}");
+        assert_eq!(HashParams::from_phc(&stored).unwrap(), decoy, "{name}");
     }
     assert_eq!(decoy.params.m_cost(), 32 * 1024);
     assert_eq!(decoy.params.t_cost(), 3);
@@ -123,7 +123,7 @@ async fn the_decoy_has_the_configured_hashes_params() {
     let decoy = HashParams::from_phc(built.state.users.verifier().decoy_hash()).unwrap();
     assert_eq!(decoy, HashParams::default());
     let bob = built.state.users.get("bob").unwrap().password_hash();
-    assert_eq!(HashParams::from_phc(bob).unwrap(), decoy);
+    assert_eq!(HashParams::from_phc(&bob).unwrap(), decoy);
 }
 
 /// RFC 6749 §5.1: a response carrying tokens must not be cached.

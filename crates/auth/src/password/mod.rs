@@ -30,15 +30,33 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod blocklist;
+mod generate;
+mod legacy;
 mod limiter;
+mod normalize;
+mod policy;
+mod policy_config;
+mod verification;
 
 pub use argon2;
+pub use blocklist::Blocklist;
+pub use generate::{CharClass, PasswordGenerator};
+pub use legacy::{BCRYPT_MAX_PASSWORD_BYTES, LegacyScheme, hash_scheme};
 pub use limiter::{Busy, HashLimiter, LimiterStats, RunError};
+pub use normalize::normalize;
+pub use policy::{
+    DEFAULT_MAX_AGE_OPT_IN, MAX_INPUT_BYTES, PasswordPolicy, PasswordPolicyBuilder,
+    PolicyCheckError, PolicyViolation, PolicyViolations, Rule, UserContext,
+};
+pub use policy_config::{PasswordPolicies, PasswordPolicyConfig};
+pub use verification::{RehashReason, Verification};
 
 use crate::ConfigError;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier as _};
 use argon2::{Argon2, Params, Version};
+use legacy::LegacyHash;
 use std::sync::Arc;
 use std::time::Duration;
 use zeroize::Zeroizing;
@@ -51,9 +69,22 @@ pub enum PasswordError {
     /// `Retry-After`.
     #[error(transparent)]
     Busy(Busy),
-    /// The stored hash is not an argon2 PHC string.
-    #[error("the stored password hash is not an argon2 PHC string (`$argon2id$v=19$m=...`)")]
+    /// The stored hash is in no supported format (argon2 PHC, or a legacy
+    /// bcrypt, PBKDF2-SHA256 or scrypt hash), or its cost is out of bounds.
+    #[error(
+        "the stored password hash is not a supported hash (argon2 PHC `$argon2id$v=19$m=...`, bcrypt, PBKDF2-SHA256 or scrypt) or its cost is out of bounds"
+    )]
     InvalidHash,
+    /// The password is longer than the 72 bytes bcrypt reads, and the stored
+    /// hash is bcrypt: checking it would silently ignore the rest. Nothing
+    /// was accepted; the user needs a password reset.
+    #[error(
+        "the password has {len} bytes but the stored bcrypt hash can only check 72: it was refused, not truncated; reset the password"
+    )]
+    TooLongForBcrypt {
+        /// The password's length in bytes.
+        len: usize,
+    },
     /// argon2 refused the parameters or the input.
     #[error("password hashing failed: {0}")]
     Hash(String),
@@ -149,6 +180,11 @@ impl Default for HashParams {
     }
 }
 
+fn argon2_verify(password: &[u8], phc: &str) -> Result<bool, PasswordError> {
+    let hash = PasswordHash::new(phc).map_err(|_| PasswordError::InvalidHash)?;
+    Ok(Argon2::default().verify_password(password, &hash).is_ok())
+}
+
 /// Hashes and verifies passwords under a [`HashLimiter`], with a decoy for
 /// unknown users. Cheap to clone; clones share the limiter.
 #[derive(Clone)]
@@ -191,30 +227,45 @@ impl PasswordVerifier {
         self.inner.params.hash(password)
     }
 
-    /// Checks `password` against the `stored` PHC string, or against the
-    /// decoy when `stored` is `None` (unknown user: same work, always
-    /// `false`). The hash runs on the blocking pool under the limiter.
+    /// Checks `password` against `stored` (an argon2 PHC string, or a legacy
+    /// bcrypt, PBKDF2-SHA256 or scrypt hash: see [`LegacyScheme`]), or
+    /// against the decoy when `stored` is `None` (unknown user: same work,
+    /// always `false`). The hash runs on the blocking pool under the limiter.
+    /// [`check`](Self::check) also says whether to rehash.
+    ///
+    /// Legacy hashes cost what their scheme costs, not what the decoy costs:
+    /// until they are rehashed, a wrong password for such a user takes a
+    /// different time than an unknown name.
     ///
     /// # Errors
     /// [`PasswordError::Busy`] at once when the limiter is full;
-    /// [`PasswordError::InvalidHash`] when `stored` is not a PHC string;
-    /// [`PasswordError::Failed`] when the runtime could not run the check.
+    /// [`PasswordError::InvalidHash`] when `stored` is in no supported format;
+    /// [`PasswordError::TooLongForBcrypt`] for a password over 72 bytes
+    /// against a bcrypt hash (after the decoy's work, so the refusal takes as
+    /// long as a check); [`PasswordError::Failed`] when the runtime could not
+    /// run the check.
     pub async fn verify(
         &self,
         password: &[u8],
         stored: Option<&str>,
     ) -> Result<bool, PasswordError> {
         let known = stored.is_some();
+        let legacy = stored.and_then(LegacyHash::parse).transpose()?;
         let phc = stored.unwrap_or(&self.inner.decoy).to_owned();
+        let decoy = self.inner.decoy.clone();
         let password = Zeroizing::new(password.to_vec());
         let matched = self
             .inner
             .limiter
-            .run(move || {
-                let hash = PasswordHash::new(&phc).map_err(|_| PasswordError::InvalidHash)?;
-                Ok::<bool, PasswordError>(
-                    Argon2::default().verify_password(&password, &hash).is_ok(),
-                )
+            .run(move || match legacy {
+                Some(legacy) => match legacy.verify(&password) {
+                    Err(PasswordError::TooLongForBcrypt { len }) => {
+                        let _ = argon2_verify(&password, &decoy);
+                        Err(PasswordError::TooLongForBcrypt { len })
+                    }
+                    other => other,
+                },
+                None => argon2_verify(&password, &phc),
             })
             .await??;
         Ok(known && matched)
@@ -287,7 +338,8 @@ impl PasswordVerifierBuilder {
     /// Makes the decoy with the parameters of the stored hashes, so that an
     /// unknown user costs what a known one costs. Pass every stored hash: the
     /// decoy takes the parameters most of them share (the costlier on a tie),
-    /// which leaves the fewest users distinguishable. Default (no hashes given,
+    /// which leaves the fewest users distinguishable. Legacy hashes (bcrypt,
+    /// PBKDF2, scrypt) are skipped. Default (no hashes given,
     /// or none passed): the verifier's own [`params`](Self::params).
     pub fn decoy_like<I, S>(mut self, stored: I) -> Self
     where
@@ -303,8 +355,8 @@ impl PasswordVerifierBuilder {
     ///
     /// # Errors
     /// [`ConfigError::Invalid`] for a zero `max_concurrent`, a stored hash
-    /// passed to [`decoy_like`](Self::decoy_like) that is not an argon2 PHC
-    /// string, or parameters argon2 refuses.
+    /// passed to [`decoy_like`](Self::decoy_like) that is neither an argon2 PHC
+    /// string nor a valid legacy hash, or parameters argon2 refuses.
     pub fn build(self) -> Result<PasswordVerifier, ConfigError> {
         let max_concurrent = self.max_concurrent.unwrap_or_else(|| {
             std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
@@ -316,6 +368,11 @@ impl PasswordVerifierBuilder {
         )?;
         let mut seen: Vec<(HashParams, usize)> = Vec::new();
         for (index, phc) in self.decoy_like.iter().enumerate() {
+            // Legacy hashes are replaced at their users' next login: the decoy
+            // follows the argon2 hashes that stay.
+            if matches!(LegacyHash::parse(phc), Some(Ok(_))) {
+                continue;
+            }
             let params = HashParams::from_phc(phc).map_err(|_| ConfigError::Invalid {
                 name: "decoy_like",
                 reason: format!("stored hash #{} is not an argon2 PHC string", index + 1),

@@ -3,7 +3,7 @@
 use crate::extract::JsonBody;
 use crate::logging::untrusted;
 use crate::state::AppState;
-use crate::users::UserDirectory;
+use crate::users::{Login, UserDirectory};
 use axum::Extension;
 use axum::Json;
 use axum::extract::State;
@@ -139,8 +139,10 @@ pub async fn login(
         .authenticate(&body.username, &body.password)
         .await
     {
-        Ok(Some(user)) => user,
-        Ok(None) => {
+        Ok(Login::Accepted(user)) => user,
+        // A bcrypt hash cannot check more than 72 bytes: refused like a wrong
+        // password, so the answer does not tell which users have such hashes.
+        Ok(Login::Refused) | Err(PasswordError::TooLongForBcrypt { .. }) => {
             tracing::info!(target: "secure_api", username = %username, "login refused");
             crate::audit::login_failed(&state.events, &body.username, ip);
             let decision = throttle.record_failure(&body.username, ip).await;
@@ -148,6 +150,18 @@ pub async fn login(
                 return throttled(&decision);
             }
             return unauthorized("invalid_credentials", "unknown user or wrong password");
+        }
+        Ok(Login::MustChange) => {
+            // The password was right: the failure count starts over, but no token is issued.
+            throttle.record_success(&body.username, ip).await;
+            tracing::info!(target: "secure_api", username = %username, "login refused: password expired");
+            return Problem::forbidden()
+                .with_title("Password expired")
+                .with_detail(
+                    "the password is older than the policy allows; set a new one before signing in",
+                )
+                .with_extension("error", "password_expired")
+                .into_response();
         }
         Err(PasswordError::Busy(refusal)) => {
             tracing::warn!(target: "secure_api", username = %username, "login refused: password checks saturated");

@@ -6,9 +6,14 @@ use crate::mfa::{FailureOutcome, ThrottlePolicy};
 use crate::revocation::StoreFuture;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use redis::aio::ConnectionManager;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{RedisError, Script};
 use std::sync::{Arc, LazyLock};
+use std::time::Duration;
+
+/// How long a Redis round trip or connection attempt may take before the
+/// check fails closed: a login waits no longer than this on an outage.
+const DEFAULT_TIMEOUT: Duration = Duration::from_millis(500);
 
 // Keys of one user: `<prefix>:{<base64url(user)>}:mfa` (hash: secret,
 // pending, step), `:codes` and `:pcodes` (sets of backup code hashes, live
@@ -166,13 +171,34 @@ fn store_err(e: RedisError) -> StoreError {
 
 impl RedisMfaStore {
     /// Connects to `url` (a managed connection that reconnects by itself);
-    /// every key starts with `prefix`.
+    /// every key starts with `prefix`. Round trips and reconnects time out
+    /// after 500 ms.
     ///
     /// # Errors
     /// A [`StoreError`] when the URL is invalid or Redis cannot be reached.
     pub async fn connect(url: &str, prefix: &str) -> Result<Self, StoreError> {
+        Self::connect_with_timeout(url, prefix, DEFAULT_TIMEOUT).await
+    }
+
+    /// [`RedisMfaStore::connect`] with a chosen round-trip and connect timeout.
+    ///
+    /// # Errors
+    /// A [`StoreError`] when the URL is invalid or Redis cannot be reached.
+    pub async fn connect_with_timeout(
+        url: &str,
+        prefix: &str,
+        timeout: Duration,
+    ) -> Result<Self, StoreError> {
         let client = redis::Client::open(url).map_err(store_err)?;
-        let conn = client.get_connection_manager().await.map_err(store_err)?;
+        let config = ConnectionManagerConfig::new()
+            .set_response_timeout(Some(timeout))
+            .set_connection_timeout(Some(timeout))
+            .set_number_of_retries(1)
+            .set_max_delay(Duration::from_secs(1));
+        let conn = client
+            .get_connection_manager_with_config(config)
+            .await
+            .map_err(store_err)?;
         Ok(Self::new(conn, prefix))
     }
 

@@ -98,7 +98,9 @@
 //! # Features
 //!
 //! - `axum`: extractors ([`axum::Authenticated`], `Claims<C>`) and [`axum::jwks_route`].
-//! - `redis`: `RedisStore`.
+//! - `redis`: `RedisStore` (and `mfa::RedisMfaStore` with `mfa`).
+//! - `mfa`: `mfa::Mfa`, a TOTP second factor (RFC 6238) with backup codes,
+//!   QR enrolment, replay protection and per-account throttling.
 //! - `remote-jwks`: `remote::RemoteJwks`, trusting an external provider's
 //!   published keys (fetched by your own HTTP client), refreshed periodically
 //!   and on unknown `kid`s.
@@ -135,6 +137,9 @@ mod error;
 mod jwks;
 mod jwt;
 mod layer;
+#[cfg(feature = "mfa")]
+#[cfg_attr(docsrs, doc(cfg(feature = "mfa")))]
+pub mod mfa;
 pub mod password;
 mod refresh;
 #[cfg(feature = "remote-jwks")]

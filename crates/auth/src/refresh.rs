@@ -166,7 +166,8 @@ impl TokenManager {
         self.inner.sink.emit(
             SecurityEvent::new(kind, "rampart::auth", reason)
                 .at(self.inner.verifier.settings.clock.now())
-                .with_subject(subject),
+                .with_subject(subject)
+                .with_field("credential", rampart_core::CREDENTIAL_TOKEN),
         );
     }
 

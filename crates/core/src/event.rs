@@ -69,6 +69,12 @@ pub const CHANGE_POLICY: &str = "policy";
 /// signing key rotation.
 pub const CHANGE_SIGNING_KEY: &str = "signing_key";
 
+/// The `credential` of an [`EventKind::AuthenticationFailed`] event that
+/// refused a token (an expired access token, a refresh token from another
+/// device) rather than a sign-in. Kept apart so that a client replaying a
+/// stale token is not counted as guessing passwords.
+pub const CREDENTIAL_TOKEN: &str = "token";
+
 /// What happened to a privilege, in the `action` field of an
 /// [`EventKind::PrivilegeChanged`] event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -436,27 +442,42 @@ mod tests {
         );
     }
 
-    /// What the `fmt` subscriber prints for one event sent to `TracingSink`.
-    fn printed(event: SecurityEvent) -> String {
-        #[derive(Clone, Default)]
-        struct Buf(Arc<Mutex<Vec<u8>>>);
-        impl std::io::Write for Buf {
-            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-                self.0.lock().unwrap().extend_from_slice(b);
-                Ok(b.len())
-            }
-            fn flush(&mut self) -> std::io::Result<()> {
-                Ok(())
-            }
+    thread_local! {
+        /// What the subscriber printed on this thread.
+        static PRINTED: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+
+    /// Writes into the calling thread's `PRINTED`.
+    struct ThisThread;
+
+    impl std::io::Write for ThisThread {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            PRINTED.with(|p| p.borrow_mut().extend_from_slice(b));
+            Ok(b.len())
         }
-        let buf = Buf::default();
-        let out = buf.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_writer(move || out.clone())
-            .without_time()
-            .finish();
-        tracing::subscriber::with_default(subscriber, || TracingSink.emit(event));
-        String::from_utf8(buf.0.lock().unwrap().clone()).unwrap()
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// What the `fmt` subscriber prints for one event sent to `TracingSink`.
+    ///
+    /// One global subscriber writing per thread: a thread-local subscriber
+    /// loses events when another test thread caches "nobody listens" for the
+    /// same callsite meanwhile.
+    fn printed(event: SecurityEvent) -> String {
+        static INSTALL: std::sync::Once = std::sync::Once::new();
+        INSTALL.call_once(|| {
+            let subscriber = tracing_subscriber::fmt()
+                .with_writer(|| ThisThread)
+                .without_time()
+                .finish();
+            let _ = tracing::subscriber::set_global_default(subscriber);
+            tracing::callsite::rebuild_interest_cache();
+        });
+        PRINTED.with(|p| p.borrow_mut().clear());
+        TracingSink.emit(event);
+        PRINTED.with(|p| String::from_utf8(p.borrow().clone()).unwrap())
     }
 
     #[test]

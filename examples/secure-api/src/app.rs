@@ -270,18 +270,24 @@ pub async fn assemble(config: &AppConfig) -> Result<BuiltApp, ConfigError> {
     );
     let headers = SecurityHeaders::api().build().map_err(invalid)?;
 
+    let (mfa, mfa_fact) = crate::mfa::build(config, sink.clone()).await?;
+    facts.push("second factor", mfa_fact);
+
     let state = AppState {
         auth: authority.clone(),
         users,
         items: Arc::new(ItemStore::default()),
         authz: authz.clone(),
         login_throttle: limits.login.clone(),
+        mfa,
         audit: trail.clone(),
         events: sink.clone(),
     };
 
     let protected = Router::new()
         .route("/auth/logout", post(auth::logout))
+        .route("/auth/mfa/enroll", post(crate::mfa::enroll))
+        .route("/auth/mfa/confirm", post(crate::mfa::confirm))
         .route("/api/me", get(auth::me))
         .route(
             "/api/items",

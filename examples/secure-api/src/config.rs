@@ -21,6 +21,9 @@ pub struct AppConfig {
     pub source: Option<PathBuf>,
     /// `REDIS_URL`: Redis for revocations and refresh families.
     pub redis_url: Option<String>,
+    /// `RAMPART_MFA_KEY`: the base64 32-byte key sealing TOTP secrets; one
+    /// is generated at start-up when unset (enrolments then end with the process).
+    pub mfa_key: Option<String>,
     /// `[jwt]`.
     pub jwt: JwtSection,
     /// `[http]`.
@@ -283,6 +286,7 @@ impl AppConfig {
         };
         let mut config = Self::from_documents(addr, source, user_text.as_deref())?;
         config.redis_url = env("REDIS_URL").filter(|u| !u.is_empty());
+        config.mfa_key = env("RAMPART_MFA_KEY").filter(|k| !k.is_empty());
         let mut audit = config.audit.take().unwrap_or_else(|| {
             let mut audit = rampart_audit::AuditConfig::default();
             audit.path = PathBuf::from(DEFAULT_AUDIT_LOG);
@@ -321,6 +325,7 @@ impl AppConfig {
             addr,
             source,
             redis_url: None,
+            mfa_key: None,
             jwt: user.jwt.or(defaults.jwt).unwrap_or_default(),
             http: user.http.or(defaults.http).unwrap_or_default(),
             server: user.server.or(defaults.server).unwrap_or_default(),

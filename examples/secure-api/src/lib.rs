@@ -10,6 +10,7 @@ pub mod config;
 pub mod extract;
 pub mod items;
 pub mod logging;
+pub mod mfa;
 pub mod problem;
 pub mod routes;
 pub mod serve;

@@ -21,6 +21,8 @@ pub struct AppState {
     pub authz: Authorizer,
     /// Failed sign-ins per username and per address.
     pub login_throttle: LoginThrottle,
+    /// The second factor: TOTP enrolments, backup codes, wrong-code lockouts.
+    pub mfa: rampart_auth::mfa::Mfa,
     /// The audit trail, when one is configured.
     pub audit: Option<rampart_audit::AuditTrail>,
     /// Where handlers report security events (the trail, and `tracing`).

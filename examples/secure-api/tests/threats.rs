@@ -156,6 +156,38 @@ async fn twenty_failures_from_an_address_block_it_and_land_in_the_trail() {
 }
 
 #[tokio::test]
+async fn stale_bearer_tokens_are_not_counted_as_guessed_passwords() {
+    let path = scratch("stale-token");
+    let (app, built) = audited(&path, true).await;
+    let client = "203.0.113.77";
+    // A client polling with a token that no longer verifies, 25 times.
+    for _ in 0..25 {
+        let mut request = Request::builder()
+            .uri("/api/items")
+            .header("authorization", "Bearer not.a.valid-token")
+            .body(Body::empty())
+            .unwrap();
+        request.extensions_mut().insert(ConnectInfo(SocketAddr::new(
+            client.parse().unwrap(),
+            40_000,
+        )));
+        let reply = app.raw(request).await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{:?}", reply.body);
+    }
+    let events = settled_events(&built, &path);
+    assert_eq!(
+        of_type(&events, "auth.token.rejected").len(),
+        25,
+        "{events:#?}"
+    );
+    assert!(of_type(&events, "auth.login.failure").is_empty());
+    assert!(of_type(&events, "security.alert.brute_force").is_empty());
+    // It signs in again as usual: its address was never blocked.
+    let reply = login_from(&app, client, "alice", "alice-S3cure-demo!").await;
+    assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
+}
+
+#[tokio::test]
 async fn five_wrong_passwords_for_an_account_lock_its_tokens() {
     let path = scratch("lock");
     let (app, built) = audited(&path, true).await;
@@ -231,7 +263,9 @@ async fn with_the_rules_off_nothing_is_raised_or_done() {
     );
 }
 
-#[tokio::test]
+// Several workers: the responses run as tasks on this runtime while the test
+// thread blocks in `flush`, which waits for them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_redis_the_lock_reaches_the_shared_token_store() {
     let Some(url) = common::redis_url("on_redis_the_lock_reaches_the_shared_token_store") else {
         return;

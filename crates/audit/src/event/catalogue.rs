@@ -35,8 +35,12 @@ pub enum Outcome {
 pub mod types {
     /// A credential was accepted.
     pub const AUTH_LOGIN_SUCCESS: &str = "auth.login.success";
-    /// A credential was missing, malformed, expired or wrong.
+    /// A sign-in was refused: unknown user, wrong password or second factor.
     pub const AUTH_LOGIN_FAILURE: &str = "auth.login.failure";
+    /// A bearer or refresh token was missing, malformed, expired or forged.
+    /// Apart from sign-in failures, so that the brute-force rules do not
+    /// count a client replaying a stale token.
+    pub const AUTH_TOKEN_REJECTED: &str = "auth.token.rejected";
     /// A token, token family or subject was revoked.
     pub const AUTH_TOKEN_REVOKED: &str = "auth.token.revoked";
     /// A refresh token was presented twice (likely theft).
@@ -162,6 +166,7 @@ pub fn default_severity(event_type: &str) -> Severity {
             Severity::High
         }
         AUTH_LOGIN_FAILURE
+        | AUTH_TOKEN_REJECTED
         | AUTHZ_DENIED
         | REQUEST_CSRF_REJECTED
         | AUTH_TOKEN_REVOKED
@@ -179,7 +184,7 @@ pub fn default_tags(event_type: &str) -> &'static [&'static str] {
     use types::*;
     match event_type {
         AUTH_LOGIN_SUCCESS => &["soc2:cc6.1", "pci-dss:10.2.1"],
-        AUTH_LOGIN_FAILURE | AUTHZ_DENIED | REQUEST_CSRF_REJECTED => {
+        AUTH_LOGIN_FAILURE | AUTH_TOKEN_REJECTED | AUTHZ_DENIED | REQUEST_CSRF_REJECTED => {
             &["soc2:cc6.1", "pci-dss:10.2.1.4"]
         }
         AUTH_TOKEN_REVOKED | AUTH_TOKEN_REUSED | AUTH_ACCOUNT_LOCKED | AUTH_MFA_ENROLLED

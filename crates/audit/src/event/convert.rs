@@ -1,7 +1,7 @@
 //! `SecurityEvent` (what a rampart layer saw) into `AuditEvent`.
 
 use super::{Actor, AuditEvent, Outcome, Severity, types};
-use rampart_core::{CHANGE_POLICY, CHANGE_SIGNING_KEY, EventKind, SecurityEvent};
+use rampart_core::{CHANGE_POLICY, CHANGE_SIGNING_KEY, CREDENTIAL_TOKEN, EventKind, SecurityEvent};
 use serde_json::{Map, Value};
 
 /// The audit type a core event is recorded as: by kind, and for privilege
@@ -9,7 +9,10 @@ use serde_json::{Map, Value};
 /// or role changes needs no knowledge of each layer's fields.
 pub(crate) fn type_of(e: &SecurityEvent) -> &'static str {
     match e.kind {
-        EventKind::AuthenticationFailed => types::AUTH_LOGIN_FAILURE,
+        EventKind::AuthenticationFailed => match text(&e.fields, "credential") {
+            Some(CREDENTIAL_TOKEN) => types::AUTH_TOKEN_REJECTED,
+            _ => types::AUTH_LOGIN_FAILURE,
+        },
         EventKind::AuthenticationSucceeded => types::AUTH_LOGIN_SUCCESS,
         EventKind::TokenRevoked => types::AUTH_TOKEN_REVOKED,
         EventKind::RefreshTokenReused => types::AUTH_TOKEN_REUSED,
@@ -121,6 +124,25 @@ mod tests {
     use super::*;
     use rampart_core::PrivilegeAction;
     use std::time::{Duration, UNIX_EPOCH};
+
+    #[test]
+    fn refused_tokens_are_not_sign_in_failures() {
+        let token = SecurityEvent::new(EventKind::AuthenticationFailed, "rampart::auth", "expired")
+            .with_field("credential", CREDENTIAL_TOKEN);
+        assert_eq!(
+            AuditEvent::from(token).event_type,
+            types::AUTH_TOKEN_REJECTED
+        );
+        let sign_in = SecurityEvent::new(
+            EventKind::AuthenticationFailed,
+            "app::login",
+            "wrong password",
+        );
+        assert_eq!(
+            AuditEvent::from(sign_in).event_type,
+            types::AUTH_LOGIN_FAILURE
+        );
+    }
 
     #[test]
     fn keeps_every_fact() {

@@ -57,6 +57,7 @@ mod tests {
 
     #[test]
     fn hostile_records_stay_one_line_of_quoted_fields() {
+        let nonce = "tracing-sink-test-7f3a9c";
         let hostile = "x\n INFO rampart::audit: audit record seq=99 event_type=\"auth.login.success\" \u{1b}[2K";
         let mut head = ChainHead::GENESIS;
         let record = seal(
@@ -64,7 +65,8 @@ mod tests {
             AuditEvent::new(format!("custom.{hostile}"))
                 .subject(hostile)
                 .reason(hostile)
-                .meta("note", "seq=1 record=forged"),
+                .meta("note", "seq=1 record=forged")
+                .meta("nonce", nonce),
         )
         .unwrap();
         let (signer, _) = SigningKey::generate().unwrap();
@@ -75,17 +77,22 @@ mod tests {
         };
         let buf = Buf::default();
         let out = buf.clone();
+        // A global subscriber: a thread-local one loses events when another
+        // test thread caches "nobody listens here" for the same callsite.
+        // Only this test installs one; lines are told apart by the nonce.
         let subscriber = tracing_subscriber::fmt()
             .with_writer(move || out.clone())
             .without_time()
             .finish();
-        tracing::subscriber::with_default(subscriber, || {
-            TracingSink
-                .write(&[Entry::Record(record.clone())], &ctx)
-                .unwrap();
-        });
-        let printed = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
-        assert_eq!(printed.matches('\n').count(), 1, "{printed}");
+        let _ = tracing::subscriber::set_global_default(subscriber);
+        tracing::callsite::rebuild_interest_cache();
+        TracingSink
+            .write(&[Entry::Record(record.clone())], &ctx)
+            .unwrap();
+        let all = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+        let ours: Vec<&str> = all.lines().filter(|l| l.contains(nonce)).collect();
+        assert_eq!(ours.len(), 1, "{all}");
+        let printed = format!("{}\n", ours[0]);
         assert!(
             !printed.trim_end().chars().any(char::is_control),
             "{printed:?}"

@@ -139,6 +139,7 @@ where
                                 "rampart::auth",
                                 error.code(),
                             )
+                            .with_field("credential", rampart_core::CREDENTIAL_TOKEN)
                             .with_request_context(req.extensions()),
                         );
                         Ok(reject(&responder, AuthRejection { error }))

@@ -47,9 +47,8 @@ impl std::ops::Deref for SecretText {
 pub struct LoginRequest {
     username: String,
     password: SecretText,
-    /// Accepted for the login contract; needed once a user has enrolled in MFA.
+    /// A TOTP or backup code; needed once the user has confirmed MFA.
     #[serde(default)]
-    #[allow(dead_code)]
     totp: Option<SecretText>,
 }
 
@@ -173,6 +172,11 @@ pub async fn login(
         }
     };
     throttle.record_success(&body.username, ip).await;
+    if let Err(refused) =
+        crate::mfa::second_factor(&state, &user.username, body.totp.as_deref()).await
+    {
+        return refused;
+    }
     let mut request = TokenRequest::new(user.username.clone()).roles(user.roles.clone());
     if let Some(tenant) = &user.tenant {
         request = request.tenant(tenant.clone());

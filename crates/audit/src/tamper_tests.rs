@@ -290,7 +290,10 @@ fn a_live_log_with_an_unsealed_tail_passes_by_default_and_says_so() {
         (report.events, report.sealed_through, report.unsealed),
         (4, 2, 2)
     );
-    assert_eq!(check(&lines).failure.unwrap().kind, TamperKind::Truncated);
+    let refused = check(&lines);
+    assert_eq!(refused.failure.unwrap().kind, TamperKind::Truncated);
+    // A refused log still says how much of it no checkpoint vouches for.
+    assert_eq!((refused.sealed_through, refused.unsealed), (2, 2));
 }
 
 #[test]

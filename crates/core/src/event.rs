@@ -471,6 +471,7 @@ mod tests {
             let subscriber = tracing_subscriber::fmt()
                 .with_writer(|| ThisThread)
                 .without_time()
+                .with_ansi(false)
                 .finish();
             let _ = tracing::subscriber::set_global_default(subscriber);
             tracing::callsite::rebuild_interest_cache();

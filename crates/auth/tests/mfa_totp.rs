@@ -238,3 +238,34 @@ async fn eight_digit_sha512_enrolments_work_end_to_end() {
         Err(MfaError::InvalidCode)
     );
 }
+
+#[tokio::test]
+async fn enrolment_backup_code_replacement_and_reset_are_reported_as_changes() {
+    let e = enrolled("dave").await;
+    let steps = |sink: &MemorySink| -> Vec<String> {
+        sink.events()
+            .into_iter()
+            .filter(|ev| ev.kind == EventKind::ConfigurationChanged)
+            .map(|ev| {
+                assert_eq!(ev.subject.as_deref(), Some("dave"));
+                assert_eq!(ev.fields["change"], rampart_core::CHANGE_MFA);
+                ev.fields["step"].as_str().unwrap().to_owned()
+            })
+            .collect()
+    };
+    // Starting an enrolment changes nothing yet; confirming it does.
+    assert_eq!(steps(&e.sink), [rampart_core::MFA_ENROLLED]);
+    e.mfa.regenerate_backup_codes("dave").await.unwrap();
+    e.mfa.disable("dave").await.unwrap();
+    assert_eq!(
+        steps(&e.sink),
+        [
+            rampart_core::MFA_ENROLLED,
+            rampart_core::MFA_BACKUP_CODES_REPLACED,
+            rampart_core::MFA_RESET
+        ]
+    );
+    // Replacing the codes of an enrolment that is gone changes nothing.
+    assert!(e.mfa.regenerate_backup_codes("dave").await.is_err());
+    assert_eq!(steps(&e.sink).len(), 3);
+}

@@ -40,10 +40,13 @@ pub enum EventKind {
     CorsRejected,
     /// A backing store (Redis, PostgreSQL) failed and the configured fail mode applied.
     StoreFailure,
-    /// A policy or key set was replaced at run time. The `change` field names
-    /// what changed, so a trail can tell them apart: [`CHANGE_POLICY`] (an
-    /// authorization policy reload) or [`CHANGE_SIGNING_KEY`] (a step of a
-    /// signing key rotation, with `step`, `kid` and `algorithm`).
+    /// A policy, key set or account's security setting was changed at run
+    /// time. The `change` field names what changed, so a trail can tell them
+    /// apart: [`CHANGE_POLICY`] (an authorization policy reload),
+    /// [`CHANGE_SIGNING_KEY`] (a step of a signing key rotation, with `step`,
+    /// `kid` and `algorithm`) or [`CHANGE_MFA`] (a user's second factor, with
+    /// `step` one of [`MFA_ENROLLED`], [`MFA_RESET`] or
+    /// [`MFA_BACKUP_CODES_REPLACED`], and the user as the subject).
     ConfigurationChanged,
     /// A subject's privileges changed: a role binding or a resource grant was
     /// added, removed, or found lapsed. One event per change, with:
@@ -68,6 +71,22 @@ pub const CHANGE_POLICY: &str = "policy";
 /// The `change` of a [`EventKind::ConfigurationChanged`] event for a step of a
 /// signing key rotation.
 pub const CHANGE_SIGNING_KEY: &str = "signing_key";
+
+/// The `change` of a [`EventKind::ConfigurationChanged`] event for a user's
+/// second factor.
+pub const CHANGE_MFA: &str = "mfa";
+
+/// The `step` of a [`CHANGE_MFA`] change: the user confirmed a new second
+/// factor, and sign-ins need it from now on.
+pub const MFA_ENROLLED: &str = "enrolled";
+
+/// The `step` of a [`CHANGE_MFA`] change: the user's second factor was
+/// removed (a lost device), and sign-ins no longer ask for one.
+pub const MFA_RESET: &str = "reset";
+
+/// The `step` of a [`CHANGE_MFA`] change: the user's backup codes were
+/// replaced, and the old ones stopped working.
+pub const MFA_BACKUP_CODES_REPLACED: &str = "backup_codes_replaced";
 
 /// The `credential` of an [`EventKind::AuthenticationFailed`] event that
 /// refused a token (an expired access token, a refresh token from another

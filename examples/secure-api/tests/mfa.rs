@@ -251,3 +251,37 @@ async fn second_factor_through_redis() {
     let (app, user) = redis_app(url).await;
     wrong_codes_lock_the_second_factor(&app, &user).await;
 }
+
+#[tokio::test]
+async fn enrolment_is_recorded_in_the_audit_trail() {
+    let dir = std::env::temp_dir().join(format!("secure-api-mfa-audit-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("audit.jsonl");
+    let document = format!("[audit]\npath = \"{}\"\n", path.display());
+    let config =
+        AppConfig::from_documents("127.0.0.1:0".parse().unwrap(), None, Some(&document)).unwrap();
+    let (router, _) = app::build(&config).await.unwrap();
+    let app = TestApp { router };
+    enrol(&app, "bob").await;
+    // The writer runs on its own thread: wait for the record, not for time.
+    let started = std::time::Instant::now();
+    let enrolled = loop {
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        let found = text
+            .lines()
+            .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+            .map(|record| record["event"].clone())
+            .find(|event| event["type"] == "auth.mfa.enrolled");
+        if let Some(event) = found {
+            break event;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "no auth.mfa.enrolled in {text}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+    assert_eq!(enrolled["actor"]["subject"], "bob", "{enrolled}");
+    assert_eq!(enrolled["outcome"], "success", "{enrolled}");
+}

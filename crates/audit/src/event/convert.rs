@@ -1,7 +1,10 @@
 //! `SecurityEvent` (what a rampart layer saw) into `AuditEvent`.
 
 use super::{Actor, AuditEvent, Outcome, Severity, types};
-use rampart_core::{CHANGE_POLICY, CHANGE_SIGNING_KEY, CREDENTIAL_TOKEN, EventKind, SecurityEvent};
+use rampart_core::{
+    CHANGE_MFA, CHANGE_POLICY, CHANGE_SIGNING_KEY, CREDENTIAL_TOKEN, EventKind, MFA_ENROLLED,
+    SecurityEvent,
+};
 use serde_json::{Map, Value};
 
 /// The audit type a core event is recorded as: by kind, and for privilege
@@ -26,6 +29,12 @@ pub(crate) fn type_of(e: &SecurityEvent) -> &'static str {
         EventKind::ConfigurationChanged => match text(&e.fields, "change") {
             Some(CHANGE_POLICY) => types::ADMIN_POLICY_RELOADED,
             Some(CHANGE_SIGNING_KEY) => types::ADMIN_KEY_ROTATED,
+            // Replacing backup codes voids the old factor material, as a
+            // reset does; `step` keeps which of the two it was.
+            Some(CHANGE_MFA) if text(&e.fields, "step") == Some(MFA_ENROLLED) => {
+                types::AUTH_MFA_ENROLLED
+            }
+            Some(CHANGE_MFA) => types::AUTH_MFA_RESET,
             _ => types::ADMIN_CONFIG_CHANGED,
         },
         EventKind::PrivilegeChanged => {
@@ -296,6 +305,25 @@ mod tests {
             (Some("signing_key"), Some("k1"))
         );
         assert_eq!(key("failed").outcome, Outcome::Failure);
+
+        let mfa = |step: &'static str| {
+            AuditEvent::from(
+                SecurityEvent::new(EventKind::ConfigurationChanged, "rampart::auth", "r")
+                    .with_subject("bob")
+                    .with_field("change", CHANGE_MFA)
+                    .with_field("step", step),
+            )
+        };
+        let enrolled = mfa(rampart_core::MFA_ENROLLED);
+        assert_eq!(enrolled.event_type, types::AUTH_MFA_ENROLLED);
+        assert_eq!(enrolled.outcome, Outcome::Success);
+        assert_eq!(enrolled.actor.unwrap().subject.as_deref(), Some("bob"));
+        let reset = mfa(rampart_core::MFA_RESET);
+        assert_eq!(reset.event_type, types::AUTH_MFA_RESET);
+        assert_eq!(reset.severity, Severity::High);
+        let replaced = mfa(rampart_core::MFA_BACKUP_CODES_REPLACED);
+        assert_eq!(replaced.event_type, types::AUTH_MFA_RESET);
+        assert_eq!(replaced.metadata["step"], "backup_codes_replaced");
 
         let other = SecurityEvent::new(EventKind::ConfigurationChanged, "rampart::ratelimit", "r");
         assert_eq!(

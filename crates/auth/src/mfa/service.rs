@@ -9,7 +9,10 @@ use super::{
     provisioning_uri, qr_svg,
 };
 use crate::ConfigError;
-use rampart_core::{EventKind, SecurityEvent, SharedClock, SharedSink, SystemClock, TracingSink};
+use rampart_core::{
+    CHANGE_MFA, EventKind, MFA_BACKUP_CODES_REPLACED, MFA_ENROLLED, MFA_RESET, SecurityEvent,
+    SharedClock, SharedSink, SystemClock, TracingSink,
+};
 use std::sync::Arc;
 use std::time::Duration;
 use zeroize::Zeroizing;
@@ -319,6 +322,11 @@ impl Mfa {
         if record.failures > 0 {
             self.clear(user).await;
         }
+        self.changed(
+            user,
+            MFA_ENROLLED,
+            "second factor enrolled: sign-ins need it",
+        );
         Ok(())
     }
 
@@ -395,6 +403,11 @@ impl Mfa {
             self.inner.store.replace_backup_codes(user, &hashes).await,
             user,
         )? {
+            self.changed(
+                user,
+                MFA_BACKUP_CODES_REPLACED,
+                "backup codes replaced: the old ones no longer work",
+            );
             Ok(codes)
         } else {
             Err(MfaError::NotEnrolled)
@@ -408,7 +421,13 @@ impl Mfa {
     /// # Errors
     /// [`MfaError::Unavailable`].
     pub async fn disable(&self, user: &str) -> Result<(), MfaError> {
-        self.store(self.inner.store.remove(user).await, user)
+        self.store(self.inner.store.remove(user).await, user)?;
+        self.changed(
+            user,
+            MFA_RESET,
+            "second factor removed: sign-ins no longer ask for one",
+        );
+        Ok(())
     }
 
     /// Whether `user` has a confirmed enrolment, so login must ask for a
@@ -533,6 +552,17 @@ impl Mfa {
     /// step (or backup code) is spent.
     async fn clear(&self, user: &str) {
         let _ = self.store(self.inner.store.clear_failures(user).await, user);
+    }
+
+    /// Reports a change to the user's second factor, which the audit trail
+    /// records as `auth.mfa.enrolled` or `auth.mfa.reset`.
+    fn changed(&self, user: &str, step: &'static str, reason: &'static str) {
+        self.emit(
+            SecurityEvent::new(EventKind::ConfigurationChanged, SOURCE, reason)
+                .with_subject(user)
+                .with_field("change", CHANGE_MFA)
+                .with_field("step", step),
+        );
     }
 
     fn emit(&self, event: SecurityEvent) {

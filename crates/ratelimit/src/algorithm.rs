@@ -220,7 +220,8 @@ impl Cell {
                 if next - now <= tau {
                     Eval {
                         allowed: true,
-                        remaining: u32::try_from((tau - (next - now)) / t).unwrap_or(u32::MAX),
+                        remaining: u32::try_from(q.div_emission(tau - (next - now)))
+                            .unwrap_or(u32::MAX),
                         reset_after: next - now,
                         retry_after: 0,
                         blocked: false,
@@ -399,7 +400,8 @@ impl Cell {
                 *tat = next;
                 let eval = Eval {
                     allowed: true,
-                    remaining: u32::try_from((tau - (next - now)) / t).unwrap_or(u32::MAX),
+                    remaining: u32::try_from(q.div_emission(tau - (next - now)))
+                        .unwrap_or(u32::MAX),
                     reset_after: next - now,
                     retry_after: 0,
                     blocked: false,

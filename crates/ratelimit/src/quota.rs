@@ -36,17 +36,44 @@ pub struct Quota {
     period: Duration,
     burst: u32,
     penalty: Option<Duration>,
+    /// `period / limit`, kept because every check needs it and a 64-bit
+    /// division costs as much as the rest of a GCRA decision.
+    emission: u64,
+    /// `u64::MAX / emission`, so that dividing by the emission interval is a
+    /// multiplication (see [`Quota::div_emission`]).
+    reciprocal: u64,
+}
+
+/// `period / limit` in nanoseconds, at least 1 (and computed for quotas that
+/// [`Quota::validate`] will refuse, without dividing by zero).
+const fn emission_of(limit: u32, period: Duration) -> u64 {
+    let nanos = period.as_nanos();
+    let per = if limit == 0 {
+        nanos
+    } else {
+        nanos / limit as u128
+    };
+    if per == 0 {
+        1
+    } else if per > u64::MAX as u128 {
+        u64::MAX
+    } else {
+        per as u64
+    }
 }
 
 impl Quota {
     /// `limit` requests per `period`, burst `limit`, no penalty. Checked by
     /// [`Quota::validate`] when a limiter is built.
     pub const fn new(limit: u32, period: Duration) -> Self {
+        let emission = emission_of(limit, period);
         Self {
             limit,
             period,
             burst: limit,
             penalty: None,
+            emission,
+            reciprocal: u64::MAX / emission,
         }
     }
 
@@ -137,7 +164,22 @@ impl Quota {
 
     /// The time one request "costs": period / limit, at least 1 ns.
     pub(crate) fn emission_nanos(&self) -> u64 {
-        (self.period_nanos() / u64::from(self.limit.max(1))).max(1)
+        self.emission
+    }
+
+    /// `n / emission_nanos()`, exactly, by a multiplication and at most two
+    /// corrections: the estimate `n * reciprocal / 2^64` is never above the
+    /// quotient and at most two below it.
+    pub(crate) fn div_emission(&self, n: u64) -> u64 {
+        let e = self.emission;
+        // Truncation intended: the product's high half.
+        let mut q = ((u128::from(n) * u128::from(self.reciprocal)) >> 64) as u64;
+        let mut rest = n - q * e;
+        while rest >= e {
+            q += 1;
+            rest -= e;
+        }
+        q
     }
 
     pub(crate) fn penalty_nanos(&self) -> u64 {
@@ -219,6 +261,54 @@ mod tests {
     fn emission_interval_is_period_over_limit() {
         assert_eq!(Quota::per_second(4).emission_nanos(), 250_000_000);
         assert_eq!(Quota::per_minute(600).emission_nanos(), 100_000_000);
+        assert_eq!(Quota::new(3, Duration::from_nanos(10)).emission_nanos(), 3);
+        // Degenerate quotas (refused by `validate`) still have an interval.
+        assert_eq!(Quota::per_second(0).emission_nanos(), 1_000_000_000);
+        assert_eq!(Quota::new(10, Duration::from_nanos(5)).emission_nanos(), 1);
+        assert_eq!(Quota::new(1, Duration::MAX).emission_nanos(), u64::MAX);
+    }
+
+    #[test]
+    fn division_by_the_interval_is_exact_at_the_edges() {
+        for q in [
+            Quota::per_second(1),
+            Quota::per_second(3),
+            Quota::per_second(MAX_LIMIT),
+            Quota::new(7, MAX_PERIOD),
+            Quota::new(10, Duration::from_nanos(5)),
+            Quota::new(1, Duration::MAX),
+        ] {
+            let e = q.emission_nanos();
+            let twice = e.saturating_mul(2);
+            for n in [
+                0,
+                1,
+                e - 1,
+                e,
+                e.saturating_add(1),
+                twice - 1,
+                twice,
+                u64::MAX - 1,
+                u64::MAX,
+            ]
+            .into_iter()
+            .chain((1..64).map(|b| 1u64 << b))
+            {
+                assert_eq!(q.div_emission(n), n / e, "{n} / {e}");
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn division_by_the_interval_is_exact(
+            limit in 1u32..=MAX_LIMIT,
+            period_nanos in 1u64..=u64::MAX,
+            n in proptest::num::u64::ANY,
+        ) {
+            let q = Quota::new(limit, Duration::from_nanos(period_nanos));
+            proptest::prop_assert_eq!(q.div_emission(n), n / q.emission_nanos());
+        }
     }
 
     #[test]

@@ -277,7 +277,7 @@ impl AuditConfig {
             Some(table) => Box::new(
                 crate::sink::FanOut::new()
                     .with(file)
-                    .with(crate::sink::PostgresSink::new(table.clone())),
+                    .with(crate::sink::PostgresSink::new(table.clone()).retention(self.retention)),
             ),
             None => Box::new(file),
         };

@@ -39,7 +39,7 @@ pub struct PruneReport {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct PrunedFile {
-    /// Where it was.
+    /// Where it was: a file's path, or a PostgreSQL table's partition name.
     pub path: PathBuf,
     /// The first and last record sequence numbers it held, if any.
     pub seqs: Option<(u64, u64)>,

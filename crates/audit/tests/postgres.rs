@@ -536,8 +536,8 @@ fn tampering_with_the_table_is_detected_and_named() {
         (
             // A replay of record 2 after the end.
             "t_insert",
-            "INSERT INTO {t} (seq, kind, line_sha, hash, prev, time_ms, event_type, severity, outcome, subject, tenant, line)
-             SELECT 7, kind, line_sha, hash, prev, time_ms, event_type, severity, outcome, subject, tenant, line
+            "INSERT INTO {t} (seq, kind, line_sha, hash, prev, time_ms, event_type, severity, outcome, subject, tenant, line, segment)
+             SELECT 7, kind, line_sha, hash, prev, time_ms, event_type, severity, outcome, subject, tenant, line, segment
              FROM {t} WHERE kind = 0 AND seq = 2",
             plain,
             TamperKind::Inserted,

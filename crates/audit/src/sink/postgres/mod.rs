@@ -14,6 +14,8 @@ use super::{AuditSink, Entry, Gap, Resume, SinkContext};
 use crate::chain::{ChainHead, Line, parse_line};
 use crate::checkpoint::Checkpoint;
 use crate::error::ConfigError;
+use crate::retention::{Category, Retention, Summary};
+use crate::retention_prune::{PruneReport, PrunedFile};
 use ::postgres::{Client, NoTls};
 use rows::Batch;
 use std::fmt;
@@ -177,6 +179,18 @@ impl PostgresTable {
 /// chain resumes from it, and a crash between the file's write and the
 /// table's leaves that batch missing from the table (which `verify` on the
 /// table reports as deleted records).
+///
+/// # Partitions and retention
+///
+/// The table is partitioned by month: each row goes to the partition of the
+/// month the writer wrote it in (`segment`, `YYYYMM`), which never goes
+/// back, and the first batch of a new month starts with a signed anchor.
+/// With a [`retention`](Self::retention), pruning (after each new month, or
+/// on [`AuditLog::prune`](crate::AuditLog::prune)) drops whole partitions,
+/// oldest first, while every record in one is past its category's period
+/// and the next starts with an anchor, so the rest still verifies. A table
+/// made by an earlier version, before partitioning, is written as it is and
+/// never pruned.
 pub struct PostgresSink {
     table: PostgresTable,
     client: Option<Client>,
@@ -184,6 +198,19 @@ pub struct PostgresSink {
     head: Option<ChainHead>,
     /// The anchor made for a batch, kept so that its retry writes the same row.
     anchor: Option<(u64, Checkpoint)>,
+    /// Whether the table is partitioned by segment; learnt on connecting.
+    partitioned: bool,
+    /// The newest segment written to (0 before the first); rows never go to
+    /// an older one, whatever the clock says.
+    segment: i32,
+    /// The segment chosen for a batch, kept so that its retry goes to the
+    /// same partition.
+    batch_segment: Option<(u64, i32)>,
+    /// The segment whose partition is known to exist.
+    ensured: Option<i32>,
+    retention: Option<Retention>,
+    /// Whether a new segment began since the writer last asked.
+    rotated: bool,
 }
 
 impl fmt::Debug for PostgresSink {
@@ -192,6 +219,7 @@ impl fmt::Debug for PostgresSink {
             .field("table", &self.table.table)
             .field("connected", &self.client.is_some())
             .field("head", &self.head.map(|h| h.seq))
+            .field("segment", &self.segment)
             .finish_non_exhaustive()
     }
 }
@@ -204,7 +232,22 @@ impl PostgresSink {
             client: None,
             head: None,
             anchor: None,
+            partitioned: false,
+            segment: 0,
+            batch_segment: None,
+            ensured: None,
+            retention: None,
+            rotated: false,
         }
+    }
+
+    /// Drops whole monthly partitions once every record in them is past its
+    /// category's retention (see the type's docs). Without it (the default),
+    /// nothing is ever removed.
+    #[must_use]
+    pub fn retention(mut self, retention: Retention) -> Self {
+        self.retention = Some(retention);
+        self
     }
 
     /// The table written to.
@@ -229,6 +272,15 @@ impl PostgresSink {
                     t.name()
                 )));
             }
+            self.partitioned = client
+                .query_one(&t.table.is_partitioned(), &[])
+                .and_then(|row| row.try_get(0))
+                .map_err(|e| t.error("could not read the table's kind", &e))?;
+            if self.partitioned {
+                let newest = segments(&mut client, t)?.last().copied().unwrap_or(0);
+                self.segment = self.segment.max(newest);
+            }
+            self.ensured = None;
             self.client = Some(client);
         }
         self.client
@@ -237,8 +289,14 @@ impl PostgresSink {
     }
 
     fn write_batch(&mut self, entries: &[Entry], ctx: &SinkContext<'_>) -> io::Result<()> {
+        self.client()?;
+        let segment = self.segment_for(entries, ctx);
+        let new_segment = self.partitioned && segment > self.segment;
         let mut batch = Batch::default();
-        if self.head.is_none()
+        // An anchor starts a table that joins a chain begun elsewhere, and
+        // every partition after the first, so that each verifies without
+        // the ones before it.
+        if (self.head.is_none() || (new_segment && self.segment != 0))
             && let Some(anchor) = self.anchor_for(entries, ctx)?
         {
             batch.push_checkpoint(&anchor);
@@ -254,16 +312,27 @@ impl PostgresSink {
             let table = &table;
             move |e: postgres::Error| table.error(doing, &e)
         };
-        let client = self.client()?;
+        let partitioned = self.partitioned;
+        let ensure = partitioned && self.ensured != Some(segment);
+        let client = self
+            .client
+            .as_mut()
+            .ok_or_else(|| io::Error::other("the PostgreSQL audit connection is not open"))?;
         let mut tx = client.transaction().map_err(fail("could not begin"))?;
+        if ensure {
+            tx.batch_execute(&table.table.create_segment(segment))
+                .map_err(fail("could not create the month's partition"))?;
+        }
         let inserted = tx
-            .query(&table.table.insert(), &batch.params())
+            .query(&table.table.insert(), &batch.params(&segment))
             .map_err(fail("could not insert the batch"))?;
         let new_records = inserted
             .iter()
             .filter(|row| row.try_get::<_, i16>(1).is_ok_and(|k| k == 0))
             .count();
-        if new_records < batch.records() {
+        // A plain table's unique index refuses a second record at a sequence
+        // number; across partitions only this read-back can.
+        if new_records < batch.records() || partitioned {
             // Some records were there already: a retry of a batch that was
             // committed, or another writer's chain. Only the first is fine.
             let stored = tx
@@ -290,7 +359,85 @@ impl PostgresSink {
         if let Some(last) = batch.last_head() {
             self.head = Some(last);
         }
+        if partitioned {
+            self.ensured = Some(segment);
+        }
+        if new_segment {
+            self.rotated |= self.segment != 0;
+            self.segment = segment;
+        }
         Ok(())
+    }
+
+    /// The segment a batch goes to: the month it is written in, never
+    /// before the newest written to; a retry goes where its first try went.
+    fn segment_for(&mut self, entries: &[Entry], ctx: &SinkContext<'_>) -> i32 {
+        if !self.partitioned {
+            return 0;
+        }
+        if let Some((batch, segment)) = self.batch_segment
+            && batch == ctx.batch
+        {
+            return segment;
+        }
+        // A batch of checkpoints alone stays in the current segment: a new
+        // one must start with the anchor that only a record gives.
+        let has_record = entries.iter().any(|e| matches!(e, Entry::Record(_)));
+        let segment = if has_record || self.segment == 0 {
+            self.segment.max(month_of(ctx.now_ms))
+        } else {
+            self.segment
+        };
+        self.batch_segment = Some((ctx.batch, segment));
+        segment
+    }
+
+    /// Drops the partitions retention allows at `ctx.now_ms`, oldest first.
+    fn prune_segments(&mut self, ctx: &SinkContext<'_>) -> io::Result<PruneReport> {
+        let mut report = PruneReport::default();
+        let Some(retention) = self.retention else {
+            return Ok(report);
+        };
+        self.client()?;
+        if !self.partitioned {
+            return Ok(report);
+        }
+        let t = self.table.clone();
+        let client = self
+            .client
+            .as_mut()
+            .ok_or_else(|| io::Error::other("the PostgreSQL audit connection is not open"))?;
+        let all = segments(client, &t)?;
+        // The newest partition is being written to: it always stays.
+        for pair in all.windows(2) {
+            let (old, next) = (pair[0], pair[1]);
+            let summary = segment_summary(client, &t, old)?;
+            if !summary.expired(&retention, ctx.now_ms) {
+                break;
+            }
+            let first: Option<i16> = client
+                .query_opt(&t.table.segment_first_kind(), &[&next])
+                .and_then(|row| row.map(|r| r.try_get(0)).transpose())
+                .map_err(|e| t.error("could not read a partition", &e))?;
+            if first != Some(rows::ANCHOR) {
+                report.held_back = Some(format!(
+                    "partition {} is kept: the one after it does not start with a signed anchor",
+                    t.table.partition_display(old)
+                ));
+                break;
+            }
+            client
+                .batch_execute(&t.table.drop_segment(old))
+                .map_err(|e| t.error("could not drop a partition", &e))?;
+            report.removed.push(PrunedFile {
+                path: t.table.partition_display(old).into(),
+                seqs: summary.seqs,
+            });
+            if let Some((_, last)) = summary.seqs {
+                report.retained_from_seq = Some(last + 1);
+            }
+        }
+        Ok(report)
     }
 
     /// The anchor an empty table starts with when the chain it receives
@@ -408,5 +555,74 @@ impl AuditSink for PostgresSink {
             self.client = None;
         }
         result
+    }
+
+    fn prune(&mut self, ctx: &SinkContext<'_>) -> io::Result<PruneReport> {
+        let result = self.prune_segments(ctx);
+        if result.is_err() {
+            self.client = None;
+        }
+        result
+    }
+
+    fn rotated(&mut self) -> bool {
+        std::mem::take(&mut self.rotated)
+    }
+}
+
+/// The month `ms` falls in, as `YYYYMM` (UTC).
+fn month_of(ms: u64) -> i32 {
+    let text = crate::time::format_rfc3339_ms(ms);
+    let digits: String = text.chars().take(7).filter(char::is_ascii_digit).collect();
+    digits.parse().unwrap_or(0)
+}
+
+/// The segments of the table's partitions, oldest first.
+fn segments(client: &mut Client, t: &PostgresTable) -> io::Result<Vec<i32>> {
+    let rows = client
+        .query(&t.table.partitions(), &[])
+        .map_err(|e| t.error("could not list the partitions", &e))?;
+    let mut found: Vec<i32> = rows
+        .iter()
+        .filter_map(|row| row.try_get::<_, String>(0).ok())
+        .filter_map(|name| t.table.segment_of(&name))
+        .collect();
+    found.sort_unstable();
+    Ok(found)
+}
+
+/// What a partition holds, as far as retention cares.
+fn segment_summary(client: &mut Client, t: &PostgresTable, segment: i32) -> io::Result<Summary> {
+    let fail = |e: postgres::Error| t.error("could not summarise a partition", &e);
+    let mut summary = Summary::default();
+    for row in client
+        .query(&t.table.segment_summary(), &[&segment])
+        .map_err(fail)?
+    {
+        let event_type: Option<String> = row.try_get(0).map_err(fail)?;
+        let newest: i64 = row.try_get(1).map_err(fail)?;
+        let first: i64 = row.try_get(2).map_err(fail)?;
+        let last: i64 = row.try_get(3).map_err(fail)?;
+        let category = Category::of(event_type.as_deref().unwrap_or(""));
+        let newest = u64::try_from(newest).unwrap_or(u64::MAX);
+        for seq in [first, last] {
+            summary.add(category, newest, u64::try_from(seq).unwrap_or(0));
+        }
+    }
+    Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::month_of;
+
+    #[test]
+    fn a_month_is_its_utc_year_and_month() {
+        assert_eq!(month_of(0), 197_001);
+        // 2026-01-31T23:59:59.999Z and the next millisecond.
+        assert_eq!(month_of(1_769_903_999_999), 202_601);
+        assert_eq!(month_of(1_769_904_000_000), 202_602);
+        // 2024-02-29, a leap day.
+        assert_eq!(month_of(1_709_164_800_000), 202_402);
     }
 }

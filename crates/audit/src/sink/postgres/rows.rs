@@ -123,7 +123,9 @@ impl Batch {
     }
 
     /// The parameters of the insert statement, in its order.
-    pub(super) fn params(&self) -> [&(dyn ToSql + Sync); 11] {
+    /// The insert's parameters, the rows' columns and then the `segment`
+    /// they all go to.
+    pub(super) fn params<'a>(&'a self, segment: &'a i32) -> [&'a (dyn ToSql + Sync); 12] {
         [
             &self.seq,
             &self.kind,
@@ -136,6 +138,7 @@ impl Batch {
             &self.subject,
             &self.tenant,
             &self.line,
+            segment,
         ]
     }
 

@@ -81,9 +81,21 @@ impl Table {
     /// it cannot drift from the line (null for a line escaping NUL, which
     /// JSONB refuses). The other columns are copies the queries filter on,
     /// and verification checks them against the line.
-    /// A record's sequence number is unique, and every row is identified by
-    /// its sequence number, kind and the SHA-256 of its line, so that a batch
-    /// written again inserts nothing twice.
+    /// Every row is identified by its sequence number, kind and the SHA-256
+    /// of its line, so that a batch written again inserts nothing twice.
+    ///
+    /// The table is partitioned by `segment`, the month (`YYYYMM`) the
+    /// writer wrote the row in, never going back, so that retention drops
+    /// whole partitions and every partition after the first starts with a
+    /// signed anchor. Partitioning by the events' own time would not do: an
+    /// event may reach the writer after one of a later month, and dropping
+    /// its partition would cut the chain in the middle. PostgreSQL cannot
+    /// keep a unique index across partitions without the partition key, so
+    /// the writer checks that a sequence number is stored once itself.
+    ///
+    /// A table made before partitioning (a plain table, with a unique
+    /// sequence number index) gets the `segment` column and is otherwise
+    /// used as it is.
     pub(crate) fn create(&self) -> String {
         let t = self.sql();
         let n = &self.name;
@@ -108,9 +120,11 @@ CREATE TABLE IF NOT EXISTS {t} (
     doc        JSONB    GENERATED ALWAYS AS (
                    CASE WHEN strpos(line, '\\u0000') > 0 THEN NULL ELSE line::jsonb END
                ) STORED,
-    PRIMARY KEY (seq, kind, line_sha)
-);
-CREATE UNIQUE INDEX IF NOT EXISTS \"{n}_record_seq\" ON {t} (seq) WHERE kind = 0;
+    segment    INTEGER  NOT NULL DEFAULT 0 CHECK (segment >= 0),
+    PRIMARY KEY (seq, kind, line_sha, segment)
+) PARTITION BY LIST (segment);
+ALTER TABLE {t} ADD COLUMN IF NOT EXISTS segment INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX IF NOT EXISTS \"{n}_record_seq\" ON {t} (seq) WHERE kind = 0;
 CREATE INDEX IF NOT EXISTS \"{n}_time\" ON {t} (time_ms) WHERE kind = 0;
 CREATE INDEX IF NOT EXISTS \"{n}_subject\" ON {t} (subject, time_ms) WHERE kind = 0;
 CREATE INDEX IF NOT EXISTS \"{n}_tenant\" ON {t} (tenant, time_ms) WHERE kind = 0;
@@ -128,6 +142,79 @@ COMMIT;"
         )
     }
 
+    /// Whether the table is partitioned (made by this version) rather than
+    /// a plain table made before partitioning.
+    pub(crate) fn is_partitioned(&self) -> String {
+        format!(
+            "SELECT coalesce((SELECT relkind = 'p' FROM pg_class WHERE oid = to_regclass('{}')), false)",
+            self.sql()
+        )
+    }
+
+    /// The partition holding `segment`, quoted and qualified for SQL.
+    fn partition_sql(&self, segment: i32) -> String {
+        let name = format!("{}_s{segment}", self.name);
+        match &self.schema {
+            Some(s) => format!("\"{s}\".\"{name}\""),
+            None => format!("\"{name}\""),
+        }
+    }
+
+    /// The partition's name as given, for reports.
+    pub(crate) fn partition_display(&self, segment: i32) -> String {
+        format!("{}_s{segment}", self.display())
+    }
+
+    /// Creates the partition for `segment` when absent.
+    pub(crate) fn create_segment(&self, segment: i32) -> String {
+        format!(
+            "CREATE TABLE IF NOT EXISTS {} PARTITION OF {} FOR VALUES IN ({segment})",
+            self.partition_sql(segment),
+            self.sql()
+        )
+    }
+
+    /// Drops the partition for `segment`.
+    pub(crate) fn drop_segment(&self, segment: i32) -> String {
+        format!("DROP TABLE IF EXISTS {}", self.partition_sql(segment))
+    }
+
+    /// The names of the table's partitions.
+    pub(crate) fn partitions(&self) -> String {
+        format!(
+            "SELECT c.relname::text FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+WHERE i.inhparent = to_regclass('{}')",
+            self.sql()
+        )
+    }
+
+    /// The segment a partition name holds, if it is one of this table's.
+    pub(crate) fn segment_of(&self, partition: &str) -> Option<i32> {
+        let digits = partition.strip_prefix(&self.name)?.strip_prefix("_s")?;
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        digits.parse().ok()
+    }
+
+    /// Per event type in segment `$1`: the newest record time and the
+    /// first and last record sequence numbers.
+    pub(crate) fn segment_summary(&self) -> String {
+        format!(
+            "SELECT event_type, max(time_ms), min(seq), max(seq) FROM {}
+WHERE segment = $1 AND kind = 0 GROUP BY event_type",
+            self.sql()
+        )
+    }
+
+    /// The kind of the first row of segment `$1` in chain order.
+    pub(crate) fn segment_first_kind(&self) -> String {
+        format!(
+            "SELECT kind FROM {} WHERE segment = $1 ORDER BY seq, kind, time_ms, line_sha LIMIT 1",
+            self.sql()
+        )
+    }
+
     /// Takes the writer's session lock: one writer per table, as one per file.
     pub(crate) fn try_lock_writer(&self) -> String {
         format!("SELECT pg_try_advisory_lock({})", self.lock_args("writer"))
@@ -136,8 +223,8 @@ COMMIT;"
     /// Inserts a batch (arrays, one per column) and returns what was new.
     pub(crate) fn insert(&self) -> String {
         format!(
-            "INSERT INTO {} (seq, kind, line_sha, hash, prev, time_ms, event_type, severity, outcome, subject, tenant, line)
-SELECT seq, kind, sha256(convert_to(line, 'UTF8')), hash, prev, time_ms, event_type, severity, outcome, subject, tenant, line
+            "INSERT INTO {} (seq, kind, line_sha, hash, prev, time_ms, event_type, severity, outcome, subject, tenant, line, segment)
+SELECT seq, kind, sha256(convert_to(line, 'UTF8')), hash, prev, time_ms, event_type, severity, outcome, subject, tenant, line, $12::int4
 FROM unnest($1::int8[], $2::int2[], $3::text[], $4::text[], $5::int8[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[])
     AS b(seq, kind, hash, prev, time_ms, event_type, severity, outcome, subject, tenant, line)
 ON CONFLICT DO NOTHING
@@ -228,6 +315,24 @@ mod tests {
         ] {
             let err = Table::parse(bad).unwrap_err();
             assert!(err.contains("plain identifier"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn partitions_are_named_after_the_table_and_read_back_strictly() {
+        let t = Table::parse("audit.events").unwrap();
+        assert_eq!(t.partition_sql(202_612), "\"audit\".\"events_s202612\"");
+        assert_eq!(t.partition_display(202_612), "audit.events_s202612");
+        assert_eq!(t.segment_of("events_s202612"), Some(202_612));
+        for other in [
+            "events",
+            "events_s",
+            "events_sx1",
+            "events_s2026-1",
+            "other_s202612",
+            "events_archive_s202612",
+        ] {
+            assert_eq!(t.segment_of(other), None, "{other}");
         }
     }
 }

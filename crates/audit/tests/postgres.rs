@@ -237,17 +237,38 @@ impl<S: AuditSink> AuditSink for LostReply<S> {
     }
 }
 
+/// The sink on `table`, loading every batch with `COPY` when `copy` holds
+/// and binding arrays otherwise.
+fn sink(table: &PostgresTable, copy: bool) -> PostgresSink {
+    let sink = PostgresSink::new(table.clone());
+    if copy { sink.copy_from(1) } else { sink }
+}
+
 #[test]
 fn a_batch_written_again_after_a_lost_reply_inserts_nothing_twice() {
-    let Some(url) = database("a_batch_written_again_after_a_lost_reply_inserts_nothing_twice")
-    else {
+    lost_reply(
+        "a_batch_written_again_after_a_lost_reply_inserts_nothing_twice",
+        false,
+    );
+}
+
+#[test]
+fn a_batch_copied_again_after_a_lost_reply_inserts_nothing_twice() {
+    lost_reply(
+        "a_batch_copied_again_after_a_lost_reply_inserts_nothing_twice",
+        true,
+    );
+}
+
+fn lost_reply(test: &str, copy: bool) {
+    let Some(url) = database(test) else {
         return;
     };
-    let (table, name) = fresh(&url, "retry");
+    let (table, name) = fresh(&url, if copy { "retry_copy" } else { "retry" });
     let signer = key();
     let public = signer.verifying_key();
     let sink = LostReply {
-        inner: PostgresSink::new(table.clone()),
+        inner: sink(&table, copy),
         batches_seen: Vec::new(),
     };
     let audit = log(sink, signer, 3);
@@ -675,16 +696,29 @@ fn queries_over_the_table_answer_what_the_file_answers() {
 
 #[test]
 fn hostile_values_are_written_verified_and_found() {
-    let Some(url) = database("hostile_values_are_written_verified_and_found") else {
+    hostile_values("hostile_values_are_written_verified_and_found", false);
+}
+
+#[test]
+fn hostile_values_copied_in_bulk_are_written_verified_and_found() {
+    hostile_values(
+        "hostile_values_copied_in_bulk_are_written_verified_and_found",
+        true,
+    );
+}
+
+fn hostile_values(test: &str, copy: bool) {
+    let Some(url) = database(test) else {
         return;
     };
-    let (table, name) = fresh(&url, "hostile");
-    let path = scratch("hostile").join("audit.jsonl");
+    let label = if copy { "hostile_copy" } else { "hostile" };
+    let (table, name) = fresh(&url, label);
+    let path = scratch(label).join("audit.jsonl");
     let signer = key();
     let public = signer.verifying_key();
     let sink = FanOut::new()
         .with(FileSink::new(&path, FileSinkOptions::default()))
-        .with(PostgresSink::new(table.clone()));
+        .with(sink(&table, copy));
     let audit = log(sink, signer, 100);
     // A login failure records the user name the client typed: any length, any character.
     // Varied characters, so that compression cannot shrink them under the index limit.
@@ -699,16 +733,27 @@ fn hostile_values_are_written_verified_and_found() {
             .meta("nul", "a\u{0}b"),
         AuditEvent::new(format!("custom.{}", "y".repeat(4000))).subject("' OR 1=1 --"),
         AuditEvent::new(types::DATA_READ).subject("\u{202e}\u{fffd}🦀\\u0000"),
+        // What CSV and COPY treat specially: quotes, separators, line breaks,
+        // the end-of-data marker, backslashes and an empty value.
+        AuditEvent::new(types::DATA_WRITE)
+            .subject("a\",\"b\r\n\\.\n\\N,")
+            .tenant(""),
     ];
     for event in hostile {
         audit.record(event).unwrap();
     }
     audit.shutdown().unwrap();
-    assert_eq!(audit.metrics().written, 3, "{:?}", audit.metrics());
+    assert_eq!(audit.metrics().written, 4, "{:?}", audit.metrics());
     assert_eq!(audit.metrics().failed, 0, "no batch failed");
     let report = verify(&table, &public);
-    assert!(report.ok && report.events == 3, "{report:?}");
-    assert_eq!(rows(&url, &name), 4);
+    assert!(report.ok && report.events == 4, "{report:?}");
+    assert_eq!(rows(&url, &name), 5);
+    let mut by_quoted = Query::default();
+    by_quoted.actor = Some("a\",\"b\r\n\\.\n\\N,".into());
+    assert_eq!(table.query(&by_quoted, None).unwrap().len(), 1);
+    let mut by_empty_tenant = Query::default();
+    by_empty_tenant.tenant = Some(String::new());
+    assert_eq!(table.query(&by_empty_tenant, None).unwrap().len(), 1);
 
     let mut by_subject = Query::default();
     by_subject.actor = Some(long);

@@ -19,7 +19,7 @@ use crate::retention_prune::{PruneReport, PrunedFile};
 use ::postgres::{Client, NoTls};
 use rows::Batch;
 use std::fmt;
-use std::io;
+use std::io::{self, Write};
 use std::time::Duration;
 use table::Table;
 
@@ -211,7 +211,12 @@ pub struct PostgresSink {
     retention: Option<Retention>,
     /// Whether a new segment began since the writer last asked.
     rotated: bool,
+    /// Batches of at least this many rows are loaded with `COPY`.
+    copy_from: usize,
 }
+
+/// Rows from which a batch is loaded with `COPY` rather than bound as arrays.
+const COPY_FROM_ROWS: usize = 1000;
 
 impl fmt::Debug for PostgresSink {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -238,7 +243,19 @@ impl PostgresSink {
             ensured: None,
             retention: None,
             rotated: false,
+            copy_from: COPY_FROM_ROWS,
         }
+    }
+
+    /// Batches of at least `rows` rows (default 1,000) are streamed with
+    /// `COPY` into a session table and moved into the audit table by one
+    /// statement; smaller ones are bound as arrays to one `INSERT`. Either
+    /// way a batch is one transaction, and written again inserts nothing
+    /// twice.
+    #[must_use]
+    pub fn copy_from(mut self, rows: usize) -> Self {
+        self.copy_from = rows.max(1);
+        self
     }
 
     /// Drops whole monthly partitions once every record in them is past its
@@ -323,9 +340,20 @@ impl PostgresSink {
             tx.batch_execute(&table.table.create_segment(segment))
                 .map_err(fail("could not create the month's partition"))?;
         }
-        let inserted = tx
-            .query(&table.table.insert(), &batch.params(&segment))
-            .map_err(fail("could not insert the batch"))?;
+        let inserted = if batch.len() >= self.copy_from {
+            tx.batch_execute(Table::create_incoming())
+                .map_err(fail("could not create the staging table"))?;
+            let mut copy = tx
+                .copy_in(Table::copy_incoming())
+                .map_err(fail("could not start copying the batch"))?;
+            copy.write_all(&batch.csv())?;
+            copy.finish().map_err(fail("could not copy the batch"))?;
+            tx.query(&table.table.insert_incoming(), &[&segment])
+                .map_err(fail("could not insert the batch"))?
+        } else {
+            tx.query(&table.table.insert(), &batch.params(&segment))
+                .map_err(fail("could not insert the batch"))?
+        };
         let new_records = inserted
             .iter()
             .filter(|row| row.try_get::<_, i16>(1).is_ok_and(|k| k == 0))

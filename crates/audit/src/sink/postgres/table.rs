@@ -233,6 +233,33 @@ RETURNING seq, kind",
         )
     }
 
+    /// The session's staging table for batches loaded with `COPY`, emptied
+    /// at the end of every transaction.
+    pub(crate) fn create_incoming() -> &'static str {
+        "CREATE TEMP TABLE IF NOT EXISTS rampart_audit_incoming (
+    seq int8, kind int2, hash text, prev text, time_ms int8, event_type text,
+    severity text, outcome text, subject text, tenant text, line text
+) ON COMMIT DELETE ROWS"
+    }
+
+    /// Loads a batch into the staging table.
+    pub(crate) fn copy_incoming() -> &'static str {
+        "COPY pg_temp.rampart_audit_incoming FROM STDIN (FORMAT csv)"
+    }
+
+    /// Moves the staged batch into the table (segment `$1`), as
+    /// [`insert`](Self::insert) does, and returns what was new.
+    pub(crate) fn insert_incoming(&self) -> String {
+        format!(
+            "INSERT INTO {} (seq, kind, line_sha, hash, prev, time_ms, event_type, severity, outcome, subject, tenant, line, segment)
+SELECT seq, kind, sha256(convert_to(line, 'UTF8')), hash, prev, time_ms, event_type, severity, outcome, subject, tenant, line, $1::int4
+FROM pg_temp.rampart_audit_incoming
+ON CONFLICT DO NOTHING
+RETURNING seq, kind",
+            self.sql()
+        )
+    }
+
     /// The hashes already stored for record sequence numbers `$1`.
     pub(crate) fn stored_hashes(&self) -> String {
         format!(

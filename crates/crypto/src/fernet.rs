@@ -122,7 +122,7 @@ impl Fernet {
         let data = URL_SAFE_PAD_INDIFFERENT
             .decode(token.trim_end())
             .map_err(|_| CryptoError::Fernet("token is not base64url"))?;
-        if data.len() < 1 + TS_LEN + IV_LEN + BLOCK + MAC_LEN {
+        if data.len() < 1 + TS_LEN + IV_LEN + MAC_LEN {
             return Err(CryptoError::Fernet("token is too short"));
         }
         if data[0] != VERSION {

@@ -168,4 +168,6 @@ pub use rotation::{DEFAULT_ROTATE_AFTER, KeyRotation, KeyRotationBuilder, Rotati
 pub use tenant::{TenantKeys, derive_tenant_key};
 
 #[cfg(test)]
+mod fernet_tests;
+#[cfg(test)]
 mod vectors_tests;

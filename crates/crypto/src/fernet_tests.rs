@@ -111,7 +111,7 @@ fn fernet_tokens_migrate_to_context_bound_fields() {
     let v = &vectors("verify")[0];
     let legacy = fernet(v);
     let cipher = FieldCipher::new(Keyring::new(1, FieldKey::generate().unwrap()).unwrap());
-    let mut column = vec![v.token.clone(), "gAAAA-garbage".to_owned()];
+    let mut column = [v.token.clone(), "gAAAA-garbage".to_owned()];
     let ids = ["1", "2"];
     let report = cipher.migrate_batch(
         &legacy,

@@ -8,7 +8,9 @@
 //! buffer, with a short associated data. All draw nonces from the same
 //! generator (aws-lc-rs's), so the comparison is of the AEAD and what
 //! rampart adds around it, not of random number generators. Decryption
-//! anchors open into a fresh buffer, as `FieldCipher::decrypt` does.
+//! anchors open into a fresh buffer, as `FieldCipher::decrypt` does (which
+//! also wipes the plaintext when it is dropped); the `_reused_buffer`
+//! variants show `encrypt_into` / `decrypt_into` on one buffer.
 
 use aes_gcm::aead::{AeadInOut, KeyInit};
 use aes_gcm::{Aes256Gcm, Nonce as RcNonce, Tag as RcTag};
@@ -154,6 +156,20 @@ fn bench(c: &mut Criterion) {
                 b.iter(|| black_box(cipher.encrypt(&ctx, black_box(p)).expect("encrypt")));
             },
         );
+        let mut buf = Vec::with_capacity(size + 64);
+        enc.bench_with_input(
+            BenchmarkId::new("rampart_field_cipher_reused_buffer", size),
+            &plain,
+            |b, p| {
+                b.iter(|| {
+                    buf.clear();
+                    cipher
+                        .encrypt_into(&ctx, black_box(p), &mut buf)
+                        .expect("encrypt");
+                    black_box(buf.len())
+                });
+            },
+        );
     }
     enc.finish();
 
@@ -187,6 +203,20 @@ fn bench(c: &mut Criterion) {
             &sealed,
             |b, s| {
                 b.iter(|| black_box(cipher.decrypt(&ctx, black_box(s)).expect("decrypt")));
+            },
+        );
+        let mut buf = Vec::with_capacity(size + 64);
+        dec.bench_with_input(
+            BenchmarkId::new("rampart_field_cipher_reused_buffer", size),
+            &sealed,
+            |b, s| {
+                b.iter(|| {
+                    buf.clear();
+                    cipher
+                        .decrypt_into(&ctx, black_box(s), &mut buf)
+                        .expect("decrypt");
+                    black_box(buf.len())
+                });
             },
         );
     }

@@ -13,7 +13,7 @@ use rampart_core::{
 };
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, Zeroizing};
 
 /// The `change` field of the [`EventKind::ConfigurationChanged`] events this
 /// crate emits about field-encryption keys (rotations, retirements, nonce
@@ -239,7 +239,7 @@ impl FieldCipher {
 
     /// Encrypts `plaintext` in `ctx` with the primary key.
     pub fn encrypt(&self, ctx: &Context<'_>, plaintext: &[u8]) -> Result<Vec<u8>, CryptoError> {
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(HEADER_LEN + plaintext.len() + TAG_LEN);
         self.encrypt_into(ctx, plaintext, &mut out)?;
         Ok(out)
     }
@@ -268,27 +268,29 @@ impl FieldCipher {
         let header = bound_header(algorithm, key.id);
         let aad = ctx.aad(&header);
 
+        // Written as the plaintext is copied, then sealed in place: no
+        // zero-filling, one pass over the output buffer.
         let start = out.len();
-        out.resize(start + HEADER_LEN + plaintext.len() + TAG_LEN, 0);
-        let buf = &mut out[start..];
-        let (head, rest) = buf.split_at_mut(HEADER_LEN);
-        head[..header.len()].copy_from_slice(&header);
-        head[header.len()..].copy_from_slice(&nonce);
-        let (body, tag) = rest.split_at_mut(plaintext.len());
-        let sealed = primitives::seal(
+        out.reserve(HEADER_LEN + plaintext.len() + TAG_LEN);
+        out.extend_from_slice(&header);
+        out.extend_from_slice(&nonce);
+        out.extend_from_slice(plaintext);
+        let body_at = start + HEADER_LEN;
+        match primitives::seal(
             key.aead(algorithm),
             nonce,
             aad.as_ref(),
-            plaintext,
-            body,
-            tag,
-        );
-        if sealed.is_err() {
-            out.truncate(start);
-            return Err(CryptoError::TooLarge {
-                limit: self.inner.max_plaintext,
-                got: plaintext.len(),
-            });
+            &mut out[body_at..],
+        ) {
+            Ok(tag) => out.extend_from_slice(&tag),
+            Err(_) => {
+                out[start..].zeroize();
+                out.truncate(start);
+                return Err(CryptoError::TooLarge {
+                    limit: self.inner.max_plaintext,
+                    got: plaintext.len(),
+                });
+            }
         }
         Ok(())
     }
@@ -309,21 +311,34 @@ impl FieldCipher {
         ctx: &Context<'_>,
         ciphertext: &[u8],
     ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+        let mut out = Zeroizing::new(Vec::new());
+        self.decrypt_into(ctx, ciphertext, &mut out)?;
+        Ok(out)
+    }
+
+    /// Decrypts a binary ciphertext made in `ctx`, appending the plaintext
+    /// to `out`: for callers that reuse one buffer (and wipe it themselves)
+    /// instead of receiving a fresh self-wiping one from
+    /// [`decrypt`](Self::decrypt). On an error `out` is left as it was.
+    pub fn decrypt_into(
+        &self,
+        ctx: &Context<'_>,
+        ciphertext: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<(), CryptoError> {
         let parsed = ParsedCiphertext::parse(ciphertext)?;
         let snapshot = self.inner.keyring.load();
         let key = find(&snapshot, parsed.key_id)?;
         let aad = ctx.aad(&parsed.bound_header);
-        let mut out = Zeroizing::new(vec![0u8; parsed.body.len()]);
         primitives::open(
             key.aead(parsed.algorithm),
             parsed.nonce,
             aad.as_ref(),
             parsed.body,
             parsed.tag,
-            &mut out,
+            out,
         )
-        .map_err(|_| CryptoError::Authentication)?;
-        Ok(out)
+        .map_err(|_| CryptoError::Authentication)
     }
 
     /// Decrypts the text form of a ciphertext made in `ctx`.

@@ -137,7 +137,11 @@
 //! events with `change` = [`CHANGE_ENCRYPTION_KEY`] and a `step`
 //! (`rotated`, `retired`, `failed`, `budget_threshold`, `budget_exhausted`),
 //! delivered to the sink given to `event_sink(..)` (the tracing sink by
-//! default). No event, error or `Debug` output holds key bytes or plaintext.
+//! default). rampart-core has no kind of its own for encryption keys (its
+//! `signing_key` change is for JWT keys and targets a signing key), so
+//! rampart-audit records these under its generic `admin.config.changed`,
+//! with `change`, `step` and `kid` in the metadata. No event, error or
+//! `Debug` output holds key bytes or plaintext.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]

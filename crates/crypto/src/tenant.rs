@@ -60,6 +60,9 @@ type Factory = Box<dyn Fn(Keyring) -> FieldCipher + Send + Sync>;
 /// One [`FieldCipher`] per tenant, each over keys derived from a shared
 /// master keyring (see [Per-tenant keys](crate#per-tenant-keys) for the design).
 ///
+/// Ciphers are cached per tenant id for the life of this value (a few
+/// hundred bytes each); build one `TenantKeys` per process, not per request.
+///
 /// Derived keyrings follow the master: after a rotation or retirement of the
 /// master, the next [`cipher`](Self::cipher) call for a tenant brings its
 /// keyring in line (usage counters of keys that stay are kept).

@@ -212,6 +212,23 @@ mod tests {
         assert_eq!(email("🙂@example.com"), "🙂***@example.com");
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_text_is_masked_without_panicking(v in "\\PC{0,40}", n in 0usize..8) {
+            let masked = keep_last(&v, n);
+            proptest::prop_assert_eq!(masked.chars().count(), v.chars().count());
+            let shown: String = masked.chars().filter(|c| *c != MASK).collect();
+            proptest::prop_assert!(shown.chars().count() <= n);
+            for m in [account(&v), phone(&v), card(&v)] {
+                proptest::prop_assert!(m.chars().filter(|c| c.is_alphanumeric()).count() <= 4);
+            }
+            let s = ssn(&v);
+            proptest::prop_assert!(s.starts_with("***-**-") && s.chars().count() == 11);
+            let e = email(&v);
+            proptest::prop_assert!(e == "***" || e.contains("***@"));
+        }
+    }
+
     #[test]
     fn phone_and_account_edge_cases() {
         assert_eq!(phone("1234"), "****");

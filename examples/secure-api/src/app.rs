@@ -272,6 +272,8 @@ pub async fn assemble(config: &AppConfig) -> Result<BuiltApp, ConfigError> {
 
     let (mfa, mfa_fact) = crate::mfa::build(config, sink.clone()).await?;
     facts.push("second factor", mfa_fact);
+    let (profiles, profile_fact) = crate::profile::build(config, sink.clone())?;
+    facts.push("profile fields", profile_fact);
 
     let state = AppState {
         auth: authority.clone(),
@@ -280,6 +282,7 @@ pub async fn assemble(config: &AppConfig) -> Result<BuiltApp, ConfigError> {
         authz: authz.clone(),
         login_throttle: limits.login.clone(),
         mfa,
+        profiles: Arc::new(profiles),
         audit: trail.clone(),
         events: sink.clone(),
     };
@@ -289,6 +292,10 @@ pub async fn assemble(config: &AppConfig) -> Result<BuiltApp, ConfigError> {
         .route("/auth/mfa/enroll", post(crate::mfa::enroll))
         .route("/auth/mfa/confirm", post(crate::mfa::confirm))
         .route("/api/me", get(auth::me))
+        .route(
+            "/api/profile",
+            get(crate::profile::get).put(crate::profile::put),
+        )
         .route(
             "/api/items",
             get(api::list_items).route_layer(require("items:read")?),

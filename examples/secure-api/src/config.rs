@@ -24,6 +24,9 @@ pub struct AppConfig {
     /// `RAMPART_MFA_KEY`: the base64 32-byte key sealing TOTP secrets; one
     /// is generated at start-up when unset (enrolments then end with the process).
     pub mfa_key: Option<String>,
+    /// `RAMPART_FIELD_KEY`: the base64 32-byte key encrypting profile fields;
+    /// one is generated at start-up when unset (profiles then end with the process).
+    pub field_key: Option<String>,
     /// `[jwt]`.
     pub jwt: JwtSection,
     /// `[http]`.
@@ -287,6 +290,7 @@ impl AppConfig {
         let mut config = Self::from_documents(addr, source, user_text.as_deref())?;
         config.redis_url = env("REDIS_URL").filter(|u| !u.is_empty());
         config.mfa_key = env("RAMPART_MFA_KEY").filter(|k| !k.is_empty());
+        config.field_key = env("RAMPART_FIELD_KEY").filter(|k| !k.is_empty());
         let mut audit = config.audit.take().unwrap_or_else(|| {
             let mut audit = rampart_audit::AuditConfig::default();
             audit.path = PathBuf::from(DEFAULT_AUDIT_LOG);
@@ -326,6 +330,7 @@ impl AppConfig {
             source,
             redis_url: None,
             mfa_key: None,
+            field_key: None,
             jwt: user.jwt.or(defaults.jwt).unwrap_or_default(),
             http: user.http.or(defaults.http).unwrap_or_default(),
             server: user.server.or(defaults.server).unwrap_or_default(),

@@ -12,6 +12,7 @@ pub mod items;
 pub mod logging;
 pub mod mfa;
 pub mod problem;
+pub mod profile;
 pub mod routes;
 pub mod serve;
 pub mod state;

@@ -25,6 +25,8 @@ pub struct AppState {
     pub mfa: rampart_auth::mfa::Mfa,
     /// The audit trail, when one is configured.
     pub audit: Option<rampart_audit::AuditTrail>,
+    /// Encrypted personal data behind `/api/profile`.
+    pub profiles: Arc<crate::profile::ProfileStore>,
     /// Where handlers report security events (the trail, and `tracing`).
     pub events: rampart_core::SharedSink,
 }

@@ -1,12 +1,14 @@
 //! The audit trail: the cost on the request path (building an event and
 //! enqueueing it) beside a plain `tracing` JSON event in the same run, and the
 //! sustained rate into the JSONL file sink with the hash chain, signed
-//! checkpoints and an fsync per batch.
+//! checkpoints and an fsync per batch; and, when `DATABASE_URL` is set, the
+//! sustained rate into the PostgreSQL sink with batches bound as arrays
+//! beside batches loaded with `COPY`.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use rampart_audit::{
-    AuditEvent, AuditLog, AuditSink, Entry, FileSink, FileSinkOptions, SigningKey, SinkContext,
-    types,
+    AuditEvent, AuditLog, AuditSink, Entry, FileSink, FileSinkOptions, PostgresSink, PostgresTable,
+    SigningKey, SinkContext, types,
 };
 use rampart_core::{EventKind, EventSink, SecurityEvent};
 use std::hint::black_box;
@@ -153,5 +155,51 @@ fn sustained(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, enqueue, sustained);
+fn postgres(c: &mut Criterion) {
+    const EVENTS: u64 = 20_000;
+    let Ok(url) = std::env::var("DATABASE_URL") else {
+        println!("skipped: audit/postgres_sink: DATABASE_URL is not set");
+        return;
+    };
+    let name = format!("audit_bench_{}", std::process::id());
+    let drop_table = || {
+        let mut client = url
+            .parse::<postgres::Config>()
+            .expect("a PostgreSQL URL")
+            .connect(postgres::NoTls)
+            .expect("PostgreSQL reachable");
+        client
+            .batch_execute(&format!("DROP TABLE IF EXISTS {name}"))
+            .expect("drop the bench table");
+    };
+    let mut group = c.benchmark_group("audit/postgres_sink");
+    group.throughput(Throughput::Elements(EVENTS));
+    group.sample_size(10);
+    for (label, copy_from) in [("insert_arrays", usize::MAX), ("copy", 1000)] {
+        group.bench_function(label, |b| {
+            b.iter_custom(|iters| {
+                let mut total = Duration::ZERO;
+                for _ in 0..iters {
+                    drop_table();
+                    let table = PostgresTable::new(&url, &name).expect("table");
+                    let sink = PostgresSink::new(table).copy_from(copy_from);
+                    let (key, _) = SigningKey::generate().expect("key");
+                    let log = AuditLog::builder(sink, key).build().expect("log");
+                    let start = Instant::now();
+                    for i in 0..EVENTS {
+                        log.record(event(i)).expect("record");
+                    }
+                    log.flush().expect("flush");
+                    total += start.elapsed();
+                    log.shutdown().expect("shutdown");
+                }
+                total
+            })
+        });
+    }
+    group.finish();
+    drop_table();
+}
+
+criterion_group!(benches, enqueue, sustained, postgres);
 criterion_main!(benches);

@@ -72,6 +72,10 @@ pub const CHANGE_POLICY: &str = "policy";
 /// signing key rotation.
 pub const CHANGE_SIGNING_KEY: &str = "signing_key";
 
+/// The `change` of a [`EventKind::ConfigurationChanged`] event for a step of
+/// a field-encryption key rotation, with `step` and `kid`.
+pub const CHANGE_ENCRYPTION_KEY: &str = "encryption_key";
+
 /// The `change` of a [`EventKind::ConfigurationChanged`] event for a user's
 /// second factor.
 pub const CHANGE_MFA: &str = "mfa";

@@ -38,9 +38,9 @@ pub use client_ip::{
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
 pub use error::ConfigError;
 pub use event::{
-    CHANGE_MFA, CHANGE_POLICY, CHANGE_SIGNING_KEY, CREDENTIAL_TOKEN, EventKind, EventSink,
-    MFA_BACKUP_CODES_REPLACED, MFA_ENROLLED, MFA_RESET, MemorySink, PrivilegeAction, SecurityEvent,
-    Severity, SharedSink, TracingSink,
+    CHANGE_ENCRYPTION_KEY, CHANGE_MFA, CHANGE_POLICY, CHANGE_SIGNING_KEY, CREDENTIAL_TOKEN,
+    EventKind, EventSink, MFA_BACKUP_CODES_REPLACED, MFA_ENROLLED, MFA_RESET, MemorySink,
+    PrivilegeAction, SecurityEvent, Severity, SharedSink, TracingSink,
 };
 pub use principal::{AuthMethod, Principal};
 pub use problem::{PROBLEM_JSON, Problem, STORE_RETRY_AFTER_SECS};

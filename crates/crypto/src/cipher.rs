@@ -17,8 +17,9 @@ use zeroize::{Zeroize, Zeroizing};
 
 /// The `change` field of the [`EventKind::ConfigurationChanged`] events this
 /// crate emits about field-encryption keys (rotations, retirements, nonce
-/// budget warnings).
-pub const CHANGE_ENCRYPTION_KEY: &str = "encryption_key";
+/// budget warnings). The audit trail records rotations and retirements as
+/// `admin.key.rotated`.
+pub use rampart_core::CHANGE_ENCRYPTION_KEY;
 
 /// The default nonce budget of AES-256-GCM with random nonces: 2^32
 /// messages per key keeps the chance of a repeated nonce below 2^-32

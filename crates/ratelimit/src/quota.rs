@@ -255,6 +255,34 @@ mod tests {
             assert!(err.to_string().starts_with("quota ip:"), "{err}");
         }
         assert!(Quota::per_minute(MAX_LIMIT).validate("x").is_ok());
+        // Each bound on its own, the others valid, so no other check hides it.
+        for (q, names) in [
+            (Quota::per_second(0).with_burst(5), "limit"),
+            (Quota::per_second(MAX_LIMIT + 1).with_burst(5), "limit"),
+            (Quota::per_second(5).with_burst(MAX_LIMIT + 1), "burst"),
+            (
+                Quota::new(1, Duration::from_secs(366 * 86_400 + 1)),
+                "period",
+            ),
+            (
+                Quota::per_second(1).with_penalty(MAX_PERIOD + Duration::from_secs(1)),
+                "penalty",
+            ),
+        ] {
+            let err = q.validate("ip").unwrap_err();
+            assert!(err.to_string().contains(names), "{err}");
+        }
+        // The documented longest period, exactly: 366 days.
+        assert_eq!(MAX_PERIOD, Duration::from_secs(366 * 86_400));
+        assert!(Quota::new(1, MAX_PERIOD).validate("x").is_ok());
+        assert!(
+            Quota::per_second(1)
+                .with_penalty(MAX_PERIOD)
+                .validate("x")
+                .is_ok()
+        );
+        // One request per nanosecond is the finest quota.
+        assert!(Quota::new(5, Duration::from_nanos(5)).validate("x").is_ok());
     }
 
     #[test]

@@ -2,8 +2,8 @@
 
 use super::{Actor, AuditEvent, Outcome, Severity, types};
 use rampart_core::{
-    CHANGE_MFA, CHANGE_POLICY, CHANGE_SIGNING_KEY, CREDENTIAL_TOKEN, EventKind, MFA_ENROLLED,
-    SecurityEvent,
+    CHANGE_ENCRYPTION_KEY, CHANGE_MFA, CHANGE_POLICY, CHANGE_SIGNING_KEY, CREDENTIAL_TOKEN,
+    EventKind, MFA_ENROLLED, SecurityEvent,
 };
 use serde_json::{Map, Value};
 
@@ -29,6 +29,12 @@ pub(crate) fn type_of(e: &SecurityEvent) -> &'static str {
         EventKind::ConfigurationChanged => match text(&e.fields, "change") {
             Some(CHANGE_POLICY) => types::ADMIN_POLICY_RELOADED,
             Some(CHANGE_SIGNING_KEY) => types::ADMIN_KEY_ROTATED,
+            // A nonce-budget warning is about a key, but changes nothing.
+            Some(CHANGE_ENCRYPTION_KEY)
+                if !text(&e.fields, "step").is_some_and(|s| s.starts_with("budget_")) =>
+            {
+                types::ADMIN_KEY_ROTATED
+            }
             // Replacing backup codes voids the old factor material, as a
             // reset does; `step` keeps which of the two it was.
             Some(CHANGE_MFA) if text(&e.fields, "step") == Some(MFA_ENROLLED) => {
@@ -110,7 +116,11 @@ impl From<SecurityEvent> for AuditEvent {
         if event_type == types::ADMIN_KEY_ROTATED
             && let Some(kid) = text(&e.fields, "kid")
         {
-            event = event.target("signing_key", kid);
+            let kind = match text(&e.fields, "change") {
+                Some(CHANGE_ENCRYPTION_KEY) => "encryption_key",
+                _ => "signing_key",
+            };
+            event = event.target(kind, kid);
         }
         if actor_subject.is_some() || e.tenant.is_some() {
             event.actor = Some(Actor {
@@ -305,6 +315,25 @@ mod tests {
             (Some("signing_key"), Some("k1"))
         );
         assert_eq!(key("failed").outcome, Outcome::Failure);
+        let field_key = AuditEvent::from(
+            SecurityEvent::new(EventKind::ConfigurationChanged, "rampart::crypto", "r")
+                .with_field("change", CHANGE_ENCRYPTION_KEY)
+                .with_field("step", "rotated")
+                .with_field("kid", "7"),
+        );
+        assert_eq!(field_key.event_type, types::ADMIN_KEY_ROTATED);
+        let budget = AuditEvent::from(
+            SecurityEvent::new(EventKind::ConfigurationChanged, "rampart::crypto", "r")
+                .with_field("change", CHANGE_ENCRYPTION_KEY)
+                .with_field("step", "budget_threshold")
+                .with_field("kid", "7"),
+        );
+        assert_eq!(budget.event_type, types::ADMIN_CONFIG_CHANGED);
+        let target = field_key.target.unwrap();
+        assert_eq!(
+            (target.kind.as_deref(), target.id.as_deref()),
+            (Some("encryption_key"), Some("7"))
+        );
 
         let mfa = |step: &'static str| {
             AuditEvent::from(

@@ -99,6 +99,9 @@
 //!
 //! - `axum`: extractors ([`axum::Authenticated`], `Claims<C>`) and [`axum::jwks_route`].
 //! - `redis`: `RedisStore` (and `mfa::RedisMfaStore` with `mfa`).
+//! - `session`: `session::SessionManager` and `session::SessionLayer`,
+//!   server-side sessions for cookie-based apps (`session::RedisSessionStore`
+//!   with `redis`).
 //! - `mfa`: `mfa::Mfa`, a TOTP second factor (RFC 6238) with backup codes,
 //!   QR enrolment, replay protection and per-account throttling.
 //! - `remote-jwks`: `remote::RemoteJwks`, trusting an external provider's
@@ -147,6 +150,9 @@ mod refresh;
 pub mod remote;
 mod revalidate;
 pub mod revocation;
+#[cfg(feature = "session")]
+#[cfg_attr(docsrs, doc(cfg(feature = "session")))]
+pub mod session;
 
 pub use config::{JwtAuthority, JwtConfig, JwtRuntime, Secret};
 pub use error::{AuthError, ConfigError, IssueError, RefreshError, StoreError};

@@ -12,6 +12,8 @@
 //! - [`JwtAuthLayer`] authenticates requests and inserts a
 //!   [`Principal`](rampart_core::Principal) and the typed [`Claims<C>`].
 //! - [`JwtConfig`] builds all of it from one serde config.
+//! - [`AccountStatusCheck`] refuses a disabled account on its next request,
+//!   however fresh its token (`JwtAuthLayer::account_status`).
 //! - [`password::PasswordVerifier`] checks argon2id passwords on the blocking
 //!   pool, a bounded number at once (`Busy` beyond), with a decoy for unknown
 //!   users that costs what a real check costs.
@@ -132,6 +134,7 @@
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod account;
 #[cfg(feature = "axum")]
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub mod axum;
@@ -154,6 +157,7 @@ pub mod revocation;
 #[cfg_attr(docsrs, doc(cfg(feature = "session")))]
 pub mod session;
 
+pub use account::{AccountDecision, AccountStatus, AccountStatusCheck};
 pub use config::{JwtAuthority, JwtConfig, JwtRuntime, Secret};
 pub use error::{AuthError, ConfigError, IssueError, RefreshError, StoreError};
 pub use jsonwebtoken::jwk::{Jwk, JwkSet};

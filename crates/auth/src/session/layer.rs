@@ -5,7 +5,7 @@ use super::client::ClientInfo;
 use super::cookie::{CookieValue, find_cookie};
 use super::handle::Session;
 use super::manager::{Lookup, SOURCE, SessionManager};
-use super::status::{AccountDecision, AccountStatusCheck};
+use crate::account::{AccountDecision, AccountStatusCheck};
 use crate::layer::ResponseFuture;
 use crate::revocation::FailMode;
 use bytes::Bytes;

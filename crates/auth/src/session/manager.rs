@@ -503,8 +503,8 @@ impl SessionManager {
     /// refresh token issued to it so far is revoked
     /// ([`TokenManager::logout_everywhere`]). Answers the sessions ended.
     ///
-    /// Pair it with an [`AccountStatusCheck`](super::AccountStatusCheck) on
-    /// the layers (and [`forget`](super::AccountStatusCheck::forget) the
+    /// Pair it with an [`AccountStatusCheck`](crate::AccountStatusCheck) on
+    /// the layers (and [`forget`](crate::AccountStatusCheck::forget) the
     /// subject there) so requests already in flight stop too.
     ///
     /// # Errors

@@ -26,9 +26,9 @@ mod id;
 mod layer;
 mod manager;
 mod policy;
-mod status;
 mod store;
 
+pub use crate::account::{AccountDecision, AccountStatus, AccountStatusCheck};
 pub use active::{ActiveSession, SessionInfo};
 pub use client::{ClientInfo, device_summary, ip_prefix};
 pub use cookie::{CookieSettings, CookieValue, SameSite, find_cookie, find_in};
@@ -39,7 +39,6 @@ pub use manager::{Lookup, SessionError, SessionManager, SessionManagerBuilder};
 pub use policy::{
     LimitAction, SessionConfig, SessionPolicies, SessionPolicy, SessionPolicyBuilder,
 };
-pub use status::{AccountDecision, AccountStatus, AccountStatusCheck};
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub use store::RedisSessionStore;

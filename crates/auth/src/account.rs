@@ -1,4 +1,9 @@
 //! "Is this account still allowed in?", asked per request and cached briefly.
+//!
+//! A disabled account must lose access at once, not when its access token or
+//! session times out. [`AccountStatusCheck`] asks the application's
+//! [`AccountStatus`] on every request, in [`JwtAuthLayer`](crate::JwtAuthLayer)
+//! and (feature `session`) in the session layer.
 
 use crate::error::StoreError;
 use crate::revocation::{FailMode, StoreFuture};
@@ -50,7 +55,8 @@ struct Inner {
     cache: Mutex<HashMap<String, (bool, u64)>>,
 }
 
-/// An [`AccountStatus`] asked per request by the JWT and session layers, its
+/// An [`AccountStatus`] asked per request by the JWT and session layers
+/// ([`JwtAuthLayer::account_status`](crate::JwtAuthLayer::account_status)), its
 /// answers remembered for a few seconds (default 5 s, by the
 /// [`Clock`](rampart_core::Clock)) so a busy user costs one lookup per TTL.
 /// A disabled account is therefore refused within the TTL everywhere, and
@@ -60,7 +66,7 @@ struct Inner {
 /// [`insecure_fail_open`](Self::insecure_fail_open). Cheap to clone.
 ///
 /// ```
-/// use rampart::auth::session::{AccountDecision, AccountStatusCheck};
+/// use rampart::auth::{AccountDecision, AccountStatusCheck};
 /// use rampart::auth::StoreError;
 ///
 /// # async fn run() {

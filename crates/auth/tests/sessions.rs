@@ -213,6 +213,13 @@ async fn rotate_suite(store: SharedSessionStore) {
         panic!("elevated")
     };
     assert!(loaded.principal().unwrap().has_role("admin"));
+    assert_eq!(
+        fx.sessions
+            .elevate(&admin, user("mallory"))
+            .await
+            .unwrap_err(),
+        SessionError::SubjectChanged
+    );
 }
 
 fn limited(max: u32, action: LimitAction) -> SessionPolicy {

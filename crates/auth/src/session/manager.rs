@@ -33,6 +33,10 @@ pub enum SessionError {
     /// The session ended (timed out, signed out elsewhere) meanwhile.
     #[error("the session has ended")]
     Ended,
+    /// [`elevate`](SessionManager::elevate) was given another subject than
+    /// the session's: sign the new subject in with `login` instead.
+    #[error("a session's subject cannot change: sign the new subject in with `login`")]
+    SubjectChanged,
 }
 
 /// What a cookie led to.
@@ -409,12 +413,16 @@ impl SessionManager {
     /// Rotates and replaces the principal (a role change, MFA passed).
     ///
     /// # Errors
-    /// As [`rotate`](Self::rotate).
+    /// As [`rotate`](Self::rotate); [`SessionError::SubjectChanged`] when
+    /// `principal` is not the session's subject.
     pub async fn elevate(
         &self,
         session: &ActiveSession,
         principal: Principal,
     ) -> Result<ActiveSession, SessionError> {
+        if session.subject() != Some(principal.subject()) {
+            return Err(SessionError::SubjectChanged);
+        }
         let mut changed = session.clone();
         changed.set_principal(principal);
         self.rotate(&changed).await

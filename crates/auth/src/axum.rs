@@ -101,3 +101,34 @@ impl<S: Send + Sync, C: Clone + Send + Sync + 'static> OptionalFromRequestParts<
 pub fn jwks_route<S: Clone + Send + Sync + 'static>(keys: KeySet) -> MethodRouter<S> {
     get_service(JwksService::new(keys))
 }
+
+/// The request's [`Session`](crate::session::Session), put there by
+/// [`SessionLayer`](crate::session::SessionLayer). Without the layer the
+/// extractor answers `500` problem JSON: a routing mistake, not the client's.
+///
+/// ```
+/// use rampart::auth::session::Session;
+///
+/// async fn logout(session: Session) -> &'static str {
+///     let _ = session.destroy().await;
+///     "signed out"
+/// }
+/// let _app: axum::Router = axum::Router::new().route("/logout", axum::routing::post(logout));
+/// ```
+#[cfg(feature = "session")]
+impl<S: Send + Sync> FromRequestParts<S> for crate::session::Session {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<crate::session::Session>()
+            .cloned()
+            .ok_or_else(|| {
+                tracing::error!(target: "rampart::auth", "Session extractor used without SessionLayer");
+                rampart_core::Problem::internal()
+                    .with_detail("sessions are not configured for this route")
+                    .into_response()
+            })
+    }
+}

@@ -123,6 +123,10 @@ pub enum AuthError {
     /// The revocation store could not be asked and the fail mode is closed.
     #[error("revocation store unavailable")]
     StoreUnavailable,
+    /// The token is valid but its account is disabled
+    /// ([`AccountStatusCheck`](crate::AccountStatusCheck)).
+    #[error("account disabled")]
+    AccountDisabled,
 }
 
 impl AuthError {
@@ -151,6 +155,7 @@ impl AuthError {
             Self::WrongTokenUse => "wrong_token_use",
             Self::Revoked => "revoked",
             Self::StoreUnavailable => "store_unavailable",
+            Self::AccountDisabled => "account_disabled",
         }
     }
 }

@@ -12,6 +12,8 @@
 //! - [`JwtAuthLayer`] authenticates requests and inserts a
 //!   [`Principal`](rampart_core::Principal) and the typed [`Claims<C>`].
 //! - [`JwtConfig`] builds all of it from one serde config.
+//! - [`AccountStatusCheck`] refuses a disabled account on its next request,
+//!   however fresh its token (`JwtAuthLayer::account_status`).
 //! - [`password::PasswordVerifier`] checks argon2id passwords on the blocking
 //!   pool, a bounded number at once (`Busy` beyond), with a decoy for unknown
 //!   users that costs what a real check costs.
@@ -99,6 +101,9 @@
 //!
 //! - `axum`: extractors ([`axum::Authenticated`], `Claims<C>`) and [`axum::jwks_route`].
 //! - `redis`: `RedisStore` (and `mfa::RedisMfaStore` with `mfa`).
+//! - `session`: `session::SessionManager` and `session::SessionLayer`,
+//!   server-side sessions for cookie-based apps (`session::RedisSessionStore`
+//!   with `redis`).
 //! - `mfa`: `mfa::Mfa`, a TOTP second factor (RFC 6238) with backup codes,
 //!   QR enrolment, replay protection and per-account throttling.
 //! - `remote-jwks`: `remote::RemoteJwks`, trusting an external provider's
@@ -129,6 +134,7 @@
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod account;
 #[cfg(feature = "axum")]
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub mod axum;
@@ -147,7 +153,11 @@ mod refresh;
 pub mod remote;
 mod revalidate;
 pub mod revocation;
+#[cfg(feature = "session")]
+#[cfg_attr(docsrs, doc(cfg(feature = "session")))]
+pub mod session;
 
+pub use account::{AccountDecision, AccountStatus, AccountStatusCheck};
 pub use config::{JwtAuthority, JwtConfig, JwtRuntime, Secret};
 pub use error::{AuthError, ConfigError, IssueError, RefreshError, StoreError};
 pub use jsonwebtoken::jwk::{Jwk, JwkSet};

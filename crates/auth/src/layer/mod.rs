@@ -8,6 +8,7 @@ pub use future::ResponseFuture;
 pub use rejection::AuthRejection;
 pub use service::JwtAuth;
 
+use crate::account::AccountStatusCheck;
 use crate::jwt::claims::NoCustomClaims;
 use crate::jwt::verify::JwtVerifier;
 use http::HeaderName;
@@ -22,6 +23,7 @@ pub(crate) struct LayerConfig {
     pub(crate) header: Option<HeaderName>,
     pub(crate) anonymous: bool,
     pub(crate) sink: SharedSink,
+    pub(crate) status: Option<AccountStatusCheck>,
 }
 
 /// Authenticates requests with a bearer JWT.
@@ -89,6 +91,7 @@ impl JwtAuthLayer {
                 header: None,
                 anonymous: false,
                 sink,
+                status: None,
             }),
             responder: ProblemResponse,
             _claims: PhantomData,
@@ -105,6 +108,7 @@ impl<C, R> JwtAuthLayer<C, R> {
             header: old.header.clone(),
             anonymous: old.anonymous,
             sink: old.sink.clone(),
+            status: old.status.clone(),
         };
         change(&mut config);
         Self {
@@ -140,6 +144,15 @@ impl<C, R> JwtAuthLayer<C, R> {
     #[must_use]
     pub fn event_sink(self, sink: SharedSink) -> Self {
         self.map_config(|c| c.sink = sink)
+    }
+
+    /// Asks `check` on every authenticated request whether the account is
+    /// still active: a disabled account is refused (`401`, code
+    /// `account_disabled`) however fresh its token, and a status that cannot
+    /// be asked answers `503` unless the check fails open. Default: not asked.
+    #[must_use]
+    pub fn account_status(self, check: AccountStatusCheck) -> Self {
+        self.map_config(|c| c.status = Some(check))
     }
 
     /// Deserialises the application's claims as `C2` and inserts `Claims<C2>`.

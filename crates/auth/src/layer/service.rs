@@ -1,6 +1,7 @@
 //! The service `JwtAuthLayer` wraps around the application.
 
 use super::{AuthRejection, LayerConfig, ResponseFuture};
+use crate::account::AccountDecision;
 use crate::error::AuthError;
 use bytes::Bytes;
 use http::header::{AUTHORIZATION, COOKIE};
@@ -123,6 +124,16 @@ where
                     Ok(None) => Err(AuthError::Missing),
                     Ok(Some(token)) => config.verifier.authenticate_with::<C>(token).await,
                     Err(e) => Err(e),
+                };
+                let outcome = match (outcome, &config.status) {
+                    (Ok((claims, principal)), Some(check)) => {
+                        match check.check(principal.subject()).await {
+                            AccountDecision::Active => Ok((claims, principal)),
+                            AccountDecision::Inactive => Err(AuthError::AccountDisabled),
+                            _ => Err(AuthError::StoreUnavailable),
+                        }
+                    }
+                    (outcome, _) => outcome,
                 };
                 match outcome {
                     Ok((claims, principal)) => {

@@ -1,0 +1,28 @@
+//! Strict validators for input an application is about to act on.
+//!
+//! Where the detectors look for attacks in arbitrary input, these check that
+//! a value has exactly the shape the application needs, and refuse with a
+//! typed reason otherwise:
+//!
+//! - [`UrlPolicy`]: URLs for outbound requests, with SSRF protection over
+//!   every IP literal form ([`parse_ip_literal`], [`blocked_range`]), a
+//!   resolving check ([`UrlPolicy::check_resolved`]) and, with the `reqwest`
+//!   feature, `SafeClient`, which connects only to checked addresses and
+//!   re-checks every redirect.
+
+#[cfg(feature = "reqwest")]
+mod client;
+mod ip_literal;
+mod ip_range;
+mod resolve;
+mod url;
+mod url_error;
+
+#[cfg(feature = "reqwest")]
+#[cfg_attr(docsrs, doc(cfg(feature = "reqwest")))]
+pub use client::{MAX_REDIRECTS, SafeClient, SafeClientError};
+pub use ip_literal::parse_ip_literal;
+pub use ip_range::{BlockedRange, blocked_range};
+pub use resolve::{ResolvedUrl, Resolver, Resolving, StaticResolver, SystemResolver};
+pub use url::{CheckedUrl, UrlPolicy};
+pub use url_error::UrlError;

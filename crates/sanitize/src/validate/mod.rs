@@ -9,12 +9,15 @@
 //!   resolving check ([`UrlPolicy::check_resolved`]) and, with the `reqwest`
 //!   feature, `SafeClient`, which connects only to checked addresses and
 //!   re-checks every redirect.
+//! - [`SqlGuard`]: one read-only statement from generated SQL, on allowed
+//!   tables, carrying the tenant predicate.
 
 #[cfg(feature = "reqwest")]
 mod client;
 mod ip_literal;
 mod ip_range;
 mod resolve;
+mod sql;
 mod url;
 mod url_error;
 
@@ -24,5 +27,8 @@ pub use client::{MAX_REDIRECTS, SafeClient, SafeClientError};
 pub use ip_literal::parse_ip_literal;
 pub use ip_range::{BlockedRange, blocked_range};
 pub use resolve::{ResolvedUrl, Resolver, Resolving, StaticResolver, SystemResolver};
+pub use sql::{
+    DEFAULT_DENIED_FUNCTIONS, SqlDialect, SqlGuard, SqlRefusal, TenantPredicate, TenantValue,
+};
 pub use url::{CheckedUrl, UrlPolicy};
 pub use url_error::UrlError;

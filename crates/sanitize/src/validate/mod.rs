@@ -11,24 +11,34 @@
 //!   re-checks every redirect.
 //! - [`SqlGuard`]: one read-only statement from generated SQL, on allowed
 //!   tables, carrying the tenant predicate.
+//! - [`UploadPolicy`]: file names, sizes and sniffed content of uploads.
+//! - [`JsonLimits`]: size, depth, key, element and string limits on JSON,
+//!   checked in one linear pass before parsing.
+//! - [`check_xml`]: XML bodies without DOCTYPE or ENTITY declarations (XXE).
 
 #[cfg(feature = "reqwest")]
 mod client;
 mod ip_literal;
 mod ip_range;
+mod json;
 mod resolve;
 mod sql;
+mod upload;
 mod url;
 mod url_error;
+mod xml;
 
 #[cfg(feature = "reqwest")]
 #[cfg_attr(docsrs, doc(cfg(feature = "reqwest")))]
 pub use client::{MAX_REDIRECTS, SafeClient, SafeClientError};
 pub use ip_literal::parse_ip_literal;
 pub use ip_range::{BlockedRange, blocked_range};
+pub use json::{JsonLimitError, JsonLimits};
 pub use resolve::{ResolvedUrl, Resolver, Resolving, StaticResolver, SystemResolver};
 pub use sql::{
     DEFAULT_DENIED_FUNCTIONS, SqlDialect, SqlGuard, SqlRefusal, TenantPredicate, TenantValue,
 };
+pub use upload::{CheckedUpload, UploadError, UploadPolicy};
 pub use url::{CheckedUrl, UrlPolicy};
 pub use url_error::UrlError;
+pub use xml::{XmlError, check_xml};

@@ -15,14 +15,18 @@
 //! - [`JsonLimits`]: size, depth, key, element and string limits on JSON,
 //!   checked in one linear pass before parsing.
 //! - [`check_xml`]: XML bodies without DOCTYPE or ENTITY declarations (XXE).
+//! - [`EmailPolicy`], [`TextPolicy`], [`IdentifierPolicy`]: e-mail addresses
+//!   (RFC 5321 lengths, IDN domains), free text and slugs or user names.
 
 #[cfg(feature = "reqwest")]
 mod client;
+mod email;
 mod ip_literal;
 mod ip_range;
 mod json;
 mod resolve;
 mod sql;
+mod text;
 mod upload;
 mod url;
 mod url_error;
@@ -31,6 +35,7 @@ mod xml;
 #[cfg(feature = "reqwest")]
 #[cfg_attr(docsrs, doc(cfg(feature = "reqwest")))]
 pub use client::{MAX_REDIRECTS, SafeClient, SafeClientError};
+pub use email::{Email, EmailError, EmailPolicy};
 pub use ip_literal::parse_ip_literal;
 pub use ip_range::{BlockedRange, blocked_range};
 pub use json::{JsonLimitError, JsonLimits};
@@ -38,6 +43,7 @@ pub use resolve::{ResolvedUrl, Resolver, Resolving, StaticResolver, SystemResolv
 pub use sql::{
     DEFAULT_DENIED_FUNCTIONS, SqlDialect, SqlGuard, SqlRefusal, TenantPredicate, TenantValue,
 };
+pub use text::{CharClass, IdentifierPolicy, PatternError, TextError, TextPolicy};
 pub use upload::{CheckedUpload, UploadError, UploadPolicy};
 pub use url::{CheckedUrl, UrlPolicy};
 pub use url_error::UrlError;

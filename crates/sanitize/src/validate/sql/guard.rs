@@ -162,7 +162,8 @@ impl fmt::Display for TenantPredicate {
 /// before they run.
 ///
 /// It parses the statement (it does not pattern-match text) and allows
-/// exactly one read-only query: no DML or DDL, no data-modifying WITH, no
+/// exactly one read-only query (or, with [`SqlGuard::allow_writes`], one
+/// tenant-scoped INSERT, UPDATE or DELETE): no other DML, no DDL, no data-modifying WITH, no
 /// `SELECT INTO`, no locking clause, no denied function; every table
 /// reference (in joins, subqueries, CTEs and set operations) on the
 /// allow-list; and, when a tenant predicate is set, every SELECT that reads a
@@ -194,6 +195,7 @@ pub struct SqlGuard {
     pub(super) tenant: Option<TenantPredicate>,
     pub(super) denied_functions: HashSet<String>,
     max_len: usize,
+    writes: bool,
 }
 
 impl Default for SqlGuard {
@@ -216,6 +218,7 @@ impl SqlGuard {
                 .map(|f| (*f).to_owned())
                 .collect(),
             max_len: 16 * 1024,
+            writes: false,
         }
     }
 
@@ -274,6 +277,18 @@ impl SqlGuard {
         self
     }
 
+    /// Also accepts INSERT, UPDATE and DELETE on allowed tables (default:
+    /// read-only). With a tenant predicate, on a scoped table: UPDATE and
+    /// DELETE need the predicate at the top level of their WHERE and may not
+    /// assign the tenant column; INSERT must list the tenant column with the
+    /// tenant value in every VALUES row; `INSERT ... SELECT` and upserts
+    /// (`ON CONFLICT`, `ON DUPLICATE KEY`) are refused. Data-modifying WITH
+    /// stays refused.
+    pub fn allow_writes(mut self) -> Self {
+        self.writes = true;
+        self
+    }
+
     /// The longest statement accepted, in bytes (default 16 KiB).
     pub fn max_length(mut self, max: usize) -> Self {
         self.max_len = max;
@@ -299,10 +314,18 @@ impl SqlGuard {
             [one] => one,
             many => return Err(SqlRefusal::MultipleStatements(many.len())),
         };
-        if !matches!(statement, Statement::Query(_)) {
+        let is_write = matches!(
+            statement,
+            Statement::Insert(_) | Statement::Update(_) | Statement::Delete(_)
+        );
+        let allowed = matches!(statement, Statement::Query(_)) || (self.writes && is_write);
+        if !allowed {
             return Err(SqlRefusal::NotReadOnly(statement_kind(statement)));
         }
         let mut walker = Walker::new(self);
+        if is_write && let ControlFlow::Break(refusal) = walker.check_write(statement) {
+            return Err(refusal);
+        }
         match statement.visit(&mut walker) {
             ControlFlow::Break(refusal) => Err(refusal),
             ControlFlow::Continue(()) => Ok(()),

@@ -5,6 +5,7 @@
 mod guard;
 mod refusal;
 mod walk;
+mod writes;
 
 pub use guard::{DEFAULT_DENIED_FUNCTIONS, SqlDialect, SqlGuard, TenantPredicate, TenantValue};
 pub use refusal::SqlRefusal;

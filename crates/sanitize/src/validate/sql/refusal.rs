@@ -22,8 +22,8 @@ pub enum SqlRefusal {
     /// More than one statement (`SELECT 1; DROP TABLE t`).
     #[error("{0} statements where exactly one is allowed")]
     MultipleStatements(usize),
-    /// Not a query: the guard is read-only.
-    #[error("{0} statements are not allowed; only read-only SELECT queries are")]
+    /// Not a query (or, with writes allowed, not INSERT, UPDATE or DELETE).
+    #[error("{0} statements are not allowed")]
     NotReadOnly(String),
     /// A data-modifying statement inside a query (`WITH d AS (DELETE ...)`).
     #[error("data-modifying statement inside a query ({0})")]
@@ -47,6 +47,16 @@ pub enum SqlRefusal {
     /// A `TABLE name` query on a tenant-scoped table: it has no WHERE clause.
     #[error("`TABLE {0}` reads a tenant-scoped table without a tenant predicate")]
     TableCommand(String),
+    /// A write on a tenant-scoped table that could reach another tenant's
+    /// rows: an INSERT without the tenant value, an UPDATE assigning the
+    /// tenant column, an upsert, or `INSERT ... SELECT`.
+    #[error("write to `{table}` refused: {reason}")]
+    TenantWrite {
+        /// The table.
+        table: String,
+        /// What makes it unsafe.
+        reason: &'static str,
+    },
     /// A SELECT reads a tenant-scoped table without the tenant predicate
     /// ANDed at the top level of its WHERE clause.
     #[error(
@@ -76,6 +86,7 @@ impl SqlRefusal {
             Self::TableNotAllowed(_) => "table_not_allowed",
             Self::CteShadowsTable(_) => "cte_shadows_table",
             Self::TableCommand(_) => "table_command",
+            Self::TenantWrite { .. } => "tenant_write",
             Self::MissingTenantPredicate { .. } => "missing_tenant_predicate",
         }
     }

@@ -302,3 +302,79 @@ fn hostile_shapes_are_refused_without_panicking() {
         let _ = guard().check(junk);
     }
 }
+
+fn writer() -> SqlGuard {
+    guard().allow_writes()
+}
+
+fn write_code(sql: &str) -> &'static str {
+    match writer().check(sql) {
+        Ok(()) => "ok",
+        Err(e) => e.code(),
+    }
+}
+
+#[test]
+fn writes_only_when_allowed_and_scoped_to_the_tenant() {
+    for sql in [
+        "INSERT INTO items (name, tenant_id) VALUES ('a', $1), ('b', $1)",
+        "INSERT INTO countries (code) VALUES ('fr')",
+        "UPDATE items SET name = 'x' WHERE tenant_id = $1 AND id = 3",
+        "UPDATE items i SET name = 'x' WHERE i.tenant_id = $1",
+        "DELETE FROM items WHERE id = 3 AND tenant_id = $1",
+        "DELETE FROM countries",
+        "INSERT INTO items (name, tenant_id) VALUES ('a', $1) RETURNING id",
+    ] {
+        assert_eq!(write_code(sql), "ok", "{sql}");
+        assert_eq!(code(sql), "not_read_only", "{sql}");
+    }
+    for (sql, expected) in [
+        ("UPDATE items SET name = 'x'", "missing_tenant_predicate"),
+        (
+            "UPDATE items SET name = 'x' WHERE tenant_id = $1 OR id = 3",
+            "missing_tenant_predicate",
+        ),
+        ("DELETE FROM items", "missing_tenant_predicate"),
+        (
+            "DELETE FROM items WHERE tenant_id = $2",
+            "missing_tenant_predicate",
+        ),
+        (
+            "UPDATE items SET tenant_id = 'other' WHERE tenant_id = $1",
+            "tenant_write",
+        ),
+        ("INSERT INTO items (name) VALUES ('a')", "tenant_write"),
+        (
+            "INSERT INTO items (name, tenant_id) VALUES ('a', $1), ('b', 'evil')",
+            "tenant_write",
+        ),
+        (
+            "INSERT INTO items (name, tenant_id) SELECT name, tenant_id FROM orders WHERE tenant_id = $1",
+            "tenant_write",
+        ),
+        (
+            "INSERT INTO items (id, tenant_id) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET name = 'x'",
+            "tenant_write",
+        ),
+        ("INSERT INTO users (name) VALUES ('a')", "table_not_allowed"),
+        (
+            "UPDATE users SET admin = true WHERE tenant_id = $1",
+            "table_not_allowed",
+        ),
+        (
+            "DELETE FROM items WHERE tenant_id = $1 AND id IN (SELECT id FROM secrets)",
+            "table_not_allowed",
+        ),
+        (
+            "UPDATE items SET name = pg_sleep(1) WHERE tenant_id = $1",
+            "denied_function",
+        ),
+        ("DROP TABLE items", "not_read_only"),
+        (
+            "WITH d AS (DELETE FROM items WHERE tenant_id = $1 RETURNING *) SELECT * FROM d",
+            "data_modifying_substatement",
+        ),
+    ] {
+        assert_eq!(write_code(sql), expected, "{sql}");
+    }
+}

@@ -26,10 +26,13 @@ struct Scope {
 pub(super) struct Walker<'g> {
     guard: &'g SqlGuard,
     scopes: Vec<Scope>,
+    /// Whether the top statement has been visited: any later statement is
+    /// nested in a query.
+    top_seen: bool,
 }
 
 /// An identifier as the database sees it: unquoted ones fold to lower case.
-fn ident(ident: &Ident) -> String {
+pub(super) fn ident(ident: &Ident) -> String {
     match ident.quote_style {
         None => ident.value.to_ascii_lowercase(),
         Some(_) => ident.value.clone(),
@@ -37,7 +40,7 @@ fn ident(ident: &Ident) -> String {
 }
 
 /// A dotted name; a part computed by a function never matches a table.
-fn object_name(name: &ObjectName) -> String {
+pub(super) fn object_name(name: &ObjectName) -> String {
     name.0
         .iter()
         .map(|part| match part {
@@ -48,7 +51,7 @@ fn object_name(name: &ObjectName) -> String {
         .join(".")
 }
 
-fn last_part(name: &ObjectName) -> String {
+pub(super) fn last_part(name: &ObjectName) -> String {
     match name.0.last() {
         Some(ObjectNamePart::Identifier(i)) => ident(i),
         _ => String::new(),
@@ -60,7 +63,12 @@ impl<'g> Walker<'g> {
         Self {
             guard,
             scopes: Vec::new(),
+            top_seen: false,
         }
+    }
+
+    pub(super) fn guard(&self) -> &SqlGuard {
+        self.guard
     }
 
     fn is_cte(&self, name: &str) -> bool {
@@ -106,11 +114,21 @@ impl<'g> Walker<'g> {
     }
 
     fn check_tenant(&self, select: &Select) -> ControlFlow<SqlRefusal> {
+        self.check_filtered(&select.from, select.selection.as_ref())
+    }
+
+    /// Every scoped table read directly from `from` has the tenant
+    /// predicate among the top-level conjuncts of `selection`.
+    pub(super) fn check_filtered(
+        &self,
+        from: &[TableWithJoins],
+        selection: Option<&Expr>,
+    ) -> ControlFlow<SqlRefusal> {
         let Some(tenant) = &self.guard.tenant else {
             return ControlFlow::Continue(());
         };
-        let (tables, count) = self.direct_tables(&select.from);
-        let conjuncts = select.selection.as_ref().map(top_level_conjuncts);
+        let (tables, count) = self.direct_tables(from);
+        let conjuncts = selection.map(top_level_conjuncts);
         for (table, qualifier) in tables {
             if !self.guard.is_scoped(&table) {
                 continue;
@@ -133,7 +151,7 @@ impl<'g> Walker<'g> {
 
 /// The expressions ANDed at the top of `expr`, looking through parentheses.
 /// Iterative: a long `a AND b AND ...` chain is as deep as it is long.
-fn top_level_conjuncts(expr: &Expr) -> Vec<&Expr> {
+pub(super) fn top_level_conjuncts(expr: &Expr) -> Vec<&Expr> {
     let mut out = Vec::new();
     let mut pending = vec![expr];
     while let Some(e) = pending.pop() {
@@ -153,7 +171,7 @@ fn top_level_conjuncts(expr: &Expr) -> Vec<&Expr> {
     out
 }
 
-fn is_tenant_predicate(
+pub(super) fn is_tenant_predicate(
     expr: &Expr,
     column: &str,
     value: &TenantValue,
@@ -296,7 +314,9 @@ impl Visitor for Walker<'_> {
     }
 
     fn pre_visit_statement(&mut self, statement: &Statement) -> ControlFlow<SqlRefusal> {
-        if matches!(statement, Statement::Query(_)) {
+        let top = !self.top_seen;
+        self.top_seen = true;
+        if top || matches!(statement, Statement::Query(_)) {
             ControlFlow::Continue(())
         } else {
             ControlFlow::Break(SqlRefusal::DataModifyingSubstatement(statement_kind(

@@ -7,6 +7,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use rampart_core::{EventKind, MemorySink, Severity};
 use rampart_sanitize::validate::{
     SafeClient, SafeClientError, StaticResolver, UrlError, UrlPolicy,
 };
@@ -174,4 +175,28 @@ async fn every_redirect_hop_is_checked() {
 
     let err = client.get(&format!("{base}/loop")).await.unwrap_err();
     assert!(matches!(err, SafeClientError::TooManyRedirects), "{err}");
+}
+
+#[tokio::test]
+async fn refusals_are_reported_to_the_event_sink() {
+    let (addr, _) = server().await;
+    let sink = MemorySink::new();
+    let client = client().event_sink(Arc::new(sink.clone()));
+    let port = addr.port();
+    let _ = client.get(&format!("http://169.254.169.254:{port}/")).await;
+    let _ = client.get(&format!("http://evil.test:{port}/")).await;
+    let _ = client.get("ftp://svc.test/").await;
+    client
+        .get(&format!("http://svc.test:{port}/"))
+        .await
+        .unwrap();
+    let events = sink.events();
+    assert_eq!(events.len(), 3, "{events:?}");
+    assert!(events.iter().all(|e| e.kind == EventKind::AttackDetected));
+    assert_eq!(events[0].fields["code"], "blocked_address");
+    assert_eq!(events[0].severity, Severity::Critical);
+    assert_eq!(events[1].fields["code"], "resolves_to_blocked");
+    assert_eq!(events[2].fields["code"], "scheme_not_allowed");
+    assert_eq!(events[2].severity, Severity::Warning);
+    assert!(events.iter().all(|e| e.fields["attack"] == "ssrf"));
 }

@@ -12,6 +12,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use rampart_core::{EventKind, SecurityEvent, Severity, SharedSink, TracingSink};
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use reqwest::redirect::Policy;
 
@@ -70,10 +71,19 @@ struct TooManyRedirects;
 /// # let _ = response;
 /// # Ok(()) }
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct SafeClient {
     client: reqwest::Client,
     policy: Arc<UrlPolicy>,
+    events: SharedSink,
+}
+
+impl std::fmt::Debug for SafeClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SafeClient")
+            .field("policy", &self.policy)
+            .finish_non_exhaustive()
+    }
 }
 
 impl SafeClient {
@@ -126,7 +136,37 @@ impl SafeClient {
             }))
             .build()
             .map_err(SafeClientError::Http)?;
-        Ok(Self { client, policy })
+        Ok(Self {
+            client,
+            policy,
+            events: TracingSink::shared(),
+        })
+    }
+
+    /// Where refusals are reported, as [`EventKind::AttackDetected`] with
+    /// `attack = "ssrf"` and the refusal's `code` (default: the tracing
+    /// sink). An internal target is critical, a malformed URL a warning.
+    #[must_use]
+    pub fn event_sink(mut self, sink: SharedSink) -> Self {
+        self.events = sink;
+        self
+    }
+
+    fn refuse(&self, error: SafeClientError) -> SafeClientError {
+        if let SafeClientError::Refused(refused) = &error {
+            let mut event = SecurityEvent::new(
+                EventKind::AttackDetected,
+                "rampart::sanitize",
+                format!("outbound request refused: {refused}"),
+            )
+            .with_field("attack", "ssrf")
+            .with_field("code", refused.code());
+            if !refused.is_internal_target() {
+                event = event.with_severity(Severity::Warning);
+            }
+            self.events.emit(event);
+        }
+        error
     }
 
     /// The policy every URL is checked against.
@@ -144,7 +184,10 @@ impl SafeClient {
         method: reqwest::Method,
         url: &str,
     ) -> Result<reqwest::RequestBuilder, SafeClientError> {
-        let checked = self.policy.check(url)?;
+        let checked = self
+            .policy
+            .check(url)
+            .map_err(|e| self.refuse(SafeClientError::Refused(e)))?;
         Ok(self.client.request(method, checked.into_url()))
     }
 
@@ -165,7 +208,7 @@ impl SafeClient {
         &self,
         request: reqwest::RequestBuilder,
     ) -> Result<reqwest::Response, SafeClientError> {
-        let request = request.build()?;
+        let request = request.build().map_err(SafeClientError::Http)?;
         self.execute(request).await
     }
 
@@ -177,8 +220,13 @@ impl SafeClient {
         &self,
         request: reqwest::Request,
     ) -> Result<reqwest::Response, SafeClientError> {
-        self.policy.check_url(request.url().clone())?;
-        Ok(self.client.execute(request).await?)
+        self.policy
+            .check_url(request.url().clone())
+            .map_err(|e| self.refuse(SafeClientError::Refused(e)))?;
+        self.client
+            .execute(request)
+            .await
+            .map_err(|e| self.refuse(SafeClientError::from(e)))
     }
 }
 

@@ -212,4 +212,33 @@ mod tests {
         assert_eq!(v4("0x.0x.0x.0x"), Some(Ipv4Addr::UNSPECIFIED));
         assert_eq!(v4("0"), Some(Ipv4Addr::UNSPECIFIED));
     }
+
+    proptest::proptest! {
+        #[test]
+        fn every_numeric_spelling_agrees(v in proptest::prelude::any::<u32>()) {
+            let ip = Some(IpAddr::V4(Ipv4Addr::from(v)));
+            let [a, b, c, d] = v.to_be_bytes();
+            proptest::prop_assert_eq!(parse_ip_literal(&v.to_string()), ip);
+            proptest::prop_assert_eq!(parse_ip_literal(&format!("0x{v:x}")), ip);
+            proptest::prop_assert_eq!(parse_ip_literal(&format!("0{v:o}")), ip);
+            proptest::prop_assert_eq!(parse_ip_literal(&format!("{a}.{b}.{c}.{d}")), ip);
+            proptest::prop_assert_eq!(parse_ip_literal(&format!("0{a:o}.0x{b:x}.{c}.0{d:o}")), ip);
+            let low16 = u32::from(c) << 8 | u32::from(d);
+            proptest::prop_assert_eq!(parse_ip_literal(&format!("{a}.{b}.{low16}")), ip);
+            let low24 = u32::from(b) << 16 | low16;
+            proptest::prop_assert_eq!(parse_ip_literal(&format!("{a}.{low24}")), ip);
+        }
+
+        #[test]
+        fn ipv6_agrees_with_the_standard_library(v in proptest::prelude::any::<u128>()) {
+            let ip = Ipv6Addr::from(v);
+            proptest::prop_assert_eq!(parse_ip_literal(&format!("[{ip}]")), Some(IpAddr::V6(ip)));
+            proptest::prop_assert_eq!(parse_ip_literal(&format!("{ip}%eth0")), Some(IpAddr::V6(ip)));
+        }
+
+        #[test]
+        fn arbitrary_text_never_panics(s in "\\PC{0,40}") {
+            let _ = parse_ip_literal(&s);
+        }
+    }
 }

@@ -343,4 +343,28 @@ mod tests {
             "shared_address_space"
         );
     }
+
+    proptest::proptest! {
+        #[test]
+        fn carried_ipv4_is_judged_as_itself(v in proptest::prelude::any::<u32>()) {
+            let v4 = Ipv4Addr::from(v);
+            let expected = blocked_range(IpAddr::V4(v4));
+            proptest::prop_assert_eq!(blocked_range(IpAddr::V6(v4.to_ipv6_mapped())), expected);
+            let [a, b, c, d] = v4.octets();
+            let nat64 = Ipv6Addr::new(0x64, 0xff9b, 0, 0, 0, 0, u16::from_be_bytes([a, b]), u16::from_be_bytes([c, d]));
+            proptest::prop_assert_eq!(blocked_range(IpAddr::V6(nat64)), expected);
+            let six_to_four = Ipv6Addr::new(0x2002, u16::from_be_bytes([a, b]), u16::from_be_bytes([c, d]), 0, 0, 0, 0, 1);
+            proptest::prop_assert_eq!(blocked_range(IpAddr::V6(six_to_four)), expected);
+        }
+
+        #[test]
+        fn std_non_global_ipv4_is_always_blocked(v in proptest::prelude::any::<u32>()) {
+            let ip = Ipv4Addr::from(v);
+            if ip.is_private() || ip.is_loopback() || ip.is_link_local() || ip.is_multicast()
+                || ip.is_broadcast() || ip.is_documentation() || ip.is_unspecified()
+            {
+                proptest::prop_assert!(blocked_range(IpAddr::V4(ip)).is_some());
+            }
+        }
+    }
 }

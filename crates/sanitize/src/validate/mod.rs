@@ -20,6 +20,7 @@
 
 #[cfg(feature = "reqwest")]
 mod client;
+mod config;
 mod email;
 mod ip_literal;
 mod ip_range;
@@ -35,6 +36,10 @@ mod xml;
 #[cfg(feature = "reqwest")]
 #[cfg_attr(docsrs, doc(cfg(feature = "reqwest")))]
 pub use client::{MAX_REDIRECTS, SafeClient, SafeClientError};
+pub use config::{
+    JsonLimitsConfig, SqlDialectName, SqlGuardConfig, TenantConfig, UploadPolicyConfig,
+    UrlPolicyConfig, ValidateConfigError,
+};
 pub use email::{Email, EmailError, EmailPolicy};
 pub use ip_literal::parse_ip_literal;
 pub use ip_range::{BlockedRange, blocked_range};

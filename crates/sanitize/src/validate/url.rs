@@ -267,6 +267,13 @@ impl UrlPolicy {
     }
 
     fn check_name(&self, host: &str) -> Result<(), UrlError> {
+        // Hosts of non-special schemes stay percent-encoded (`%31%32%37.0.0.1`);
+        // a name to resolve never needs it.
+        if host.contains('%') {
+            return Err(UrlError::Malformed {
+                reason: "percent-encoded host".to_owned(),
+            });
+        }
         let name = host.trim_end_matches('.').to_ascii_lowercase();
         let internal = || UrlError::InternalName { host: name.clone() };
         if name.is_empty() {
@@ -434,6 +441,19 @@ mod tests {
             "http://[fe80::1%25eth0]/",
         ] {
             assert!(web().check(url).is_err(), "{url:?}");
+        }
+    }
+
+    #[test]
+    fn opaque_hosts_of_other_schemes_are_still_judged() {
+        let policy = UrlPolicy::new().allow_schemes(["gopher", "dict"]);
+        for url in [
+            "gopher://127.0.0.1:6379/_save",
+            "gopher://0x7f.1:25/",
+            "dict://LOCALHOST:11211/stat",
+            "gopher://%31%32%37.0.0.1/",
+        ] {
+            assert!(policy.check(url).is_err(), "{url}");
         }
     }
 

@@ -218,7 +218,11 @@ impl UrlPolicy {
             Some(ip) => self.check_ip(ip)?,
             None => self.check_name(url.host_str().unwrap_or_default())?,
         }
-        let port = url.port_or_known_default().ok_or(UrlError::MissingHost)?;
+        let port = url
+            .port_or_known_default()
+            .ok_or_else(|| UrlError::Malformed {
+                reason: format!("no port, and `{}` has no default port", url.scheme()),
+            })?;
         if let Some(ports) = &self.ports
             && !ports.contains(&port)
         {
@@ -455,6 +459,11 @@ mod tests {
         ] {
             assert!(policy.check(url).is_err(), "{url}");
         }
+        let custom = UrlPolicy::new().allow_schemes(["foo"]);
+        let err = custom.check("foo://example.com/").unwrap_err();
+        assert_eq!(err.code(), "url_malformed");
+        assert!(err.to_string().contains("no default port"), "{err}");
+        assert!(custom.check("foo://example.com:99/").is_ok());
     }
 
     #[test]

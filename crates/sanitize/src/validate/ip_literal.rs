@@ -64,9 +64,6 @@ fn parse_ipv6(text: &str) -> Option<Ipv6Addr> {
 /// IPv4 the way `inet_aton` reads it: up to four parts, the last filling the
 /// remaining bytes.
 fn parse_ipv4(text: &str) -> Option<Ipv4Addr> {
-    if text.is_empty() || text.len() > 64 {
-        return None;
-    }
     let mut parts = [0u64; 4];
     let mut count = 0;
     for part in text.split('.') {
@@ -80,9 +77,10 @@ fn parse_ipv4(text: &str) -> Option<Ipv4Addr> {
     if head.iter().any(|&p| p > 0xff) {
         return None;
     }
+    // 32, 24, 16 or 8 bits left for the last part.
     let tail_bits = 8 * (5 - count as u32);
     let last = last[0];
-    if tail_bits < 64 && last >> tail_bits != 0 {
+    if last >> tail_bits != 0 {
         return None;
     }
     let mut value = last;
@@ -205,6 +203,22 @@ mod tests {
         ] {
             assert_eq!(parse_ip_literal(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn part_limits_are_exact() {
+        assert_eq!(v4("255.255.255.255"), Some(Ipv4Addr::BROADCAST));
+        assert_eq!(v4("255.16777215"), Some(Ipv4Addr::new(255, 255, 255, 255)));
+        assert_eq!(v4("1.2.65535"), Some(Ipv4Addr::new(1, 2, 255, 255)));
+        assert_eq!(v4("1.2.3.255"), Some(Ipv4Addr::new(1, 2, 3, 255)));
+        assert_eq!(v4("1.16777216"), None);
+        assert_eq!(v4("1.2.65536"), None);
+        assert_eq!(v4("4294967295"), Some(Ipv4Addr::BROADCAST));
+        assert_eq!(v4("256.0.0.0"), None);
+        assert_eq!(v4("0.256.0"), None);
+        // inet_aton and WHATWG take any number of leading zeros.
+        let zeros = format!("{}177.0.0.1", "0".repeat(100));
+        assert_eq!(v4(&zeros), Some(Ipv4Addr::LOCALHOST));
     }
 
     #[test]

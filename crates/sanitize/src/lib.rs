@@ -7,3 +7,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
+
+pub mod clean;
+pub mod encode;
+pub mod validate;

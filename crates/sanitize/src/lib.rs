@@ -22,14 +22,34 @@
 //! assert_eq!(finding.category(), Category::PathTraversal);
 //! assert!(all.scan("Drop me a line; cat lovers welcome").is_none());
 //! ```
+//!
+//! # The `InputGuard` layer
+//!
+//! [`InputGuardLayer`] applies an [`InputGuard`] to path segments, query
+//! parameters, chosen headers, cookies and JSON or form bodies, each value
+//! decoded once in its context, with per-field policies
+//! ([`FieldPolicy`]: strict, exempt, or cleaned by a function you give).
+//! It blocks with a `400` problem or, in [`Mode::DetectOnly`], reports an
+//! `AttackDetected` event and lets the request pass. Configure it with the
+//! builder or from TOML ([`InputGuardConfig`]).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod config;
 mod detect;
+mod error;
+mod guard;
 
+pub use config::InputGuardConfig;
 pub use detect::{
     Category, CommandInjectionDetector, Detector, Detectors, Finding, HeaderInjectionDetector,
     MAX_DECODE_PASSES, NoSqlInjectionDetector, Normalized, PathTraversalDetector,
     SqlInjectionDetector, Strictness, XssDetector, is_nosql_operator,
+};
+pub use error::ConfigError;
+pub use guard::{
+    Cleaner, DEFAULT_MAX_BODY_BYTES, FieldPolicy, FieldPolicyConfig, GuardRejection, InputGuard,
+    InputGuardBuilder, InputGuardLayer, InputGuardService, Location, Mode, ResponseFuture,
+    Violation,
 };

@@ -236,8 +236,13 @@ impl CommandInjectionDetector {
             while let Some(p) = s[from..].find(open) {
                 let at = from + p;
                 from = at + open.len();
-                let inner = &s[from..];
-                let inner = &inner[..inner.find(close).unwrap_or(inner.len())];
+                // Bounded: a command inside a substitution is short.
+                let window = &b[from..b.len().min(from + 256)];
+                let inner = &window[..window
+                    .iter()
+                    .position(|&c| c == close as u8)
+                    .unwrap_or(window.len())];
+                let inner = String::from_utf8_lossy(inner);
                 if command_at(inner.as_bytes(), 0, true).is_some()
                     || (strict && !inner.trim().is_empty())
                 {
@@ -338,7 +343,9 @@ impl CommandInjectionDetector {
 /// Whether a command (name and shell-shaped arguments) starts at `k`,
 /// after spaces, `+`, quotes or an opening parenthesis or brace.
 fn command_at(b: &[u8], mut k: usize, inside: bool) -> Option<usize> {
-    while k < b.len()
+    // Bounded, so that a run of separators costs linear time overall.
+    let limit = b.len().min(k + 16);
+    while k < limit
         && matches!(
             b[k],
             b' ' | b'\t' | b'+' | b'\'' | b'"' | b'(' | b'{' | b'\n'

@@ -56,7 +56,14 @@ impl HeaderInjectionDetector {
             }
             let breaks = k - i - len;
             let line = &text[k..];
-            let header = line.split_once(':').is_some_and(|(name, _)| {
+            // The header name must sit on this line, within 41 bytes.
+            let head = &line.as_bytes()[..line.len().min(41)];
+            let head = &head[..head
+                .iter()
+                .position(|c| matches!(c, b'\r' | b'\n'))
+                .unwrap_or(head.len())];
+            let head = String::from_utf8_lossy(head);
+            let header = head.split_once(':').is_some_and(|(name, _)| {
                 !name.is_empty()
                     && name.len() <= 40
                     && name.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-')

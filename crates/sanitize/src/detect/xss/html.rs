@@ -91,23 +91,14 @@ const URL_ATTRIBUTES: &[&str] = &[
 const MAX_TAG_SPAN: usize = 4096;
 
 /// Scans `s` (lower-cased, compacted) in HTML and attribute contexts.
+///
+/// Two linear passes: every `<name` is checked as a tag name, then each
+/// tag's attribute region is scanned once (regions do not overlap: the
+/// scan resumes where the last region ended).
 pub(crate) fn scan(s: &str, strict: bool) -> Option<Hit> {
     let b = s.as_bytes();
-    let mut i = 0;
-    while let Some(p) = b[i..].iter().position(|&c| c == b'<') {
-        let lt = i + p;
-        i = lt + 1;
-        let mut n = lt + 1;
-        if matches!(b.get(n), Some(b'/' | b'?' | b'!')) {
-            n += 1;
-        }
-        let name_end = n + b[n..]
-            .iter()
-            .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, b':' | b'-' | b'_'))
-            .count();
-        if name_end == n || !b[n].is_ascii_alphabetic() {
-            continue;
-        }
+    let tags = tag_names(s);
+    for &(lt, n, name_end) in &tags {
         let name = &s[n..name_end];
         let local = name.rsplit(':').next().unwrap_or(name);
         let prefix = name.split(':').next().unwrap_or(name);
@@ -127,8 +118,13 @@ pub(crate) fn scan(s: &str, strict: bool) -> Option<Hit> {
         if b[lt + 1] == b'!' && name == "doctype" && s[name_end..].contains('[') {
             return Hit::new("xml-entity", lt, name_end);
         }
-        let region_end = tag_end(b, name_end);
-        if let Some(hit) = attributes(s, name_end, region_end) {
+    }
+    let mut scanned = 0;
+    for &(lt, _, name_end) in &tags {
+        let from = name_end.max(scanned);
+        let region_end = tag_end(b, from);
+        scanned = region_end;
+        if let Some(hit) = attributes(s, from, region_end) {
             return Some(hit);
         }
         if strict && b[lt + 1] != b'!' {
@@ -138,6 +134,28 @@ pub(crate) fn scan(s: &str, strict: bool) -> Option<Hit> {
     breakout(s)
         .or_else(|| script_url(s))
         .or_else(|| bare_handler(s))
+}
+
+/// Every `<name`, `</name`, `<!name` and `<?name`: the position of `<`,
+/// the start and the end of the name.
+fn tag_names(s: &str) -> Vec<(usize, usize, usize)> {
+    let b = s.as_bytes();
+    let mut out = Vec::new();
+    for (lt, _) in b.iter().enumerate().filter(|(_, c)| **c == b'<') {
+        let mut n = lt + 1;
+        if matches!(b.get(n), Some(b'/' | b'?' | b'!')) {
+            n += 1;
+        }
+        let name_end = n + b[n..]
+            .iter()
+            .take(64)
+            .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, b':' | b'-' | b'_'))
+            .count();
+        if name_end > n && b[n].is_ascii_alphabetic() {
+            out.push((lt, n, name_end));
+        }
+    }
+    out
 }
 
 /// DOM event names: a value that is exactly `on` + one of them is an
@@ -408,6 +426,7 @@ fn is_event_handler(name: &str) -> bool {
 /// `" onmouseover=alert(1)`, `'autofocus/onfocus=x`.
 fn breakout(s: &str) -> Option<Hit> {
     let b = s.as_bytes();
+    let first_quote = b.iter().position(|c| matches!(c, b'"' | b'\'' | b'`'));
     let mut i = 0;
     while let Some(p) = find_on(b, i) {
         i = p + 2;
@@ -427,8 +446,12 @@ fn breakout(s: &str) -> Option<Hit> {
         }
         // What precedes: a quote (possibly after spaces or other attributes)
         // or a `/`, the separators an attribute context allows.
-        let before = b[..p].iter().rev().find(|c| !c.is_ascii_whitespace());
-        let quoted = b[..p].iter().any(|c| matches!(c, b'"' | b'\'' | b'`'));
+        let before = b[..p]
+            .iter()
+            .rev()
+            .take(64)
+            .find(|c| !c.is_ascii_whitespace());
+        let quoted = first_quote.is_some_and(|q| q < p);
         let value = attribute_value(s, k + 1, b.len());
         let scripty = value
             .bytes()

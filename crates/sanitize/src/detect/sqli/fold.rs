@@ -69,11 +69,15 @@ fn is_name(c: u8) -> bool {
     )
 }
 
+/// The class of `a` joined with `b`: an attack-only name wins, else the
+/// left-hand side's class (`md5(1)^'1'` is a call, `a.b` a name).
 fn stronger(a: u8, b: u8) -> u8 {
     if a == class::EVIL || b == class::EVIL {
         class::EVIL
-    } else {
+    } else if a == class::BAREWORD {
         b
+    } else {
+        a
     }
 }
 

@@ -216,7 +216,21 @@ pub(crate) fn lex(s: &str, quote: Quote) -> Vec<Token> {
             b'0'..=b'9' => {
                 let end = number_end(b, i);
                 let wend = word_end(b, i);
-                if wend > end {
+                let glued = if wend > end {
+                    classify(&s[end..wend])
+                } else {
+                    WordClass::Plain
+                };
+                if wend > end
+                    && !matches!(
+                        glued,
+                        WordClass::Plain | WordClass::Function | WordClass::Pair(_)
+                    )
+                {
+                    // `182union`: MySQL reads a number, then the keyword.
+                    out.push(tok(class::NUMBER, end));
+                    i = end;
+                } else if wend > end {
                     // `1950s`, `22997112x`: a word starting with digits.
                     out.push(tok(class::BAREWORD, wend));
                     i = wend;
@@ -281,7 +295,11 @@ fn word_token(s: &str, b: &[u8], start: usize, end: usize) -> Token {
             let (next, next_end) = next_word(s, b, end);
             if next == second {
                 end = next_end;
-                class::KEYWORD
+                if word == "sounds" {
+                    class::COMPARE
+                } else {
+                    class::KEYWORD
+                }
             } else if followed_by_paren {
                 class::FUNCTION
             } else {

@@ -87,7 +87,8 @@ pub(crate) fn judge(
         let start = t.iter().position(|x| x.end > raw[i].start).unwrap_or(0);
         return Some(Hit { start, len: 1 });
     }
-    anywhere(s, t, &c, strict)
+    let all: Vec<u8> = t.iter().map(|t| t.class).collect();
+    anywhere(s, t, &all, strict)
 }
 
 /// The index of the first token of a tautology among unfolded tokens.
@@ -139,6 +140,14 @@ fn continuation(
             if matches!(at(q), class::STATEMENT) {
                 return Some(q + 1);
             }
+            // `x' and 'y`: the query's own closing quote ends the last string.
+            if quoted
+                && at(q) == class::STRING
+                && end(q + 1)
+                && closes_with_context_quote(s, t, p + q)
+            {
+                return Some(q + 1);
+            }
             let _ = off;
             None
         }
@@ -173,7 +182,7 @@ fn continuation(
             }
             None
         }
-        class::STATEMENT if quoted || strict => Some(1),
+        class::STATEMENT if strict || (quoted && statement_follows(s, t, p)) => Some(1),
         class::EVIL => Some(1),
         class::ARITH if matches!(at(1), class::EVIL) => Some(2),
         class::ARITH
@@ -195,7 +204,8 @@ fn continuation(
                             | b">>"
                             | b"div"
                             | b"mod"
-                    )
+                    ) || (matches!(&s[o.start..o.end], b"&" | b"|")
+                        && matches!(at(1), class::NUMBER | class::STRING))
                 })) || (at(1) == class::STRING
                     && end(2)
                     && !t[p + 1].closed
@@ -227,6 +237,12 @@ fn anywhere(s: &[u8], t: &[Token], c: &[u8], strict: bool) -> Option<Hit> {
     for i in 0..c.len() {
         if c[i] == class::OPEN && c.get(i + 1) == Some(&class::STATEMENT) && subquery(s, t, i + 1) {
             return Some(Hit { start: i, len: 3 });
+        }
+        if c[i] == class::KEYWORD
+            && t.get(i)
+                .is_some_and(|k| s[k.start..k.end].starts_with(b"into"))
+        {
+            return Some(Hit { start: i, len: 1 });
         }
         if c[i] == class::KEYWORD
             && t.get(i)
@@ -299,7 +315,8 @@ fn tautology(s: &[u8], left: &Token, op: &Token, right: Option<&Token>) -> bool 
 fn quoted_word(s: &[u8], t: &[Token], quote: Quote) -> bool {
     let Some(q) = quote.byte() else { return false };
     let Some(word) = t.get(1) else { return false };
-    let is_word = word.end > word.start
+    let is_word = word.class != class::LOGIC
+        && word.end > word.start
         && s[word.start..word.end]
             .iter()
             .all(|c| c.is_ascii_alphabetic());
@@ -379,7 +396,7 @@ fn whole_value(s: &[u8], t: &[Token], c: &[u8]) -> Option<Hit> {
     {
         return all;
     }
-    if s.first() == Some(&b'(')
+    if s.trim_ascii_start().first() == Some(&b'(')
         && at(n.saturating_sub(1)) == class::COMMENT
         && c.iter().any(|&x| {
             matches!(
@@ -390,6 +407,22 @@ fn whole_value(s: &[u8], t: &[Token], c: &[u8]) -> Option<Hit> {
     {
         // `( 'a' or 1 ) --`: an expression cut off by a comment.
         return all;
+    }
+    if t.first().is_some_and(|f| &s[f.start..f.end] == b"select") {
+        // `select x, f(y) from t ...`: a query, unless two plain words
+        // follow each other before `from` (prose: "select your plan from").
+        if let Some(from) = t.iter().position(|k| &s[k.start..k.end] == b"from")
+            && from >= 2
+            && at(from + 1) == class::BAREWORD
+            && !t[1..from]
+                .windows(2)
+                .any(|w| w[0].class == class::BAREWORD && w[1].class == class::BAREWORD)
+        {
+            return Some(Hit {
+                start: 0,
+                len: from + 2,
+            });
+        }
     }
     if n == 2 && at(0) == class::VARIABLE && at(1) == class::COMMENT {
         return all;
@@ -437,4 +470,18 @@ fn subquery(s: &[u8], t: &[Token], i: usize) -> bool {
         }),
         _ => false,
     }
+}
+
+/// Whether the string at folded index `i` is unclosed and opened with the
+/// context's quote, and the break string holds no quote of the other kind
+/// (`x' and 'y`, not `'a calendar" and "b`).
+fn closes_with_context_quote(s: &[u8], t: &[Token], i: usize) -> bool {
+    let (Some(first), Some(last)) = (t.first(), t.get(i)) else {
+        return false;
+    };
+    let Some(&q) = s.get(first.end.saturating_sub(1)) else {
+        return false;
+    };
+    let other = if q == b'\'' { b'"' } else { b'\'' };
+    !last.closed && s.get(last.start) == Some(&q) && !s[first.start..first.end].contains(&other)
 }

@@ -116,3 +116,33 @@ fn nul_and_invalid_utf8_do_not_hide_an_injection() {
             .is_some()
     );
 }
+
+#[test]
+fn generative_shapes_beyond_the_break() {
+    for s in [
+        "1) where 7956=7956 or sleep(5)#",
+        "1') as alias where 4915=4915 and 1=1--",
+        "1,(select (case when (1=1) then 1 else 0 end))",
+        "(select count(*) from generate_series(1,5000000))",
+        "182UNION SELECT 1,2,3",
+        "x' and 'y",
+        "a' sounds like 'b",
+        "'1' into outfile '/tmp/x'",
+        " ( 'a' or 'b' )  --",
+        "select sin(1),2 from bar where",
+        "1' in boolean mode) and 1=1#",
+        "1';call f(1)--",
+        "x' + 'y",
+    ] {
+        assert!(hit(s), "{s}");
+    }
+    for s in [
+        "\"create a critter\"",
+        "\"like\" stamp",
+        "select your plan from the list",
+        "4=5 is false",
+        "1950s union jack",
+    ] {
+        assert!(!hit(s), "{s}");
+    }
+}

@@ -74,6 +74,7 @@ pub(crate) fn classify(word: &str) -> WordClass {
         "order" | "group" => Pair("by"),
         "into" => Pair("outfile"),
         "case" => Pair("when"),
+        "sounds" => Pair("like"),
         _ => Plain,
     }
 }

@@ -48,12 +48,14 @@ const SENSITIVE: &[&str] = &[
 
 /// File names that nothing but a file-disclosure attempt mentions.
 const UNIQUE_FILES: &[&str] = &[
+    "global.asa",
+    "inetpub",
     "win.ini",
     "boot.ini",
     "system.ini",
     "etc/passwd",
     "etc/shadow",
-    "web-inf/",
+    "web-inf",
     "wp-config.php",
     ".htpasswd",
     "id_rsa",
@@ -129,6 +131,14 @@ impl PathTraversalDetector {
             }
             if after.is_none() && before == b'/' {
                 return found("dot-dot-end", i, k);
+            }
+            // `/..` ending a segment some other way: `/..{file}`, `/..?x`.
+            if before == b'/'
+                && after.is_some_and(|c| {
+                    !c.is_ascii_alphanumeric() && !matches!(c, b'.' | b' ' | b'_' | b'-')
+                })
+            {
+                return found("dot-dot-segment", i, k);
             }
         }
         if let Some((start, end)) = encoded_steps(&s) {

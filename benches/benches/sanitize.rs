@@ -60,7 +60,7 @@ fn corpus(name: &str) -> Vec<String> {
 /// About 1 KiB of ordinary JSON: a shop order with names, an address and a note.
 fn benign_json() -> String {
     let mut items = Vec::new();
-    for i in 0..8 {
+    for i in 0..13 {
         items.push(serde_json::json!({
             "sku": format!("SKU-{i:04}"),
             "name": "O'Brien's hand-made mug, 350 ml",

@@ -7,7 +7,27 @@
 //! welcome" has a separator and a command name, but `lovers` is no shell
 //! argument; `; cat /etc/passwd` is. Form encoding's `+` counts as a space.
 
+use crate::detect::keywords::Keywords;
 use crate::detect::{Category, Detector, Finding, Normalized, Strictness};
+use std::sync::LazyLock;
+
+/// Commands no value names except to run them, wherever they appear.
+const COMMAND_NAME_LIST: &[&str] = &[
+    "whoami",
+    "ifconfig",
+    "ipconfig",
+    "netstat",
+    "nslookup",
+    "systeminfo",
+    "uname -",
+    "/bin/sh",
+    "/bin/bash",
+    "cmd.exe",
+    "powershell -",
+];
+
+static EXEC_NAMES: LazyLock<Keywords> = LazyLock::new(|| Keywords::new(EXEC_FUNCTIONS));
+static COMMAND_NAMES: LazyLock<Keywords> = LazyLock::new(|| Keywords::new(COMMAND_NAME_LIST));
 
 /// Commands no prose uses: any argument will do.
 const UNMISTAKABLE: &[&str] = &[
@@ -260,34 +280,18 @@ impl CommandInjectionDetector {
                 return found("server-side-include", p, p + 5);
             }
         }
-        for f in EXEC_FUNCTIONS {
-            if let Some(p) = s.find(f) {
-                let word_start = p == 0 || !(b[p - 1].is_ascii_alphanumeric() || b[p - 1] == b'_');
-                let arg = s[p + f.len()..].trim_start();
-                if word_start && (f.ends_with('.') || arg.starts_with(['"', '\'', '$', '`', ')'])) {
-                    return found("exec-function", p, p + f.len());
-                }
+        for (f, p) in EXEC_NAMES.all(&s) {
+            let word_start = p == 0 || !(b[p - 1].is_ascii_alphanumeric() || b[p - 1] == b'_');
+            let arg = s[p + f.len()..].trim_start();
+            if word_start && (f.ends_with('.') || arg.starts_with(['"', '\'', '$', '`', ')'])) {
+                return found("exec-function", p, p + f.len());
             }
         }
-        for name in [
-            "whoami",
-            "ifconfig",
-            "ipconfig",
-            "netstat",
-            "nslookup",
-            "systeminfo",
-            "uname -",
-            "/bin/sh",
-            "/bin/bash",
-            "cmd.exe",
-            "powershell -",
-        ] {
-            if let Some(p) = s.find(name) {
-                let bounded = p == 0 || !b[p - 1].is_ascii_alphanumeric();
-                let after = b.get(p + name.len());
-                if bounded && after.is_none_or(|c| !c.is_ascii_alphanumeric()) {
-                    return found("command-name", p, p + name.len());
-                }
+        for (name, p) in COMMAND_NAMES.all(&s) {
+            let bounded = p == 0 || !b[p - 1].is_ascii_alphanumeric();
+            let after = b.get(p + name.len());
+            if bounded && after.is_none_or(|c| !c.is_ascii_alphanumeric()) {
+                return found("command-name", p, p + name.len());
             }
         }
         if start_command(b) {

@@ -7,6 +7,7 @@
 mod cmdi;
 mod crlf;
 mod finding;
+mod keywords;
 mod normalize;
 mod nosql;
 mod set;

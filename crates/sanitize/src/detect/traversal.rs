@@ -6,7 +6,13 @@
 //! look-alikes of `/` and `\` count as separators, and `..;/` (a path
 //! parameter that servlet containers drop) as `../`.
 
+use crate::detect::keywords::Keywords;
 use crate::detect::{Category, Detector, Finding, Normalized, Strictness};
+use std::sync::LazyLock;
+
+static SENSITIVE_NAMES: LazyLock<Keywords> = LazyLock::new(|| Keywords::new(SENSITIVE));
+static UNIQUE_NAMES: LazyLock<Keywords> = LazyLock::new(|| Keywords::new(UNIQUE_FILES));
+static WRAPPER_NAMES: LazyLock<Keywords> = LazyLock::new(|| Keywords::new(WRAPPERS));
 
 /// Files and directories that only a traversal or inclusion payload names.
 const SENSITIVE: &[&str] = &[
@@ -144,7 +150,7 @@ impl PathTraversalDetector {
         if let Some((start, end)) = encoded_steps(&s) {
             return found("encoded-dot-dot-slash", start, end);
         }
-        if let Some(p) = WRAPPERS.iter().find_map(|w| s.find(w)) {
+        if let Some((_, p)) = WRAPPER_NAMES.first(&s) {
             return found("stream-wrapper", p, p + 4);
         }
         if let Some(p) = s.find('\0') {
@@ -154,16 +160,14 @@ impl PathTraversalDetector {
                 return found("nul-byte", p, p + 1);
             }
         }
-        for name in UNIQUE_FILES {
-            if let Some(p) = s.find(name) {
-                return found("sensitive-file", p, p + name.len());
-            }
+        if let Some((name, p)) = UNIQUE_NAMES.first(&s) {
+            return found("sensitive-file", p, p + name.len());
         }
         if s.starts_with("file:") {
             return found("stream-wrapper", 0, 5);
         }
-        for name in SENSITIVE {
-            if let Some(p) = s.find(name) {
+        for (name, p) in SENSITIVE_NAMES.all(&s) {
+            {
                 let rooted = p == 0
                     || s[..p].ends_with(['/', '.', ':', '='])
                     || name.starts_with('/')

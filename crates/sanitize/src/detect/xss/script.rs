@@ -6,6 +6,10 @@
 //! code (a call, a template literal, an assignment).
 
 use super::Hit;
+use crate::detect::keywords::Keywords;
+use std::sync::LazyLock;
+
+static PROPERTIES: LazyLock<Keywords> = LazyLock::new(|| Keywords::new(SINK_PROPERTIES));
 
 /// Functions whose call, right after the name, marks script.
 const SINK_CALLS: &[&str] = &[
@@ -63,10 +67,8 @@ const SINK_PROPERTIES: &[&str] = &[
 /// Scans `s` (lower-cased, compacted) in script context.
 pub(crate) fn scan(s: &str, strict: bool) -> Option<Hit> {
     let b = s.as_bytes();
-    for prop in SINK_PROPERTIES {
-        if let Some(p) = s.find(prop) {
-            return Hit::new("script-property", p, p + prop.len());
-        }
+    if let Some((prop, p)) = PROPERTIES.first(s) {
+        return Hit::new("script-property", p, p + prop.len());
     }
     if let Some(p) = s.find("&{") {
         // Netscape's JavaScript entities: `&{code};`.

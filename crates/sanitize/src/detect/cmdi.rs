@@ -442,11 +442,7 @@ fn start_command(b: &[u8]) -> bool {
     };
     let rest = &b[end..];
     let spaced = rest.first() == Some(&b' ');
-    let arg = rest
-        .iter()
-        .skip_while(|c| **c == b' ')
-        .copied()
-        .collect::<Vec<u8>>();
+    let arg = &rest[rest.iter().take_while(|c| **c == b' ').count()..];
     if spaced && matches!(name, "sleep" | "ping" | "timeout") && arg.iter().all(u8::is_ascii_digit)
     {
         return true;

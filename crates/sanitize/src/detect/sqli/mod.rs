@@ -1,0 +1,97 @@
+//! SQL injection: a tokenizer, folding and generative fingerprint rules.
+//!
+//! Each form of the input (see [`crate::Normalized`]) is lexed as SQL in
+//! every quoting context it could break out of — outside quotes always,
+//! inside `'...'` when it holds a `'`, inside `"..."` when it holds a `"` —
+//! folded to a short fingerprint of token classes, and judged by the rules
+//! in [`rules`]. The fingerprint of a match (such as `s&sos` for
+//! `' or 'a'='a`) is the finding's fingerprint.
+
+mod fold;
+mod lexer;
+mod rules;
+mod words;
+
+use crate::detect::{Category, Detector, Finding, Normalized, Strictness};
+use lexer::Quote;
+
+/// Detects SQL injection.
+///
+/// ```
+/// use rampart_sanitize::{Category, Detector, SqlInjectionDetector};
+///
+/// let sqli = SqlInjectionDetector::default();
+/// let finding = sqli.scan("x' OR 'a'='a").expect("an injection");
+/// assert_eq!(finding.category(), Category::SqlInjection);
+/// assert_eq!(finding.fingerprint(), "s&sos");
+/// assert!(sqli.scan("1 UNION/**/ALL SELECT password FROM users--").is_some());
+/// assert!(sqli.scan("O'Brien").is_none());
+/// assert!(sqli.scan("Select your plan -- now").is_none());
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SqlInjectionDetector {
+    strictness: Strictness,
+}
+
+impl SqlInjectionDetector {
+    /// A detector at `strictness`.
+    pub fn new(strictness: Strictness) -> Self {
+        Self { strictness }
+    }
+
+    /// The folded fingerprint of `text` (already lower-cased) lexed in
+    /// `quote`, and the judged match.
+    fn judge(&self, text: &str, quote: Quote) -> Option<Finding> {
+        let tokens = lexer::lex(text, quote);
+        let folded = fold::fold(text.as_bytes(), &tokens, quote != Quote::None);
+        let hit = rules::judge(
+            text.as_bytes(),
+            &tokens,
+            &folded,
+            quote,
+            self.strictness.strict(),
+        )?;
+        let fingerprint: String = folded
+            .iter()
+            .take(rules::FINGERPRINT_LEN)
+            .map(|t| t.class as char)
+            .collect();
+        let first = folded.get(hit.start)?;
+        let last = folded.get(
+            (hit.start + hit.len)
+                .saturating_sub(1)
+                .min(folded.len() - 1),
+        )?;
+        Some(Finding::new(
+            Category::SqlInjection,
+            fingerprint,
+            first.start..last.end.max(first.start),
+        ))
+    }
+}
+
+impl Detector for SqlInjectionDetector {
+    fn category(&self) -> Category {
+        Category::SqlInjection
+    }
+
+    fn scan_normalized(&self, input: &Normalized<'_>) -> Option<Finding> {
+        for (text, decoded) in input.views() {
+            let b = text.as_bytes();
+            let contexts = [
+                Some(Quote::None),
+                b.contains(&b'\'').then_some(Quote::Single),
+                b.contains(&b'"').then_some(Quote::Double),
+            ];
+            for quote in contexts.into_iter().flatten() {
+                if let Some(f) = self.judge(text, quote) {
+                    return Some(f.in_decoded(decoded));
+                }
+            }
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,142 @@
+//! Cross-site scripting: markup, attribute and URL contexts.
+//!
+//! The value is examined as a browser would meet it in each place it could
+//! land: as HTML text (tags that execute, any tag carrying an event-handler
+//! attribute or a script URL), as the inside of an attribute it breaks out
+//! of (`" onmouseover=...`), as a URL (`javascript:` with the tabs, newlines
+//! and control bytes a browser strips), as CSS (`expression(`,
+//! `-moz-binding`, `behavior:`, `url(javascript:)`) and as script (calls of
+//! the functions every proof of concept uses, `document.cookie`). Entities
+//! and percent-encoding are undone first (see [`crate::Normalized`]), and
+//! CSS escapes (`\6a`) inside the value. Everything is a forward scan.
+
+mod css;
+mod html;
+mod script;
+
+use crate::detect::{Category, Detector, Finding, Normalized, Strictness};
+
+/// Detects cross-site scripting.
+///
+/// ```
+/// use rampart_sanitize::{Detector, XssDetector};
+///
+/// let xss = XssDetector::default();
+/// assert!(xss.scan("<img src=x onerror=alert(1)>").is_some());
+/// assert!(xss.scan("<a href=\"jav&#x09;ascript:alert(1)\">x</a>").is_some());
+/// assert!(xss.scan("%3Cscript%3Ealert(1)%3C/script%3E").is_some());
+/// assert!(xss.scan("I <3 cats & dogs; 2 < 3 > 1").is_none());
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct XssDetector {
+    strictness: Strictness,
+}
+
+impl XssDetector {
+    /// A detector at `strictness`.
+    pub fn new(strictness: Strictness) -> Self {
+        Self { strictness }
+    }
+
+    fn scan_text(&self, text: &str) -> Option<Finding> {
+        let compact = compact(text);
+        let strict = self.strictness.strict();
+        let hit = html::scan(&compact, strict)
+            .or_else(|| script::scan(&compact, strict))
+            .or_else(|| css::scan(&compact))?;
+        Some(Finding::new(Category::Xss, hit.rule, hit.span))
+    }
+}
+
+/// A match: the rule that fired and where, in the compacted text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Hit {
+    pub(crate) rule: &'static str,
+    pub(crate) span: std::ops::Range<usize>,
+}
+
+impl Hit {
+    pub(crate) fn new(rule: &'static str, start: usize, end: usize) -> Option<Self> {
+        Some(Self {
+            rule,
+            span: start..end.max(start),
+        })
+    }
+}
+
+/// The text with NUL and the C0 controls other than tab, LF, CR and FF
+/// removed (browsers ignore them inside tag names and URLs), and CSS / JS
+/// backslash escapes (`\6a`, `\x6a`, `\u006a`) of ASCII characters undone.
+fn compact(text: &str) -> String {
+    let b = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    let mut last = 0;
+    while i < b.len() {
+        let c = b[i];
+        if c < 0x20 && !matches!(c, b'\t' | b'\n' | b'\r' | 0x0c) {
+            out.push_str(&text[last..i]);
+            i += 1;
+            last = i;
+            continue;
+        }
+        if c == b'\\'
+            && let Some((ch, len)) = backslash_escape(&b[i + 1..])
+        {
+            out.push_str(&text[last..i]);
+            out.push(ch);
+            i += 1 + len;
+            last = i;
+            continue;
+        }
+        i += 1;
+    }
+    out.push_str(&text[last..]);
+    out
+}
+
+/// An escape after `\`: `x41`, `u0041`, `u{41}` or CSS `41 ` (1–6 hex
+/// digits, one optional space), decoding to printable ASCII only.
+fn backslash_escape(s: &[u8]) -> Option<(char, usize)> {
+    let (start, max) = match s.first()? {
+        b'x' => (1, 2),
+        b'u' if s.get(1) == Some(&b'{') => (2, 6),
+        b'u' => (1, 4),
+        _ => (0, 6),
+    };
+    let digits = s[start..]
+        .iter()
+        .take(max)
+        .take_while(|b| b.is_ascii_hexdigit())
+        .count();
+    if digits == 0 || (start == 1 && s[0] == b'x' && digits != 2) {
+        return None;
+    }
+    let mut value: u32 = 0;
+    for &d in &s[start..start + digits] {
+        value = value * 16 + (d as char).to_digit(16)?;
+    }
+    let c = char::from_u32(value).filter(|c| c.is_ascii_graphic())?;
+    let mut len = start + digits;
+    // The closing brace of `\u{..}`, or the one space that ends a CSS escape.
+    let terminator = if start == 2 { b'}' } else { b' ' };
+    if (start == 2 || start == 0) && s.get(len) == Some(&terminator) {
+        len += 1;
+    }
+    Some((c.to_ascii_lowercase(), len))
+}
+
+impl Detector for XssDetector {
+    fn category(&self) -> Category {
+        Category::Xss
+    }
+
+    fn scan_normalized(&self, input: &Normalized<'_>) -> Option<Finding> {
+        input
+            .views()
+            .find_map(|(text, decoded)| self.scan_text(text).map(|f| f.in_decoded(decoded)))
+    }
+}
+
+#[cfg(test)]
+mod tests;

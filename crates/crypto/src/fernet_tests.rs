@@ -128,3 +128,46 @@ fn fernet_tokens_migrate_to_context_bound_fields() {
         .unwrap();
     assert_eq!(&*plain, v.src.as_bytes());
 }
+
+/// A token signed under `secret` over `body` (version, time, IV, then
+/// whatever ciphertext `body` holds).
+fn signed_token(secret: &[u8; 32], body: &[u8]) -> String {
+    use base64::Engine;
+    let mut data = vec![0x80];
+    data.extend_from_slice(&100u64.to_be_bytes());
+    data.extend_from_slice(&[0u8; 16]);
+    data.extend_from_slice(body);
+    let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, &secret[..16]);
+    let tag = aws_lc_rs::hmac::sign(&key, &data);
+    data.extend_from_slice(tag.as_ref());
+    base64::engine::general_purpose::URL_SAFE.encode(data)
+}
+
+#[test]
+fn the_shortest_signed_token_is_read_and_refused_for_its_empty_ciphertext() {
+    use base64::Engine;
+    let secret = [7u8; 32];
+    let key =
+        FernetKey::from_base64(&base64::engine::general_purpose::URL_SAFE.encode(secret)).unwrap();
+    let fernet = Fernet::new(vec![key]).clock(ManualClock::at_unix(100).shared());
+    // Version, time, IV and MAC with no ciphertext: long enough to be read,
+    // signed, and refused only because there is no padded block.
+    let empty = fernet.decrypt(&signed_token(&secret, &[])).unwrap_err();
+    assert_eq!(empty, CryptoError::Fernet("padding is invalid"), "{empty}");
+    // One byte less is too short to hold a MAC at all.
+    let mut raw = base64::engine::general_purpose::URL_SAFE
+        .decode(signed_token(&secret, &[]))
+        .unwrap();
+    raw.pop();
+    let short = fernet
+        .decrypt(&base64::engine::general_purpose::URL_SAFE.encode(raw))
+        .unwrap_err();
+    assert_eq!(short, CryptoError::Fernet("token is too short"));
+    // A decryptor's Debug names how many keys it holds, never their bytes.
+    let debug = format!("{fernet:?}");
+    assert!(
+        debug.starts_with("Fernet") && debug.contains("keys: 1"),
+        "{debug}"
+    );
+    assert!(!debug.contains('7'), "{debug}");
+}

@@ -156,6 +156,7 @@ pub mod revocation;
 #[cfg(feature = "session")]
 #[cfg_attr(docsrs, doc(cfg(feature = "session")))]
 pub mod session;
+mod tenant_policy;
 
 pub use account::{AccountDecision, AccountStatus, AccountStatusCheck};
 pub use config::{JwtAuthority, JwtConfig, JwtRuntime, Secret};
@@ -178,3 +179,4 @@ pub use revalidate::{
     RefreshClaims, Revalidate, RevalidateFuture, Revalidation, SharedRevalidate, Standing,
 };
 pub use revocation::{FailMode, FamilyStore, MemoryStore, RevocationResponder, RevocationStore};
+pub use tenant_policy::TenantPolicies;

@@ -140,58 +140,8 @@ impl PasswordPolicyConfig {
     }
 }
 
-type Resolver = dyn Fn(&str) -> Option<Arc<PasswordPolicy>> + Send + Sync;
-
 /// The password policy of each tenant: a resolver's answer, or the default.
-/// Cheap to clone.
-#[derive(Clone)]
-pub struct PasswordPolicies {
-    default: Arc<PasswordPolicy>,
-    resolver: Option<Arc<Resolver>>,
-}
-
-impl std::fmt::Debug for PasswordPolicies {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PasswordPolicies")
-            .field("default", &self.default)
-            .field("resolver", &self.resolver.is_some())
-            .finish()
-    }
-}
-
-impl Default for PasswordPolicies {
-    fn default() -> Self {
-        Self::new(Arc::new(PasswordPolicy::default()))
-    }
-}
-
-impl PasswordPolicies {
-    /// Everyone gets `default`.
-    pub fn new(default: impl Into<Arc<PasswordPolicy>>) -> Self {
-        Self {
-            default: default.into(),
-            resolver: None,
-        }
-    }
-
-    /// Asks `resolver` for a tenant's policy; `None` means the default. The
-    /// closure runs on every lookup, so cache in it if the lookup is costly.
-    #[must_use]
-    pub fn resolver<F>(mut self, resolver: F) -> Self
-    where
-        F: Fn(&str) -> Option<Arc<PasswordPolicy>> + Send + Sync + 'static,
-    {
-        self.resolver = Some(Arc::new(resolver));
-        self
-    }
-
-    /// The policy for `tenant` (the default for `None` or an unknown tenant).
-    pub fn for_tenant(&self, tenant: Option<&str>) -> Arc<PasswordPolicy> {
-        tenant
-            .and_then(|t| self.resolver.as_ref().and_then(|r| r(t)))
-            .unwrap_or_else(|| Arc::clone(&self.default))
-    }
-}
+pub type PasswordPolicies = crate::TenantPolicies<PasswordPolicy>;
 
 #[cfg(test)]
 mod tests {

@@ -168,65 +168,10 @@ fn invalid(name: &'static str, reason: &str) -> ConfigError {
     }
 }
 
-type Resolver = dyn Fn(&str) -> Option<Arc<SessionPolicy>> + Send + Sync;
-
 /// The session policy of each tenant: a resolver's answer, or the default.
-/// Cheap to clone. The policy is chosen when a session is created (from the
-/// principal's tenant); the session keeps its timeouts and binding from then on.
-#[derive(Clone)]
-pub struct SessionPolicies {
-    default: Arc<SessionPolicy>,
-    resolver: Option<Arc<Resolver>>,
-}
-
-impl std::fmt::Debug for SessionPolicies {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SessionPolicies")
-            .field("default", &self.default)
-            .field("resolver", &self.resolver.is_some())
-            .finish()
-    }
-}
-
-impl Default for SessionPolicies {
-    fn default() -> Self {
-        Self::new(SessionPolicy::default())
-    }
-}
-
-impl From<SessionPolicy> for SessionPolicies {
-    fn from(policy: SessionPolicy) -> Self {
-        Self::new(policy)
-    }
-}
-
-impl SessionPolicies {
-    /// Everyone gets `default`.
-    pub fn new(default: impl Into<Arc<SessionPolicy>>) -> Self {
-        Self {
-            default: default.into(),
-            resolver: None,
-        }
-    }
-
-    /// Asks `resolver` for a tenant's policy; `None` means the default. It runs
-    /// at every sign-in, so cache in it if the lookup is costly.
-    #[must_use]
-    pub fn resolver<F>(mut self, resolver: F) -> Self
-    where
-        F: Fn(&str) -> Option<Arc<SessionPolicy>> + Send + Sync + 'static,
-    {
-        self.resolver = Some(Arc::new(resolver));
-        self
-    }
-
-    /// The policy for `tenant` (the default for `None` or an unknown tenant).
-    pub fn for_tenant(&self, tenant: Option<&str>) -> Arc<SessionPolicy> {
-        tenant
-            .and_then(|t| self.resolver.as_ref().and_then(|r| r(t)))
-            .unwrap_or_else(|| Arc::clone(&self.default))
-    }
-}
+/// The policy is chosen when a session is created (from the principal's
+/// tenant); the session keeps its timeouts and binding from then on.
+pub type SessionPolicies = crate::TenantPolicies<SessionPolicy>;
 
 /// `[session]`: every key optional, defaults as [`SessionPolicy::default`] and
 /// [`CookieSettings::default`].

@@ -1,7 +1,9 @@
 //! The caller's address, resolved through the proxies the user trusts.
 
 use crate::error::ConfigError;
-use crate::forwarded::{forwarded_hops, x_forwarded_for_hops};
+use crate::forwarded::{
+    ForwardedProto, forwarded_hops, forwarded_protos, x_forwarded_for_hops, x_forwarded_protos,
+};
 use http::{HeaderMap, Request};
 use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
@@ -149,22 +151,78 @@ impl TrustedProxies {
         if self.networks.is_empty() || !self.is_trusted(peer) {
             return peer;
         }
-        let hops = match self.header {
-            ForwardingHeader::XForwardedFor => x_forwarded_for_hops(headers),
-            ForwardingHeader::Forwarded => forwarded_hops(headers),
-        };
-        let Some(hops) = hops else {
+        let Some(hops) = self.hops(headers) else {
             return peer;
         };
-        for hop in hops.iter().rev() {
+        self.client_hop(&hops)
+            .and_then(|index| hops[index])
+            .unwrap_or(peer)
+    }
+
+    /// The scheme the client used to reach the first trusted proxy, as the
+    /// trusted proxies report it: `proto=` of the client's element in
+    /// `Forwarded`, or with `X-Forwarded-For`, the `X-Forwarded-Proto` value
+    /// at the client's hop (or its only value, when the proxy writes one).
+    ///
+    /// `None` when the peer is not a trusted proxy (a client's own claim
+    /// counts for nothing), when the header is absent, or when it cannot be
+    /// read unambiguously; a caller enforcing HTTPS treats `None` as plain
+    /// HTTP.
+    ///
+    /// ```
+    /// use rampart::core::{ForwardedProto, TrustedProxies};
+    /// use http::HeaderMap;
+    ///
+    /// let proxies = TrustedProxies::new(["10.0.0.0/8"]).unwrap();
+    /// let mut headers = HeaderMap::new();
+    /// headers.insert("x-forwarded-for", "203.0.113.9".parse().unwrap());
+    /// headers.insert("x-forwarded-proto", "https".parse().unwrap());
+    /// let lb = "10.1.2.3".parse().unwrap();
+    /// assert_eq!(proxies.forwarded_proto(lb, &headers), Some(ForwardedProto::Https));
+    /// // The same headers straight from the internet prove nothing.
+    /// let direct = "198.51.100.4".parse().unwrap();
+    /// assert_eq!(proxies.forwarded_proto(direct, &headers), None);
+    /// ```
+    pub fn forwarded_proto(&self, peer: IpAddr, headers: &HeaderMap) -> Option<ForwardedProto> {
+        let peer = peer.to_canonical();
+        if self.networks.is_empty() || !self.is_trusted(peer) {
+            return None;
+        }
+        let hops = self.hops(headers)?;
+        let index = self.client_hop(&hops)?;
+        let protos = match self.header {
+            ForwardingHeader::XForwardedFor => x_forwarded_protos(headers)?,
+            ForwardingHeader::Forwarded => forwarded_protos(headers)?,
+        };
+        match protos.as_slice() {
+            protos if protos.len() == hops.len() => protos[index],
+            [only] if self.header == ForwardingHeader::XForwardedFor => *only,
+            _ => None,
+        }
+    }
+
+    /// The hops of the chosen forwarding header, left to right.
+    fn hops(&self, headers: &HeaderMap) -> Option<Vec<Option<IpAddr>>> {
+        match self.header {
+            ForwardingHeader::XForwardedFor => x_forwarded_for_hops(headers),
+            ForwardingHeader::Forwarded => forwarded_hops(headers),
+        }
+    }
+
+    /// The index of the client's hop: walking from the right, skipping hops
+    /// added by trusted proxies, the first that is not trusted. An unreadable
+    /// hop stops the walk (`None`), so that garbage never moves the result
+    /// toward what the client wrote. When every hop is one of ours, the
+    /// leftmost is the nearest we know to the origin.
+    fn client_hop(&self, hops: &[Option<IpAddr>]) -> Option<usize> {
+        for (index, hop) in hops.iter().enumerate().rev() {
             match hop {
-                None => return peer,
+                None => return None,
                 Some(ip) if self.is_trusted(*ip) => continue,
-                Some(ip) => return *ip,
+                Some(_) => return Some(index),
             }
         }
-        // Every hop is one of ours: the leftmost is the nearest we know to the origin.
-        hops.first().copied().flatten().unwrap_or(peer)
+        if hops.is_empty() { None } else { Some(0) }
     }
 }
 
@@ -243,7 +301,10 @@ where
     }
 }
 
-fn peer_addr(extensions: &http::Extensions) -> Option<SocketAddr> {
+/// The TCP peer of a request: axum's `ConnectInfo<SocketAddr>` (with the
+/// `axum` feature) or a `SocketAddr` extension the server inserted. Layers
+/// that must tell a trusted proxy from a client start here.
+pub fn peer_addr(extensions: &http::Extensions) -> Option<SocketAddr> {
     #[cfg(feature = "axum")]
     if let Some(info) = extensions.get::<axum::extract::ConnectInfo<SocketAddr>>() {
         return Some(info.0);
@@ -351,6 +412,91 @@ mod tests {
             fwd_proxies.resolve(ip("10.0.0.1"), &headers),
             ip("2001:db8::9")
         );
+    }
+
+    fn with_proto(mut headers: HeaderMap, name: &'static str, value: &'static str) -> HeaderMap {
+        headers.append(name, HeaderValue::from_static(value));
+        headers
+    }
+
+    #[test]
+    fn forwarded_proto_is_believed_only_from_a_trusted_peer() {
+        let proxies = TrustedProxies::new(["10.0.0.0/8"]).unwrap();
+        let headers = with_proto(xff("203.0.113.5"), "x-forwarded-proto", "https");
+        assert_eq!(
+            proxies.forwarded_proto(ip("10.0.0.1"), &headers),
+            Some(ForwardedProto::Https)
+        );
+        assert_eq!(proxies.forwarded_proto(ip("203.0.113.5"), &headers), None);
+        assert_eq!(
+            TrustedProxies::none().forwarded_proto(ip("10.0.0.1"), &headers),
+            None
+        );
+        assert_eq!(
+            proxies.forwarded_proto(ip("10.0.0.1"), &xff("203.0.113.5")),
+            None
+        );
+    }
+
+    #[test]
+    fn forwarded_proto_is_the_client_hops_value() {
+        let proxies = TrustedProxies::new(["10.0.0.0/8"]).unwrap();
+        // The client claims https; our edge proxy appended what it saw: http.
+        let headers = with_proto(
+            xff("6.6.6.6, 203.0.113.5, 10.0.0.9"),
+            "x-forwarded-proto",
+            "https, http, https",
+        );
+        assert_eq!(
+            proxies.forwarded_proto(ip("10.0.0.1"), &headers),
+            Some(ForwardedProto::Http)
+        );
+        // Lists that do not line up with the hops are not guessed at.
+        let uneven = with_proto(
+            xff("203.0.113.5, 10.0.0.9"),
+            "x-forwarded-proto",
+            "https, https, https",
+        );
+        assert_eq!(proxies.forwarded_proto(ip("10.0.0.1"), &uneven), None);
+        // An unreadable hop stops the walk, as for the address.
+        let garbage = with_proto(
+            xff("203.0.113.5, nope"),
+            "x-forwarded-proto",
+            "https, https",
+        );
+        assert_eq!(proxies.forwarded_proto(ip("10.0.0.1"), &garbage), None);
+        // Every hop ours: the leftmost.
+        let ours = with_proto(
+            xff("10.0.0.7, 10.0.0.8"),
+            "x-forwarded-proto",
+            "https, http",
+        );
+        assert_eq!(
+            proxies.forwarded_proto(ip("10.0.0.1"), &ours),
+            Some(ForwardedProto::Https)
+        );
+    }
+
+    #[test]
+    fn forwarded_proto_from_rfc_7239_elements() {
+        let proxies = TrustedProxies::new(["10.0.0.0/8"])
+            .unwrap()
+            .header(ForwardingHeader::Forwarded);
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            FORWARDED,
+            HeaderValue::from_static(
+                "for=6.6.6.6;proto=http, for=203.0.113.5;proto=https, for=10.0.0.9;proto=http",
+            ),
+        );
+        assert_eq!(
+            proxies.forwarded_proto(ip("10.0.0.1"), &headers),
+            Some(ForwardedProto::Https)
+        );
+        // X-Forwarded-Proto is not read when Forwarded is the chosen header.
+        let mut only_xfp = with_proto(HeaderMap::new(), "x-forwarded-proto", "https");
+        only_xfp.insert(FORWARDED, HeaderValue::from_static("for=203.0.113.5"));
+        assert_eq!(proxies.forwarded_proto(ip("10.0.0.1"), &only_xfp), None);
     }
 
     #[test]

@@ -15,19 +15,27 @@ pub(crate) const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwar
 /// Hops of every `Forwarded` header, in order. `None` when the header is absent.
 /// A header that is not visible ASCII yields a single unreadable hop.
 pub(crate) fn forwarded_hops(headers: &HeaderMap) -> Option<Vec<Option<IpAddr>>> {
+    forwarded_elements(headers, forwarded_element_for)
+}
+
+/// `read` applied to every element of every `Forwarded` header, in order;
+/// `None` when the header is absent. A header that is not visible ASCII
+/// counts as one unreadable element.
+fn forwarded_elements<T>(
+    headers: &HeaderMap,
+    read: impl Fn(&str) -> Option<T>,
+) -> Option<Vec<Option<T>>> {
     let mut values = headers.get_all(FORWARDED).iter().peekable();
     values.peek()?;
-    let mut hops = Vec::new();
+    let mut elements = Vec::new();
     for value in values {
         let Ok(text) = value.to_str() else {
-            hops.push(None);
+            elements.push(None);
             continue;
         };
-        for element in split_outside_quotes(text, ',') {
-            hops.push(forwarded_element_for(element));
-        }
+        elements.extend(split_outside_quotes(text, ',').map(&read));
     }
-    Some(hops)
+    Some(elements)
 }
 
 /// Hops of every `X-Forwarded-For` header, in order. `None` when the header is absent.
@@ -48,10 +56,17 @@ pub(crate) fn x_forwarded_for_hops(headers: &HeaderMap) -> Option<Vec<Option<IpA
 /// The `for=` node of one `Forwarded` element (`for=192.0.2.60;proto=http;by=...`).
 /// An element without `for=`, or with two of them, is unreadable.
 fn forwarded_element_for(element: &str) -> Option<IpAddr> {
+    let node = forwarded_parameter(element, "for")?;
+    parse_node(node)
+}
+
+/// The value of parameter `name` in one `Forwarded` element, unquoted; `None`
+/// when it is absent, given twice, or badly quoted.
+fn forwarded_parameter<'a>(element: &'a str, name: &str) -> Option<&'a str> {
     let mut found = None;
     for pair in split_outside_quotes(element, ';') {
-        let (name, value) = pair.split_once('=')?;
-        if name.trim().eq_ignore_ascii_case("for") {
+        let (key, value) = pair.split_once('=')?;
+        if key.trim().eq_ignore_ascii_case(name) {
             if found.is_some() {
                 return None;
             }
@@ -59,11 +74,61 @@ fn forwarded_element_for(element: &str) -> Option<IpAddr> {
         }
     }
     let value = found?;
-    let node = match value.strip_prefix('"') {
-        Some(rest) => rest.strip_suffix('"')?,
-        None => value,
-    };
-    parse_node(node)
+    match value.strip_prefix('"') {
+        Some(rest) => rest.strip_suffix('"'),
+        None => Some(value),
+    }
+}
+
+/// The scheme a client used to reach the first proxy, as a forwarding header
+/// reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ForwardedProto {
+    /// Plain HTTP.
+    Http,
+    /// HTTP over TLS.
+    Https,
+}
+
+impl ForwardedProto {
+    /// `http` or `https`, in any case; anything else is unreadable.
+    fn parse(text: &str) -> Option<Self> {
+        let text = text.trim();
+        if text.eq_ignore_ascii_case("https") {
+            Some(Self::Https)
+        } else if text.eq_ignore_ascii_case("http") {
+            Some(Self::Http)
+        } else {
+            None
+        }
+    }
+}
+
+/// The `proto=` of every `Forwarded` element, in the order of
+/// [`forwarded_hops`]. `None` when the header is absent.
+pub(crate) fn forwarded_protos(headers: &HeaderMap) -> Option<Vec<Option<ForwardedProto>>> {
+    forwarded_elements(headers, |element| {
+        forwarded_parameter(element, "proto").and_then(ForwardedProto::parse)
+    })
+}
+
+/// The de-facto `X-Forwarded-Proto` header.
+pub(crate) const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
+
+/// Every value of every `X-Forwarded-Proto` header, in order. `None` when the
+/// header is absent.
+pub(crate) fn x_forwarded_protos(headers: &HeaderMap) -> Option<Vec<Option<ForwardedProto>>> {
+    let mut values = headers.get_all(X_FORWARDED_PROTO).iter().peekable();
+    values.peek()?;
+    let mut protos = Vec::new();
+    for value in values {
+        match value.to_str() {
+            Ok(text) => protos.extend(text.split(',').map(ForwardedProto::parse)),
+            Err(_) => protos.push(None),
+        }
+    }
+    Some(protos)
 }
 
 /// An IP address, optionally with a port, optionally IPv6 in brackets.
@@ -152,6 +217,43 @@ mod tests {
         assert_eq!(forwarded_element_for("for=1.1.1.1;for=2.2.2.2"), None);
         assert_eq!(forwarded_element_for("proto=https"), None);
         assert_eq!(forwarded_element_for("for=\"1.1.1.1"), None);
+    }
+
+    #[test]
+    fn forwarded_protos_follow_the_elements() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            FORWARDED,
+            HeaderValue::from_static(
+                r#"for=192.0.2.60;proto=https, for=10.0.0.1;Proto="HTTP", for=10.0.0.2, for=1.1.1.1;proto=ftp;proto=https"#,
+            ),
+        );
+        assert_eq!(
+            forwarded_protos(&headers),
+            Some(vec![
+                Some(ForwardedProto::Https),
+                Some(ForwardedProto::Http),
+                None,
+                None
+            ])
+        );
+        assert_eq!(forwarded_protos(&HeaderMap::new()), None);
+    }
+
+    #[test]
+    fn x_forwarded_proto_reads_each_value() {
+        let mut headers = HeaderMap::new();
+        headers.append(X_FORWARDED_PROTO, HeaderValue::from_static("https, http"));
+        headers.append(X_FORWARDED_PROTO, HeaderValue::from_static("wss"));
+        assert_eq!(
+            x_forwarded_protos(&headers),
+            Some(vec![
+                Some(ForwardedProto::Https),
+                Some(ForwardedProto::Http),
+                None
+            ])
+        );
+        assert_eq!(x_forwarded_protos(&HeaderMap::new()), None);
     }
 
     #[test]

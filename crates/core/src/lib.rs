@@ -33,7 +33,7 @@ mod response;
 
 pub use client_ip::{
     ClientIp, ClientIpLayer, ClientIpService, ForwardingHeader, TrustedProxies,
-    TrustedProxiesConfig,
+    TrustedProxiesConfig, peer_addr,
 };
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
 pub use error::ConfigError;
@@ -42,6 +42,7 @@ pub use event::{
     EventKind, EventSink, MFA_BACKUP_CODES_REPLACED, MFA_ENROLLED, MFA_RESET, MemorySink,
     PrivilegeAction, SecurityEvent, Severity, SharedSink, TracingSink,
 };
+pub use forwarded::ForwardedProto;
 pub use principal::{AuthMethod, Principal};
 pub use problem::{PROBLEM_JSON, Problem, STORE_RETRY_AFTER_SECS};
 pub use rejection::{ProblemResponse, Rejection, RejectionResponse, reject};

@@ -71,4 +71,15 @@ pub enum ConfigError {
         /// The value as written.
         value: String,
     },
+    /// A host for HTTPS redirects is not a bare host name or address.
+    #[error("HTTPS redirect host `{value}` is invalid: {reason}")]
+    InvalidRedirectHost {
+        /// The host as written.
+        value: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// A status that is not a permanent or temporary redirect.
+    #[error("HTTPS redirect status {0} is not a redirect (301, 302, 307 or 308)")]
+    InvalidRedirectStatus(u16),
 }

@@ -72,8 +72,10 @@ mod cors;
 mod csp;
 mod csrf;
 mod error;
+mod guard_future;
 mod hsts;
 mod html;
+mod https_only;
 mod layer;
 mod origin;
 mod permissions_policy;
@@ -88,8 +90,12 @@ pub use csrf::{
     CsrfService,
 };
 pub use error::ConfigError;
+pub use guard_future::GuardFuture;
 pub use hsts::{Hsts, ONE_YEAR_SECS};
 pub use html::{NONCE_PLACEHOLDER, NonceHtml};
+pub use https_only::{
+    HttpsOnly, HttpsOnlyFuture, HttpsOnlyLayer, HttpsOnlyService, HttpsRequired, TlsConnection,
+};
 pub use layer::{ResponseFuture, SecurityHeadersLayer, SecurityHeadersService};
 pub use permissions_policy::{DENIED_BY_DEFAULT, PermissionsPolicy};
 pub use security_headers::{SecurityHeaders, SecurityHeadersBuilder};

@@ -1,12 +1,10 @@
 //! [`CsrfLayer`]: the tower adapter over [`CsrfPolicy`].
 
 use super::{CsrfPolicy, CsrfRejection};
-use pin_project_lite::pin_project;
+use crate::guard_future::GuardFuture;
 use rampart_core::{
     EventKind, ProblemResponse, RejectionResponse, SecurityEvent, SharedSink, TracingSink, reject,
 };
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use tower_layer::Layer;
@@ -118,7 +116,7 @@ where
             .policy
             .check(request.method(), request.uri(), request.headers())
         {
-            Ok(()) => CsrfFuture::inner(self.inner.call(request)),
+            Ok(()) => GuardFuture::inner(self.inner.call(request)),
             Err(rejection) => {
                 self.sink.emit(
                     SecurityEvent::new(
@@ -131,60 +129,14 @@ where
                     .with_field("path", request.uri().path()),
                 );
                 tracing::debug!(target: "rampart::headers", reason = rejection.reason.as_str(), "cross-site request refused");
-                CsrfFuture::rejected(reject(&self.responder, rejection))
+                GuardFuture::answered(reject(&self.responder, rejection))
             }
         }
     }
 }
 
-pin_project! {
-    /// The response future of [`CsrfService`].
-    pub struct CsrfFuture<F, B> {
-        #[pin]
-        state: State<F, B>,
-    }
-}
-
-pin_project! {
-    #[project = StateProj]
-    enum State<F, B> {
-        Inner { #[pin] inner: F },
-        Rejected { response: Option<http::Response<B>> },
-    }
-}
-
-impl<F, B> CsrfFuture<F, B> {
-    fn inner(inner: F) -> Self {
-        Self {
-            state: State::Inner { inner },
-        }
-    }
-
-    fn rejected(response: http::Response<B>) -> Self {
-        Self {
-            state: State::Rejected {
-                response: Some(response),
-            },
-        }
-    }
-}
-
-impl<F, B, E> Future for CsrfFuture<F, B>
-where
-    F: Future<Output = Result<http::Response<B>, E>>,
-{
-    type Output = F::Output;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        match self.project().state.project() {
-            StateProj::Inner { inner } => inner.poll(cx),
-            StateProj::Rejected { response } => match response.take() {
-                Some(response) => Poll::Ready(Ok(response)),
-                None => Poll::Pending,
-            },
-        }
-    }
-}
+/// The response future of [`CsrfService`].
+pub type CsrfFuture<F, B> = GuardFuture<F, B>;
 
 #[cfg(test)]
 mod tests {

@@ -799,22 +799,28 @@ fn a_config_with_a_database_url_writes_the_file_and_the_table() {
     assert_eq!(rows(&url, &name), 3 + 2);
 }
 
-/// The table's half of a fan-out that dies after its first batch, letting
-/// go of its connection (and so of the writer lock) as a dead process would.
-struct DiesAfterFirstBatch {
+/// The table's half of a fan-out that dies once it has taken `left` records
+/// (however the writer batched them), letting go of its connection (and so
+/// of the writer lock) as a dead process would.
+struct DiesAfterRecords {
     inner: Option<PostgresSink>,
-    wrote: bool,
+    left: usize,
 }
 
-impl AuditSink for DiesAfterFirstBatch {
+impl AuditSink for DiesAfterRecords {
     fn resume(&mut self) -> io::Result<Resume> {
         self.inner.as_mut().unwrap().resume()
     }
 
     fn write(&mut self, entries: &[Entry], ctx: &SinkContext<'_>) -> io::Result<()> {
-        if !self.wrote {
-            self.wrote = true;
-            return self.inner.as_mut().unwrap().write(entries, ctx);
+        if self.left > 0 {
+            self.inner.as_mut().unwrap().write(entries, ctx)?;
+            let records = entries
+                .iter()
+                .filter(|e| matches!(e, Entry::Record(_)))
+                .count();
+            self.left = self.left.saturating_sub(records);
+            return Ok(());
         }
         self.inner = None;
         Err(io::Error::other("the process died"))
@@ -834,9 +840,9 @@ fn a_batch_the_file_took_but_the_table_missed_before_a_crash_is_reported() {
     let public = signer.verifying_key();
     let dying = FanOut::new()
         .with(FileSink::new(&path, FileSinkOptions::default()))
-        .with(DiesAfterFirstBatch {
+        .with(DiesAfterRecords {
             inner: Some(PostgresSink::new(table.clone())),
-            wrote: false,
+            left: 2,
         });
     let first = AuditLog::builder(dying, signer)
         .linger(Duration::ZERO)
@@ -848,8 +854,8 @@ fn a_batch_the_file_took_but_the_table_missed_before_a_crash_is_reported() {
         first.record(event(i)).unwrap();
     }
     // The short drain timeout keeps the doomed second flush quick; the first
-    // batch (connect, create the table, insert) may need several waits on a
-    // loaded machine, and must land whole before the sink dies.
+    // two records (connect, create the table, insert; in one batch or two)
+    // may need several waits on a loaded machine, and land before the sink dies.
     let started = std::time::Instant::now();
     while let Err(e) = first.flush() {
         assert!(started.elapsed() < Duration::from_secs(30), "{e:?}");

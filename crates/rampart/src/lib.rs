@@ -16,3 +16,19 @@ pub use rampart_auth as auth;
 #[cfg(feature = "rbac")]
 #[cfg_attr(docsrs, doc(cfg(feature = "rbac")))]
 pub use rampart_rbac as rbac;
+
+#[cfg(feature = "ratelimit")]
+#[cfg_attr(docsrs, doc(cfg(feature = "ratelimit")))]
+pub use rampart_ratelimit as ratelimit;
+
+#[cfg(feature = "audit")]
+#[cfg_attr(docsrs, doc(cfg(feature = "audit")))]
+pub use rampart_audit as audit;
+
+#[cfg(feature = "crypto")]
+#[cfg_attr(docsrs, doc(cfg(feature = "crypto")))]
+pub use rampart_crypto as crypto;
+
+#[cfg(feature = "sanitize")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sanitize")))]
+pub use rampart_sanitize as sanitize;

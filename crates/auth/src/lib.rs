@@ -106,6 +106,9 @@
 //!   with `redis`).
 //! - `mfa`: `mfa::Mfa`, a TOTP second factor (RFC 6238) with backup codes,
 //!   QR enrolment, replay protection and per-account throttling.
+//! - `webauthn`: `webauthn::WebAuthnMfa`, WebAuthn / FIDO2 security keys and
+//!   passkeys as a second factor (registration and authentication
+//!   ceremonies, credentials in a store trait).
 //! - `remote-jwks`: `remote::RemoteJwks`, trusting an external provider's
 //!   published keys (fetched by your own HTTP client), refreshed periodically
 //!   and on unknown `kid`s.
@@ -157,6 +160,9 @@ pub mod revocation;
 #[cfg_attr(docsrs, doc(cfg(feature = "session")))]
 pub mod session;
 mod tenant_policy;
+#[cfg(feature = "webauthn")]
+#[cfg_attr(docsrs, doc(cfg(feature = "webauthn")))]
+pub mod webauthn;
 
 pub use account::{AccountDecision, AccountStatus, AccountStatusCheck};
 pub use config::{JwtAuthority, JwtConfig, JwtRuntime, Secret};

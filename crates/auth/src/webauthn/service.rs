@@ -147,10 +147,19 @@ impl WebAuthnMfa {
         }
         let handle = self.store(inner.store.user_handle(user, Uuid::new_v4()).await, user)?;
         let exclude = existing.iter().map(|c| c.key.cred_id().clone()).collect();
-        let (options, state) = inner
+        let (mut options, state) = inner
             .webauthn
             .start_securitykey_registration(handle, user, user, Some(exclude), None, None)
             .map_err(|e| WebAuthnError::Internal(e.to_string()))?;
+        // webauthn-rs asks for credProtect "user verification required"
+        // while preferring (not requiring) verification and a
+        // non-discoverable key; Chromium refuses that combination as
+        // incongruent and no key registers. A second factor behind a
+        // password needs no such policy, and the extension's output is
+        // never relied on (no attestation), so it is not requested.
+        if let Some(extensions) = options.public_key.extensions.as_mut() {
+            extensions.cred_protect = None;
+        }
         let ceremony = self.keep(user, Pending::Registration(Box::new(state)))?;
         Ok(Challenge { ceremony, options })
     }

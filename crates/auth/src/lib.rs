@@ -100,7 +100,8 @@
 //! # Features
 //!
 //! - `axum`: extractors ([`axum::Authenticated`], `Claims<C>`) and [`axum::jwks_route`].
-//! - `redis`: `RedisStore` (and `mfa::RedisMfaStore` with `mfa`).
+//! - `redis`: `RedisStore` (and `mfa::RedisMfaStore` with `mfa`,
+//!   `webauthn::RedisWebAuthnStore` with `webauthn`).
 //! - `session`: `session::SessionManager` and `session::SessionLayer`,
 //!   server-side sessions for cookie-based apps (`session::RedisSessionStore`
 //!   with `redis`).

@@ -644,8 +644,9 @@ async fn a_store_outage_fails_closed_with_an_event() {
     assert_eq!(f.sink.count(EventKind::StoreFailure), 1);
 }
 
-#[tokio::test]
-async fn the_memory_store_gives_each_credential_one_owner_and_moves_counters_forward_only() {
+/// A store gives each credential one owner, keeps the per-user limit,
+/// moves counters forward only, and keeps the user handle it made first.
+async fn store_suite(store: Arc<dyn WebAuthnCredentialStore>) {
     // A real credential to store, from a registration.
     let registered = Arc::new(MemoryWebAuthnStore::new());
     let f = fixture_with(registered.clone());
@@ -658,7 +659,6 @@ async fn the_memory_store_gives_each_credential_one_owner_and_moves_counters_for
     assert_eq!(back.id, cred.id);
     assert_eq!(back.key.cred_id(), cred.key.cred_id());
 
-    let store = MemoryWebAuthnStore::new();
     assert_eq!(
         store.add("alice", &cred, 10).await.unwrap(),
         AddOutcome::Added
@@ -703,19 +703,50 @@ async fn the_memory_store_gives_each_credential_one_owner_and_moves_counters_for
         AddOutcome::Added
     );
 
+    assert_eq!(store.list("alice").await.unwrap().len(), 0);
+    let listed = store.list("bob").await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].counter, 0, "a new owner starts afresh");
+
     // An authenticator without a counter (always 0) keeps working.
-    let zero = MemoryWebAuthnStore::new();
-    zero.add("carol", &cred, 10).await.unwrap();
+    let mut zero = cred.clone();
+    zero.id = "counterless".into();
+    store.add("carol", &zero, 10).await.unwrap();
     for _ in 0..3 {
         assert_eq!(
-            zero.record_use("carol", &cred.id, &at(0)).await.unwrap(),
+            store.record_use("carol", &zero.id, &at(0)).await.unwrap(),
             UseOutcome::Recorded
         );
     }
+    let used = store.list("carol").await.unwrap().remove(0);
+    assert_eq!((used.counter, used.last_used), (0, Some(NOW)));
+    assert_eq!(used.name, cred.name, "a use keeps what the user named it");
     // The user handle is made once and kept.
-    let first = zero.user_handle("carol", Uuid::new_v4()).await.unwrap();
+    let first = store.user_handle("carol", Uuid::new_v4()).await.unwrap();
     assert_eq!(
-        zero.user_handle("carol", Uuid::new_v4()).await.unwrap(),
+        store.user_handle("carol", Uuid::new_v4()).await.unwrap(),
         first
     );
+    assert_ne!(
+        store.user_handle("dave", Uuid::new_v4()).await.unwrap(),
+        first
+    );
+}
+
+#[tokio::test]
+async fn the_memory_store_keeps_owners_limits_and_counters() {
+    store_suite(Arc::new(MemoryWebAuthnStore::new())).await;
+}
+
+#[cfg(feature = "redis")]
+#[tokio::test]
+async fn the_redis_store_keeps_owners_limits_and_counters() {
+    let Some(url) = rampart_test_support::service_url("REDIS_URL", "webauthn redis store") else {
+        return;
+    };
+    let prefix = format!("rampart-test:webauthn:{}", Uuid::new_v4().simple());
+    let store = rampart_auth::webauthn::RedisWebAuthnStore::connect(&url, &prefix)
+        .await
+        .expect("REDIS_URL is set but Redis cannot be reached");
+    store_suite(Arc::new(store)).await;
 }

@@ -62,7 +62,8 @@ pub struct CredentialInfo {
 
 /// Checks a name a user typed for a credential: 1 to [`MAX_NAME_CHARS`]
 /// characters after trimming, no control characters (they would let a name
-/// forge lines in logs or break a page's layout).
+/// forge lines in logs or break a page's layout) and no bidirectional
+/// overrides (they would make a name display as another).
 pub(crate) fn check_name(name: &str) -> Result<String, super::WebAuthnError> {
     use super::WebAuthnError::InvalidName;
     let name = name.trim();
@@ -74,6 +75,10 @@ pub(crate) fn check_name(name: &str) -> Result<String, super::WebAuthnError> {
     }
     if name.chars().any(char::is_control) {
         return Err(InvalidName("no control characters"));
+    }
+    let bidi = |c: char| matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    if name.chars().any(bidi) {
+        return Err(InvalidName("no bidirectional text overrides"));
     }
     Ok(name.to_owned())
 }
@@ -88,7 +93,10 @@ mod tests {
         assert!(check_name("   ").is_err());
         assert!(check_name("line\nbreak").is_err());
         assert!(check_name("bell\u{7}").is_err());
-        assert!(check_name("\u{85}next-line").is_err());
+        assert!(check_name("next\u{85}line").is_err());
+        assert_eq!(check_name("\u{85}trimmed\u{85}").as_deref(), Ok("trimmed"));
+        assert!(check_name("key\u{202e}yek").is_err());
+        assert!(check_name("\u{2066}isolate").is_err());
         assert!(check_name(&"é".repeat(MAX_NAME_CHARS)).is_ok());
         assert!(check_name(&"é".repeat(MAX_NAME_CHARS + 1)).is_err());
     }

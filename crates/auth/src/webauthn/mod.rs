@@ -9,7 +9,8 @@
 //! [`finish_authentication`](WebAuthnMfa::finish_authentication) check one
 //! after the password. A user may register several credentials, list them
 //! and remove them. They live in a [`WebAuthnCredentialStore`]:
-//! [`MemoryWebAuthnStore`], or the application's own database.
+//! [`MemoryWebAuthnStore`], `RedisWebAuthnStore` (feature `redis`), or the
+//! application's own database.
 //!
 //! # Security keys and passkeys as a second factor
 //!
@@ -119,6 +120,9 @@ pub use service::{
     AuthenticationChallenge, Challenge, FACTOR_WEBAUTHN, MAX_RESPONSE_BYTES, RegistrationChallenge,
     Verified, WebAuthnMfa,
 };
+#[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+pub use store::RedisWebAuthnStore;
 pub use store::{
     AddOutcome, CredentialUse, MemoryWebAuthnStore, SharedWebAuthnStore, UseOutcome,
     WebAuthnCredentialStore,

@@ -1,5 +1,5 @@
-//! Where registered credentials live: the [`WebAuthnCredentialStore`] trait
-//! and its in-memory implementation.
+//! Where registered credentials live: the [`WebAuthnCredentialStore`] trait,
+//! in memory or in Redis.
 //!
 //! A store holds only public keys and counters (see
 //! [`StoredCredential`](super::StoredCredential)). The operations that decide
@@ -10,7 +10,12 @@
 //! both pass.
 
 mod memory;
+#[cfg(feature = "redis")]
+mod redis;
 
+#[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+pub use self::redis::RedisWebAuthnStore;
 pub use memory::MemoryWebAuthnStore;
 
 use super::StoredCredential;

@@ -1,10 +1,11 @@
 //! `cargo run -p session-app`: the demo on `RAMPART_ADDR` (127.0.0.1:8080),
-//! sessions in Redis when `REDIS_URL` is set, in memory otherwise. Security
-//! keys are bound to `SESSION_APP_RP_ID` (`localhost`) and the pages'
-//! origin `SESSION_APP_ORIGIN` (`http://localhost:<port>`): open the app at
-//! that origin, not at `127.0.0.1`, for WebAuthn to work.
+//! sessions and security keys in Redis when `REDIS_URL` is set, in memory
+//! otherwise. Security keys are bound to `SESSION_APP_RP_ID` (`localhost`)
+//! and the pages' origin `SESSION_APP_ORIGIN` (`http://localhost:<port>`):
+//! open the app at that origin, not at `127.0.0.1`, for WebAuthn to work.
 
 use rampart_auth::session::RedisSessionStore;
+use rampart_auth::webauthn::RedisWebAuthnStore;
 use session_app::{Options, build};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -29,6 +30,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let store = match std::env::var("REDIS_URL") {
         Ok(url) if !url.is_empty() => {
             options.store = Arc::new(RedisSessionStore::connect(&url, "session-app").await?);
+            options.webauthn_store =
+                Arc::new(RedisWebAuthnStore::connect(&url, "session-app:webauthn").await?);
             "redis"
         }
         _ => "memory",

@@ -100,12 +100,16 @@
 //! # Features
 //!
 //! - `axum`: extractors ([`axum::Authenticated`], `Claims<C>`) and [`axum::jwks_route`].
-//! - `redis`: `RedisStore` (and `mfa::RedisMfaStore` with `mfa`).
+//! - `redis`: `RedisStore` (and `mfa::RedisMfaStore` with `mfa`,
+//!   `webauthn::RedisWebAuthnStore` with `webauthn`).
 //! - `session`: `session::SessionManager` and `session::SessionLayer`,
 //!   server-side sessions for cookie-based apps (`session::RedisSessionStore`
 //!   with `redis`).
 //! - `mfa`: `mfa::Mfa`, a TOTP second factor (RFC 6238) with backup codes,
 //!   QR enrolment, replay protection and per-account throttling.
+//! - `webauthn`: `webauthn::WebAuthnMfa`, WebAuthn / FIDO2 security keys and
+//!   passkeys as a second factor (registration and authentication
+//!   ceremonies, credentials in a store trait).
 //! - `remote-jwks`: `remote::RemoteJwks`, trusting an external provider's
 //!   published keys (fetched by your own HTTP client), refreshed periodically
 //!   and on unknown `kid`s.
@@ -157,6 +161,9 @@ pub mod revocation;
 #[cfg_attr(docsrs, doc(cfg(feature = "session")))]
 pub mod session;
 mod tenant_policy;
+#[cfg(feature = "webauthn")]
+#[cfg_attr(docsrs, doc(cfg(feature = "webauthn")))]
+pub mod webauthn;
 
 pub use account::{AccountDecision, AccountStatus, AccountStatusCheck};
 pub use config::{JwtAuthority, JwtConfig, JwtRuntime, Secret};

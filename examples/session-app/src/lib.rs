@@ -1,15 +1,20 @@
 //! A server-rendered axum app signing users in with rampart sessions.
 //!
-//! The stack, outermost first: security headers (a CSP with no script at
-//! all), client IP, CSRF (Fetch Metadata, then `Origin`), sessions, routes.
+//! The stack, outermost first: security headers (a CSP whose only script is
+//! the security-key page's, loaded with a per-response nonce), client IP,
+//! CSRF (Fetch Metadata, then `Origin`), sessions, routes.
 //! The session cookie is `__Host-session`: `Secure`, `HttpOnly`,
 //! `SameSite=Strict`, `Path=/`. Signing in rotates the session id (the
 //! pre-login cookie stops working), signing out ends it, and
 //! `POST /sessions/revoke-all` ends every session of the user.
+//!
+//! Users may register security keys (WebAuthn) on `/security-keys`; from
+//! then on signing in asks for one after the password (see [`second_factor`]).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 pub mod pages;
+pub mod second_factor;
 pub mod users;
 
 use axum::Router;
@@ -22,11 +27,13 @@ use rampart_auth::session::{
     MemorySessionStore, Session, SessionError, SessionLayer, SessionManager, SessionPolicy,
     SharedSessionStore,
 };
+use rampart_auth::webauthn::{MemoryWebAuthnStore, SharedWebAuthnStore, WebAuthnMfa};
 use rampart_core::{
     ClientIpLayer, Problem, SharedClock, SharedSink, SystemClock, TracingSink, TrustedProxies,
 };
 use rampart_headers::{
-    ContentSecurityPolicy, CsrfLayer, CsrfPolicy, SecurityHeaders, SecurityHeadersLayer,
+    ContentSecurityPolicy, CsrfLayer, CsrfPolicy, PermissionsPolicy, SecurityHeaders,
+    SecurityHeadersLayer,
 };
 use serde::Deserialize;
 use std::sync::Arc;
@@ -46,6 +53,13 @@ pub struct Options {
     pub insecure_plain_http: bool,
     /// Where security events go.
     pub sink: SharedSink,
+    /// The WebAuthn relying party id: the domain security keys are bound to.
+    pub rp_id: String,
+    /// The origin the app's pages are served from, as the browser sees it
+    /// (`http://localhost:<port>` in development, `https://...` otherwise).
+    pub rp_origin: String,
+    /// Where registered security keys live.
+    pub webauthn_store: SharedWebAuthnStore,
 }
 
 impl Options {
@@ -57,6 +71,9 @@ impl Options {
             policy: SessionPolicy::default(),
             insecure_plain_http: false,
             sink: TracingSink::shared(),
+            rp_id: "localhost".into(),
+            rp_origin: "http://localhost:8080".into(),
+            webauthn_store: Arc::new(MemoryWebAuthnStore::new()),
         }
     }
 }
@@ -73,9 +90,11 @@ pub enum BuildError {
     Password(#[from] PasswordError),
 }
 
-struct AppState {
+pub(crate) struct AppState {
     directory: Directory,
     sessions: SessionManager,
+    webauthn: WebAuthnMfa,
+    clock: SharedClock,
 }
 
 /// The router (serve it with `into_make_service_with_connect_info::<SocketAddr>()`
@@ -91,9 +110,15 @@ pub fn build(options: Options) -> Result<(Router, SessionManager), BuildError> {
     let directory = Directory::demo(verifier)?;
     let sessions = SessionManager::builder(options.store)
         .policies(options.policy)
-        .clock(options.clock)
+        .clock(options.clock.clone())
         .event_sink(options.sink.clone())
         .build();
+    let webauthn = WebAuthnMfa::builder(options.rp_id, options.rp_origin, "rampart session-app")
+        .store(options.webauthn_store)
+        .clock(options.clock.clone())
+        .event_sink(options.sink.clone())
+        .build()
+        .map_err(|e| config(&e))?;
     let csrf = CsrfPolicy::builder()
         .insecure_plain_http(options.insecure_plain_http)
         .build()
@@ -102,15 +127,25 @@ pub fn build(options: Options) -> Result<(Router, SessionManager), BuildError> {
         .csp(
             ContentSecurityPolicy::new()
                 .default_src(["'none'"])
+                .script_src(["'nonce'"])
+                .connect_src(["'self'"])
                 .form_action(["'self'"])
                 .base_uri(["'none'"])
                 .frame_ancestors(["'none'"]),
+        )
+        // The security-key pages call WebAuthn from this origin only.
+        .permissions_policy(
+            PermissionsPolicy::default()
+                .allow_self("publickey-credentials-get")
+                .allow_self("publickey-credentials-create"),
         )
         .build()
         .map_err(|e| config(&e))?;
     let state = Arc::new(AppState {
         directory,
         sessions: sessions.clone(),
+        webauthn,
+        clock: options.clock,
     });
     let router = Router::new()
         .route("/", get(home))
@@ -118,6 +153,7 @@ pub fn build(options: Options) -> Result<(Router, SessionManager), BuildError> {
         .route("/logout", post(logout))
         .route("/sessions", get(list_sessions))
         .route("/sessions/revoke-all", post(revoke_all))
+        .merge(second_factor::routes())
         .with_state(state)
         .layer(SessionLayer::new(sessions.clone()).event_sink(options.sink.clone()))
         .layer(CsrfLayer::new(csrf).event_sink(options.sink))
@@ -126,7 +162,7 @@ pub fn build(options: Options) -> Result<(Router, SessionManager), BuildError> {
     Ok((router, sessions))
 }
 
-fn unavailable() -> Response {
+pub(crate) fn unavailable() -> Response {
     Problem::unavailable_retry_after(rampart_core::STORE_RETRY_AFTER_SECS)
         .with_detail("sign-in is temporarily unavailable")
         .into_response()
@@ -178,16 +214,18 @@ async fn login(
         Err(_) => return Problem::internal().into_response(),
     };
     let next: String = session.get("next").unwrap_or_else(|| "/".into());
+    match second_factor::begin(&state, &session, &principal, &next).await {
+        Ok(true) => {
+            session.remove("next");
+            return Redirect::to("/login/second-factor").into_response();
+        }
+        Ok(false) => {}
+        Err(refused) => return refused,
+    }
     match session.login(principal).await {
         Ok(()) => {
             session.remove("next");
-            // Only local paths: an open redirect would otherwise be one form field away.
-            let next = if next.starts_with('/') && !next.starts_with("//") {
-                next
-            } else {
-                "/".into()
-            };
-            Redirect::to(&next).into_response()
+            Redirect::to(local_path(&next)).into_response()
         }
         Err(SessionError::LimitReached) => {
             let page = pages::login(Some(
@@ -196,6 +234,16 @@ async fn login(
             (StatusCode::TOO_MANY_REQUESTS, Html(page)).into_response()
         }
         Err(_) => unavailable(),
+    }
+}
+
+/// `next` if it is a path on this site, else `/`: an open redirect would
+/// otherwise be one form field away.
+pub(crate) fn local_path(next: &str) -> &str {
+    if next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") {
+        next
+    } else {
+        "/"
     }
 }
 

@@ -1,4 +1,6 @@
 //! The server-rendered pages: no script, escaped text, forms posting to self.
+//! (The security-key pages, with their one script, are in
+//! [`second_factor::pages`](crate::second_factor::pages).)
 
 use rampart_auth::session::SessionInfo;
 use std::fmt::Write;
@@ -19,7 +21,8 @@ pub fn escape(text: &str) -> String {
     out
 }
 
-fn page(title: &str, body: &str) -> String {
+/// A whole HTML document with `body`.
+pub(crate) fn page(title: &str, body: &str) -> String {
     format!(
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title></head>\n<body>\n{body}\n</body></html>\n",
         escape(title)
@@ -49,6 +52,7 @@ pub fn home(subject: &str, tenant: Option<&str>) -> String {
         &format!(
             "<h1 id=\"user\">Signed in as {}</h1>\n<p>Tenant: {}</p>\n\
              <p><a href=\"/sessions\">Where you are signed in</a></p>\n\
+             <p><a href=\"/security-keys\">Security keys</a></p>\n\
              <form id=\"logout\" method=\"post\" action=\"/logout\"><button type=\"submit\">Sign out</button></form>",
             escape(subject),
             escape(tenant.unwrap_or("-"))

@@ -70,10 +70,23 @@ impl Directory {
             .verifier
             .verify(password.as_bytes(), user.map(|u| u.hash.as_str()))
             .await?;
-        Ok(user.filter(|u| ok && u.active).map(|u| {
-            Principal::new(username, AuthMethod::Session)
-                .with_tenant(u.tenant)
-                .with_roles(u.roles.iter().copied())
-        }))
+        Ok(user
+            .filter(|u| ok && u.active)
+            .map(|u| Self::to_principal(username, u)))
+    }
+
+    /// The principal of an active user, without a password: for the second
+    /// step of a sign-in whose password was checked already.
+    pub fn principal(&self, username: &str) -> Option<Principal> {
+        self.users
+            .get(username)
+            .filter(|u| u.active)
+            .map(|u| Self::to_principal(username, u))
+    }
+
+    fn to_principal(username: &str, user: &User) -> Principal {
+        Principal::new(username, AuthMethod::Session)
+            .with_tenant(user.tenant)
+            .with_roles(user.roles.iter().copied())
     }
 }

@@ -6,32 +6,18 @@
 #[path = "support/webdriver.rs"]
 mod webdriver;
 
+#[path = "support/local.rs"]
+mod local;
+
 use axum::Router;
 use axum::extract::Query;
 use axum::response::Html;
 use axum::routing::get;
+use local::{page_text, serve};
 use serde_json::json;
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
-use tokio::net::TcpListener;
 use webdriver::Browser;
-
-const WAIT: Duration = Duration::from_secs(10);
-
-async fn serve(router: Router) -> u16 {
-    let listener = TcpListener::bind(("127.0.0.1", 0)).await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-    });
-    port
-}
 
 /// A page on another site with a form posting to `action`.
 fn attacker() -> Router {
@@ -50,16 +36,6 @@ fn attacker() -> Router {
             ))
         }),
     )
-}
-
-/// Waits until the page at `url` has loaded; answers its text.
-async fn page_text(browser: &Browser, url: &str) -> String {
-    let script = format!(
-        "return location.href === {url:?} && document.readyState === 'complete'
-            ? document.documentElement.innerText : null;"
-    );
-    let text = browser.wait_for(&script, WAIT).await.unwrap();
-    text.as_str().unwrap_or_default().to_owned()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -85,15 +61,7 @@ async fn the_session_cookie_works_in_a_browser_and_cross_site_forms_cannot_use_i
 }
 
 async fn scenario(browser: Arc<Browser>, app: String, other: String) {
-    browser.goto(&format!("{app}/login")).await.unwrap();
-    browser
-        .execute(
-            "document.querySelector('input[name=username]').value = 'alice';
-             document.querySelector('input[name=password]').value = 'alice-S3cure-demo!';
-             document.getElementById('login').submit(); return true;",
-        )
-        .await
-        .unwrap();
+    local::sign_in_as_alice(&browser, &app).await;
     // Only the cookie can tell the server who is asking for `/`.
     let home = page_text(&browser, &format!("{app}/")).await;
     assert!(home.contains("Signed in as alice"), "{home:?}");

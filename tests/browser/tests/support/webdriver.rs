@@ -2,9 +2,10 @@
 //!
 //! Written here rather than taken from fantoccini because the handful of
 //! commands these tests send (new session, navigate, execute, switch frame,
-//! delete session) are plain JSON over HTTP, while fantoccini brings the
-//! `webdriver` crate (MPL-2.0, outside the workspace's licence policy) and its
-//! Unicode segmentation data into every build of the workspace.
+//! virtual WebAuthn authenticators, delete session) are plain JSON over HTTP,
+//! while fantoccini brings the `webdriver` crate (MPL-2.0, which the licence
+//! policy admits only crate by crate) and its Unicode segmentation data into
+//! every build of the workspace.
 
 use bytes::Bytes;
 use http::{Method, Request};
@@ -163,6 +164,36 @@ impl Browser {
         self.session_command(Method::POST, "frame", json!({ "id": null }))
             .await
             .map(drop)
+    }
+
+    /// Adds a virtual WebAuthn authenticator (W3C WebAuthn §11.3) with the
+    /// given options; answers its id. While one exists, the page's WebAuthn
+    /// calls go to virtual authenticators instead of real devices.
+    pub async fn add_virtual_authenticator(&self, options: Value) -> Result<String, String> {
+        let id = self
+            .session_command(Method::POST, "webauthn/authenticator", options)
+            .await?;
+        id.as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| format!("no authenticator id in {id}"))
+    }
+
+    /// Removes a virtual authenticator with its credentials.
+    pub async fn remove_virtual_authenticator(&self, id: &str) -> Result<(), String> {
+        let path = format!("/session/{}/webauthn/authenticator/{id}", self.session);
+        self.command(Method::DELETE, &path, None).await.map(drop)
+    }
+
+    /// The credentials a virtual authenticator holds (id, RP id, sign count...).
+    pub async fn virtual_credentials(&self, id: &str) -> Result<Vec<Value>, String> {
+        let path = format!(
+            "/session/{}/webauthn/authenticator/{id}/credentials",
+            self.session
+        );
+        let list = self.command(Method::GET, &path, None).await?;
+        list.as_array()
+            .cloned()
+            .ok_or_else(|| format!("not a credential list: {list}"))
     }
 
     /// Ends the session, which closes Chromium, then stops chromedriver.

@@ -6,6 +6,7 @@
 //! header line (`name:`) or a second break follows; the strict level, for
 //! fields that are one line by nature, refuses any CR or LF.
 
+use crate::detect::precheck::{ByteSet, View};
 use crate::detect::{Category, Detector, Finding, Normalized, Strictness};
 
 /// Detects CRLF (header and response-splitting) injection.
@@ -29,7 +30,12 @@ impl HeaderInjectionDetector {
         Self { strictness }
     }
 
-    fn scan_text(&self, text: &str) -> Option<Finding> {
+    /// Scans one view; a view without CR, LF or the lead byte of U+560A /
+    /// U+560D holds no line break to find.
+    pub(crate) fn scan_text(&self, text: &str, bytes: &ByteSet) -> Option<Finding> {
+        if !bytes.any(b"\r\n\xe5") {
+            return None;
+        }
         // U+560A / U+560D: decoders that keep the low byte turn them into LF / CR.
         let b = text.as_bytes();
         let mut i = 0;
@@ -96,9 +102,10 @@ impl Detector for HeaderInjectionDetector {
     }
 
     fn scan_normalized(&self, input: &Normalized<'_>) -> Option<Finding> {
-        input
-            .views()
-            .find_map(|(text, decoded)| self.scan_text(text).map(|f| f.in_decoded(decoded)))
+        input.prepared().find_map(|v: View<'_>| {
+            self.scan_text(v.text, &v.bytes)
+                .map(|f| f.in_decoded(v.decoded))
+        })
     }
 }
 

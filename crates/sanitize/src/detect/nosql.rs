@@ -7,6 +7,7 @@
 //! the same operators written into a string (`user[$ne]=x` query keys, a
 //! JSON text inside a field).
 
+use crate::detect::precheck::{ByteSet, View};
 use crate::detect::{Category, Detector, Finding, Normalized, Strictness};
 
 /// Query and aggregation operators of MongoDB and compatible stores.
@@ -92,7 +93,11 @@ impl NoSqlInjectionDetector {
         Self { strictness }
     }
 
-    fn scan_text(&self, text: &str) -> Option<Finding> {
+    /// Scans one view; without a `$` there is no operator.
+    pub(crate) fn scan_text(&self, text: &str, bytes: &ByteSet) -> Option<Finding> {
+        if !bytes.has(b'$') {
+            return None;
+        }
         let b = text.as_bytes();
         let mut from = 0;
         while let Some(p) = text[from..].find('$') {
@@ -129,8 +134,9 @@ impl Detector for NoSqlInjectionDetector {
     }
 
     fn scan_normalized(&self, input: &Normalized<'_>) -> Option<Finding> {
-        input
-            .views()
-            .find_map(|(text, decoded)| self.scan_text(text).map(|f| f.in_decoded(decoded)))
+        input.prepared().find_map(|v: View<'_>| {
+            self.scan_text(v.text, &v.bytes)
+                .map(|f| f.in_decoded(v.decoded))
+        })
     }
 }

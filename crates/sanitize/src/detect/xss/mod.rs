@@ -14,7 +14,9 @@ mod css;
 mod html;
 mod script;
 
+use crate::detect::precheck::{ByteSet, View};
 use crate::detect::{Category, Detector, Finding, Normalized, Strictness};
+use std::borrow::Cow;
 
 /// Detects cross-site scripting.
 ///
@@ -38,15 +40,26 @@ impl XssDetector {
         Self { strictness }
     }
 
-    fn scan_text(&self, text: &str) -> Option<Finding> {
-        let compact = compact(text);
-        let strict = self.strictness.strict();
-        let hit = html::scan(&compact, strict)
-            .or_else(|| script::scan(&compact, strict))
-            .or_else(|| css::scan(&compact))?;
+    /// Scans one view. Every tag, attribute, URL, call and CSS rule needs
+    /// one of [`TRIGGERS`] (a backslash escape can stand for any of them);
+    /// without one, only a bare event-handler name and `globalthis` remain
+    /// to be looked for.
+    pub(crate) fn scan_text(&self, text: &str, bytes: &ByteSet) -> Option<Finding> {
+        let compact = compact(text, bytes);
+        let hit = if bytes.any(TRIGGERS) {
+            let strict = self.strictness.strict();
+            html::scan(&compact, strict)
+                .or_else(|| script::scan(&compact, strict))
+                .or_else(|| css::scan(&compact))
+        } else {
+            html::bare_handler(&compact).or_else(|| script::global_this(&compact))
+        }?;
         Some(Finding::new(Category::Xss, hit.rule, hit.span))
     }
 }
+
+/// The characters markup, attributes, URLs, calls and CSS are made of.
+const TRIGGERS: &[u8] = b"<>=:.[&()`-@\\";
 
 /// A match: the rule that fired and where, in the compacted text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,7 +80,10 @@ impl Hit {
 /// The text with NUL and the C0 controls other than tab, LF, CR and FF
 /// removed (browsers ignore them inside tag names and URLs), and CSS / JS
 /// backslash escapes (`\6a`, `\x6a`, `\u006a`) of ASCII characters undone.
-fn compact(text: &str) -> String {
+fn compact<'t>(text: &'t str, bytes: &ByteSet) -> Cow<'t, str> {
+    if !bytes.has_control() && !bytes.has(b'\\') {
+        return Cow::Borrowed(text);
+    }
     let b = text.as_bytes();
     let mut out = String::with_capacity(text.len());
     let mut i = 0;
@@ -92,7 +108,7 @@ fn compact(text: &str) -> String {
         i += 1;
     }
     out.push_str(&text[last..]);
-    out
+    Cow::Owned(out)
 }
 
 /// An escape after `\`: `x41`, `u0041`, `u{41}` or CSS `41 ` (1–6 hex
@@ -132,9 +148,10 @@ impl Detector for XssDetector {
     }
 
     fn scan_normalized(&self, input: &Normalized<'_>) -> Option<Finding> {
-        input
-            .views()
-            .find_map(|(text, decoded)| self.scan_text(text).map(|f| f.in_decoded(decoded)))
+        input.prepared().find_map(|v: View<'_>| {
+            self.scan_text(v.text, &v.bytes)
+                .map(|f| f.in_decoded(v.decoded))
+        })
     }
 }
 

@@ -60,7 +60,6 @@ impl HeaderInjectionDetector {
             while k < b.len() && matches!(b[k], b'\r' | b'\n') {
                 k += 1;
             }
-            let breaks = k - i - len;
             let line = &text[k..];
             // The header name must sit on this line, within 41 bytes.
             let head = &line.as_bytes()[..line.len().min(41)];
@@ -69,17 +68,15 @@ impl HeaderInjectionDetector {
                 .position(|c| matches!(c, b'\r' | b'\n'))
                 .unwrap_or(head.len())];
             let head = String::from_utf8_lossy(head);
+            // (`head` is at most 41 bytes, so a name before `:` is at most 40.)
             let header = head.split_once(':').is_some_and(|(name, _)| {
-                !name.is_empty()
-                    && name.len() <= 40
-                    && name.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-')
+                !name.is_empty() && name.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-')
             });
-            let double = breaks >= 1 && text[i..k].contains("\r\n\r")
-                || text[i..k].contains("\n\n") && line.starts_with('<');
-            if header
-                || (breaks >= 1 && b[i] == b'\r' && double)
-                || (double && line.starts_with('<'))
-            {
+            // An empty line: CR LF CR, or LF LF before markup.
+            let breaks = &text[i..k];
+            let double =
+                breaks.contains("\r\n\r") || (breaks.contains("\n\n") && line.starts_with('<'));
+            if header || (b[i] == b'\r' && double) || (double && line.starts_with('<')) {
                 return Some(Finding::new(
                     Category::HeaderInjection,
                     if header {
@@ -125,6 +122,34 @@ mod tests {
         ] {
             assert!(h.scan(s).is_some(), "{s:?}");
         }
+    }
+
+    #[test]
+    fn only_a_header_line_or_an_empty_line_counts() {
+        let h = HeaderInjectionDetector::default();
+        let hit = |s: &str| h.scan(s).map(|f| f.fingerprint().to_owned());
+        assert_eq!(hit("x\r\n\r\nhello").as_deref(), Some("response-split"));
+        assert_eq!(hit("x\n\n<html>").as_deref(), Some("response-split"));
+        assert_eq!(hit("x\r\nX-A: b").as_deref(), Some("header-line"));
+        for s in [
+            "line one\r\nline two",
+            "x\r\n\nhello",
+            "x\n\nhello",
+            "x\r\n: value",
+            "x\nfoo bar: baz",
+            // A CJK character with the lead byte of U+560A but not its tail.
+            "\u{597d}Set-Cookie: x",
+        ] {
+            assert_eq!(hit(s), None, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn strict_spans_cover_the_break() {
+        let strict = HeaderInjectionDetector::new(Strictness::Strict);
+        assert_eq!(strict.scan("ab\ncd").map(|f| f.span()), Some(2..3));
+        assert_eq!(strict.scan("ab\u{560a}cd").map(|f| f.span()), Some(2..5));
+        assert_eq!(strict.scan("abcd"), None);
     }
 
     #[test]

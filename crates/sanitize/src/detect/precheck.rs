@@ -40,6 +40,15 @@ impl ByteSet {
         self
     }
 
+    /// The bytes of either set.
+    pub(crate) fn union(&self, other: &ByteSet) -> Self {
+        let mut m = self.0;
+        for (a, b) in m.iter_mut().zip(other.0) {
+            *a |= b;
+        }
+        Self(m)
+    }
+
     /// Whether any of `bytes` occurs.
     pub(crate) fn any(&self, bytes: &[u8]) -> bool {
         bytes.iter().any(|&b| self.has(b))
@@ -238,6 +247,9 @@ mod tests {
         }
         assert!(s.has_control() && s.has_non_ascii());
         assert!(s.any(b"xa") && !s.any(b"xyz"));
+        let both = ByteSet::of(b"a").union(&ByteSet::of(b"\xffz"));
+        assert!(both.has(b'a') && both.has(0xff) && both.has(b'z') && !both.has(b'b'));
+        assert!(ByteSet::of(b"").with(b'q').has(b'q'));
         let plain = ByteSet::of(b"Plain text, 42.");
         assert!(!plain.has_control() && !plain.has_non_ascii());
         assert!(ByteSet::of(b"\x1f").has_control() && !ByteSet::of(b" ").has_control());

@@ -40,26 +40,45 @@ impl XssDetector {
         Self { strictness }
     }
 
-    /// Scans one view. Every tag, attribute, URL, call and CSS rule needs
-    /// one of [`TRIGGERS`] (a backslash escape can stand for any of them);
-    /// without one, only a bare event-handler name and `globalthis` remain
-    /// to be looked for.
+    /// Scans one view. Each context is examined only when the compacted
+    /// text holds a character its rules need (see [`MARKUP`], [`SCRIPT`],
+    /// [`CSS`]); without one, a bare event-handler name and `globalthis`
+    /// (the one script property spelt with letters only) remain to be
+    /// looked for.
     pub(crate) fn scan_text(&self, text: &str, bytes: &ByteSet) -> Option<Finding> {
         let compact = compact(text, bytes);
-        let hit = if bytes.any(TRIGGERS) {
-            let strict = self.strictness.strict();
+        // Undoing escapes can add any character: add what the result holds.
+        let bytes = match &compact {
+            Cow::Owned(c) => bytes.union(&ByteSet::of(c.as_bytes())),
+            Cow::Borrowed(_) => *bytes,
+        };
+        let strict = self.strictness.strict();
+        let hit = if bytes.any(MARKUP) {
             html::scan(&compact, strict)
-                .or_else(|| script::scan(&compact, strict))
-                .or_else(|| css::scan(&compact))
         } else {
-            html::bare_handler(&compact).or_else(|| script::global_this(&compact))
-        }?;
+            html::bare_handler(&compact)
+        }
+        .or_else(|| {
+            if bytes.any(SCRIPT) {
+                script::scan(&compact, strict)
+            } else {
+                script::global_this(&compact)
+            }
+        })
+        .or_else(|| bytes.any(CSS).then(|| css::scan(&compact)).flatten())?;
         Some(Finding::new(Category::Xss, hit.rule, hit.span))
     }
 }
 
-/// The characters markup, attributes, URLs, calls and CSS are made of.
-const TRIGGERS: &[u8] = b"<>=:.[&()`-@\\";
+/// Tags need `<`, attribute breakouts `=`, script URLs `:`.
+const MARKUP: &[u8] = b"<=:";
+
+/// Script properties need `.` or `[` (but `globalthis`), calls `(`, `)`
+/// or a backtick, navigations `=`, JavaScript entities `&`.
+const SCRIPT: &[u8] = b".[()`=&";
+
+/// `-moz-binding`, `behavior:`, `expression(`, `url(`, `@import`.
+const CSS: &[u8] = b"-:(@";
 
 /// A match: the rule that fired and where, in the compacted text.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -140,3 +140,55 @@ impl Detector for NoSqlInjectionDetector {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hit(s: &str) -> Option<std::ops::Range<usize>> {
+        NoSqlInjectionDetector::default().scan(s).map(|f| f.span())
+    }
+
+    #[test]
+    fn operators_between_key_delimiters_are_found() {
+        assert_eq!(hit("password[$ne]=x"), Some(9..12));
+        assert_eq!(hit(r#"{"$where": "1"}"#), Some(2..8));
+        assert_eq!(hit("{ $gt : 1 }"), Some(2..5));
+        assert_eq!(hit("['$in']"), Some(2..5));
+        assert_eq!(hit(r#"{"a": 1, "$OR": []}"#), Some(10..13));
+        assert_eq!(hit("x[$regex]"), Some(2..8));
+    }
+
+    #[test]
+    fn operators_in_prose_or_unknown_names_pass() {
+        for s in [
+            "costs $ne",
+            "$ne",
+            "[$ne",
+            "$ne]",
+            "a $ne: b",
+            "[$5]",
+            "[$nee]",
+            "[$]",
+            "price$",
+            "US$ 5",
+        ] {
+            assert_eq!(hit(s), None, "{s}");
+        }
+    }
+
+    #[test]
+    fn strict_flags_a_value_that_is_an_operator() {
+        let strict = NoSqlInjectionDetector::new(Strictness::Strict);
+        assert_eq!(strict.scan("$ne").map(|f| f.span()), Some(0..3));
+        assert!(strict.scan("x $ne").is_none());
+        assert!(strict.scan("$5").is_none());
+    }
+
+    #[test]
+    fn operator_names_are_matched_whole_and_in_any_case() {
+        assert!(is_nosql_operator("$where") && is_nosql_operator("$ElemMatch"));
+        assert!(!is_nosql_operator("where") && !is_nosql_operator("$wher"));
+        assert!(!is_nosql_operator("$wheres") && !is_nosql_operator("$"));
+    }
+}

@@ -8,7 +8,9 @@
 //! argument; `; cat /etc/passwd` is. Form encoding's `+` counts as a space.
 
 use crate::detect::keywords::Keywords;
+use crate::detect::precheck::{ByteSet, View};
 use crate::detect::{Category, Detector, Finding, Normalized, Strictness};
+use std::borrow::Cow;
 use std::sync::LazyLock;
 
 /// Commands no value names except to run them, wherever they appear.
@@ -240,18 +242,32 @@ impl CommandInjectionDetector {
         Self { strictness }
     }
 
-    fn scan_text(&self, text: &str) -> Option<Finding> {
-        let s = text.replace("\\n", "\n");
+    /// Scans one view. Each rule runs only when the bytes it needs occur
+    /// (a separator, `$` or a backtick for a substitution, `<` for a
+    /// server-side include, `(` or `.` for an exec function); the names and
+    /// the command at the start of the value are looked for in every view.
+    pub(crate) fn scan_text(&self, text: &str, bytes: &ByteSet) -> Option<Finding> {
+        // A literal `\n` is a newline to the shells and `echo -e` it reaches.
+        let (s, bytes) = if bytes.has(b'\\') && text.contains("\\n") {
+            (Cow::Owned(text.replace("\\n", "\n")), bytes.with(b'\n'))
+        } else {
+            (Cow::Borrowed(text), *bytes)
+        };
         let b = s.as_bytes();
         let strict = self.strictness.strict();
         let found = |rule: &str, start: usize, end: usize| {
             Some(Finding::new(Category::CommandInjection, rule, start..end))
         };
-        if let Some(p) = s.find("() {") {
+        if bytes.has(b'(')
+            && let Some(p) = s.find("() {")
+        {
             return found("shellshock", p, p + 4);
         }
         // Command substitution: `$(...)`, backticks, `${...}` holding a command.
         for (open, close) in [("$(", ')'), ("`", '`'), ("${", '}')] {
+            if !bytes.has(open.as_bytes()[0]) {
+                continue;
+            }
             let mut from = 0;
             while let Some(p) = s[from..].find(open) {
                 let at = from + p;
@@ -270,7 +286,9 @@ impl CommandInjectionDetector {
                 }
             }
         }
-        if let Some(p) = s.find("<!--#") {
+        if bytes.has(b'<')
+            && let Some(p) = s.find("<!--#")
+        {
             // Server-side includes: `<!--#exec cmd="..."-->`.
             let directive = &s[p + 5..];
             if directive.starts_with("exec")
@@ -280,7 +298,8 @@ impl CommandInjectionDetector {
                 return found("server-side-include", p, p + 5);
             }
         }
-        for (f, p) in EXEC_NAMES.all(&s) {
+        // Every exec function ends in `(` or `.`.
+        for (f, p) in EXEC_NAMES.all(if bytes.any(b"(.") { &s } else { "" }) {
             let word_start = p == 0 || !(b[p - 1].is_ascii_alphanumeric() || b[p - 1] == b'_');
             let arg = s[p + f.len()..].trim_start();
             if word_start && (f.ends_with('.') || arg.starts_with(['"', '\'', '$', '`', ')'])) {
@@ -301,7 +320,8 @@ impl CommandInjectionDetector {
                 b.iter().position(|c| *c == b' ').unwrap_or(b.len()),
             );
         }
-        let mut i = 0;
+        // Without a separator, the loop below finds nothing.
+        let mut i = if bytes.any(b";|&\n\r") { 0 } else { b.len() };
         while i < b.len() {
             let c = b[i];
             let sep = match c {
@@ -488,7 +508,8 @@ fn start_command(b: &[u8]) -> bool {
             Some(b'-' | b'/' | b'\\' | b'>' | b'|' | b'$' | b'%')
         ) || (arg.get(1) == Some(&b':')
             && arg.get(2).is_some_and(|c| matches!(c, b'/' | b'\\'))));
-    (UNMISTAKABLE.contains(&name) || DISTINCT.contains(&name) || COMMON.contains(&name)) && shaped
+    // The shape first: it is cheaper than looking the name up in the lists.
+    shaped && (UNMISTAKABLE.contains(&name) || DISTINCT.contains(&name) || COMMON.contains(&name))
 }
 
 impl Detector for CommandInjectionDetector {
@@ -497,9 +518,10 @@ impl Detector for CommandInjectionDetector {
     }
 
     fn scan_normalized(&self, input: &Normalized<'_>) -> Option<Finding> {
-        input
-            .views()
-            .find_map(|(text, decoded)| self.scan_text(text).map(|f| f.in_decoded(decoded)))
+        input.prepared().find_map(|v: View<'_>| {
+            self.scan_text(v.text, &v.bytes)
+                .map(|f| f.in_decoded(v.decoded))
+        })
     }
 }
 

@@ -6,6 +6,7 @@
 //! header line (`name:`) or a second break follows; the strict level, for
 //! fields that are one line by nature, refuses any CR or LF.
 
+use crate::detect::precheck::{ByteSet, View};
 use crate::detect::{Category, Detector, Finding, Normalized, Strictness};
 
 /// Detects CRLF (header and response-splitting) injection.
@@ -29,7 +30,12 @@ impl HeaderInjectionDetector {
         Self { strictness }
     }
 
-    fn scan_text(&self, text: &str) -> Option<Finding> {
+    /// Scans one view; a view without CR, LF or the lead byte of U+560A /
+    /// U+560D holds no line break to find.
+    pub(crate) fn scan_text(&self, text: &str, bytes: &ByteSet) -> Option<Finding> {
+        if !bytes.any(b"\r\n\xe5") {
+            return None;
+        }
         // U+560A / U+560D: decoders that keep the low byte turn them into LF / CR.
         let b = text.as_bytes();
         let mut i = 0;
@@ -54,7 +60,6 @@ impl HeaderInjectionDetector {
             while k < b.len() && matches!(b[k], b'\r' | b'\n') {
                 k += 1;
             }
-            let breaks = k - i - len;
             let line = &text[k..];
             // The header name must sit on this line, within 41 bytes.
             let head = &line.as_bytes()[..line.len().min(41)];
@@ -63,17 +68,15 @@ impl HeaderInjectionDetector {
                 .position(|c| matches!(c, b'\r' | b'\n'))
                 .unwrap_or(head.len())];
             let head = String::from_utf8_lossy(head);
+            // (`head` is at most 41 bytes, so a name before `:` is at most 40.)
             let header = head.split_once(':').is_some_and(|(name, _)| {
-                !name.is_empty()
-                    && name.len() <= 40
-                    && name.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-')
+                !name.is_empty() && name.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-')
             });
-            let double = breaks >= 1 && text[i..k].contains("\r\n\r")
-                || text[i..k].contains("\n\n") && line.starts_with('<');
-            if header
-                || (breaks >= 1 && b[i] == b'\r' && double)
-                || (double && line.starts_with('<'))
-            {
+            // An empty line: CR LF CR, or LF LF before markup.
+            let breaks = &text[i..k];
+            let double =
+                breaks.contains("\r\n\r") || (breaks.contains("\n\n") && line.starts_with('<'));
+            if header || (b[i] == b'\r' && double) || (double && line.starts_with('<')) {
                 return Some(Finding::new(
                     Category::HeaderInjection,
                     if header {
@@ -96,9 +99,10 @@ impl Detector for HeaderInjectionDetector {
     }
 
     fn scan_normalized(&self, input: &Normalized<'_>) -> Option<Finding> {
-        input
-            .views()
-            .find_map(|(text, decoded)| self.scan_text(text).map(|f| f.in_decoded(decoded)))
+        input.prepared().find_map(|v: View<'_>| {
+            self.scan_text(v.text, &v.bytes)
+                .map(|f| f.in_decoded(v.decoded))
+        })
     }
 }
 
@@ -118,6 +122,34 @@ mod tests {
         ] {
             assert!(h.scan(s).is_some(), "{s:?}");
         }
+    }
+
+    #[test]
+    fn only_a_header_line_or_an_empty_line_counts() {
+        let h = HeaderInjectionDetector::default();
+        let hit = |s: &str| h.scan(s).map(|f| f.fingerprint().to_owned());
+        assert_eq!(hit("x\r\n\r\nhello").as_deref(), Some("response-split"));
+        assert_eq!(hit("x\n\n<html>").as_deref(), Some("response-split"));
+        assert_eq!(hit("x\r\nX-A: b").as_deref(), Some("header-line"));
+        for s in [
+            "line one\r\nline two",
+            "x\r\n\nhello",
+            "x\n\nhello",
+            "x\r\n: value",
+            "x\nfoo bar: baz",
+            // A CJK character with the lead byte of U+560A but not its tail.
+            "\u{597d}Set-Cookie: x",
+        ] {
+            assert_eq!(hit(s), None, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn strict_spans_cover_the_break() {
+        let strict = HeaderInjectionDetector::new(Strictness::Strict);
+        assert_eq!(strict.scan("ab\ncd").map(|f| f.span()), Some(2..3));
+        assert_eq!(strict.scan("ab\u{560a}cd").map(|f| f.span()), Some(2..5));
+        assert_eq!(strict.scan("abcd"), None);
     }
 
     #[test]

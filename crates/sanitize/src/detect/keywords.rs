@@ -28,6 +28,10 @@ impl Keywords {
         haystack: &'h str,
     ) -> Box<dyn Iterator<Item = (&'static str, usize)> + 'h> {
         match &self.automaton {
+            // The overlapping search cannot skip ahead with the automaton's
+            // prefilter; the plain search can, and finds nothing exactly
+            // when there is nothing to find.
+            Some(ac) if !ac.is_match(haystack) => Box::new(std::iter::empty()),
             Some(ac) => Box::new(
                 ac.find_overlapping_iter(haystack)
                     .map(|m| (self.patterns[m.pattern().as_usize()], m.start())),
@@ -40,8 +44,16 @@ impl Keywords {
         }
     }
 
-    /// The first occurrence of any keyword.
+    /// The first occurrence of any keyword: the first that [`Self::all`]
+    /// yields, found by the automaton's faster non-overlapping search (with
+    /// standard match semantics it reports the same match: the one that
+    /// ends first).
     pub(crate) fn first(&self, haystack: &str) -> Option<(&'static str, usize)> {
-        self.all(haystack).next()
+        match &self.automaton {
+            Some(ac) => ac
+                .find(haystack)
+                .map(|m| (self.patterns[m.pattern().as_usize()], m.start())),
+            None => self.all(haystack).next(),
+        }
     }
 }

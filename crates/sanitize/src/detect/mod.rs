@@ -10,6 +10,7 @@ mod finding;
 mod keywords;
 mod normalize;
 mod nosql;
+mod precheck;
 mod set;
 mod sqli;
 mod traversal;

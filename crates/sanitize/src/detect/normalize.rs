@@ -12,6 +12,7 @@
 //! become U+FFFD) rather than skipped, so an undecodable value is never
 //! treated as clean.
 
+use crate::detect::precheck::{ByteSet, View};
 use std::borrow::Cow;
 use unicode_normalization::UnicodeNormalization;
 
@@ -26,7 +27,8 @@ pub const MAX_DECODE_PASSES: usize = 3;
 pub struct Normalized<'a> {
     original: Cow<'a, str>,
     lowered: String,
-    decoded: Option<String>,
+    lowered_bytes: ByteSet,
+    decoded: Option<(String, ByteSet)>,
 }
 
 impl<'a> Normalized<'a> {
@@ -42,14 +44,19 @@ impl<'a> Normalized<'a> {
 
     fn from_cow(original: Cow<'a, str>) -> Self {
         let lowered = lower(&original);
-        let decoded = decode(&original);
-        let decoded = if needs_nfkc(&decoded) {
-            lower(&decoded.nfkc().collect::<String>())
-        } else {
-            lower(&decoded)
+        let decoded = match decode(&original) {
+            // Nothing to decode and nothing outside ASCII: the decoded form
+            // is the lowered one.
+            Cow::Borrowed(_) if !needs_nfkc(&original) => None,
+            d if needs_nfkc(&d) => Some(lower(&d.nfkc().collect::<String>())),
+            d => Some(lower(&d)),
         };
-        let decoded = (decoded != lowered).then_some(decoded);
+        let decoded = decoded.filter(|d| *d != lowered).map(|d| {
+            let bytes = ByteSet::of(d.as_bytes());
+            (d, bytes)
+        });
         Self {
+            lowered_bytes: ByteSet::of(lowered.as_bytes()),
             original,
             lowered,
             decoded,
@@ -64,8 +71,21 @@ impl<'a> Normalized<'a> {
     /// The forms to examine: the lower-cased input, then the decoded form
     /// when it differs (`true` marks the decoded one).
     pub fn views(&self) -> impl Iterator<Item = (&str, bool)> {
-        std::iter::once((self.lowered.as_str(), false))
-            .chain(self.decoded.as_deref().map(|d| (d, true)))
+        self.prepared().map(|v| (v.text, v.decoded))
+    }
+
+    /// The views with the bytes each holds, for the detectors' pre-checks.
+    pub(crate) fn prepared(&self) -> impl Iterator<Item = View<'_>> {
+        std::iter::once(View {
+            text: self.lowered.as_str(),
+            decoded: false,
+            bytes: self.lowered_bytes,
+        })
+        .chain(self.decoded.as_ref().map(|(d, bytes)| View {
+            text: d.as_str(),
+            decoded: true,
+            bytes: *bytes,
+        }))
     }
 
     /// The lower-cased input as given.

@@ -7,6 +7,7 @@
 //! the same operators written into a string (`user[$ne]=x` query keys, a
 //! JSON text inside a field).
 
+use crate::detect::precheck::{ByteSet, View};
 use crate::detect::{Category, Detector, Finding, Normalized, Strictness};
 
 /// Query and aggregation operators of MongoDB and compatible stores.
@@ -92,7 +93,11 @@ impl NoSqlInjectionDetector {
         Self { strictness }
     }
 
-    fn scan_text(&self, text: &str) -> Option<Finding> {
+    /// Scans one view; without a `$` there is no operator.
+    pub(crate) fn scan_text(&self, text: &str, bytes: &ByteSet) -> Option<Finding> {
+        if !bytes.has(b'$') {
+            return None;
+        }
         let b = text.as_bytes();
         let mut from = 0;
         while let Some(p) = text[from..].find('$') {
@@ -129,8 +134,61 @@ impl Detector for NoSqlInjectionDetector {
     }
 
     fn scan_normalized(&self, input: &Normalized<'_>) -> Option<Finding> {
-        input
-            .views()
-            .find_map(|(text, decoded)| self.scan_text(text).map(|f| f.in_decoded(decoded)))
+        input.prepared().find_map(|v: View<'_>| {
+            self.scan_text(v.text, &v.bytes)
+                .map(|f| f.in_decoded(v.decoded))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hit(s: &str) -> Option<std::ops::Range<usize>> {
+        NoSqlInjectionDetector::default().scan(s).map(|f| f.span())
+    }
+
+    #[test]
+    fn operators_between_key_delimiters_are_found() {
+        assert_eq!(hit("password[$ne]=x"), Some(9..12));
+        assert_eq!(hit(r#"{"$where": "1"}"#), Some(2..8));
+        assert_eq!(hit("{ $gt : 1 }"), Some(2..5));
+        assert_eq!(hit("['$in']"), Some(2..5));
+        assert_eq!(hit(r#"{"a": 1, "$OR": []}"#), Some(10..13));
+        assert_eq!(hit("x[$regex]"), Some(2..8));
+    }
+
+    #[test]
+    fn operators_in_prose_or_unknown_names_pass() {
+        for s in [
+            "costs $ne",
+            "$ne",
+            "[$ne",
+            "$ne]",
+            "a $ne: b",
+            "[$5]",
+            "[$nee]",
+            "[$]",
+            "price$",
+            "US$ 5",
+        ] {
+            assert_eq!(hit(s), None, "{s}");
+        }
+    }
+
+    #[test]
+    fn strict_flags_a_value_that_is_an_operator() {
+        let strict = NoSqlInjectionDetector::new(Strictness::Strict);
+        assert_eq!(strict.scan("$ne").map(|f| f.span()), Some(0..3));
+        assert!(strict.scan("x $ne").is_none());
+        assert!(strict.scan("$5").is_none());
+    }
+
+    #[test]
+    fn operator_names_are_matched_whole_and_in_any_case() {
+        assert!(is_nosql_operator("$where") && is_nosql_operator("$ElemMatch"));
+        assert!(!is_nosql_operator("where") && !is_nosql_operator("$wher"));
+        assert!(!is_nosql_operator("$wheres") && !is_nosql_operator("$"));
     }
 }

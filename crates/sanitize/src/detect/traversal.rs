@@ -7,7 +7,9 @@
 //! parameter that servlet containers drop) as `../`.
 
 use crate::detect::keywords::Keywords;
+use crate::detect::precheck::{ByteSet, View};
 use crate::detect::{Category, Detector, Finding, Normalized, Strictness};
+use std::borrow::Cow;
 use std::sync::LazyLock;
 
 static SENSITIVE_NAMES: LazyLock<Keywords> = LazyLock::new(|| Keywords::new(SENSITIVE));
@@ -115,37 +117,65 @@ impl PathTraversalDetector {
         Self { strictness }
     }
 
-    fn scan_text(&self, text: &str) -> Option<Finding> {
-        let s = separators(text);
+    /// Whether a view can hold anything this detector flags: every rule
+    /// needs a dot, a separator, an escape, a colon, a `?`, a control or
+    /// non-ASCII character, a `0x` escape, or one of the three file names
+    /// in [`UNIQUE_FILES`] spelt without dot or slash.
+    fn may_hold(text: &str, bytes: &ByteSet) -> bool {
+        bytes.any(b"./\\%?:")
+            || bytes.has_control()
+            || bytes.has_non_ascii()
+            || text.contains("0x")
+            || text.contains("inetpub")
+            || (bytes.has(b'-') && text.contains("web-inf"))
+            || (bytes.has(b'_') && text.contains("id_rsa"))
+    }
+
+    /// Scans one view (after [`Self::may_hold`]).
+    pub(crate) fn scan_text(&self, text: &str, bytes: &ByteSet) -> Option<Finding> {
+        if !Self::may_hold(text, bytes) {
+            return None;
+        }
+        let s = separators(text, bytes);
         let b = s.as_bytes();
         let found = |rule: &str, start: usize, end: usize| {
             Some(Finding::new(Category::PathTraversal, rule, start..end))
         };
-        // `../`, `..\` (now `../`), `..;/`, and `..` closing the value after a separator.
-        for (i, w) in b.windows(2).enumerate() {
-            if w != b".." {
-                continue;
+        // `../`, `..\` (now `../`), `..;/`, and `..` closing the value after
+        // a separator. Windows drops the trailing dots of a segment, so a
+        // segment of more dots (`/.../`, `/....`) is `..` there.
+        let mut i = 0;
+        while let Some(p) = s[i..].find("..") {
+            let start = i + p;
+            let before = if start == 0 { b'/' } else { b[start - 1] };
+            let mut k = start + 2;
+            while b.get(k) == Some(&b'.') {
+                k += 1;
             }
-            let before = if i == 0 { b'/' } else { b[i - 1] };
-            let mut k = i + 2;
+            i = start + 1;
+            let dots = k - start;
             if b.get(k) == Some(&b';') {
                 k += 1;
             }
             let after = b.get(k).copied();
             if after == Some(b'/') {
-                return found("dot-dot-slash", i, k + 1);
+                return found("dot-dot-slash", start, k + 1);
             }
-            if after.is_none() && before == b'/' {
-                return found("dot-dot-end", i, k);
+            // (Three dots closing a value are an ellipsis: "and/...".)
+            if after.is_none() && before == b'/' && dots == 2 {
+                return found("dot-dot-end", start, k);
             }
             // `/..` ending a segment some other way: `/..{file}`, `/..?x`.
-            if before == b'/'
-                && after.is_some_and(|c| {
-                    !c.is_ascii_alphanumeric() && !matches!(c, b'.' | b' ' | b'_' | b'-')
-                })
-            {
-                return found("dot-dot-segment", i, k);
+            if before == b'/' && after.is_some_and(ends_segment) {
+                return found("dot-dot-segment", start, k);
             }
+        }
+        // `/./.`: current-directory segments repeated, a path-normalisation
+        // probe that no file name needs.
+        if let Some(p) = s.find("/./.")
+            && b.get(p + 4).is_none_or(|&c| c == b'/' || ends_segment(c))
+        {
+            return found("dot-segments", p, p + 4);
         }
         if let Some((start, end)) = encoded_steps(&s) {
             return found("encoded-dot-dot-slash", start, end);
@@ -188,6 +218,12 @@ impl PathTraversalDetector {
     }
 }
 
+/// Whether `c`, after a run of dots, ends the path segment: not a letter,
+/// digit, dot, space, `_` or `-` (which continue a file name).
+fn ends_segment(c: u8) -> bool {
+    !c.is_ascii_alphanumeric() && !matches!(c, b'.' | b' ' | b'_' | b'-')
+}
+
 /// One unit of a possibly obfuscated path.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Unit {
@@ -221,6 +257,7 @@ fn encoded_steps(s: &str) -> Option<(usize, usize)> {
     }
     let mut units: Vec<(Unit, usize)> = Vec::new();
     let mut i = 0;
+    let mut hex_end = 0;
     while i < b.len() {
         let start = i;
         let c = b[i];
@@ -241,12 +278,16 @@ fn encoded_steps(s: &str) -> Option<(usize, usize)> {
                 units.push((Unit::Encoded, start));
                 continue;
             }
-            b'0' if b.get(i + 1) == Some(&b'x')
-                && b.get(i + 2..i + 4)
-                    .is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) =>
+            // `0x2e`, and `x2e` right after such an escape (a `\x2e` whose
+            // backslash was lost).
+            b'0' | b'x'
+                if ((c == b'x' && i == hex_end && i > 0) || b.get(i + 1) == Some(&b'x'))
+                    && b.get(i + 2 - usize::from(c == b'x')..i + 4 - usize::from(c == b'x'))
+                        .is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) =>
             {
-                i += 4;
-                let unit = match &b[start + 2..i] {
+                i += 4 - usize::from(c == b'x');
+                hex_end = i;
+                let unit = match &b[i - 2..i] {
                     b"2e" => Unit::Dot,
                     b"2f" | b"5c" => Unit::Slash,
                     _ => Unit::Encoded,
@@ -283,6 +324,22 @@ fn encoded_steps(s: &str) -> Option<(usize, usize)> {
             return Some((w[0].1, end));
         }
     }
+    // A separator, then a segment of two or more (escaped) dots only.
+    for (j, w) in units.windows(3).enumerate() {
+        if w[0].0 == Unit::Slash && w[1].0 == Unit::Dot && w[2].0 == Unit::Dot {
+            let run = units[j + 1..]
+                .iter()
+                .take_while(|u| u.0 == Unit::Dot)
+                .count();
+            match units.get(j + 1 + run) {
+                // Three or more dots closing the value are an ellipsis.
+                None if run == 2 => return Some((w[0].1, b.len())),
+                None => {}
+                Some(&(Unit::Other, at)) if !ends_segment(b[at]) => {}
+                Some(&(_, at)) => return Some((w[0].1, at)),
+            }
+        }
+    }
     let dotlike = |u: Unit| matches!(u, Unit::Dot | Unit::Unknown | Unit::Encoded);
     let slashlike = |u: Unit| matches!(u, Unit::Slash | Unit::Encoded);
     let mut j = 0;
@@ -315,8 +372,12 @@ fn encoded_steps(s: &str) -> Option<(usize, usize)> {
     None
 }
 
-/// The text with `\` and the Unicode look-alikes of `/` and `\` as `/`.
-fn separators(text: &str) -> String {
+/// The text with `\` and the Unicode look-alikes of `/` and `\` as `/`
+/// (borrowed when there is neither).
+fn separators<'t>(text: &'t str, bytes: &ByteSet) -> Cow<'t, str> {
+    if !bytes.has(b'\\') && !bytes.has_non_ascii() {
+        return Cow::Borrowed(text);
+    }
     text.chars()
         .map(|c| match c {
             '\\' | '\u{2215}' | '\u{2044}' | '\u{29f5}' | '\u{29f8}' | '\u{29f9}' | '\u{ff3c}'
@@ -333,9 +394,10 @@ impl Detector for PathTraversalDetector {
     }
 
     fn scan_normalized(&self, input: &Normalized<'_>) -> Option<Finding> {
-        input
-            .views()
-            .find_map(|(text, decoded)| self.scan_text(text).map(|f| f.in_decoded(decoded)))
+        input.prepared().find_map(|v: View<'_>| {
+            self.scan_text(v.text, &v.bytes)
+                .map(|f| f.in_decoded(v.decoded))
+        })
     }
 }
 
@@ -366,6 +428,16 @@ mod tests {
             "....//....//etc",
             "/var/www/../../etc",
             "foo/..",
+            "/.../.../boot.ini",
+            "/....?",
+            "/......{file}",
+            "\\...\\...\\windows",
+            "/0x2e0x2e{file}",
+            "/0x2e0x2ex2e0x2ex2e0x2e{file}",
+            "0x2e0x2e0x2f",
+            "/./././etc",
+            "/.//././/./{file}",
+            "/./.",
         ] {
             assert!(hit(s), "{s}");
         }
@@ -392,6 +464,14 @@ mod tests {
             "C'est la vie",
             "etc. passwd reset",
             "1..10",
+            "/...and so on",
+            "and/or...",
+            "[x]=-]l;/...",
+            "see /docs/... for more",
+            "a/./b",
+            "./configure",
+            "x2e0x2e",
+            "0x2e0x2eab",
         ] {
             assert!(!hit(s), "{s}");
         }

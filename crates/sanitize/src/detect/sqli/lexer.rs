@@ -344,7 +344,7 @@ fn next_word<'s>(s: &'s str, b: &[u8], mut i: usize) -> (&'s str, usize) {
     (&s[i..end], end)
 }
 
-fn is_word_byte(c: u8) -> bool {
+pub(crate) fn is_word_byte(c: u8) -> bool {
     c.is_ascii_alphanumeric() || c == b'_' || c == b'$' || c >= 0x80
 }
 

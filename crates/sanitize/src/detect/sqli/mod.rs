@@ -9,9 +9,11 @@
 
 mod fold;
 mod lexer;
+mod precheck;
 mod rules;
 mod words;
 
+use crate::detect::precheck::{ByteSet, View};
 use crate::detect::{Category, Detector, Finding, Normalized, Strictness};
 use lexer::Quote;
 
@@ -70,26 +72,35 @@ impl SqlInjectionDetector {
     }
 }
 
+impl SqlInjectionDetector {
+    /// Scans one view in each quoting context it could break out of, when
+    /// [`precheck::may_hold`] says a rule could match at all.
+    pub(crate) fn scan_text(&self, text: &str, bytes: &ByteSet) -> Option<Finding> {
+        if !precheck::may_hold(text, bytes) {
+            return None;
+        }
+        let contexts = [
+            Some(Quote::None),
+            bytes.has(b'\'').then_some(Quote::Single),
+            bytes.has(b'"').then_some(Quote::Double),
+        ];
+        contexts
+            .into_iter()
+            .flatten()
+            .find_map(|quote| self.judge(text, quote))
+    }
+}
+
 impl Detector for SqlInjectionDetector {
     fn category(&self) -> Category {
         Category::SqlInjection
     }
 
     fn scan_normalized(&self, input: &Normalized<'_>) -> Option<Finding> {
-        for (text, decoded) in input.views() {
-            let b = text.as_bytes();
-            let contexts = [
-                Some(Quote::None),
-                b.contains(&b'\'').then_some(Quote::Single),
-                b.contains(&b'"').then_some(Quote::Double),
-            ];
-            for quote in contexts.into_iter().flatten() {
-                if let Some(f) = self.judge(text, quote) {
-                    return Some(f.in_decoded(decoded));
-                }
-            }
-        }
-        None
+        input.prepared().find_map(|v: View<'_>| {
+            self.scan_text(v.text, &v.bytes)
+                .map(|f| f.in_decoded(v.decoded))
+        })
     }
 }
 

@@ -10,11 +10,18 @@ pub(crate) fn scan(s: &str) -> Option<Hit> {
         ("behavior:", "css-behavior"),
         ("behaviour:", "css-behavior"),
     ] {
-        if let Some(p) = s.find(needle) {
+        // `contains` has a vectorised search; `find` only runs on a hit.
+        if s.contains(needle)
+            && let Some(p) = s.find(needle)
+        {
             return Hit::new(rule, p, p + needle.len());
         }
     }
     let b = s.as_bytes();
+    if !s.contains('(') {
+        // `expression(` and `url(` both need one.
+        return import(s);
+    }
     let mut from = 0;
     while let Some(p) = s[from..].find("expression") {
         let at = from + p;
@@ -44,11 +51,15 @@ pub(crate) fn scan(s: &str) -> Option<Hit> {
             return Hit::new("css-script-url", at, at + 4);
         }
     }
-    if let Some(p) = s.find("@import") {
-        let rest = s[p + 7..].trim_start();
-        if rest.starts_with(['"', '\'']) || rest.starts_with("url(") {
-            return Hit::new("css-import", p, p + 7);
-        }
+    import(s)
+}
+
+/// `@import "..."` or `@import url(...)`.
+fn import(s: &str) -> Option<Hit> {
+    let p = s.find("@import")?;
+    let rest = s[p + 7..].trim_start();
+    if rest.starts_with(['"', '\'']) || rest.starts_with("url(") {
+        return Hit::new("css-import", p, p + 7);
     }
     None
 }

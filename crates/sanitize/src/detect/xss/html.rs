@@ -320,7 +320,8 @@ const EVENTS: &[&str] = &[
     "fscommand",
 ];
 
-fn bare_handler(s: &str) -> Option<Hit> {
+/// A value that is just an event-handler name (`onmouseover`).
+pub(crate) fn bare_handler(s: &str) -> Option<Hit> {
     let v = s.trim();
     let start = s.len() - s.trim_start().len();
     let event = v.strip_prefix("on").unwrap_or(v);

@@ -14,7 +14,9 @@ mod css;
 mod html;
 mod script;
 
+use crate::detect::precheck::{ByteSet, View};
 use crate::detect::{Category, Detector, Finding, Normalized, Strictness};
+use std::borrow::Cow;
 
 /// Detects cross-site scripting.
 ///
@@ -38,15 +40,45 @@ impl XssDetector {
         Self { strictness }
     }
 
-    fn scan_text(&self, text: &str) -> Option<Finding> {
-        let compact = compact(text);
+    /// Scans one view. Each context is examined only when the compacted
+    /// text holds a character its rules need (see [`MARKUP`], [`SCRIPT`],
+    /// [`CSS`]); without one, a bare event-handler name and `globalthis`
+    /// (the one script property spelt with letters only) remain to be
+    /// looked for.
+    pub(crate) fn scan_text(&self, text: &str, bytes: &ByteSet) -> Option<Finding> {
+        let compact = compact(text, bytes);
+        // Undoing escapes can add any character: add what the result holds.
+        let bytes = match &compact {
+            Cow::Owned(c) => bytes.union(&ByteSet::of(c.as_bytes())),
+            Cow::Borrowed(_) => *bytes,
+        };
         let strict = self.strictness.strict();
-        let hit = html::scan(&compact, strict)
-            .or_else(|| script::scan(&compact, strict))
-            .or_else(|| css::scan(&compact))?;
+        let hit = if bytes.any(MARKUP) {
+            html::scan(&compact, strict)
+        } else {
+            html::bare_handler(&compact)
+        }
+        .or_else(|| {
+            if bytes.any(SCRIPT) {
+                script::scan(&compact, strict)
+            } else {
+                script::global_this(&compact)
+            }
+        })
+        .or_else(|| bytes.any(CSS).then(|| css::scan(&compact)).flatten())?;
         Some(Finding::new(Category::Xss, hit.rule, hit.span))
     }
 }
+
+/// Tags need `<`, attribute breakouts `=`, script URLs `:`.
+const MARKUP: &[u8] = b"<=:";
+
+/// Script properties need `.` or `[` (but `globalthis`), calls `(`, `)`
+/// or a backtick, navigations `=`, JavaScript entities `&`.
+const SCRIPT: &[u8] = b".[()`=&";
+
+/// `-moz-binding`, `behavior:`, `expression(`, `url(`, `@import`.
+const CSS: &[u8] = b"-:(@";
 
 /// A match: the rule that fired and where, in the compacted text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,7 +99,10 @@ impl Hit {
 /// The text with NUL and the C0 controls other than tab, LF, CR and FF
 /// removed (browsers ignore them inside tag names and URLs), and CSS / JS
 /// backslash escapes (`\6a`, `\x6a`, `\u006a`) of ASCII characters undone.
-fn compact(text: &str) -> String {
+fn compact<'t>(text: &'t str, bytes: &ByteSet) -> Cow<'t, str> {
+    if !bytes.has_control() && !bytes.has(b'\\') {
+        return Cow::Borrowed(text);
+    }
     let b = text.as_bytes();
     let mut out = String::with_capacity(text.len());
     let mut i = 0;
@@ -92,7 +127,7 @@ fn compact(text: &str) -> String {
         i += 1;
     }
     out.push_str(&text[last..]);
-    out
+    Cow::Owned(out)
 }
 
 /// An escape after `\`: `x41`, `u0041`, `u{41}` or CSS `41 ` (1–6 hex
@@ -132,9 +167,10 @@ impl Detector for XssDetector {
     }
 
     fn scan_normalized(&self, input: &Normalized<'_>) -> Option<Finding> {
-        input
-            .views()
-            .find_map(|(text, decoded)| self.scan_text(text).map(|f| f.in_decoded(decoded)))
+        input.prepared().find_map(|v: View<'_>| {
+            self.scan_text(v.text, &v.bytes)
+                .map(|f| f.in_decoded(v.decoded))
+        })
     }
 }
 

@@ -76,7 +76,13 @@ pub(crate) fn scan(s: &str, strict: bool) -> Option<Hit> {
             return Hit::new("script-entity", p, p + 2);
         }
     }
-    for target in ["location", "location.href", "document.location"] {
+    // A navigation assigns: without `=` there is none.
+    let targets: &[&str] = if s.contains('=') {
+        &["location", "location.href", "document.location"]
+    } else {
+        &[]
+    };
+    for &target in targets {
         if let Some(p) = s.find(target) {
             let rest = s[p + target.len()..].trim_start();
             let word_start = p == 0 || !b[p - 1].is_ascii_alphanumeric();
@@ -102,12 +108,22 @@ pub(crate) fn scan(s: &str, strict: bool) -> Option<Hit> {
             .take_while(|c| c.is_ascii_alphanumeric() || **c == b'_')
             .count();
         let word = &s[i..end];
-        if SINK_CALLS.contains(&word) && is_call(b, end, word, strict) {
+        // A call needs `(`, `)(` or a template literal after the name,
+        // possibly after an inline comment.
+        let callable = matches!(b.get(end), Some(b'(' | b')' | b'`' | b'/'));
+        if callable && SINK_CALLS.contains(&word) && is_call(b, end, word, strict) {
             return Hit::new("script-call", i, end + 1);
         }
         i = end;
     }
     None
+}
+
+/// `globalthis`: the one property in [`SINK_PROPERTIES`] spelt with
+/// letters only, found wherever it appears as [`scan`] finds it.
+pub(crate) fn global_this(s: &str) -> Option<Hit> {
+    let p = s.find("globalthis")?;
+    Hit::new("script-property", p, p + "globalthis".len())
 }
 
 /// Whether a call follows a sink name at `end`: `(` or a template literal

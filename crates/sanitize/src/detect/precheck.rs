@@ -1,0 +1,259 @@
+//! Cheap, sound pre-checks: which detectors can possibly fire on a view.
+//!
+//! Most values a service receives (names, ids, e-mail addresses, prices)
+//! hold none of the characters or words an attack needs. One pass records
+//! which bytes a view contains ([`ByteSet`]); each detector then states a
+//! *necessary* condition on that set (and, where a shape needs no special
+//! character, on a few words), and skips a view that fails it without
+//! running its tokenizer. The conditions are derived from the rules
+//! themselves, never from what benign text usually looks like: a property
+//! test checks that a view failing a detector's condition is one that
+//! detector would not flag.
+
+/// The set of byte values present in a text: 256 bits.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct ByteSet([u64; 4]);
+
+impl ByteSet {
+    /// Every byte: with it, no pre-check skips anything (the reference the
+    /// property tests compare against).
+    #[cfg(test)]
+    pub(crate) const ALL: ByteSet = ByteSet([u64::MAX; 4]);
+
+    /// The bytes of `s`, in one pass.
+    pub(crate) fn of(s: &[u8]) -> Self {
+        let mut m = [0u64; 4];
+        for &b in s {
+            m[usize::from(b >> 6)] |= 1u64 << (b & 63);
+        }
+        Self(m)
+    }
+
+    /// Whether byte `b` occurs.
+    pub(crate) fn has(&self, b: u8) -> bool {
+        self.0[usize::from(b >> 6)] & (1u64 << (b & 63)) != 0
+    }
+
+    /// This set with `b` added.
+    pub(crate) fn with(mut self, b: u8) -> Self {
+        self.0[usize::from(b >> 6)] |= 1u64 << (b & 63);
+        self
+    }
+
+    /// The bytes of either set.
+    pub(crate) fn union(&self, other: &ByteSet) -> Self {
+        let mut m = self.0;
+        for (a, b) in m.iter_mut().zip(other.0) {
+            *a |= b;
+        }
+        Self(m)
+    }
+
+    /// Whether any of `bytes` occurs.
+    pub(crate) fn any(&self, bytes: &[u8]) -> bool {
+        bytes.iter().any(|&b| self.has(b))
+    }
+
+    /// Whether a C0 control character (below 0x20, NUL included) occurs.
+    pub(crate) fn has_control(&self) -> bool {
+        self.0[0] & 0xffff_ffff != 0
+    }
+
+    /// Whether a byte outside ASCII occurs.
+    pub(crate) fn has_non_ascii(&self) -> bool {
+        self.0[2] | self.0[3] != 0
+    }
+}
+
+/// One form of an input, as a detector examines it: the text, whether it
+/// is the decoded form, and the bytes it holds.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct View<'a> {
+    pub(crate) text: &'a str,
+    pub(crate) decoded: bool,
+    pub(crate) bytes: ByteSet,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::{
+        CommandInjectionDetector, HeaderInjectionDetector, NoSqlInjectionDetector, Normalized,
+        PathTraversalDetector, SqlInjectionDetector, Strictness, XssDetector,
+    };
+    use proptest::prelude::*;
+    use std::io::Read;
+
+    /// Every view of `input`, scanned by every detector at both levels with
+    /// its pre-check and without one (every byte present): the results must
+    /// be the same finding, or none.
+    fn prechecks_change_nothing(input: &[u8]) {
+        let n = Normalized::from_bytes(input);
+        for v in n.prepared() {
+            for level in [Strictness::Default, Strictness::Strict] {
+                let (checked, full) = (&v.bytes, &ByteSet::ALL);
+                let text = v.text;
+                let sqli = SqlInjectionDetector::new(level);
+                let xss = XssDetector::new(level);
+                let traversal = PathTraversalDetector::new(level);
+                let cmdi = CommandInjectionDetector::new(level);
+                let crlf = HeaderInjectionDetector::new(level);
+                let nosql = NoSqlInjectionDetector::new(level);
+                let pairs = [
+                    (sqli.scan_text(text, checked), sqli.scan_text(text, full)),
+                    (xss.scan_text(text, checked), xss.scan_text(text, full)),
+                    (
+                        traversal.scan_text(text, checked),
+                        traversal.scan_text(text, full),
+                    ),
+                    (cmdi.scan_text(text, checked), cmdi.scan_text(text, full)),
+                    (crlf.scan_text(text, checked), crlf.scan_text(text, full)),
+                    (nosql.scan_text(text, checked), nosql.scan_text(text, full)),
+                ];
+                for (with, without) in pairs {
+                    assert_eq!(with, without, "{level:?} {text:?}");
+                }
+            }
+        }
+    }
+
+    /// Pieces dense in what the detectors and their pre-checks branch on.
+    fn piece() -> impl Strategy<Value = String> {
+        prop_oneof![
+            proptest::sample::select(vec![
+                "'",
+                "\"",
+                "`",
+                "%",
+                "%2e",
+                "%0a",
+                "&#",
+                ";",
+                "&",
+                "|",
+                "<",
+                ">",
+                "/",
+                "\\",
+                "\\n",
+                ".",
+                "..",
+                "-",
+                "--",
+                "#",
+                "/*",
+                "(",
+                ")",
+                "{",
+                "[",
+                "$",
+                "=",
+                ":",
+                "::",
+                "@",
+                "?",
+                "0x",
+                "0x2e",
+                "1",
+                " ",
+                "\n",
+                "\r",
+                "\0",
+                "\u{1}",
+                "\u{560a}",
+                "é",
+                "\u{ff0e}",
+                "\u{2215}",
+                "or",
+                "and",
+                "union",
+                "select",
+                "in",
+                "sleep",
+                "on",
+                "onclick",
+                "globalthis",
+                "alert",
+                "url",
+                "whoami",
+                "id",
+                "cat",
+                "ls",
+                "etc",
+                "passwd",
+                "inetpub",
+                "web-inf",
+                "id_rsa",
+                "file",
+                "php",
+                "ne",
+                "where",
+            ])
+            .prop_map(str::to_owned),
+            "[a-z0-9 ]{1,6}",
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+        #[test]
+        fn prechecks_never_skip_a_detection(pieces in proptest::collection::vec(piece(), 0..12)) {
+            prechecks_change_nothing(pieces.concat().as_bytes());
+        }
+
+        #[test]
+        fn prechecks_hold_on_arbitrary_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..64)) {
+            prechecks_change_nothing(&bytes);
+        }
+    }
+
+    #[test]
+    fn prechecks_change_nothing_on_the_corpora() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/sanitize");
+        let mut files = 0;
+        for entry in std::fs::read_dir(&dir).expect("testdata/sanitize") {
+            let path = entry.expect("entry").path();
+            let name = path.to_string_lossy().into_owned();
+            let mut text = String::new();
+            if name.ends_with(".jsonl.gz") {
+                flate2::read::GzDecoder::new(std::fs::File::open(&path).expect("open"))
+                    .read_to_string(&mut text)
+                    .expect("gzip");
+            } else if name.ends_with(".jsonl") {
+                text = std::fs::read_to_string(&path).expect("read");
+            } else {
+                continue;
+            }
+            files += 1;
+            for line in text.lines().filter(|l| !l.trim().is_empty()) {
+                let v: serde_json::Value = serde_json::from_str(line).expect("json line");
+                if let Some(p) = v["payload"].as_str() {
+                    prechecks_change_nothing(p.as_bytes());
+                }
+            }
+        }
+        assert!(files >= 10, "corpus files went missing");
+    }
+
+    #[test]
+    fn byte_sets_record_every_byte_and_nothing_else() {
+        let s = ByteSet::of(b"a\0\x1f\x7f\x80\xff");
+        for b in 0..=255u8 {
+            assert_eq!(
+                s.has(b),
+                matches!(b, b'a' | 0 | 0x1f | 0x7f | 0x80 | 0xff),
+                "{b}"
+            );
+        }
+        assert!(s.has_control() && s.has_non_ascii());
+        assert!(s.any(b"xa") && !s.any(b"xyz"));
+        let both = ByteSet::of(b"a").union(&ByteSet::of(b"\xffz"));
+        assert!(both.has(b'a') && both.has(0xff) && both.has(b'z') && !both.has(b'b'));
+        assert!(ByteSet::of(b"").with(b'q').has(b'q'));
+        let plain = ByteSet::of(b"Plain text, 42.");
+        assert!(!plain.has_control() && !plain.has_non_ascii());
+        assert!(ByteSet::of(b"\x1f").has_control() && !ByteSet::of(b" ").has_control());
+        assert!(ByteSet::of("é".as_bytes()).has_non_ascii());
+        assert!(ByteSet::of(b"\xc0").has_non_ascii() && !ByteSet::of(b"\x7f").has_non_ascii());
+    }
+}

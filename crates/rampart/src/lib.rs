@@ -32,3 +32,8 @@ pub use rampart_crypto as crypto;
 #[cfg(feature = "sanitize")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sanitize")))]
 pub use rampart_sanitize as sanitize;
+
+/// The migration guide's examples (`docs/migration.md`), compiled as doctests.
+#[cfg(all(doctest, feature = "auth", feature = "rbac", feature = "ratelimit", feature = "axum"))]
+#[doc = include_str!("../../../docs/migration.md")]
+pub struct MigrationGuide;

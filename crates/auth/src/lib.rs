@@ -146,6 +146,9 @@ mod layer;
 #[cfg(feature = "mfa")]
 #[cfg_attr(docsrs, doc(cfg(feature = "mfa")))]
 pub mod mfa;
+#[cfg(feature = "oob")]
+#[cfg_attr(docsrs, doc(cfg(feature = "oob")))]
+pub mod oob;
 pub mod password;
 mod refresh;
 #[cfg(feature = "remote-jwks")]

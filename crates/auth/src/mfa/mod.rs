@@ -49,6 +49,7 @@ mod uri;
 
 pub use backup::{BACKUP_CODE_COUNT, BACKUP_CODE_LEN, BackupCode};
 pub use error::MfaError;
+pub(crate) use seal::derive;
 pub use seal::{MFA_KEY_BYTES, MfaKey};
 pub use secret::{MAX_SECRET_BYTES, MIN_SECRET_BYTES, TotpSecret};
 pub use service::{Enrollment, Mfa, MfaBuilder, Verified};

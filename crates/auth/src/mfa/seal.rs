@@ -76,7 +76,7 @@ impl std::fmt::Debug for DerivedKeys {
     }
 }
 
-fn derive(key: &MfaKey, label: &[u8]) -> Result<Zeroizing<[u8; 32]>, MfaError> {
+pub(crate) fn derive(key: &MfaKey, label: &[u8]) -> Result<Zeroizing<[u8; 32]>, MfaError> {
     let failed = |_| MfaError::Crypto("key derivation failed");
     let prk = hkdf::Salt::new(hkdf::HKDF_SHA256, b"rampart-auth mfa").extract(key.0.as_ref());
     let info = [label];

@@ -181,5 +181,8 @@ pub use refresh::{DEFAULT_FAMILY_LIFETIME, TokenManager, TokenManagerBuilder, To
 pub use revalidate::{
     RefreshClaims, Revalidate, RevalidateFuture, Revalidation, SharedRevalidate, Standing,
 };
-pub use revocation::{FailMode, FamilyStore, MemoryStore, RevocationResponder, RevocationStore};
+pub use revocation::{
+    FailMode, FamilyClient, FamilyInfo, FamilyStore, MemoryStore, RevocationResponder,
+    RevocationStore,
+};
 pub use tenant_policy::TenantPolicies;

@@ -279,7 +279,10 @@ async fn the_memory_store_ends_a_family_only_for_its_subject() {
     let s = setup(store.clone(), clock);
     let alice = sign_in(&s, "alice", FIREFOX, "203.0.113.7").await;
     let family = family_of(&s, &alice).await;
-    store.end_family("bob", &family, NOW + 86_400).await.unwrap();
+    store
+        .end_family("bob", &family, NOW + 86_400)
+        .await
+        .unwrap();
     s.tokens.refresh(&alice.refresh_token, None).await.unwrap();
     assert_eq!(s.tokens.list_families("alice").await.unwrap().len(), 1);
 }

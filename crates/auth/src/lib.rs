@@ -150,6 +150,9 @@ mod layer;
 #[cfg(feature = "mfa")]
 #[cfg_attr(docsrs, doc(cfg(feature = "mfa")))]
 pub mod mfa;
+#[cfg(feature = "oob")]
+#[cfg_attr(docsrs, doc(cfg(feature = "oob")))]
+pub mod oob;
 pub mod password;
 mod refresh;
 #[cfg(feature = "remote-jwks")]
@@ -185,5 +188,8 @@ pub use refresh::{DEFAULT_FAMILY_LIFETIME, TokenManager, TokenManagerBuilder, To
 pub use revalidate::{
     RefreshClaims, Revalidate, RevalidateFuture, Revalidation, SharedRevalidate, Standing,
 };
-pub use revocation::{FailMode, FamilyStore, MemoryStore, RevocationResponder, RevocationStore};
+pub use revocation::{
+    FailMode, FamilyClient, FamilyInfo, FamilyStore, MemoryStore, RevocationResponder,
+    RevocationStore,
+};
 pub use tenant_policy::TenantPolicies;

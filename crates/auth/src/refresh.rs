@@ -6,7 +6,7 @@ use crate::jwt::issue::{JwtIssuer, TokenRequest};
 use crate::jwt::verify::JwtVerifier;
 use crate::revalidate::{Revalidate, Revalidation, RevalidationPolicy, Standing};
 use crate::revocation::{
-    NewFamily, Rotation, RotationOutcome, SharedFamilyStore, SharedRevocationStore,
+    FamilyInfo, NewFamily, Rotation, RotationOutcome, SharedFamilyStore, SharedRevocationStore,
 };
 use rampart_core::{EventKind, Principal, SecurityEvent, SharedSink};
 use serde::{Deserialize, Serialize};
@@ -135,16 +135,20 @@ impl TokenManager {
         let refresh = issuer.issue(request, TokenUse::Refresh, Some(&family), custom)?;
         let access = issuer.issue(request, TokenUse::Access, Some(&family), custom)?;
         let deadline = self.now().saturating_add(self.inner.family_lifetime);
+        let client = request.client.clone().unwrap_or_default();
         self.inner
             .families
-            .create_family(&NewFamily {
-                family,
-                subject: request.subject.clone(),
-                current: refresh.jti,
-                device: request.device.clone(),
-                until: refresh.expires_at.min(deadline),
-                deadline,
-            })
+            .create_family_with_client(
+                &NewFamily {
+                    family,
+                    subject: request.subject.clone(),
+                    current: refresh.jti,
+                    device: request.device.clone(),
+                    until: refresh.expires_at.min(deadline),
+                    deadline,
+                },
+                &client,
+            )
             .await?;
         Ok(self.pair(access.token, refresh.token))
     }
@@ -226,6 +230,7 @@ impl TokenManager {
             org: standing.org,
             roles: standing.roles,
             device: None,
+            client: None,
         };
         let next = inner
             .issuer
@@ -302,17 +307,8 @@ impl TokenManager {
     /// Ends a family whose user the application refused: every token of it
     /// is revoked, and no refresh token of it rotates again.
     async fn refuse(&self, subject: &str, family: &str) -> Result<(), StoreError> {
-        let inner = &*self.inner;
         tracing::info!(target: "rampart::auth", subject, "refresh refused by re-validation: family revoked");
-        let until = self.now() + self.lifetime_bound();
-        let ended = async {
-            inner
-                .revocations
-                .revoke_family(subject, family, until)
-                .await?;
-            inner.families.end_family(subject, family, until).await
-        }
-        .await;
+        let ended = self.end(subject, family).await;
         if let Err(e) = &ended {
             self.store_failed(e, subject, "refresh family store failed");
         }
@@ -339,12 +335,7 @@ impl TokenManager {
             inner.revocations.revoke_token(subject, jti, until).await?;
         }
         if let Some(family) = principal.session_id() {
-            let until = now + self.lifetime_bound();
-            inner
-                .revocations
-                .revoke_family(subject, family, until)
-                .await?;
-            inner.families.end_family(subject, family, until).await?;
+            self.end(subject, family).await?;
         }
         self.emit(EventKind::TokenRevoked, "logout", subject);
         Ok(())
@@ -360,6 +351,81 @@ impl TokenManager {
             .await?;
         self.emit(EventKind::TokenRevoked, "logout everywhere", subject);
         Ok(())
+    }
+
+    /// The live refresh families (sign-ins) of `subject`, oldest first,
+    /// with the client each came from: what a "your devices" page shows.
+    /// Pass the caller's own subject: the listing is of that subject only.
+    ///
+    /// # Errors
+    /// A [`StoreError`] when the store fails or cannot list.
+    pub async fn list_families(&self, subject: &str) -> Result<Vec<FamilyInfo>, StoreError> {
+        self.inner.families.list_families(subject, self.now()).await
+    }
+
+    /// Ends one refresh family of `subject` ("sign out that device"): its
+    /// access and refresh tokens are revoked. `false`, and nothing done, when
+    /// `subject` has no live family `family`: another subject's family id
+    /// ends nothing.
+    ///
+    /// # Errors
+    /// A [`StoreError`] when a store fails; call again, it is idempotent.
+    pub async fn end_family(&self, subject: &str, family: &str) -> Result<bool, StoreError> {
+        let owned = self
+            .list_families(subject)
+            .await?
+            .iter()
+            .any(|f| f.family == family);
+        if owned {
+            self.end(subject, family).await?;
+            self.emit(EventKind::TokenRevoked, "refresh family ended", subject);
+        }
+        Ok(owned)
+    }
+
+    /// Ends every refresh family of `subject` but `keep` (the caller's own,
+    /// for "sign out everywhere else"; `None` ends all); answers how many
+    /// ended. Unlike [`logout_everywhere`](Self::logout_everywhere) it
+    /// leaves `keep` and sign-ins made after the call untouched.
+    ///
+    /// # Errors
+    /// A [`StoreError`] when a store fails; call again, it is idempotent.
+    pub async fn end_families(
+        &self,
+        subject: &str,
+        keep: Option<&str>,
+    ) -> Result<usize, StoreError> {
+        let mut ended = 0;
+        for family in self.list_families(subject).await? {
+            if Some(family.family.as_str()) != keep {
+                self.end(subject, &family.family).await?;
+                ended += 1;
+            }
+        }
+        if ended > 0 {
+            self.inner.sink.emit(
+                SecurityEvent::new(
+                    EventKind::TokenRevoked,
+                    "rampart::auth",
+                    "refresh families ended",
+                )
+                .at(self.inner.verifier.settings.clock.now())
+                .with_subject(subject)
+                .with_field("credential", rampart_core::CREDENTIAL_TOKEN)
+                .with_field("count", ended),
+            );
+        }
+        Ok(ended)
+    }
+
+    /// Revokes every token of `family` and stops its refresh tokens rotating.
+    async fn end(&self, subject: &str, family: &str) -> Result<(), StoreError> {
+        let until = self.now() + self.lifetime_bound();
+        self.inner
+            .revocations
+            .revoke_family(subject, family, until)
+            .await?;
+        self.inner.families.end_family(subject, family, until).await
     }
 
     /// The issuer.

@@ -300,6 +300,7 @@ pub async fn assemble(config: &AppConfig) -> Result<BuiltApp, ConfigError> {
 
     let protected = Router::new()
         .route("/auth/logout", post(auth::logout))
+        .route("/auth/password", post(crate::routes::password::change))
         .route("/auth/mfa/enroll", post(crate::mfa::enroll))
         .route("/auth/mfa/confirm", post(crate::mfa::confirm))
         .route("/api/me", get(auth::me))
@@ -350,6 +351,10 @@ pub async fn assemble(config: &AppConfig) -> Result<BuiltApp, ConfigError> {
         )
         .route("/auth/login", post(auth::login))
         .route("/auth/refresh", post(auth::refresh))
+        .route(
+            crate::routes::password::EXPIRED_CHANGE_ROUTE,
+            post(crate::routes::password::change_expired),
+        )
         .merge(protected)
         .fallback(problem::not_found)
         .method_not_allowed_fallback(problem::method_not_allowed)

@@ -7,7 +7,8 @@
 
 use crate::config::PasswordsConfig;
 use rampart_auth::password::{
-    HashParams, PasswordError, PasswordPolicies, PasswordVerifier, Verification, hash_scheme,
+    HashParams, PasswordError, PasswordPolicies, PasswordVerifier, PolicyCheckError,
+    PolicyViolations, UserContext, Verification, hash_scheme,
 };
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -60,10 +61,16 @@ pub struct User {
     pub roles: Vec<String>,
     /// Tenant.
     pub tenant: Option<String>,
-    /// Replaced when a login upgrades it.
+    /// Replaced when a login upgrades it or the user changes it.
     password_hash: RwLock<String>,
-    password_set_at: SystemTime,
+    /// When the current password was set: a change resets the policy's maximum age.
+    password_set_at: RwLock<SystemTime>,
+    /// The previous hashes, newest first, for the policy's history rule.
+    history: RwLock<Vec<String>>,
 }
+
+/// Previous hashes kept per user: the most any policy's history may ask for.
+pub const MAX_HISTORY: usize = 24;
 
 impl User {
     /// The stored hash (argon2 PHC, or a legacy hash until the next login).
@@ -72,6 +79,49 @@ impl User {
             .read()
             .map_or_else(|poisoned| poisoned.into_inner().clone(), |h| h.clone())
     }
+
+    fn set_at(&self) -> SystemTime {
+        *self
+            .password_set_at
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The current hash, then the previous ones, newest first.
+    fn hashes(&self) -> Vec<String> {
+        let mut all = vec![self.password_hash()];
+        all.extend(
+            self.history
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .iter()
+                .cloned(),
+        );
+        all
+    }
+}
+
+/// What a password change came to.
+#[derive(Debug)]
+pub enum Change {
+    /// Changed: the new hash is stored, the old one joined the history.
+    Done,
+    /// The current password was wrong (or the user is unknown).
+    WrongCurrent,
+    /// The current password is not expired: the unauthenticated change is
+    /// only for expired ones.
+    NotExpired,
+    /// The new password breaks the tenant's policy.
+    Rejected(PolicyViolations),
+}
+
+/// Whether a change needs the old password to have expired.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeKind {
+    /// A signed-in user changing their password.
+    SignedIn,
+    /// A user whose password expired, signing in with it to change it.
+    Expired,
 }
 
 /// What a login attempt came to.
@@ -134,9 +184,12 @@ impl UserDirectory {
                 roles: config.roles.clone(),
                 tenant: config.tenant.clone(),
                 password_hash: RwLock::new(hash),
-                password_set_at: config.password_set_at.map_or_else(SystemTime::now, |secs| {
-                    UNIX_EPOCH + Duration::from_secs(secs)
-                }),
+                password_set_at: RwLock::new(
+                    config.password_set_at.map_or_else(SystemTime::now, |secs| {
+                        UNIX_EPOCH + Duration::from_secs(secs)
+                    }),
+                ),
+                history: RwLock::new(Vec::new()),
             };
             if users.insert(config.username.clone(), user).is_some() {
                 return Err(format!("user {} is configured twice", config.username));
@@ -192,7 +245,7 @@ impl UserDirectory {
             .check_expiring(
                 password.as_bytes(),
                 stored.as_deref(),
-                user.map(|u| u.password_set_at),
+                user.map(User::set_at),
                 &policy,
                 SystemTime::now(),
             )
@@ -220,6 +273,80 @@ impl UserDirectory {
             Verification::MustChange => Login::MustChange,
             _ => Login::Refused,
         })
+    }
+
+    /// Changes `username`'s password from `current` to `new`: the current
+    /// one is checked under the hashing bound (against the decoy for an
+    /// unknown name, so the answer takes as long), the new one against the
+    /// tenant's policy with the history (the current password and the
+    /// previous ones count as used), then hashed with argon2id; the old hash
+    /// joins the history and the maximum age starts again.
+    ///
+    /// # Errors
+    /// [`PasswordError::Busy`] when too many checks are in progress; another
+    /// [`PasswordError`] when a check could not run.
+    pub async fn change_password(
+        &self,
+        username: &str,
+        current: &str,
+        new: &str,
+        kind: ChangeKind,
+    ) -> Result<Change, PasswordError> {
+        let user = self.users.get(username);
+        let stored = user.map(User::password_hash);
+        let matched = match self
+            .verifier
+            .verify(current.as_bytes(), stored.as_deref())
+            .await
+        {
+            Ok(matched) => matched,
+            // Refused like a wrong password, as at login.
+            Err(PasswordError::TooLongForBcrypt { .. }) => false,
+            Err(error) => return Err(error),
+        };
+        let Some(user) = user.filter(|_| matched) else {
+            return Ok(Change::WrongCurrent);
+        };
+        let policy = self.policies.for_tenant(user.tenant.as_deref());
+        if kind == ChangeKind::Expired && !policy.is_expired(user.set_at(), SystemTime::now()) {
+            return Ok(Change::NotExpired);
+        }
+        let context = UserContext::new(username);
+        match policy
+            .check_with_history(new, &context, &self.verifier, &user.hashes())
+            .await
+        {
+            Ok(()) => {}
+            Err(PolicyCheckError::Violations(violations)) => {
+                return Ok(Change::Rejected(violations));
+            }
+            Err(PolicyCheckError::Verifier(error)) => return Err(error),
+            Err(other) => {
+                tracing::error!(target: "secure_api", error = %other, "password policy check failed");
+                return Err(PasswordError::Hash(other.to_string()));
+            }
+        }
+        let hash = self.verifier.hash_bounded(new.as_bytes()).await?;
+        let old = {
+            let mut stored = user
+                .password_hash
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            std::mem::replace(&mut *stored, hash)
+        };
+        {
+            let mut history = user
+                .history
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            history.insert(0, old);
+            history.truncate(MAX_HISTORY);
+        }
+        *user
+            .password_set_at
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = SystemTime::now();
+        Ok(Change::Done)
     }
 
     /// Stored hashes whose argon2 parameters differ from the decoy's: a

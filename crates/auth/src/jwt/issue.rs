@@ -20,6 +20,7 @@ pub struct TokenRequest {
     pub(crate) org: Option<String>,
     pub(crate) roles: Vec<String>,
     pub(crate) device: Option<String>,
+    pub(crate) client: Option<crate::revocation::FamilyClient>,
 }
 
 impl TokenRequest {
@@ -62,6 +63,15 @@ impl TokenRequest {
     #[must_use]
     pub fn device(mut self, device: impl Into<String>) -> Self {
         self.device = Some(device.into());
+        self
+    }
+
+    /// Records the client signing in (user agent, address) with the refresh
+    /// family, for [`TokenManager::list_families`](crate::TokenManager::list_families).
+    /// Not written into the tokens.
+    #[must_use]
+    pub fn client(mut self, client: crate::revocation::FamilyClient) -> Self {
+        self.client = Some(client);
         self
     }
 }

@@ -36,9 +36,19 @@
 //! [`MfaBuilder::algorithm`] or [`MfaBuilder::digits`] affects new
 //! enrolments only. Rotating the [`MfaKey`] is not supported: keep it for the
 //! life of the enrolments, or have users enrol again.
+//!
+//! **Encryption at rest with rampart-crypto** (feature `crypto`):
+//! `MfaBuilder::field_cipher` seals secrets with a rampart-crypto
+//! `FieldCipher` instead, bound to the user (and tenant) and the field, so
+//! they follow the keyring's rotation: old keys keep opening what they
+//! sealed, and a secret is sealed again under the primary key at the
+//! user's next accepted code, or by `Mfa::reseal`. Secrets sealed under
+//! the `MfaKey` before still open and migrate the same way.
 
 pub mod backup;
 mod error;
+#[cfg(feature = "crypto")]
+mod field_seal;
 mod seal;
 mod secret;
 mod service;
@@ -49,6 +59,8 @@ mod uri;
 
 pub use backup::{BACKUP_CODE_COUNT, BACKUP_CODE_LEN, BackupCode};
 pub use error::MfaError;
+#[cfg(feature = "oob")]
+pub(crate) use seal::derive;
 pub use seal::{MFA_KEY_BYTES, MfaKey};
 pub use secret::{MAX_SECRET_BYTES, MIN_SECRET_BYTES, TotpSecret};
 pub use service::{Enrollment, Mfa, MfaBuilder, Verified};

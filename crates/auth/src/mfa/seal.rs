@@ -11,7 +11,7 @@ use zeroize::Zeroizing;
 pub const MFA_KEY_BYTES: usize = 32;
 
 /// The first byte of a sealed secret: lets a later format be told apart.
-const SEALED_V1: u8 = 1;
+pub(crate) const SEALED_V1: u8 = 1;
 
 /// The application's MFA key: 32 random bytes kept outside the store (an
 /// environment variable, a secret manager).
@@ -76,7 +76,7 @@ impl std::fmt::Debug for DerivedKeys {
     }
 }
 
-fn derive(key: &MfaKey, label: &[u8]) -> Result<Zeroizing<[u8; 32]>, MfaError> {
+pub(crate) fn derive(key: &MfaKey, label: &[u8]) -> Result<Zeroizing<[u8; 32]>, MfaError> {
     let failed = |_| MfaError::Crypto("key derivation failed");
     let prk = hkdf::Salt::new(hkdf::HKDF_SHA256, b"rampart-auth mfa").extract(key.0.as_ref());
     let info = [label];
@@ -84,6 +84,27 @@ fn derive(key: &MfaKey, label: &[u8]) -> Result<Zeroizing<[u8; 32]>, MfaError> {
     let mut out = Zeroizing::new([0u8; 32]);
     okm.fill(out.as_mut()).map_err(failed)?;
     Ok(out)
+}
+
+/// What is sealed: the algorithm and digit count, then the secret, so a
+/// change of defaults affects new enrolments only. Wiped on drop.
+pub(crate) fn payload(totp: &Totp, secret: &TotpSecret) -> Zeroizing<Vec<u8>> {
+    let mut plain = Vec::with_capacity(2 + secret.as_bytes().len() + 16);
+    plain.push(totp.algorithm().to_byte());
+    plain.push(totp.digits());
+    plain.extend_from_slice(secret.as_bytes());
+    Zeroizing::new(plain)
+}
+
+/// Reads what [`payload`] wrote.
+pub(crate) fn parse_payload(plain: &[u8]) -> Result<(Totp, TotpSecret), MfaError> {
+    let [algorithm, digits, secret @ ..] = plain else {
+        return Err(MfaError::Sealed);
+    };
+    let algorithm = TotpAlgorithm::from_byte(*algorithm).ok_or(MfaError::Sealed)?;
+    let totp = Totp::new(algorithm, *digits).map_err(|_| MfaError::Sealed)?;
+    let secret = TotpSecret::from_bytes(secret).map_err(|_| MfaError::Sealed)?;
+    Ok((totp, secret))
 }
 
 impl DerivedKeys {
@@ -107,11 +128,7 @@ impl DerivedKeys {
         totp: &Totp,
         secret: &TotpSecret,
     ) -> Result<Vec<u8>, MfaError> {
-        let mut in_out = Vec::with_capacity(2 + secret.as_bytes().len() + 16);
-        in_out.push(totp.algorithm().to_byte());
-        in_out.push(totp.digits());
-        in_out.extend_from_slice(secret.as_bytes());
-        let mut in_out = Zeroizing::new(in_out);
+        let mut in_out = payload(totp, secret);
         let nonce = self
             .seal
             .seal_in_place_append_tag(Aad::from(user.as_bytes()), &mut *in_out)
@@ -137,13 +154,7 @@ impl DerivedKeys {
             .seal
             .open_in_place(nonce, Aad::from(user.as_bytes()), &mut in_out)
             .map_err(|_| unreadable.clone())?;
-        let [algorithm, digits, secret @ ..] = &*plain else {
-            return Err(unreadable);
-        };
-        let algorithm = TotpAlgorithm::from_byte(*algorithm).ok_or(unreadable.clone())?;
-        let totp = Totp::new(algorithm, *digits).map_err(|_| unreadable.clone())?;
-        let secret = TotpSecret::from_bytes(secret).map_err(|_| unreadable)?;
-        Ok((totp, secret))
+        parse_payload(plain)
     }
 
     /// The stored form of a backup code: HMAC-SHA-256 of the user id and the

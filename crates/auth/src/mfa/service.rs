@@ -95,6 +95,8 @@ struct Inner {
     totp: Totp,
     secret_bytes: usize,
     keys: DerivedKeys,
+    #[cfg(feature = "crypto")]
+    field: Option<super::field_seal::FieldSeal>,
     store: SharedMfaStore,
     clock: SharedClock,
     sink: SharedSink,
@@ -116,6 +118,8 @@ impl std::fmt::Debug for Mfa {
 pub struct MfaBuilder {
     issuer: String,
     key: MfaKey,
+    #[cfg(feature = "crypto")]
+    field: Option<super::field_seal::FieldSeal>,
     algorithm: TotpAlgorithm,
     digits: u8,
     secret_bytes: usize,
@@ -153,6 +157,29 @@ impl MfaBuilder {
     /// Bytes of a new secret, at least 20 (160 bits). Default 20.
     pub fn secret_bytes(mut self, bytes: usize) -> Self {
         self.secret_bytes = bytes;
+        self
+    }
+
+    /// Seals new TOTP secrets with rampart-crypto's `cipher` instead of the
+    /// [`MfaKey`], bound to the user id, the field and `tenant` (when the
+    /// service serves one tenant, e.g. with a cipher from `TenantKeys`), so
+    /// they follow the keyring's rotation: a secret sealed under an older
+    /// key still opens, and is sealed again under the primary key at the
+    /// user's next accepted code ([`Mfa::reseal`] does it on demand).
+    /// Secrets sealed under the `MfaKey` before keep opening, and move to
+    /// the cipher the same way; keep the `MfaKey` configured (it also keys
+    /// backup code hashes). Default: sealed under the `MfaKey`.
+    #[cfg(feature = "crypto")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "crypto")))]
+    pub fn field_cipher(
+        mut self,
+        cipher: rampart_crypto::FieldCipher,
+        tenant: Option<&str>,
+    ) -> Self {
+        self.field = Some(super::field_seal::FieldSeal::new(
+            cipher,
+            tenant.map(str::to_owned),
+        ));
         self
     }
 
@@ -225,6 +252,8 @@ impl MfaBuilder {
                 totp,
                 secret_bytes: self.secret_bytes,
                 keys,
+                #[cfg(feature = "crypto")]
+                field: self.field,
                 store: self
                     .store
                     .unwrap_or_else(|| Arc::new(MemoryMfaStore::new())),
@@ -247,6 +276,8 @@ impl Mfa {
         MfaBuilder {
             issuer: issuer.into(),
             key,
+            #[cfg(feature = "crypto")]
+            field: None,
             algorithm: TotpAlgorithm::Sha1,
             digits: 6,
             secret_bytes: super::MIN_SECRET_BYTES,
@@ -278,7 +309,7 @@ impl Mfa {
         let secret = TotpSecret::generate(inner.secret_bytes)?;
         let uri = provisioning_uri(&inner.totp, &secret, &inner.issuer, user)?;
         let qr_svg = qr_svg(&uri)?;
-        let sealed = inner.keys.seal(user, &inner.totp, &secret)?;
+        let sealed = self.seal(user, &inner.totp, &secret)?;
         let backup_codes = BackupCode::generate_set()?;
         let hashes = self.hashes(user, &backup_codes);
         if !self.store(inner.store.begin(user, &sealed, &hashes).await, user)? {
@@ -358,6 +389,8 @@ impl Mfa {
             let (totp, secret) = self.open(user, sealed)?;
             match totp.matching_step(&secret, code, now, record.last_step) {
                 Some(step) if self.store(inner.store.advance_step(user, step).await, user)? => {
+                    #[cfg(feature = "crypto")]
+                    self.reseal_if_stale(user, sealed, &totp, &secret).await;
                     Ok(Verified::Totp)
                 }
                 // Right code, but its step is used: this request lost a
@@ -443,6 +476,56 @@ impl Mfa {
             .is_some_and(|r| r.secret.is_some()))
     }
 
+    /// Seals `user`'s confirmed secret again under the field cipher's
+    /// primary key, if it was sealed under the [`MfaKey`] or an older key
+    /// (a migration step to run over every user after a rotation, so the
+    /// old key can be retired without waiting for each user's next
+    /// sign-in). `true` when it was sealed again; `false` when there was
+    /// nothing to do (not enrolled, already current, or no field cipher).
+    ///
+    /// # Errors
+    /// [`MfaError::Sealed`] when the secret does not open;
+    /// [`MfaError::Unavailable`].
+    #[cfg(feature = "crypto")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "crypto")))]
+    pub async fn reseal(&self, user: &str) -> Result<bool, MfaError> {
+        let Some(field) = &self.inner.field else {
+            return Ok(false);
+        };
+        let now = self.inner.clock.unix_secs();
+        let Some(sealed) = self.load(user, now).await?.and_then(|r| r.secret) else {
+            return Ok(false);
+        };
+        if field.is_current(&sealed) {
+            return Ok(false);
+        }
+        let (totp, secret) = self.open(user, &sealed)?;
+        let fresh = field.seal(user, &totp, &secret)?;
+        self.store(
+            self.inner.store.replace_secret(user, &sealed, &fresh).await,
+            user,
+        )
+    }
+
+    /// After an accepted code: a secret sealed the old way is sealed again.
+    /// A failure changes nothing for the sign-in (the old seal still opens)
+    /// and is retried at the next one.
+    #[cfg(feature = "crypto")]
+    async fn reseal_if_stale(&self, user: &str, sealed: &[u8], totp: &Totp, secret: &TotpSecret) {
+        let Some(field) = &self.inner.field else {
+            return;
+        };
+        if field.is_current(sealed) {
+            return;
+        }
+        if let Ok(fresh) = field.seal(user, totp, secret) {
+            let _ = self.store(
+                self.inner.store.replace_secret(user, sealed, &fresh).await,
+                user,
+            );
+        }
+    }
+
     /// The TOTP settings new enrolments get.
     pub fn totp(&self) -> Totp {
         self.inner.totp
@@ -456,8 +539,27 @@ impl Mfa {
             .collect()
     }
 
+    /// Seals a new secret: with the field cipher when one is set, else
+    /// under the [`MfaKey`].
+    fn seal(&self, user: &str, totp: &Totp, secret: &TotpSecret) -> Result<Vec<u8>, MfaError> {
+        #[cfg(feature = "crypto")]
+        if let Some(field) = &self.inner.field {
+            return field.seal(user, totp, secret);
+        }
+        self.inner.keys.seal(user, totp, secret)
+    }
+
     fn open(&self, user: &str, sealed: &[u8]) -> Result<(Totp, TotpSecret), MfaError> {
-        self.inner.keys.open(user, sealed).inspect_err(|_| {
+        #[cfg(feature = "crypto")]
+        let opened = match &self.inner.field {
+            Some(field) => field
+                .open(user, sealed)
+                .unwrap_or_else(|| self.inner.keys.open(user, sealed)),
+            None => self.inner.keys.open(user, sealed),
+        };
+        #[cfg(not(feature = "crypto"))]
+        let opened = self.inner.keys.open(user, sealed);
+        opened.inspect_err(|_| {
             self.emit(
                 SecurityEvent::new(
                     EventKind::AuthenticationFailed,

@@ -1,8 +1,8 @@
 //! In-process revocations and refresh families (moka caches).
 
 use super::{
-    FamilyStore, NewFamily, RevocationStore, Revoked, Rotation, RotationOutcome, StoreFuture,
-    TokenRef, require_jti,
+    FamilyClient, FamilyInfo, FamilyStore, NewFamily, RevocationStore, Revoked, Rotation,
+    RotationOutcome, StoreFuture, TokenRef, require_jti,
 };
 use moka::Expiry;
 use moka::sync::Cache;
@@ -57,6 +57,8 @@ struct FamilyState {
     until: u64,
     deadline: u64,
     ended: bool,
+    created: u64,
+    client: FamilyClient,
 }
 
 /// Revocations and refresh families kept in this process.
@@ -78,6 +80,8 @@ struct Inner {
     families_revoked: Cache<String, Timed<()>>,
     subjects: Cache<String, Timed<u64>>,
     families: Cache<String, Timed<Arc<Mutex<FamilyState>>>>,
+    /// Each subject's family ids, kept until the last of their deadlines.
+    by_subject: Cache<String, Timed<Arc<Mutex<Vec<String>>>>>,
 }
 
 impl std::fmt::Debug for MemoryStore {
@@ -102,6 +106,7 @@ impl MemoryStore {
                 families_revoked: cache(),
                 subjects: cache(),
                 families: cache(),
+                by_subject: cache(),
             }),
         }
     }
@@ -250,6 +255,14 @@ impl RevocationStore for MemoryStore {
 
 impl FamilyStore for MemoryStore {
     fn create_family<'a>(&'a self, f: &'a NewFamily) -> StoreFuture<'a, ()> {
+        self.create_family_with_client(f, &super::listing::NO_CLIENT)
+    }
+
+    fn create_family_with_client<'a>(
+        &'a self,
+        f: &'a NewFamily,
+        client: &'a FamilyClient,
+    ) -> StoreFuture<'a, ()> {
         let state = FamilyState {
             subject: f.subject.clone(),
             current: vec![f.current.clone()],
@@ -259,11 +272,26 @@ impl FamilyStore for MemoryStore {
             until: f.until.min(f.deadline),
             deadline: f.deadline,
             ended: false,
+            created: self.inner.clock.unix_secs(),
+            client: client.clone(),
         };
         self.inner.families.insert(
             f.family.clone(),
             self.timed(Arc::new(Mutex::new(state)), f.until.min(f.deadline)),
         );
+        self.inner
+            .by_subject
+            .entry(f.subject.clone())
+            .and_upsert_with(|old| {
+                let (ids, until) = match old {
+                    Some(e) => (e.value().value.clone(), e.value().until.max(f.deadline)),
+                    None => (Arc::default(), f.deadline),
+                };
+                ids.lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .push(f.family.clone());
+                self.timed(ids, until)
+            });
         Box::pin(std::future::ready(Ok(())))
     }
 
@@ -273,17 +301,43 @@ impl FamilyStore for MemoryStore {
 
     fn end_family<'a>(
         &'a self,
-        _subject: &'a str,
+        subject: &'a str,
         family: &'a str,
         _until: u64,
     ) -> StoreFuture<'a, ()> {
         if let Some(entry) = self.inner.families.get(family) {
-            entry
-                .value
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .ended = true;
+            let mut state = entry.value.lock().unwrap_or_else(PoisonError::into_inner);
+            if state.subject == subject {
+                state.ended = true;
+            }
         }
         Box::pin(std::future::ready(Ok(())))
+    }
+
+    fn list_families<'a>(&'a self, subject: &'a str, now: u64) -> StoreFuture<'a, Vec<FamilyInfo>> {
+        let mut live = Vec::new();
+        if let Some(index) = self.inner.by_subject.get(subject) {
+            let mut ids = index.value.lock().unwrap_or_else(PoisonError::into_inner);
+            // Ended or expired families leave the index as they are seen.
+            ids.retain(|id| {
+                let Some(entry) = self.inner.families.get(id) else {
+                    return false;
+                };
+                let state = entry.value.lock().unwrap_or_else(PoisonError::into_inner);
+                if state.subject != subject || state.ended || state.until <= now {
+                    return false;
+                }
+                live.push(FamilyInfo {
+                    family: id.clone(),
+                    created: state.created,
+                    last_rotated: (state.rotated_at > 0).then_some(state.rotated_at),
+                    expires: state.until,
+                    client: state.client.clone(),
+                });
+                true
+            });
+        }
+        live.sort_by(|a, b| a.created.cmp(&b.created).then(a.family.cmp(&b.family)));
+        Box::pin(std::future::ready(Ok(live)))
     }
 }

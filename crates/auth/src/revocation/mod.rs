@@ -9,6 +9,7 @@
 //! [`Clock`](rampart_core::Clock), so correctness never depends on the
 //! backend's eviction timing.
 
+mod listing;
 mod memory;
 #[cfg(feature = "redis")]
 mod redis;
@@ -17,6 +18,7 @@ mod responder;
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub use self::redis::RedisStore;
+pub use listing::{FamilyClient, FamilyInfo};
 pub use memory::MemoryStore;
 pub use responder::RevocationResponder;
 
@@ -165,12 +167,38 @@ pub trait FamilyStore: Send + Sync + 'static {
     fn rotate<'a>(&'a self, rotation: Rotation<'a>) -> StoreFuture<'a, RotationOutcome>;
 
     /// Marks a family revoked so none of its refresh tokens rotates again.
+    /// A family that is not `subject`'s is left alone.
     fn end_family<'a>(
         &'a self,
         subject: &'a str,
         family: &'a str,
         until: u64,
     ) -> StoreFuture<'a, ()>;
+
+    /// Records a new family at sign-in with the client it came from, and
+    /// indexes it under its subject for
+    /// [`list_families`](Self::list_families). The default forgets the
+    /// client and records the family with
+    /// [`create_family`](Self::create_family): a store that cannot list.
+    fn create_family_with_client<'a>(
+        &'a self,
+        family: &'a NewFamily,
+        client: &'a FamilyClient,
+    ) -> StoreFuture<'a, ()> {
+        let _ = client;
+        self.create_family(family)
+    }
+
+    /// The live families of `subject` at `now` (not ended, not expired),
+    /// oldest sign-in first. Only `subject`'s: a store keys its index by
+    /// subject, so no argument lists another's. The default answers a
+    /// [`StoreError`]: this store cannot list.
+    fn list_families<'a>(&'a self, subject: &'a str, now: u64) -> StoreFuture<'a, Vec<FamilyInfo>> {
+        let _ = (subject, now);
+        Box::pin(std::future::ready(Err(StoreError(
+            "this refresh family store cannot list a subject's families".into(),
+        ))))
+    }
 }
 
 /// Refuses an empty `jti` before a store records it; see

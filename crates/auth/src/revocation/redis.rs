@@ -1,8 +1,8 @@
 //! Revocations and refresh families shared through Redis.
 
 use super::{
-    FamilyStore, NewFamily, RevocationStore, Revoked, Rotation, RotationOutcome, StoreFuture,
-    TokenRef, require_jti,
+    FamilyClient, FamilyInfo, FamilyStore, NewFamily, RevocationStore, Revoked, Rotation,
+    RotationOutcome, StoreFuture, TokenRef, require_jti,
 };
 use crate::error::StoreError;
 use base64::Engine;
@@ -99,6 +99,9 @@ return 'reused'
 ",
     )
 });
+
+static CREATE_FAMILY: LazyLock<Script> =
+    LazyLock::new(|| Script::new(include_str!("create_family.lua")));
 
 static END_FAMILY: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
@@ -264,37 +267,7 @@ impl RevocationStore for RedisStore {
 
 impl FamilyStore for RedisStore {
     fn create_family<'a>(&'a self, f: &'a NewFamily) -> StoreFuture<'a, ()> {
-        Box::pin(async move {
-            let mut conn = self.conn.clone();
-            let key = self.key(&f.subject, "fam", &f.family);
-            let until = f.until.min(f.deadline);
-            redis::pipe()
-                .atomic()
-                .cmd("HSET")
-                .arg(&key)
-                .arg("cur")
-                .arg(&f.current)
-                .arg("prev")
-                .arg("")
-                .arg("at")
-                .arg(0)
-                .arg("dev")
-                .arg(f.device.as_deref().unwrap_or_default())
-                .arg("until")
-                .arg(until)
-                .arg("ended")
-                .arg("0")
-                .arg("max")
-                .arg(f.deadline)
-                .ignore()
-                .cmd("EXPIRE")
-                .arg(&key)
-                .arg(self.ttl(until))
-                .ignore()
-                .query_async::<()>(&mut conn)
-                .await
-                .map_err(store_err)
-        })
+        self.create_family_with_client(f, &super::listing::NO_CLIENT)
     }
 
     fn rotate<'a>(&'a self, r: Rotation<'a>) -> StoreFuture<'a, RotationOutcome> {
@@ -341,6 +314,106 @@ impl FamilyStore for RedisStore {
                 .await
                 .map(drop)
                 .map_err(store_err)
+        })
+    }
+
+    fn create_family_with_client<'a>(
+        &'a self,
+        f: &'a NewFamily,
+        client: &'a FamilyClient,
+    ) -> StoreFuture<'a, ()> {
+        Box::pin(async move {
+            let mut conn = self.conn.clone();
+            let until = f.until.min(f.deadline);
+            CREATE_FAMILY
+                .key(self.key(&f.subject, "fam", &f.family))
+                .key(self.key(&f.subject, "fams", ""))
+                .arg(&f.family)
+                .arg(&f.current)
+                .arg(f.device.as_deref().unwrap_or_default())
+                .arg(until)
+                .arg(f.deadline)
+                .arg(self.ttl(until))
+                .arg(self.clock.unix_secs())
+                .arg(client.user_agent.as_deref().unwrap_or_default())
+                .arg(client.ip.map(|ip| ip.to_string()).unwrap_or_default())
+                .arg(self.ttl(f.deadline))
+                .invoke_async::<i64>(&mut conn)
+                .await
+                .map(drop)
+                .map_err(store_err)
+        })
+    }
+
+    fn list_families<'a>(&'a self, subject: &'a str, now: u64) -> StoreFuture<'a, Vec<FamilyInfo>> {
+        Box::pin(async move {
+            let mut conn = self.conn.clone();
+            let index = self.key(subject, "fams", "");
+            // Families past their deadline leave the index first; the rest
+            // are read one by one (a listing needs no atomicity: each family
+            // is checked against `now` as read).
+            let (ids,): (Vec<String>,) = redis::pipe()
+                .atomic()
+                .cmd("ZREMRANGEBYSCORE")
+                .arg(&index)
+                .arg("-inf")
+                .arg(now)
+                .ignore()
+                .cmd("ZRANGE")
+                .arg(&index)
+                .arg(0)
+                .arg(-1)
+                .query_async(&mut conn)
+                .await
+                .map_err(store_err)?;
+            if ids.is_empty() {
+                return Ok(Vec::new());
+            }
+            let mut read = redis::pipe();
+            for id in &ids {
+                read.cmd("HMGET")
+                    .arg(self.key(subject, "fam", id))
+                    .arg(&["cur", "created", "at", "until", "ended", "ua", "ip"]);
+            }
+            type Fields = (
+                Option<String>,
+                Option<u64>,
+                Option<u64>,
+                Option<u64>,
+                Option<String>,
+                Option<String>,
+                Option<String>,
+            );
+            let rows: Vec<Fields> = read.query_async(&mut conn).await.map_err(store_err)?;
+            let mut live = Vec::with_capacity(ids.len());
+            let mut gone = Vec::new();
+            for (id, (cur, created, at, until, ended, ua, ip)) in ids.into_iter().zip(rows) {
+                let until = until.unwrap_or(0);
+                if cur.is_none() || ended.as_deref() == Some("1") || until <= now {
+                    gone.push(id);
+                    continue;
+                }
+                live.push(FamilyInfo {
+                    family: id,
+                    created: created.unwrap_or(0),
+                    last_rotated: at.filter(|at| *at > 0),
+                    expires: until,
+                    client: FamilyClient {
+                        user_agent: ua.filter(|ua| !ua.is_empty()),
+                        ip: ip.and_then(|ip| ip.parse().ok()),
+                    },
+                });
+            }
+            if !gone.is_empty() {
+                redis::cmd("ZREM")
+                    .arg(&index)
+                    .arg(&gone)
+                    .query_async::<()>(&mut conn)
+                    .await
+                    .map_err(store_err)?;
+            }
+            live.sort_by(|a, b| a.created.cmp(&b.created).then(a.family.cmp(&b.family)));
+            Ok(live)
         })
     }
 }

@@ -59,7 +59,7 @@ pub struct RefreshRequest {
     refresh_token: SecretText,
 }
 
-fn unauthorized(error: &'static str, detail: &'static str) -> Response {
+pub(crate) fn unauthorized(error: &'static str, detail: &'static str) -> Response {
     Problem::unauthorized(HeaderValue::from_static("Bearer realm=\"secure-api\""))
         .with_title("Authentication failed")
         .with_detail(detail)
@@ -69,7 +69,7 @@ fn unauthorized(error: &'static str, detail: &'static str) -> Response {
 
 /// `503` with `Retry-After`: the request was fine, a store behind it was not,
 /// and the same request may succeed shortly.
-fn unavailable(detail: &'static str) -> Response {
+pub(crate) fn unavailable(detail: &'static str) -> Response {
     Problem::unavailable_retry_after(STORE_RETRY_AFTER_SECS)
         .with_detail(detail)
         .into_response()
@@ -89,7 +89,7 @@ pub fn token_response(pair: TokenPair) -> Response {
         .into_response()
 }
 
-fn busy(retry_after: std::time::Duration) -> Response {
+pub(crate) fn busy(retry_after: std::time::Duration) -> Response {
     Problem::unavailable()
         .with_detail("too many sign-ins are being checked right now; retry shortly")
         .with_header(
@@ -106,7 +106,7 @@ pub const MAX_USERNAME_BYTES: usize = 256;
 
 /// The throttle's refusal: `429` + `Retry-After` (the same for a locked
 /// account and a blocked address), or `503` when its store is down.
-fn throttled(decision: &LoginDecision) -> Response {
+pub(crate) fn throttled(decision: &LoginDecision) -> Response {
     rampart_core::reject(&ProblemResponse, *decision)
 }
 
@@ -154,13 +154,7 @@ pub async fn login(
             // The password was right: the failure count starts over, but no token is issued.
             throttle.record_success(&body.username, ip).await;
             tracing::info!(target: "secure_api", username = %username, "login refused: password expired");
-            return Problem::forbidden()
-                .with_title("Password expired")
-                .with_detail(
-                    "the password is older than the policy allows; set a new one before signing in",
-                )
-                .with_extension("error", "password_expired")
-                .into_response();
+            return crate::routes::password::expired_problem();
         }
         Err(PasswordError::Busy(refusal)) => {
             tracing::warn!(target: "secure_api", username = %username, "login refused: password checks saturated");

@@ -181,4 +181,21 @@ impl MfaStore for MemoryMfaStore {
         }
         ready(())
     }
+
+    fn replace_secret<'a>(
+        &'a self,
+        user: &'a str,
+        old: &'a [u8],
+        new: &'a [u8],
+    ) -> StoreFuture<'a, bool> {
+        let mut users = self.users();
+        let replaced = match users.get_mut(user) {
+            Some(entry) if entry.secret.as_deref() == Some(old) => {
+                entry.secret = Some(new.to_vec());
+                true
+            }
+            _ => false,
+        };
+        ready(replaced)
+    }
 }

@@ -105,6 +105,23 @@ pub trait MfaStore: Send + Sync + 'static {
 
     /// Resets the failure count (after a right code). A running lock stays.
     fn clear_failures<'a>(&'a self, user: &'a str) -> StoreFuture<'a, ()>;
+
+    /// Replaces the confirmed secret `old` with `new` (the same secret
+    /// sealed again, under a newer key), if it is still `old`
+    /// (check-and-set: an enrolment reset meanwhile is not resurrected).
+    /// The default answers a [`StoreError`](crate::StoreError): this store
+    /// cannot re-seal, and secrets stay as they were sealed.
+    fn replace_secret<'a>(
+        &'a self,
+        user: &'a str,
+        old: &'a [u8],
+        new: &'a [u8],
+    ) -> StoreFuture<'a, bool> {
+        let _ = (user, old, new);
+        Box::pin(std::future::ready(Err(crate::StoreError(
+            "this MFA store cannot replace a sealed secret".into(),
+        ))))
+    }
 }
 
 /// An MFA store shared by services.

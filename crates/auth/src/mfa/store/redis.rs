@@ -132,6 +132,9 @@ return 1
     )
 });
 
+static REPLACE_SECRET: LazyLock<Script> =
+    LazyLock::new(|| Script::new(include_str!("replace_secret.lua")));
+
 /// MFA state in Redis, shared by every instance.
 ///
 /// Each operation that decides something is one Lua script over one user's
@@ -384,6 +387,25 @@ impl MfaStore for RedisMfaStore {
                 .await
                 .map(drop)
                 .map_err(store_err)
+        })
+    }
+
+    fn replace_secret<'a>(
+        &'a self,
+        user: &'a str,
+        old: &'a [u8],
+        new: &'a [u8],
+    ) -> StoreFuture<'a, bool> {
+        Box::pin(async move {
+            let mut conn = self.conn.clone();
+            let done: i64 = REPLACE_SECRET
+                .key(self.key(user, "mfa"))
+                .arg(old)
+                .arg(new)
+                .invoke_async(&mut conn)
+                .await
+                .map_err(store_err)?;
+            Ok(done == 1)
         })
     }
 }

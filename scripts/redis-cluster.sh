@@ -4,6 +4,7 @@
 #
 #   scripts/redis-cluster.sh start [BASE] [REPLICAS]
 #   scripts/redis-cluster.sh stop  [BASE] [REPLICAS]
+#   scripts/redis-cluster.sh node  [BASE] [REPLICAS] PORT   (restart one stopped node)
 #
 # Three masters on ports BASE+1..BASE+3, and with REPLICAS=1 one replica each
 # on BASE+4..BASE+6 (the failover test needs a replica to promote).
@@ -27,11 +28,27 @@ for i in $(seq 1 "$count"); do ports+=($((base + i))); done
 
 cli() { redis-cli -h 127.0.0.1 -p "$1" "${@:2}"; }
 
+# One node; its nodes-PORT.conf in $dir makes a restarted node rejoin.
+node() {
+    redis-server --bind 127.0.0.1 --port "$1" --cluster-enabled yes \
+        --cluster-config-file "nodes-$1.conf" --cluster-node-timeout 2000 \
+        --save "" --appendonly no --daemonize yes --dir "$dir" \
+        --logfile "$dir/redis-$1.log"
+}
+
 state_ok() {
     cli "${ports[0]}" cluster info 2>/dev/null | grep -q '^cluster_state:ok' || return 1
     local known
     known=$(cli "${ports[0]}" cluster info 2>/dev/null | sed -n 's/^cluster_known_nodes:\([0-9]*\).*/\1/p')
-    [ "$known" = "$count" ]
+    [ "$known" = "$count" ] || return 1
+    # Replicas are attached and in sync, so a failover has one to promote.
+    local synced=0
+    for port in "${ports[@]}"; do
+        if cli "$port" info replication 2>/dev/null | grep -q '^master_link_status:up'; then
+            synced=$((synced + 1))
+        fi
+    done
+    [ "$synced" = "$((masters * replicas))" ]
 }
 
 wait_ok() {
@@ -51,10 +68,7 @@ start() {
     mkdir -p "$dir"
     for port in "${ports[@]}"; do
         if cli "$port" ping >/dev/null 2>&1; then continue; fi
-        redis-server --bind 127.0.0.1 --port "$port" --cluster-enabled yes \
-            --cluster-config-file "nodes-$port.conf" --cluster-node-timeout 2000 \
-            --save "" --appendonly no --daemonize yes --dir "$dir" \
-            --logfile "$dir/redis-$port.log"
+        node "$port"
     done
     for port in "${ports[@]}"; do
         for _ in $(seq 1 50); do
@@ -83,8 +97,12 @@ stop() {
 case "$cmd" in
     start) start ;;
     stop) stop ;;
+    node)
+        port=${4:?usage: $0 node BASE REPLICAS PORT}
+        node "$port"
+        ;;
     *)
-        echo "usage: $0 start|stop [BASE] [REPLICAS]" >&2
+        echo "usage: $0 start|stop [BASE] [REPLICAS] | node BASE REPLICAS PORT" >&2
         exit 2
         ;;
 esac

@@ -144,17 +144,18 @@ impl ScratchCluster {
             .unwrap_or_else(|| panic!("the master on port {port} has no replica"))
     }
 
-    /// Waits (up to 20 s) until every node reports `cluster_state:ok`.
+    /// Waits (up to 20 s) until every node that is up reports
+    /// `cluster_state:ok`.
     ///
     /// # Panics
     /// When the cluster does not settle.
     pub fn wait_ok(&self) {
         for _ in 0..200 {
-            let ok = (1..=6).all(|n| {
-                self.cli(self.port(n), &["cluster", "info"])
-                    .contains("cluster_state:ok")
-            });
-            if ok {
+            let infos: Vec<String> = (1..=6)
+                .map(|n| self.cli(self.port(n), &["cluster", "info"]))
+                .filter(|info| !info.is_empty())
+                .collect();
+            if !infos.is_empty() && infos.iter().all(|i| i.contains("cluster_state:ok")) {
                 return;
             }
             std::thread::sleep(std::time::Duration::from_millis(100));
@@ -162,17 +163,35 @@ impl ScratchCluster {
         panic!("the scratch cluster on base {} did not settle", self.base);
     }
 
+    /// Stops the node on `port` at once, as a crash would (nothing is saved).
+    pub fn kill(&self, port: u16) {
+        self.cli(port, &["shutdown", "nosave"]);
+    }
+
+    /// Starts the node on `port` again with its cluster configuration: it
+    /// rejoins (as a replica, if its replica was promoted meanwhile).
+    ///
+    /// # Panics
+    /// When the node cannot be started.
+    pub fn restart(&self, port: u16) {
+        self.run_with(&["node", &self.base.to_string(), "1", &port.to_string()]);
+    }
+
     fn run(&self, what: &str) {
+        self.run_with(&[what, &self.base.to_string(), "1"]);
+    }
+
+    fn run_with(&self, args: &[&str]) {
         #[allow(clippy::expect_used)]
         let out = Command::new("bash")
             .arg(script())
-            .args([what, &self.base.to_string(), "1"])
+            .args(args)
             .output()
             .expect("bash runs scripts/redis-cluster.sh");
         assert!(
             out.status.success(),
-            "scripts/redis-cluster.sh {what} {} 1 failed: {}",
-            self.base,
+            "scripts/redis-cluster.sh {} failed: {}",
+            args.join(" "),
             String::from_utf8_lossy(&out.stderr)
         );
     }

@@ -248,7 +248,9 @@ async fn penalty_is_kept_in_redis() {
             &prefix("penalty"),
             Limit::new(
                 "x",
-                Quota::per_second(100)
+                // One request per 500 ms: the second check comes well
+                // within that even on a loaded machine or a cluster.
+                Quota::per_second(2)
                     .with_burst(1)
                     .with_penalty(Duration::from_secs(30)),
             )
@@ -257,7 +259,7 @@ async fn penalty_is_kept_in_redis() {
         .await;
         assert!(l.check(&key("k")).await.is_allowed());
         assert!(!l.check(&key("k")).await.is_allowed());
-        tokio::time::sleep(Duration::from_millis(50)).await; // the quota alone would admit again
+        tokio::time::sleep(Duration::from_millis(600)).await; // the quota alone would admit again
         let d = l.check(&key("k")).await;
         assert!(!d.is_allowed());
         assert!(d.limits()[0].blocked);

@@ -64,7 +64,10 @@ fn redis(c: &mut Criterion) {
     });
     let limiter = RateLimiter::builder()
         .limit(Limit::new("bench", Quota::per_second(RATE)).key(Key::given()))
-        .redis(RedisStore::new(conn.clone(), "rampart-bench"))
+        .redis(RedisStore::new(
+            rampart_core::redis::RedisConnection::from_manager(conn.clone()),
+            "rampart-bench",
+        ))
         .build()
         .expect("a valid quota");
     let mut group = c.benchmark_group("ratelimit/redis");

@@ -3,6 +3,9 @@
 #![cfg(feature = "mfa")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
+use common::redis_and_cluster;
 use rampart_auth::mfa::{
     BACKUP_CODE_COUNT, MemoryMfaStore, Mfa, MfaError, MfaKey, SharedMfaStore, Totp, Verified,
 };
@@ -39,7 +42,8 @@ fn fixture(store: SharedMfaStore) -> Fixture {
     }
 }
 
-/// Runs `suite` against a memory store and, when available, Redis.
+/// Runs `suite` against a memory store and, when available, Redis: a single
+/// node and a cluster.
 macro_rules! both_stores {
     ($($name:ident => $suite:ident;)*) => {$(
         mod $name {
@@ -51,15 +55,15 @@ macro_rules! both_stores {
             }
 
             #[cfg(feature = "redis")]
-            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn redis() {
-                let Some(url) = rampart_test_support::service_url("REDIS_URL", concat!(stringify!($name), "::redis")) else { return };
+            async fn on_redis(url: String) {
                 let prefix = format!("rampart-test:mfa:{}:{}", stringify!($name), uuid::Uuid::new_v4().simple());
                 let store = rampart_auth::mfa::RedisMfaStore::connect(&url, &prefix)
                     .await
-                    .expect("REDIS_URL is set but Redis cannot be reached");
+                    .expect("Redis is configured but cannot be reached");
                 $suite(fixture(Arc::new(store))).await;
             }
+
+            redis_and_cluster!($name, (flavor = "multi_thread", worker_threads = 4));
         }
     )*};
 }

@@ -292,7 +292,8 @@ fn jwt_config_family_lifetime_is_validated() {
 
 // ---- absolute lifetime ----------------------------------------------------
 
-/// Runs `suite` against a memory store and, when available, Redis; the Redis
+/// Runs `suite` against a memory store and, when available, Redis (a single
+/// node and a cluster); the Redis
 /// run also hands over a connection and the key prefix to inspect TTLs.
 macro_rules! both_stores {
     ($($name:ident => $suite:ident;)*) => {$(
@@ -306,15 +307,15 @@ macro_rules! both_stores {
                 $suite(store, clock, None).await;
             }
 
+            redis_and_cluster!($name);
+
             #[cfg(feature = "redis")]
-            #[tokio::test]
-            async fn redis() {
-                let Some(url) = redis_url(concat!(stringify!($name), "::redis")) else { return };
+            async fn on_redis(url: String) {
                 let clock = ManualClock::at_unix(NOW);
                 let prefix = format!("rampart-test:{}:{}", stringify!($name), uuid::Uuid::new_v4().simple());
                 let store = rampart_auth::revocation::RedisStore::connect(&url, &prefix)
                     .await
-                    .expect("REDIS_URL is set but Redis cannot be reached")
+                    .expect("Redis is configured but cannot be reached")
                     .with_clock(clock.shared());
                 let probe = RedisProbe { url, prefix };
                 $suite(Arc::new(store), clock, Some(probe)).await;
@@ -339,8 +340,9 @@ struct RedisProbe {
 impl RedisProbe {
     #[cfg(feature = "redis")]
     async fn family_ttl(&self, subject: &str, family: &str) -> i64 {
-        let client = redis::Client::open(self.url.as_str()).unwrap();
-        let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+        let mut conn = rampart_core::redis::RedisConnection::connect(&self.url)
+            .await
+            .unwrap();
         let key = format!(
             "{}:{{{}}}:fam:{family}",
             self.prefix,

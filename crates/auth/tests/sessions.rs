@@ -15,7 +15,8 @@ use rampart_core::{AuthMethod, EventKind, ManualClock, MemorySink, Principal};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Runs `suite` against a memory store and, when available, Redis.
+/// Runs `suite` against a memory store and, when available, Redis: a single
+/// node and a cluster.
 macro_rules! both_stores {
     ($($name:ident => $suite:ident;)*) => {$(
         mod $name {
@@ -27,15 +28,15 @@ macro_rules! both_stores {
             }
 
             #[cfg(feature = "redis")]
-            #[tokio::test]
-            async fn redis() {
-                let Some(url) = redis_url(concat!(stringify!($name), "::redis")) else { return };
+            async fn on_redis(url: String) {
                 let prefix = format!("rampart-test:sessions:{}", uuid::Uuid::new_v4().simple());
                 let store = rampart_auth::session::RedisSessionStore::connect(&url, &prefix)
                     .await
-                    .expect("REDIS_URL is set but Redis cannot be reached");
+                    .expect("Redis is configured but cannot be reached");
                 $suite(Arc::new(store)).await;
             }
+
+            redis_and_cluster!($name);
         }
     )*};
 }

@@ -12,7 +12,8 @@ use rampart_core::{EventKind, ManualClock};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Runs `suite` against a memory store and, when available, Redis.
+/// Runs `suite` against a memory store and, when available, Redis: a single
+/// node and a cluster.
 macro_rules! both_stores {
     ($($name:ident => $suite:ident;)*) => {$(
         mod $name {
@@ -26,17 +27,17 @@ macro_rules! both_stores {
             }
 
             #[cfg(feature = "redis")]
-            #[tokio::test]
-            async fn redis() {
-                let Some(url) = redis_url(concat!(stringify!($name), "::redis")) else { return };
+            async fn on_redis(url: String) {
                 let clock = ManualClock::at_unix(NOW);
                 let prefix = format!("rampart-test:{}:{}", stringify!($name), uuid::Uuid::new_v4().simple());
                 let store = rampart_auth::revocation::RedisStore::connect(&url, &prefix)
                     .await
-                    .expect("REDIS_URL is set but Redis cannot be reached")
+                    .expect("Redis is configured but cannot be reached")
                     .with_clock(clock.shared());
                 $suite(Arc::new(store), clock).await;
             }
+
+            redis_and_cluster!($name);
         }
     )*};
 }

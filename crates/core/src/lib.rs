@@ -13,9 +13,12 @@
 //! - [`Problem`], [`Rejection`] and [`RejectionResponse`]: RFC 9457 problem
 //!   responses for every refusal, replaceable by the application.
 //! - [`Clock`]: time as a dependency, so expiry is tested without sleeping.
+//! - `redis::RedisConnection` (feature `redis`): one connection for every
+//!   Redis-backed store, to a single node or a Redis Cluster.
 //!
 //! The crate is small on purpose: it has no cryptography, no stores and no
-//! framework dependency (axum support is behind the `axum` feature).
+//! framework dependency (axum support is behind the `axum` feature, the Redis
+//! connection the stores share behind the `redis` feature).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -27,6 +30,9 @@ mod event;
 mod forwarded;
 mod principal;
 mod problem;
+#[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+pub mod redis;
 mod rejection;
 mod request_id;
 mod response;

@@ -179,6 +179,8 @@ impl RateLimiterBuilder {
             Some(clock) => TimeSource::Clock(Arc::clone(clock)),
             None => TimeSource::fast(),
         };
+        #[cfg(feature = "redis")]
+        let redis = self.redis.map(|r| r.for_limits(self.limits.len()));
         Ok(RateLimiter {
             inner: Arc::new(Inner {
                 limits: self.limits,
@@ -187,7 +189,7 @@ impl RateLimiterBuilder {
                 time,
                 sink: self.sink.unwrap_or_else(TracingSink::shared),
                 #[cfg(feature = "redis")]
-                redis: self.redis,
+                redis,
                 fail_mode: self.fail_mode,
             }),
         })

@@ -16,6 +16,15 @@ fn redis_url(test: &str) -> Option<String> {
     rampart_test_support::service_url("REDIS_URL", test)
 }
 
+/// The single node and the cluster, each announced so a failure names it.
+fn redis_targets(test: &str) -> Vec<String> {
+    let urls = rampart_test_support::redis_urls(test);
+    for url in &urls {
+        eprintln!("{test}: on {url}");
+    }
+    urls
+}
+
 /// A prefix no other run shares.
 fn prefix(test: &str) -> String {
     static N: AtomicU32 = AtomicU32::new(0);
@@ -44,215 +53,218 @@ fn key(k: &str) -> KeyContext<'_> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_instances_share_one_quota() {
-    let Some(url) = redis_url("two_instances_share_one_quota") else {
-        return;
-    };
-    let p = prefix("shared");
-    let limit = || Limit::new("api", Quota::per_hour(20)).key(Key::given());
-    let a = limiter(&url, &p, limit()).await;
-    let b = limiter(&url, &p, limit()).await;
-    assert!(!a.is_local());
-    assert!(a.check_now(&key("k")).is_none());
-    let mut admitted = 0;
-    for i in 0..60 {
-        let l = if i % 2 == 0 { &a } else { &b };
-        admitted += u32::from(l.check(&key("k")).await.is_allowed());
+    for url in redis_targets("two_instances_share_one_quota") {
+        let p = prefix("shared");
+        let limit = || Limit::new("api", Quota::per_hour(20)).key(Key::given());
+        let a = limiter(&url, &p, limit()).await;
+        let b = limiter(&url, &p, limit()).await;
+        assert!(!a.is_local());
+        assert!(a.check_now(&key("k")).is_none());
+        let mut admitted = 0;
+        for i in 0..60 {
+            let l = if i % 2 == 0 { &a } else { &b };
+            admitted += u32::from(l.check(&key("k")).await.is_allowed());
+        }
+        assert_eq!(admitted, 20);
     }
-    assert_eq!(admitted, 20);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn many_tasks_admit_exactly_the_quota() {
-    let Some(url) = redis_url("many_tasks_admit_exactly_the_quota") else {
-        return;
-    };
-    for a in Algorithm::ALL {
-        let p = prefix("concurrent");
-        let l = limiter(
-            &url,
-            &p,
-            Limit::new("api", Quota::per_hour(50))
-                .key(Key::given())
-                .algorithm(a),
-        )
-        .await;
-        let admitted = Arc::new(AtomicU32::new(0));
-        let mut tasks = Vec::new();
-        for _ in 0..20 {
-            let (l, admitted) = (l.clone(), Arc::clone(&admitted));
-            tasks.push(tokio::spawn(async move {
-                for _ in 0..10 {
-                    if l.check(&key("hot")).await.is_allowed() {
-                        admitted.fetch_add(1, Ordering::Relaxed);
+    for url in redis_targets("many_tasks_admit_exactly_the_quota") {
+        for a in Algorithm::ALL {
+            let p = prefix("concurrent");
+            let l = limiter(
+                &url,
+                &p,
+                Limit::new("api", Quota::per_hour(50))
+                    .key(Key::given())
+                    .algorithm(a),
+            )
+            .await;
+            let admitted = Arc::new(AtomicU32::new(0));
+            let mut tasks = Vec::new();
+            for _ in 0..20 {
+                let (l, admitted) = (l.clone(), Arc::clone(&admitted));
+                tasks.push(tokio::spawn(async move {
+                    for _ in 0..10 {
+                        if l.check(&key("hot")).await.is_allowed() {
+                            admitted.fetch_add(1, Ordering::Relaxed);
+                        }
                     }
-                }
-            }));
+                }));
+            }
+            for t in tasks {
+                t.await.unwrap();
+            }
+            let n = admitted.load(Ordering::Relaxed);
+            // Bucket algorithms may refill one request while the tasks run (one
+            // per 72 s here); windows may roll over once at a boundary.
+            assert!((50..=51).contains(&n), "{a:?} admitted {n}");
         }
-        for t in tasks {
-            t.await.unwrap();
-        }
-        let n = admitted.load(Ordering::Relaxed);
-        // Bucket algorithms may refill one request while the tasks run (one
-        // per 72 s here); windows may roll over once at a boundary.
-        assert!((50..=51).contains(&n), "{a:?} admitted {n}");
     }
 }
 
 #[tokio::test]
 async fn every_algorithm_admits_the_limit_then_refuses_with_a_retry() {
-    let Some(url) = redis_url("every_algorithm_admits_the_limit_then_refuses_with_a_retry") else {
-        return;
-    };
-    for a in Algorithm::ALL {
-        let l = limiter(
-            &url,
-            &prefix("algos"),
-            Limit::new("x", Quota::per_hour(3))
-                .key(Key::given())
-                .algorithm(a),
-        )
-        .await;
-        for i in 0..3u32 {
-            let d = l.check(&key("k")).await;
-            assert!(d.is_allowed(), "{a:?} #{i}");
-            // Fixed and sliding windows may straddle a boundary; the rest count down.
-            if matches!(
-                a,
-                Algorithm::Gcra
-                    | Algorithm::TokenBucket
-                    | Algorithm::LeakyBucket
-                    | Algorithm::SlidingLog
-            ) {
-                assert_eq!(d.limits()[0].remaining, 2 - i, "{a:?}");
+    for url in redis_targets("every_algorithm_admits_the_limit_then_refuses_with_a_retry") {
+        for a in Algorithm::ALL {
+            let l = limiter(
+                &url,
+                &prefix("algos"),
+                Limit::new("x", Quota::per_hour(3))
+                    .key(Key::given())
+                    .algorithm(a),
+            )
+            .await;
+            for i in 0..3u32 {
+                let d = l.check(&key("k")).await;
+                assert!(d.is_allowed(), "{a:?} #{i}");
+                // Fixed and sliding windows may straddle a boundary; the rest count down.
+                if matches!(
+                    a,
+                    Algorithm::Gcra
+                        | Algorithm::TokenBucket
+                        | Algorithm::LeakyBucket
+                        | Algorithm::SlidingLog
+                ) {
+                    assert_eq!(d.limits()[0].remaining, 2 - i, "{a:?}");
+                }
             }
+            let d = l.check(&key("k")).await;
+            assert_eq!(d.verdict(), Verdict::Limited, "{a:?}");
+            let retry = d.retry_after();
+            assert!(
+                retry > Duration::ZERO && retry <= Duration::from_secs(7200),
+                "{a:?} {retry:?}"
+            );
+            assert!(l.check(&key("other")).await.is_allowed(), "{a:?}");
         }
-        let d = l.check(&key("k")).await;
-        assert_eq!(d.verdict(), Verdict::Limited, "{a:?}");
-        let retry = d.retry_after();
-        assert!(
-            retry > Duration::ZERO && retry <= Duration::from_secs(7200),
-            "{a:?} {retry:?}"
-        );
-        assert!(l.check(&key("other")).await.is_allowed(), "{a:?}");
     }
 }
 
 #[tokio::test]
 async fn multi_level_refusal_consumes_nothing_in_redis() {
-    let Some(url) = redis_url("multi_level_refusal_consumes_nothing_in_redis") else {
-        return;
-    };
-    let store = RedisStore::connect(&url, &prefix("multi")).await.unwrap();
-    let l = RateLimiter::builder()
-        .limit(Limit::new("tenant", Quota::per_hour(10)).key(Key::tenant()))
-        .limit(Limit::new("user", Quota::per_hour(1)).key(Key::subject()))
-        .redis(store)
-        .build()
-        .unwrap();
-    let bob = KeyContext::new().tenant("acme").subject("bob");
-    assert!(l.check(&bob).await.is_allowed());
-    for _ in 0..20 {
-        let d = l.check(&bob).await;
-        assert_eq!(d.denied_by().unwrap().name, "user");
+    for url in redis_targets("multi_level_refusal_consumes_nothing_in_redis") {
+        let store = RedisStore::connect(&url, &prefix("multi")).await.unwrap();
+        let l = RateLimiter::builder()
+            .limit(Limit::new("tenant", Quota::per_hour(10)).key(Key::tenant()))
+            .limit(Limit::new("user", Quota::per_hour(1)).key(Key::subject()))
+            .redis(store)
+            .build()
+            .unwrap();
+        let bob = KeyContext::new().tenant("acme").subject("bob");
+        assert!(l.check(&bob).await.is_allowed());
+        for _ in 0..20 {
+            let d = l.check(&bob).await;
+            assert_eq!(d.denied_by().unwrap().name, "user");
+        }
+        let carol = KeyContext::new().tenant("acme").subject("carol");
+        let d = l.check(&carol).await;
+        assert!(d.is_allowed());
+        assert_eq!(
+            d.limits()[0].remaining,
+            8,
+            "bob's refusals were counted for the tenant"
+        );
     }
-    let carol = KeyContext::new().tenant("acme").subject("carol");
-    let d = l.check(&carol).await;
-    assert!(d.is_allowed());
-    assert_eq!(
-        d.limits()[0].remaining,
-        8,
-        "bob's refusals were counted for the tenant"
-    );
 }
 
 #[tokio::test]
 async fn gcra_beside_other_algorithms_keeps_one_state_with_the_gcra_only_path() {
-    let Some(url) =
-        redis_url("gcra_beside_other_algorithms_keeps_one_state_with_the_gcra_only_path")
-    else {
-        return;
-    };
-    let prefix = prefix("mixed");
-    let ip = || {
-        Limit::new(
-            "ip",
-            Quota::per_hour(3).with_penalty(Duration::from_secs(600)),
-        )
-        .key(Key::tenant())
-    };
-    // A GCRA level beside a token bucket: the general script decides.
-    let mixed = RateLimiter::builder()
-        .limit(ip())
-        .limit(
-            Limit::new("user", Quota::per_hour(100))
-                .key(Key::subject())
-                .algorithm(Algorithm::TokenBucket),
-        )
-        .redis(RedisStore::connect(&url, &prefix).await.unwrap())
-        .build()
-        .unwrap();
-    // The same GCRA level alone: the GCRA-only script decides.
-    let alone = limiter(&url, &prefix, ip()).await;
-    let bob = KeyContext::new().tenant("10.0.0.1").subject("bob");
-    assert!(mixed.check(&bob).await.is_allowed());
-    let d = alone.check(&bob).await;
-    assert!(d.is_allowed());
-    assert_eq!(
-        d.limits()[0].remaining,
-        1,
-        "the scripts disagree on GCRA state"
-    );
-    let d = mixed.check(&bob).await;
-    assert!(d.is_allowed());
-    assert_eq!(d.limits()[0].remaining, 0);
-    assert_eq!(d.limits()[1].remaining, 98);
-    // Refused by the GCRA level in the general script: the penalty starts,
-    // the token bucket is not charged, and the GCRA-only path sees the block.
-    let d = mixed.check(&bob).await;
-    assert_eq!(d.denied_by().unwrap().name, "ip");
-    assert_eq!(d.limits()[1].remaining, 98);
-    let d = alone.check(&bob).await;
-    assert!(d.limits()[0].blocked, "penalty not shared: {d:?}");
-    assert!(d.retry_after() > Duration::from_secs(590));
-    // And a penalty started by the GCRA-only script holds in the general one.
-    let carol = KeyContext::new().tenant("10.0.0.2").subject("carol");
-    for _ in 0..3 {
-        assert!(alone.check(&carol).await.is_allowed());
+    for url in redis_targets("gcra_beside_other_algorithms_keeps_one_state_with_the_gcra_only_path")
+    {
+        let prefix = prefix("mixed");
+        let ip = || {
+            Limit::new(
+                "ip",
+                Quota::per_hour(3).with_penalty(Duration::from_secs(600)),
+            )
+            .key(Key::tenant())
+        };
+        // A GCRA level beside a token bucket: the general script decides.
+        let mixed = RateLimiter::builder()
+            .limit(ip())
+            .limit(
+                Limit::new("user", Quota::per_hour(100))
+                    .key(Key::subject())
+                    .algorithm(Algorithm::TokenBucket),
+            )
+            .redis(RedisStore::connect(&url, &prefix).await.unwrap())
+            .build()
+            .unwrap();
+        // The same limiter for a caller without a subject: only the GCRA
+        // level applies, so the GCRA-only script decides.
+        struct Alone<'a>(&'a RateLimiter);
+        impl Alone<'_> {
+            async fn check(&self, ctx: &KeyContext<'_>) -> rampart_ratelimit::Decision {
+                let tenant = ctx.tenant_str().unwrap();
+                self.0.check(&KeyContext::new().tenant(tenant)).await
+            }
+        }
+        let alone = Alone(&mixed);
+        let bob = KeyContext::new().tenant("10.0.0.1").subject("bob");
+        assert!(mixed.check(&bob).await.is_allowed());
+        let d = alone.check(&bob).await;
+        assert!(d.is_allowed());
+        assert_eq!(
+            d.limits()[0].remaining,
+            1,
+            "the scripts disagree on GCRA state"
+        );
+        let d = mixed.check(&bob).await;
+        assert!(d.is_allowed());
+        assert_eq!(d.limits()[0].remaining, 0);
+        assert_eq!(d.limits()[1].remaining, 98);
+        // Refused by the GCRA level in the general script: the penalty starts,
+        // the token bucket is not charged, and the GCRA-only path sees the block.
+        let d = mixed.check(&bob).await;
+        assert_eq!(d.denied_by().unwrap().name, "ip");
+        assert_eq!(d.limits()[1].remaining, 98);
+        let d = alone.check(&bob).await;
+        assert!(d.limits()[0].blocked, "penalty not shared: {d:?}");
+        assert!(d.retry_after() > Duration::from_secs(590));
+        // And a penalty started by the GCRA-only script holds in the general one.
+        let carol = KeyContext::new().tenant("10.0.0.2").subject("carol");
+        for _ in 0..3 {
+            assert!(alone.check(&carol).await.is_allowed());
+        }
+        assert!(!alone.check(&carol).await.is_allowed());
+        let d = mixed.check(&carol).await;
+        assert!(d.limits()[0].blocked, "penalty not shared: {d:?}");
+        assert_eq!(
+            d.limits()[1].remaining,
+            100,
+            "a refused check charged the user"
+        );
     }
-    assert!(!alone.check(&carol).await.is_allowed());
-    let d = mixed.check(&carol).await;
-    assert!(d.limits()[0].blocked, "penalty not shared: {d:?}");
-    assert_eq!(
-        d.limits()[1].remaining,
-        100,
-        "a refused check charged the user"
-    );
 }
 
 #[tokio::test]
 async fn penalty_is_kept_in_redis() {
-    let Some(url) = redis_url("penalty_is_kept_in_redis") else {
-        return;
-    };
-    let l = limiter(
-        &url,
-        &prefix("penalty"),
-        Limit::new(
-            "x",
-            Quota::per_second(100)
-                .with_burst(1)
-                .with_penalty(Duration::from_secs(30)),
+    for url in redis_targets("penalty_is_kept_in_redis") {
+        let l = limiter(
+            &url,
+            &prefix("penalty"),
+            Limit::new(
+                "x",
+                // One request per 500 ms: the second check comes well
+                // within that even on a loaded machine or a cluster.
+                Quota::per_second(2)
+                    .with_burst(1)
+                    .with_penalty(Duration::from_secs(30)),
+            )
+            .key(Key::given()),
         )
-        .key(Key::given()),
-    )
-    .await;
-    assert!(l.check(&key("k")).await.is_allowed());
-    assert!(!l.check(&key("k")).await.is_allowed());
-    tokio::time::sleep(Duration::from_millis(50)).await; // the quota alone would admit again
-    let d = l.check(&key("k")).await;
-    assert!(!d.is_allowed());
-    assert!(d.limits()[0].blocked);
-    assert!(d.retry_after() > Duration::from_secs(29));
+        .await;
+        assert!(l.check(&key("k")).await.is_allowed());
+        assert!(!l.check(&key("k")).await.is_allowed());
+        tokio::time::sleep(Duration::from_millis(600)).await; // the quota alone would admit again
+        let d = l.check(&key("k")).await;
+        assert!(!d.is_allowed());
+        assert!(d.limits()[0].blocked);
+        assert!(d.retry_after() > Duration::from_secs(29));
+    }
 }
 
 async fn through_relay(relay: &Relay, sink: &MemorySink, mode: &str) -> RateLimiter {
@@ -367,26 +379,27 @@ async fn an_unreachable_redis_at_start_is_an_error() {
 
 #[tokio::test]
 async fn a_flushed_script_cache_is_reloaded() {
-    let Some(url) = redis_url("a_flushed_script_cache_is_reloaded") else {
-        return;
-    };
-    let l = limiter(
-        &url,
-        &prefix("noscript"),
-        Limit::new("x", Quota::per_hour(5)).key(Key::given()),
-    )
-    .await;
-    assert!(l.check(&key("k")).await.is_allowed());
-    let client = redis::Client::open(url.as_str()).unwrap();
-    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
-    redis::cmd("SCRIPT")
-        .arg("FLUSH")
-        .query_async::<()>(&mut conn)
-        .await
-        .unwrap();
-    let d = l.check(&key("k")).await;
-    assert!(d.is_allowed() && !d.is_degraded());
-    assert_eq!(d.limits()[0].remaining, 3);
+    for url in redis_targets("a_flushed_script_cache_is_reloaded") {
+        let l = limiter(
+            &url,
+            &prefix("noscript"),
+            Limit::new("x", Quota::per_hour(5)).key(Key::given()),
+        )
+        .await;
+        assert!(l.check(&key("k")).await.is_allowed());
+        // On a cluster the flush reaches every node.
+        let mut conn = rampart_core::redis::RedisConnection::connect(&url)
+            .await
+            .unwrap();
+        redis::cmd("SCRIPT")
+            .arg("FLUSH")
+            .query_async::<()>(&mut conn)
+            .await
+            .unwrap();
+        let d = l.check(&key("k")).await;
+        assert!(d.is_allowed() && !d.is_degraded());
+        assert_eq!(d.limits()[0].remaining, 3);
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -432,69 +445,67 @@ mod login {
 
     #[tokio::test]
     async fn two_instances_share_failures_and_success_resets() {
-        let Some(url) = redis_url("login_two_instances_share_failures") else {
-            return;
-        };
-        let p = prefix("login");
-        let sink = MemorySink::new();
-        let (a, b) = (
-            throttle(&url, &p, &sink).await,
-            throttle(&url, &p, &sink).await,
-        );
-        let ip: std::net::IpAddr = "203.0.113.5".parse().unwrap();
-        for i in 0..4 {
-            let t = if i % 2 == 0 { &a } else { &b };
-            t.record_failure(
-                if i % 2 == 0 {
-                    "Alice"
-                } else {
-                    "ａｌｉｃｅ"
-                },
-                ip,
-            )
-            .await;
+        for url in redis_targets("login_two_instances_share_failures") {
+            let p = prefix("login");
+            let sink = MemorySink::new();
+            let (a, b) = (
+                throttle(&url, &p, &sink).await,
+                throttle(&url, &p, &sink).await,
+            );
+            let ip: std::net::IpAddr = "203.0.113.5".parse().unwrap();
+            for i in 0..4 {
+                let t = if i % 2 == 0 { &a } else { &b };
+                t.record_failure(
+                    if i % 2 == 0 {
+                        "Alice"
+                    } else {
+                        "ａｌｉｃｅ"
+                    },
+                    ip,
+                )
+                .await;
+            }
+            b.record_success("alice", ip).await;
+            for _ in 0..4 {
+                a.record_failure("alice", ip).await;
+            }
+            assert!(b.check("alice", ip).await.is_allowed());
+            let d = b.record_failure("alice", ip).await;
+            match d {
+                LoginDecision::Throttled {
+                    reason: ThrottleReason::UserLocked,
+                    retry_after,
+                } => assert!(retry_after > Duration::from_secs(1790), "{retry_after:?}"),
+                other => panic!("not locked: {other:?}"),
+            }
+            assert!(!a.check("ALICE", ip).await.is_allowed());
+            assert_eq!(sink.count(EventKind::AccountLocked), 1);
         }
-        b.record_success("alice", ip).await;
-        for _ in 0..4 {
-            a.record_failure("alice", ip).await;
-        }
-        assert!(b.check("alice", ip).await.is_allowed());
-        let d = b.record_failure("alice", ip).await;
-        match d {
-            LoginDecision::Throttled {
-                reason: ThrottleReason::UserLocked,
-                retry_after,
-            } => assert!(retry_after > Duration::from_secs(1790), "{retry_after:?}"),
-            other => panic!("not locked: {other:?}"),
-        }
-        assert!(!a.check("ALICE", ip).await.is_allowed());
-        assert_eq!(sink.count(EventKind::AccountLocked), 1);
     }
 
     #[tokio::test]
     async fn an_address_is_blocked_across_instances() {
-        let Some(url) = redis_url("login_an_address_is_blocked_across_instances") else {
-            return;
-        };
-        let p = prefix("login-ip");
-        let sink = MemorySink::new();
-        let (a, b) = (
-            throttle(&url, &p, &sink).await,
-            throttle(&url, &p, &sink).await,
-        );
-        let ip: std::net::IpAddr = "2001:db8:9::1".parse().unwrap();
-        for i in 0..20 {
-            let t = if i % 2 == 0 { &a } else { &b };
-            t.record_failure(&format!("u{i}"), ip).await;
-        }
-        let d = a.check("someone", "2001:db8:9::2".parse().unwrap()).await;
-        assert!(matches!(
-            d,
-            LoginDecision::Throttled {
-                reason: ThrottleReason::IpBlocked,
-                ..
+        for url in redis_targets("login_an_address_is_blocked_across_instances") {
+            let p = prefix("login-ip");
+            let sink = MemorySink::new();
+            let (a, b) = (
+                throttle(&url, &p, &sink).await,
+                throttle(&url, &p, &sink).await,
+            );
+            let ip: std::net::IpAddr = "2001:db8:9::1".parse().unwrap();
+            for i in 0..20 {
+                let t = if i % 2 == 0 { &a } else { &b };
+                t.record_failure(&format!("u{i}"), ip).await;
             }
-        ));
+            let d = a.check("someone", "2001:db8:9::2".parse().unwrap()).await;
+            assert!(matches!(
+                d,
+                LoginDecision::Throttled {
+                    reason: ThrottleReason::IpBlocked,
+                    ..
+                }
+            ));
+        }
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -21,3 +21,18 @@ pub enum FailMode {
     /// a `deny` rule reached through a store-bound role is missed while it is down.
     Open,
 }
+
+/// Connects a Redis store: one URL or comma-separated Redis Cluster node
+/// URLs; a failure is the `store`'s backend error.
+#[cfg(feature = "redis")]
+pub(crate) async fn connect_redis(
+    url: &str,
+    store: &'static str,
+) -> Result<rampart_core::redis::RedisConnection, StoreError> {
+    rampart_core::redis::RedisConnection::connect(url)
+        .await
+        .map_err(|e| StoreError::Backend {
+            store,
+            message: e.to_string(),
+        })
+}

@@ -39,107 +39,105 @@ async fn instance(url: &str, prefix: &str) -> (Arc<RedisRoleStore>, Authorizer) 
 
 #[tokio::test]
 async fn bindings_changed_through_one_instance_are_seen_by_another() {
-    let Some(url) = rampart_test_support::service_url("REDIS_URL", "redis role store") else {
-        return;
-    };
-    let prefix = prefix("roles_shared");
-    let (one, authz_one) = instance(&url, &prefix).await;
-    let (two, authz_two) = instance(&url, &prefix).await;
-    let alice = Principal::new("alice", AuthMethod::Jwt).with_tenant("acme");
-    let report = |t: &'static str| Resource::new("reports").with_tenant(t);
-    let allowed = |a: &Authorizer, r: Resource<'static>| {
-        let (a, p) = (a.clone(), alice.clone());
-        async move {
-            a.check_with_stores(&p, "read", &r)
+    for url in rampart_test_support::redis_urls("redis role store") {
+        let prefix = prefix("roles_shared");
+        let (one, authz_one) = instance(&url, &prefix).await;
+        let (two, authz_two) = instance(&url, &prefix).await;
+        let alice = Principal::new("alice", AuthMethod::Jwt).with_tenant("acme");
+        let report = |t: &'static str| Resource::new("reports").with_tenant(t);
+        let allowed = |a: &Authorizer, r: Resource<'static>| {
+            let (a, p) = (a.clone(), alice.clone());
+            async move {
+                a.check_with_stores(&p, "read", &r)
+                    .await
+                    .unwrap()
+                    .is_allowed()
+            }
+        };
+
+        assert!(!allowed(&authz_two, report("acme")).await);
+        assert!(
+            one.bind("alice", &RoleBinding::in_tenant("admin", "acme"))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !one.bind("alice", &RoleBinding::in_tenant("admin", "acme"))
+                .await
+                .unwrap()
+        );
+        // Bound through one, seen by the other, in the binding's tenant only.
+        assert!(allowed(&authz_two, report("acme")).await);
+        assert!(!allowed(&authz_two, report("globex")).await);
+        assert_eq!(
+            two.bindings("alice").await.unwrap(),
+            [RoleBinding::in_tenant("admin", "acme")]
+        );
+        // Removed through the other, gone for the first.
+        assert!(
+            two.unbind("alice", &RoleBinding::in_tenant("admin", "acme"))
+                .await
+                .unwrap()
+        );
+        assert!(!allowed(&authz_one, report("acme")).await);
+        assert!(
+            !two.unbind("alice", &RoleBinding::in_tenant("admin", "acme"))
+                .await
+                .unwrap()
+        );
+
+        // A deny bound through one instance reaches a principal whose token allows.
+        let bob = Principal::new("bob", AuthMethod::Jwt)
+            .with_tenant("acme")
+            .with_roles(["editor"]);
+        let items = Resource::new("items").with_tenant("acme");
+        assert!(
+            authz_two
+                .check_with_stores(&bob, "delete", &items)
                 .await
                 .unwrap()
                 .is_allowed()
-        }
-    };
-
-    assert!(!allowed(&authz_two, report("acme")).await);
-    assert!(
-        one.bind("alice", &RoleBinding::in_tenant("admin", "acme"))
+        );
+        one.bind("bob", &RoleBinding::in_tenant("suspended", "acme"))
             .await
-            .unwrap()
-    );
-    assert!(
-        !one.bind("alice", &RoleBinding::in_tenant("admin", "acme"))
-            .await
-            .unwrap()
-    );
-    // Bound through one, seen by the other, in the binding's tenant only.
-    assert!(allowed(&authz_two, report("acme")).await);
-    assert!(!allowed(&authz_two, report("globex")).await);
-    assert_eq!(
-        two.bindings("alice").await.unwrap(),
-        [RoleBinding::in_tenant("admin", "acme")]
-    );
-    // Removed through the other, gone for the first.
-    assert!(
-        two.unbind("alice", &RoleBinding::in_tenant("admin", "acme"))
-            .await
-            .unwrap()
-    );
-    assert!(!allowed(&authz_one, report("acme")).await);
-    assert!(
-        !two.unbind("alice", &RoleBinding::in_tenant("admin", "acme"))
-            .await
-            .unwrap()
-    );
-
-    // A deny bound through one instance reaches a principal whose token allows.
-    let bob = Principal::new("bob", AuthMethod::Jwt)
-        .with_tenant("acme")
-        .with_roles(["editor"]);
-    let items = Resource::new("items").with_tenant("acme");
-    assert!(
-        authz_two
+            .unwrap();
+        let d = authz_two
             .check_with_stores(&bob, "delete", &items)
             .await
-            .unwrap()
-            .is_allowed()
-    );
-    one.bind("bob", &RoleBinding::in_tenant("suspended", "acme"))
-        .await
-        .unwrap();
-    let d = authz_two
-        .check_with_stores(&bob, "delete", &items)
-        .await
-        .unwrap();
-    assert!(matches!(d.reason(), Reason::Rule(r) if r.is_deny()), "{d}");
+            .unwrap();
+        assert!(matches!(d.reason(), Reason::Rule(r) if r.is_deny()), "{d}");
 
-    // Subjects with `:` do not share keys with others; unbind_all off-boards.
-    one.bind("bob:x", &RoleBinding::global("admin"))
-        .await
-        .unwrap();
-    assert_eq!(two.bindings("bob").await.unwrap().len(), 1);
-    assert!(two.unbind_all("bob").await.unwrap());
-    assert!(two.unbind_all("bob:x").await.unwrap());
-    assert!(one.bindings("bob").await.unwrap().is_empty());
-    assert!(!one.unbind_all("bob").await.unwrap());
+        // Subjects with `:` do not share keys with others; unbind_all off-boards.
+        one.bind("bob:x", &RoleBinding::global("admin"))
+            .await
+            .unwrap();
+        assert_eq!(two.bindings("bob").await.unwrap().len(), 1);
+        assert!(two.unbind_all("bob").await.unwrap());
+        assert!(two.unbind_all("bob:x").await.unwrap());
+        assert!(one.bindings("bob").await.unwrap().is_empty());
+        assert!(!one.unbind_all("bob").await.unwrap());
+    }
 }
 
 #[tokio::test]
 async fn invalid_bindings_are_refused_before_reaching_redis() {
-    let Some(url) = rampart_test_support::service_url("REDIS_URL", "redis role store") else {
-        return;
-    };
-    let (store, _) = instance(&url, &prefix("roles_invalid")).await;
-    assert!(store.bind("", &RoleBinding::global("admin")).await.is_err());
-    assert!(
-        store
-            .bind("a", &RoleBinding::in_tenant("admin", ""))
-            .await
-            .is_err()
-    );
-    assert!(
-        store
-            .bind("a", &RoleBinding::global("no such name!"))
-            .await
-            .is_err()
-    );
-    assert!(store.bindings("").await.is_err());
+    for url in rampart_test_support::redis_urls("redis role store") {
+        let (store, _) = instance(&url, &prefix("roles_invalid")).await;
+        assert!(store.bind("", &RoleBinding::global("admin")).await.is_err());
+        assert!(
+            store
+                .bind("a", &RoleBinding::in_tenant("admin", ""))
+                .await
+                .is_err()
+        );
+        assert!(
+            store
+                .bind("a", &RoleBinding::global("no such name!"))
+                .await
+                .is_err()
+        );
+        assert!(store.bindings("").await.is_err());
+    }
 }
 
 /// A store whose Redis is gone: a lazily connected manager pointed at a port
@@ -156,7 +154,10 @@ fn unreachable_store() -> RedisRoleStore {
         .set_connection_timeout(Some(Duration::from_millis(200)))
         .set_response_timeout(Some(Duration::from_millis(200)));
     let conn = redis::aio::ConnectionManager::new_lazy_with_config(client, config).unwrap();
-    RedisRoleStore::new(conn, prefix("roles_down"))
+    RedisRoleStore::new(
+        rampart_core::redis::RedisConnection::from_manager(conn),
+        prefix("roles_down"),
+    )
 }
 
 #[tokio::test]

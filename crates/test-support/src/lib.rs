@@ -8,6 +8,9 @@
 //!   `testdata/README.md`), so a fresh clone passes its own tests.
 //! - [`browser`]: the Chromium and chromedriver executables for the browser
 //!   tests, or a skip that becomes a failure when `RAMPART_REQUIRE_BROWSER=1`.
+//! - [`redis_urls`]: the single node and the Redis Cluster a store suite runs
+//!   on (`REDIS_URL`, `REDIS_CLUSTER_URLS`); [`ScratchCluster`]: a private
+//!   cluster with replicas for tests that restart or fail over nodes.
 //! - [`Relay`]: a TCP relay in front of Redis that a test can cut and
 //!   restore, to stage an outage mid-request.
 //! - [`SecurityLog`]: captures the security events `TracingSink` writes, to
@@ -17,8 +20,10 @@
 
 use std::path::PathBuf;
 
+mod redis;
 mod relay;
 mod security_log;
+pub use redis::{REDIS_CLUSTER_URLS, ScratchCluster, redis_cluster_urls, redis_urls};
 pub use relay::Relay;
 pub use security_log::{SECURITY_TARGET, SecurityLog};
 

@@ -13,6 +13,7 @@ use rampart_auth::axum::jwks_route;
 use rampart_auth::password::HashParams;
 use rampart_auth::revocation::SharedRevocationStore;
 use rampart_auth::{JwtRuntime, MemoryStore, RevocationResponder};
+use rampart_core::redis::{RedisConfig, RedisConnection};
 use rampart_core::{ClientIpLayer, RequestIdLayer, TracingSink, TrustedProxies};
 use rampart_headers::{CorsPolicy, CsrfLayer, CsrfPolicy, SecurityHeaders, SecurityHeadersLayer};
 use rampart_ratelimit::{LoginThrottle, RateLimitLayer, RateLimiter};
@@ -81,17 +82,27 @@ pub async fn assemble(config: &AppConfig) -> Result<BuiltApp, ConfigError> {
         ),
     );
 
-    // The token store first: the threat rules lock accounts in it.
-    let mut runtime = JwtRuntime::default();
-    let revocations: SharedRevocationStore = match &config.redis_url {
+    // One connection for every Redis store: a single node or a cluster,
+    // as REDIS_URL says (one URL, or comma-separated node URLs).
+    let redis = match &config.redis_url {
         Some(url) => {
-            let client = redis::Client::open(url.as_str())
-                .map_err(|e| invalid(format!("REDIS_URL: {e}")))?;
-            let conn = redis::aio::ConnectionManager::new(client)
+            let target = RedisConfig::parse(url).map_err(|e| invalid(format!("REDIS_URL: {e}")))?;
+            let conn = target
+                .connect()
                 .await
                 .map_err(|e| invalid(format!("cannot connect to Redis at REDIS_URL: {e}")))?;
+            facts.push("redis", format!("{}: {}", conn.mode(), target.target()));
+            Some(conn)
+        }
+        None => None,
+    };
+
+    // The token store first: the threat rules lock accounts in it.
+    let mut runtime = JwtRuntime::default();
+    let revocations: SharedRevocationStore = match &redis {
+        Some(conn) => {
             let store = Arc::new(rampart_auth::revocation::RedisStore::new(
-                conn,
+                conn.clone(),
                 "secure-api",
             ));
             runtime = runtime.store(store.clone());
@@ -180,7 +191,7 @@ pub async fn assemble(config: &AppConfig) -> Result<BuiltApp, ConfigError> {
         ),
     );
 
-    let limits = rate_limits(config, &sink).await?;
+    let limits = rate_limits(config, &sink, redis.as_ref())?;
     throttle_slot.set(limits.login.clone());
     facts.push(
         "rate limits",
@@ -271,7 +282,7 @@ pub async fn assemble(config: &AppConfig) -> Result<BuiltApp, ConfigError> {
     );
     let headers = SecurityHeaders::api().build().map_err(invalid)?;
 
-    let (mfa, mfa_fact) = crate::mfa::build(config, sink.clone()).await?;
+    let (mfa, mfa_fact) = crate::mfa::build(config, sink.clone(), redis.as_ref())?;
     facts.push("second factor", mfa_fact);
     let (profiles, profile_fact) = crate::profile::build(config, sink.clone())?;
     facts.push("profile fields", profile_fact);
@@ -388,9 +399,10 @@ struct Limits {
 
 /// Counted in memory, or in Redis when `REDIS_URL` is set, so that several
 /// instances count once; a Redis outage refuses (fail closed, `503`).
-async fn rate_limits(
+fn rate_limits(
     config: &AppConfig,
     sink: &rampart_core::SharedSink,
+    redis: Option<&RedisConnection>,
 ) -> Result<Limits, ConfigError> {
     let rl = &config.ratelimit;
     rl.validate()
@@ -402,10 +414,8 @@ async fn rate_limits(
         .limit(rl.user_limit())
         .event_sink(sink.clone());
     let mut login = rl.login_throttle().event_sink(sink.clone());
-    if let Some(url) = &config.redis_url {
-        let store = rampart_ratelimit::RedisStore::connect(url, "secure-api:ratelimit")
-            .await
-            .map_err(|e| invalid(format!("cannot connect to Redis at REDIS_URL: {e}")))?;
+    if let Some(conn) = redis {
+        let store = rampart_ratelimit::RedisStore::new(conn.clone(), "secure-api:ratelimit");
         by_ip = by_ip.redis(store.clone());
         by_user = by_user.redis(store.clone());
         login = login.redis(store);

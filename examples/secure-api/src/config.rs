@@ -19,7 +19,9 @@ pub struct AppConfig {
     pub addr: SocketAddr,
     /// The file the configuration was read from, if any.
     pub source: Option<PathBuf>,
-    /// `REDIS_URL`: Redis for revocations and refresh families.
+    /// `REDIS_URL`: Redis for revocations, refresh families, MFA state, rate
+    /// limits and lockouts; one URL for a single node, or several
+    /// comma-separated node URLs for Redis Cluster.
     pub redis_url: Option<String>,
     /// `RAMPART_MFA_KEY`: the base64 32-byte key sealing TOTP secrets; one
     /// is generated at start-up when unset (enrolments then end with the process).

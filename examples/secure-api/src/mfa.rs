@@ -18,6 +18,7 @@ use base64::engine::general_purpose::STANDARD;
 use http::{HeaderValue, StatusCode, header};
 use rampart_auth::axum::Authenticated;
 use rampart_auth::mfa::{Mfa, MfaError, MfaKey, RedisMfaStore};
+use rampart_core::redis::RedisConnection;
 use rampart_core::{Problem, STORE_RETRY_AFTER_SECS, SharedSink};
 use serde::Deserialize;
 use serde_json::json;
@@ -31,9 +32,12 @@ pub const ISSUER: &str = "secure-api";
 /// lives and where its key came from.
 ///
 /// # Errors
-/// A [`ConfigError`] when `RAMPART_MFA_KEY` is not base64 of 32 bytes, or
-/// Redis cannot be reached.
-pub async fn build(config: &AppConfig, sink: SharedSink) -> Result<(Mfa, String), ConfigError> {
+/// A [`ConfigError`] when `RAMPART_MFA_KEY` is not base64 of 32 bytes.
+pub fn build(
+    config: &AppConfig,
+    sink: SharedSink,
+    redis: Option<&RedisConnection>,
+) -> Result<(Mfa, String), ConfigError> {
     let invalid = |e: String| ConfigError::Invalid(e);
     let (key, key_source) = match &config.mfa_key {
         Some(text) => {
@@ -53,11 +57,9 @@ pub async fn build(config: &AppConfig, sink: SharedSink) -> Result<(Mfa, String)
         ),
     };
     let mut builder = Mfa::builder(ISSUER, key).event_sink(sink);
-    let place = match &config.redis_url {
-        Some(url) => {
-            let store = RedisMfaStore::connect(url, "secure-api:mfa")
-                .await
-                .map_err(|e| invalid(format!("cannot connect to Redis at REDIS_URL: {e}")))?;
+    let place = match redis {
+        Some(conn) => {
+            let store = RedisMfaStore::new(conn.clone(), "secure-api:mfa");
             builder = builder.store(Arc::new(store));
             "Redis"
         }

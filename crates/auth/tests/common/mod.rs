@@ -158,6 +158,37 @@ pub fn redis_url(test: &str) -> Option<String> {
     rampart_test_support::service_url("REDIS_URL", test)
 }
 
+/// The shared test cluster's node URLs (`REDIS_CLUSTER_URLS`), comma-separated.
+pub fn redis_cluster_url(test: &str) -> Option<String> {
+    rampart_test_support::redis_cluster_urls(test)
+}
+
+/// Two tests that run the enclosing suite's `on_redis(url)`: `redis` on the
+/// single node and `redis_cluster` on the cluster, each skipped when its
+/// variable is unset.
+#[allow(unused_macros)]
+macro_rules! redis_and_cluster {
+    ($name:ident $(, $args:tt)?) => {
+        #[cfg(feature = "redis")]
+        #[tokio::test$($args)?]
+        async fn redis() {
+            let test = concat!(stringify!($name), "::redis");
+            let Some(url) = rampart_test_support::service_url("REDIS_URL", test) else { return };
+            on_redis(url).await;
+        }
+
+        #[cfg(feature = "redis")]
+        #[tokio::test$($args)?]
+        async fn redis_cluster() {
+            let test = concat!(stringify!($name), "::redis_cluster");
+            let Some(url) = rampart_test_support::redis_cluster_urls(test) else { return };
+            on_redis(url).await;
+        }
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use redis_and_cluster;
+
 pub fn corpus(path: &str) -> String {
     rampart_test_support::corpus(&format!("jwt/{path}"))
 }

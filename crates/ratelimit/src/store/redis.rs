@@ -4,13 +4,10 @@ use crate::algorithm::{Algorithm, Eval};
 use crate::error::StoreError;
 use crate::limit::Limit;
 use crate::limiter::Resolved;
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use rampart_core::redis::{ConnectError, RedisConfig, RedisConnection};
 use redis::{RedisError, Script};
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;
-
-/// How long a Redis round trip may take before the fail mode applies.
-const DEFAULT_TIMEOUT: Duration = Duration::from_millis(500);
 
 // The scripts: `check.lua` decides any mix of algorithms, `gcra.lua` only
 // GCRA levels with one read and at most one write per level (the default
@@ -37,16 +34,23 @@ const GCRA_STATE: &str = "g";
 /// key's quota is whole again. A check whose limits are all GCRA (the default)
 /// runs a shorter script: one read and at most one write per limit.
 ///
-/// **Redis Cluster.** Every key carries the hash tag `{<prefix>}`, so all limits
-/// of a check live in one slot and the script stays atomic on a cluster. The
-/// price is that all rate-limit keys of one prefix sit on one node: give
-/// independent limiters different prefixes to spread them. This store connects
-/// to a single node (or a cluster proxy); the connection manager reconnects by
-/// itself, so a Redis that comes back is used again without a restart.
+/// **Redis Cluster.** A script needs all its keys in one hash slot. A
+/// limiter with **one** limit tags each counter by its own limit and key,
+/// `<prefix>:{<limit>:<key>}:g` (and `:s`, `:l`), so counters spread over the
+/// whole cluster. A limiter with several limits checks them in one script, and
+/// its levels key on different things (an IP, a user, a tenant), so they keep
+/// the hash tag `{<prefix>}` and every counter of that limiter sits on one
+/// node: prefer one limiter per limit (as the reference app does by IP and by
+/// user) where the load is high. Which form is used follows from the
+/// limiter's configuration, so every instance agrees; changing the number of
+/// limits moves (and so restarts) the counters. The connection
+/// ([`RedisConnection`]) reconnects by itself, so a Redis that comes back, a
+/// restarted node or a promoted replica is used again without a restart.
 ///
 /// ```no_run
 /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 /// use rampart_ratelimit::{Limit, Quota, RateLimiter, RedisStore};
+/// // One URL, or the comma-separated nodes of a Redis Cluster.
 /// let store = RedisStore::connect("redis://127.0.0.1:6379", "myapp:rl").await?;
 /// let limiter = RateLimiter::builder()
 ///     .limit(Limit::new("ip", Quota::per_minute(600)))
@@ -57,14 +61,17 @@ const GCRA_STATE: &str = "g";
 /// ```
 #[derive(Clone)]
 pub struct RedisStore {
-    conn: ConnectionManager,
-    tag: Arc<str>,
+    conn: RedisConnection,
+    prefix: Arc<str>,
+    /// Whether each counter has its own hash tag (a limiter of one limit).
+    per_key: bool,
 }
 
 impl std::fmt::Debug for RedisStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RedisStore")
-            .field("prefix", &self.tag)
+            .field("prefix", &self.prefix)
+            .field("mode", &self.conn.mode())
             .finish_non_exhaustive()
     }
 }
@@ -73,14 +80,20 @@ pub(crate) fn store_err(e: RedisError) -> StoreError {
     StoreError(format!("redis: {e}"))
 }
 
+fn connect_err(e: ConnectError) -> StoreError {
+    StoreError(e.to_string())
+}
+
 impl RedisStore {
-    /// Connects to `url`; every key starts with `{prefix}`. Each round trip
-    /// may take 500 ms before it counts as a failure.
+    /// Connects to `url`, one URL or several comma-separated Redis Cluster
+    /// node URLs; every key starts with `prefix`. Each round trip may take
+    /// 500 ms before it counts as a failure.
     ///
     /// # Errors
     /// The URL is invalid or Redis cannot be reached now.
     pub async fn connect(url: &str, prefix: &str) -> Result<Self, StoreError> {
-        Self::connect_with_timeout(url, prefix, DEFAULT_TIMEOUT).await
+        let conn = RedisConnection::connect(url).await.map_err(connect_err)?;
+        Ok(Self::new(conn, prefix))
     }
 
     /// [`RedisStore::connect`] with a chosen round-trip and connect timeout.
@@ -92,33 +105,39 @@ impl RedisStore {
         prefix: &str,
         timeout: Duration,
     ) -> Result<Self, StoreError> {
-        let client = redis::Client::open(url).map_err(store_err)?;
-        let config = ConnectionManagerConfig::new()
-            .set_response_timeout(Some(timeout))
-            .set_connection_timeout(Some(timeout))
-            .set_number_of_retries(1)
-            .set_max_delay(Duration::from_secs(1));
-        let conn = client
-            .get_connection_manager_with_config(config)
-            .await
-            .map_err(store_err)?;
+        let config = RedisConfig::parse(url).map_err(|e| StoreError(e.to_string()))?;
+        let conn = config.timeout(timeout).connect().await.map_err(store_err)?;
         Ok(Self::new(conn, prefix))
     }
 
-    /// Uses an existing connection manager.
-    pub fn new(conn: ConnectionManager, prefix: &str) -> Self {
+    /// Uses an existing connection (a single node or a cluster).
+    pub fn new(conn: RedisConnection, prefix: &str) -> Self {
         Self {
             conn,
-            tag: Arc::from(format!("{{{prefix}}}")),
+            prefix: Arc::from(prefix),
+            per_key: false,
         }
     }
 
-    pub(crate) fn conn(&self) -> ConnectionManager {
+    /// The store as a limiter of `limits` limits uses it: one limit tags
+    /// each counter on its own, several share the prefix's tag.
+    pub(crate) fn for_limits(mut self, limits: usize) -> Self {
+        self.per_key = limits == 1;
+        self
+    }
+
+    pub(crate) fn conn(&self) -> RedisConnection {
         self.conn.clone()
     }
 
+    /// The key of one counter: `kind` apart, a check's keys of one level
+    /// share everything up to and including the hash tag, so their slot.
     pub(crate) fn key(&self, kind: &str, name: &str, key: &str) -> String {
-        format!("{}:{kind}:{name}:{key}", self.tag)
+        if self.per_key {
+            format!("{}:{{{name}:{key}}}:{kind}", self.prefix)
+        } else {
+            format!("{{{}}}:{kind}:{name}:{key}", self.prefix)
+        }
     }
 
     pub(crate) async fn check(
@@ -213,3 +232,62 @@ const _: () = {
         | Algorithm::SlidingWindow => (),
     };
 };
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use rampart_core::redis::slot;
+
+    async fn store(prefix: &str) -> RedisStore {
+        // A connection is needed to build a store, not to name its keys: a
+        // lazily connecting manager to a port nothing listens on.
+        let client = redis::Client::open("redis://127.0.0.1:1").unwrap();
+        let config = redis::aio::ConnectionManagerConfig::new();
+        let conn = redis::aio::ConnectionManager::new_lazy_with_config(client, config).unwrap();
+        RedisStore::new(RedisConnection::from_manager(conn), prefix)
+    }
+
+    #[tokio::test]
+    async fn a_single_limit_spreads_its_counters_and_each_level_keeps_one_slot() {
+        for prefix in ["app:rl", "{app}", "a{b"] {
+            let one = store(prefix).await.for_limits(1);
+            for key in ["10.0.0.1", "user:{7}", "a}b{c", ""] {
+                // check.lua: a level's state and log; gcra.lua: its state.
+                let g = slot(&one.key(GCRA_STATE, "api", key));
+                assert_eq!(slot(&one.key("s", "api", key)), g, "{key}");
+                assert_eq!(slot(&one.key("l", "api", key)), g, "{key}");
+            }
+        }
+        let one = store("app:rl").await.for_limits(1);
+        let slots: std::collections::HashSet<u16> = (0..64)
+            .map(|i| slot(&one.key(GCRA_STATE, "ip", &format!("10.0.0.{i}"))))
+            .collect();
+        assert!(slots.len() > 48, "keys bunch in {} slots", slots.len());
+    }
+
+    #[tokio::test]
+    async fn several_limits_and_the_login_counters_share_the_prefix_slot() {
+        for prefix in ["app:rl", "{app}", "a{b"] {
+            let many = store(prefix).await.for_limits(3);
+            let base = slot(&many.key(GCRA_STATE, "ip", "10.0.0.1"));
+            for (kind, name, key) in [
+                ("s", "user", "alice"),
+                ("l", "tenant", "acme"),
+                (GCRA_STATE, "route", "/a{b}"),
+                // The login script: the user and the IP counter at once.
+                ("lu", "login", "alice"),
+                ("li", "login", "10.0.0.1"),
+            ] {
+                assert_eq!(
+                    slot(&many.key(kind, name, key)),
+                    base,
+                    "{kind} {name} {key}"
+                );
+            }
+            // The login throttle's store is never narrowed to one limit.
+            let login = store(prefix).await;
+            assert_eq!(slot(&login.key("lu", "login", "bob")), base);
+        }
+    }
+}

@@ -3,7 +3,7 @@
 use super::{RoleBinding, RoleStore};
 use crate::error::StoreError;
 use crate::store::StoreFuture;
-use redis::aio::ConnectionManager;
+use rampart_core::redis::RedisConnection;
 
 const STORE: &str = "redis roles";
 
@@ -33,7 +33,7 @@ const STORE: &str = "redis roles";
 /// ```
 #[derive(Clone)]
 pub struct RedisRoleStore {
-    conn: ConnectionManager,
+    conn: RedisConnection,
     prefix: String,
 }
 
@@ -47,17 +47,21 @@ impl std::fmt::Debug for RedisRoleStore {
 
 impl RedisRoleStore {
     /// A store on `conn` whose keys start with `prefix` (e.g. `myapp:rbac`).
-    pub fn new(conn: ConnectionManager, prefix: impl Into<String>) -> Self {
+    pub fn new(conn: RedisConnection, prefix: impl Into<String>) -> Self {
         Self {
             conn,
             prefix: prefix.into(),
         }
     }
 
-    /// Connects to `url` (`redis://127.0.0.1:6379`).
+    /// Connects to `url`: one URL (`redis://127.0.0.1:6379`) or several
+    /// comma-separated Redis Cluster node URLs. Round trips time out after
+    /// 500 ms; the connection reconnects by itself.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] when the URL is invalid or Redis cannot be reached.
     pub async fn connect(url: &str, prefix: impl Into<String>) -> Result<Self, StoreError> {
-        let client = redis::Client::open(url).map_err(backend)?;
-        let conn = ConnectionManager::new(client).await.map_err(backend)?;
+        let conn = crate::store::connect_redis(url, STORE).await?;
         Ok(Self::new(conn, prefix))
     }
 

@@ -6,14 +6,10 @@ use crate::mfa::{FailureOutcome, ThrottlePolicy};
 use crate::revocation::StoreFuture;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use rampart_core::redis::{RedisConfig, RedisConnection};
 use redis::{RedisError, Script};
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;
-
-/// How long a Redis round trip or connection attempt may take before the
-/// check fails closed: a login waits no longer than this on an outage.
-const DEFAULT_TIMEOUT: Duration = Duration::from_millis(500);
 
 // Keys of one user: `<prefix>:{<base64url(user)>}:mfa` (hash: secret,
 // pending, step), `:codes` and `:pcodes` (sets of backup code hashes, live
@@ -135,6 +131,19 @@ return 1
 static REPLACE_SECRET: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("replace_secret.lua")));
 
+/// The key of one record of `user`: the user id, base64url-encoded (so it
+/// holds no brace), is the hash tag. An empty id is tagged `{=}` (no
+/// encoding yields `=`): an empty tag `{}` does not count as one, and its
+/// keys would scatter over a cluster's slots.
+fn user_key(prefix: &str, user: &str, kind: &str) -> String {
+    let tag = if user.is_empty() {
+        "=".to_owned()
+    } else {
+        URL_SAFE_NO_PAD.encode(user.as_bytes())
+    };
+    format!("{prefix}:{{{tag}}}:{kind}")
+}
+
 /// MFA state in Redis, shared by every instance.
 ///
 /// Each operation that decides something is one Lua script over one user's
@@ -156,7 +165,7 @@ static REPLACE_SECRET: LazyLock<Script> =
 /// ```
 #[derive(Clone)]
 pub struct RedisMfaStore {
-    conn: ConnectionManager,
+    conn: RedisConnection,
     prefix: Arc<str>,
 }
 
@@ -173,14 +182,18 @@ fn store_err(e: RedisError) -> StoreError {
 }
 
 impl RedisMfaStore {
-    /// Connects to `url` (a managed connection that reconnects by itself);
-    /// every key starts with `prefix`. Round trips and reconnects time out
-    /// after 500 ms.
+    /// Connects to `url`, one URL or several comma-separated Redis Cluster
+    /// node URLs (a connection that reconnects by itself); every key starts
+    /// with `prefix`. Round trips and reconnects time out after 500 ms, so a
+    /// login waits no longer than that on an outage before failing closed.
     ///
     /// # Errors
     /// A [`StoreError`] when the URL is invalid or Redis cannot be reached.
     pub async fn connect(url: &str, prefix: &str) -> Result<Self, StoreError> {
-        Self::connect_with_timeout(url, prefix, DEFAULT_TIMEOUT).await
+        let conn = RedisConnection::connect(url)
+            .await
+            .map_err(|e| StoreError(e.to_string()))?;
+        Ok(Self::new(conn, prefix))
     }
 
     /// [`RedisMfaStore::connect`] with a chosen round-trip and connect timeout.
@@ -192,21 +205,13 @@ impl RedisMfaStore {
         prefix: &str,
         timeout: Duration,
     ) -> Result<Self, StoreError> {
-        let client = redis::Client::open(url).map_err(store_err)?;
-        let config = ConnectionManagerConfig::new()
-            .set_response_timeout(Some(timeout))
-            .set_connection_timeout(Some(timeout))
-            .set_number_of_retries(1)
-            .set_max_delay(Duration::from_secs(1));
-        let conn = client
-            .get_connection_manager_with_config(config)
-            .await
-            .map_err(store_err)?;
+        let config = RedisConfig::parse(url).map_err(|e| StoreError(e.to_string()))?;
+        let conn = config.timeout(timeout).connect().await.map_err(store_err)?;
         Ok(Self::new(conn, prefix))
     }
 
-    /// Uses an existing connection manager.
-    pub fn new(conn: ConnectionManager, prefix: &str) -> Self {
+    /// Uses an existing connection (a single node or a cluster).
+    pub fn new(conn: RedisConnection, prefix: &str) -> Self {
         Self {
             conn,
             prefix: Arc::from(prefix),
@@ -214,11 +219,7 @@ impl RedisMfaStore {
     }
 
     fn key(&self, user: &str, kind: &str) -> String {
-        format!(
-            "{}:{{{}}}:{kind}",
-            self.prefix,
-            URL_SAFE_NO_PAD.encode(user.as_bytes())
-        )
+        user_key(&self.prefix, user, kind)
     }
 }
 
@@ -407,5 +408,29 @@ impl MfaStore for RedisMfaStore {
                 .map_err(store_err)?;
             Ok(done == 1)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::user_key;
+    use rampart_core::redis::slot;
+
+    #[test]
+    fn each_script_touches_one_slot_and_users_spread() {
+        // LOAD: mfa, codes, fail; BEGIN: mfa, pcodes; CONFIRM: mfa, pcodes,
+        // codes; CONSUME and REPLACE: mfa, codes; remove: all three sets.
+        for prefix in ["app:mfa", "{app}", "a{b"] {
+            for user in ["alice", "{bob}", "a}b{c", "ünï", ""] {
+                let base = slot(&user_key(prefix, user, "mfa"));
+                for kind in ["codes", "pcodes", "fail"] {
+                    assert_eq!(slot(&user_key(prefix, user, kind)), base, "{user} {kind}");
+                }
+            }
+        }
+        let slots: std::collections::HashSet<u16> = (0..64)
+            .map(|i| slot(&user_key("app:mfa", &format!("user-{i}"), "mfa")))
+            .collect();
+        assert!(slots.len() > 48, "users bunch in {} slots", slots.len());
     }
 }

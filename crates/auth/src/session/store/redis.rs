@@ -5,13 +5,9 @@ use crate::error::StoreError;
 use crate::revocation::StoreFuture;
 use crate::session::id::SessionKey;
 use crate::session::policy::LimitAction;
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use rampart_core::redis::RedisConnection;
 use redis::{RedisError, Script, Value};
 use std::sync::{Arc, LazyLock};
-use std::time::Duration;
-
-/// How long a round trip may take before the request fails closed.
-const DEFAULT_TIMEOUT: Duration = Duration::from_millis(500);
 
 // Keys of one user (or one anonymous session), all under the hash tag
 // `{s:<tag>}` so they share a cluster slot:
@@ -170,6 +166,14 @@ return all
     )
 });
 
+fn session_key(prefix: &str, tag: &str, hash: &str) -> String {
+    format!("{prefix}:{{s:{tag}}}:sess:{hash}")
+}
+
+fn index_key(prefix: &str, tag: &str) -> String {
+    format!("{prefix}:{{s:{tag}}}:idx")
+}
+
 /// Sessions in Redis, shared by every instance.
 ///
 /// Creation with the per-user limit, lookup with its timeout check and
@@ -186,13 +190,14 @@ return all
 /// # async fn demo() -> Result<(), rampart::auth::StoreError> {
 /// use rampart::auth::session::{RedisSessionStore, SessionManager};
 /// use std::sync::Arc;
+/// // One URL, or the comma-separated nodes of a Redis Cluster.
 /// let store = RedisSessionStore::connect("redis://127.0.0.1:6379", "myapp:sessions").await?;
 /// let sessions = SessionManager::builder(Arc::new(store)).build();
 /// # let _ = sessions; Ok(()) }
 /// ```
 #[derive(Clone)]
 pub struct RedisSessionStore {
-    conn: ConnectionManager,
+    conn: RedisConnection,
     prefix: Arc<str>,
 }
 
@@ -213,27 +218,21 @@ fn bad_reply() -> StoreError {
 }
 
 impl RedisSessionStore {
-    /// Connects to `url` (a managed connection that reconnects by itself);
-    /// every key starts with `prefix`. Round trips time out after 500 ms.
+    /// Connects to `url`, one URL or several comma-separated Redis Cluster
+    /// node URLs (a connection that reconnects by itself); every key starts
+    /// with `prefix`. Round trips time out after 500 ms.
     ///
     /// # Errors
     /// A [`StoreError`] when the URL is invalid or Redis cannot be reached.
     pub async fn connect(url: &str, prefix: &str) -> Result<Self, StoreError> {
-        let client = redis::Client::open(url).map_err(store_err)?;
-        let config = ConnectionManagerConfig::new()
-            .set_response_timeout(Some(DEFAULT_TIMEOUT))
-            .set_connection_timeout(Some(DEFAULT_TIMEOUT))
-            .set_number_of_retries(1)
-            .set_max_delay(Duration::from_secs(1));
-        let conn = client
-            .get_connection_manager_with_config(config)
+        let conn = RedisConnection::connect(url)
             .await
-            .map_err(store_err)?;
+            .map_err(|e| StoreError(e.to_string()))?;
         Ok(Self::new(conn, prefix))
     }
 
-    /// Uses an existing connection manager.
-    pub fn new(conn: ConnectionManager, prefix: &str) -> Self {
+    /// Uses an existing connection (a single node or a cluster).
+    pub fn new(conn: RedisConnection, prefix: &str) -> Self {
         Self {
             conn,
             prefix: Arc::from(prefix),
@@ -241,11 +240,11 @@ impl RedisSessionStore {
     }
 
     fn session_key(&self, key: &SessionKey) -> String {
-        format!("{}:{{s:{}}}:sess:{}", self.prefix, key.tag, key.hash)
+        session_key(&self.prefix, &key.tag, &key.hash)
     }
 
     fn index_key(&self, tag: &str) -> String {
-        format!("{}:{{s:{tag}}}:idx", self.prefix)
+        index_key(&self.prefix, tag)
     }
 }
 
@@ -478,5 +477,29 @@ impl SessionStore for RedisSessionStore {
             }
             Ok(hashes.len())
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{index_key, session_key};
+    use rampart_core::redis::slot;
+
+    #[test]
+    fn each_script_touches_one_slot_and_users_spread() {
+        // Every script and pipeline takes one user's index and sessions
+        // (rotation keeps the tag: `replace` refuses a tag change).
+        for prefix in ["app:sessions", "{app}", "a{b"] {
+            for tag in ["3f9a0c", "0", "ffffffffffffffff"] {
+                let idx = slot(&index_key(prefix, tag));
+                for hash in ["a1", "b2", "c3"] {
+                    assert_eq!(slot(&session_key(prefix, tag, hash)), idx, "{tag} {hash}");
+                }
+            }
+        }
+        let slots: std::collections::HashSet<u16> = (0..64)
+            .map(|i| slot(&index_key("app:sessions", &format!("{i:016x}"))))
+            .collect();
+        assert!(slots.len() > 48, "users bunch in {} slots", slots.len());
     }
 }

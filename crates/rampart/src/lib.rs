@@ -34,6 +34,12 @@ pub use rampart_crypto as crypto;
 pub use rampart_sanitize as sanitize;
 
 /// The migration guide's examples (`docs/migration.md`), compiled as doctests.
-#[cfg(all(doctest, feature = "auth", feature = "rbac", feature = "ratelimit", feature = "axum"))]
+#[cfg(all(
+    doctest,
+    feature = "auth",
+    feature = "rbac",
+    feature = "ratelimit",
+    feature = "axum"
+))]
 #[doc = include_str!("../../../docs/migration.md")]
 pub struct MigrationGuide;

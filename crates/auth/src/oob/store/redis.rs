@@ -5,14 +5,9 @@ use crate::StoreError;
 use crate::revocation::StoreFuture;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use rampart_core::redis::RedisConnection;
 use redis::{RedisError, Script};
 use std::sync::{Arc, LazyLock};
-use std::time::Duration;
-
-/// How long a round trip or connection attempt may take before the
-/// operation fails closed.
-const DEFAULT_TIMEOUT: Duration = Duration::from_millis(500);
 
 // Keys of one subject and purpose: `<prefix>:{<base64url(subject)>}:<base64url(purpose)>:code`
 // (hash: h, exp, left) and `...:sent` (hash: n, end). The hash tag puts
@@ -38,7 +33,7 @@ static VOID: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("void.
 /// ```
 #[derive(Clone)]
 pub struct RedisOobStore {
-    conn: ConnectionManager,
+    conn: RedisConnection,
     prefix: Arc<str>,
 }
 
@@ -55,28 +50,21 @@ fn store_err(e: RedisError) -> StoreError {
 }
 
 impl RedisOobStore {
-    /// Connects to `url` (a managed connection that reconnects by itself);
-    /// every key starts with `prefix`. Round trips and reconnects time out
-    /// after 500 ms.
+    /// Connects to `url`, one URL or several comma-separated Redis Cluster
+    /// node URLs (a connection that reconnects by itself); every key starts
+    /// with `prefix`. Round trips time out after 500 ms.
     ///
     /// # Errors
     /// A [`StoreError`] when the URL is invalid or Redis cannot be reached.
     pub async fn connect(url: &str, prefix: &str) -> Result<Self, StoreError> {
-        let client = redis::Client::open(url).map_err(store_err)?;
-        let config = ConnectionManagerConfig::new()
-            .set_response_timeout(Some(DEFAULT_TIMEOUT))
-            .set_connection_timeout(Some(DEFAULT_TIMEOUT))
-            .set_number_of_retries(1)
-            .set_max_delay(Duration::from_secs(1));
-        let conn = client
-            .get_connection_manager_with_config(config)
+        let conn = RedisConnection::connect(url)
             .await
-            .map_err(store_err)?;
+            .map_err(|e| StoreError(e.to_string()))?;
         Ok(Self::new(conn, prefix))
     }
 
-    /// Uses an existing connection manager.
-    pub fn new(conn: ConnectionManager, prefix: &str) -> Self {
+    /// Uses an existing connection (a single node or a cluster).
+    pub fn new(conn: RedisConnection, prefix: &str) -> Self {
         Self {
             conn,
             prefix: Arc::from(prefix),

@@ -6,15 +6,10 @@ use crate::revocation::StoreFuture;
 use crate::webauthn::StoredCredential;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use rampart_core::redis::RedisConnection;
 use redis::{RedisError, Script};
 use std::sync::{Arc, LazyLock};
-use std::time::Duration;
 use uuid::Uuid;
-
-/// How long a Redis round trip or connection attempt may take before the
-/// check fails closed: a sign-in waits no longer than this on an outage.
-const DEFAULT_TIMEOUT: Duration = Duration::from_millis(500);
 
 // Keys of one user: `<prefix>:{<base64url(user)>}:wa` (hash: credential id →
 // JSON of the StoredCredential), `:wac` (hash: credential id → counter) and
@@ -104,7 +99,7 @@ return 0
 /// ```
 #[derive(Clone)]
 pub struct RedisWebAuthnStore {
-    conn: ConnectionManager,
+    conn: RedisConnection,
     prefix: Arc<str>,
 }
 
@@ -125,28 +120,21 @@ fn unreadable(what: &str) -> StoreError {
 }
 
 impl RedisWebAuthnStore {
-    /// Connects to `url` (a managed connection that reconnects by itself);
-    /// every key starts with `prefix`. Round trips and reconnects time out
-    /// after 500 ms.
+    /// Connects to `url`, one URL or several comma-separated Redis Cluster
+    /// node URLs (a connection that reconnects by itself); every key starts
+    /// with `prefix`. Round trips time out after 500 ms.
     ///
     /// # Errors
     /// A [`StoreError`] when the URL is invalid or Redis cannot be reached.
     pub async fn connect(url: &str, prefix: &str) -> Result<Self, StoreError> {
-        let client = redis::Client::open(url).map_err(store_err)?;
-        let config = ConnectionManagerConfig::new()
-            .set_response_timeout(Some(DEFAULT_TIMEOUT))
-            .set_connection_timeout(Some(DEFAULT_TIMEOUT))
-            .set_number_of_retries(1)
-            .set_max_delay(Duration::from_secs(1));
-        let conn = client
-            .get_connection_manager_with_config(config)
+        let conn = RedisConnection::connect(url)
             .await
-            .map_err(store_err)?;
+            .map_err(|e| StoreError(e.to_string()))?;
         Ok(Self::new(conn, prefix))
     }
 
-    /// Uses an existing connection manager.
-    pub fn new(conn: ConnectionManager, prefix: &str) -> Self {
+    /// Uses an existing connection (a single node or a cluster).
+    pub fn new(conn: RedisConnection, prefix: &str) -> Self {
         Self {
             conn,
             prefix: Arc::from(prefix),

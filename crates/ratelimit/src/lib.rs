@@ -113,6 +113,7 @@ mod limiter;
 mod login;
 mod name;
 mod quota;
+mod refusal_events;
 mod store;
 
 pub use algorithm::Algorithm;

@@ -6,6 +6,7 @@ use crate::error::ConfigError;
 use crate::key::KeyContext;
 use crate::limit::{Limit, MissingKey};
 use crate::quota::Quota;
+use crate::refusal_events::RefusalEvents;
 use crate::store::memory::{self, KeyMap, MemoryStore, Probe};
 use rampart_core::{EventKind, SecurityEvent, SharedClock, SharedSink, SystemClock, TracingSink};
 use std::borrow::Cow;
@@ -71,6 +72,7 @@ pub(crate) struct Inner {
     clock: SharedClock,
     time: TimeSource,
     pub(crate) sink: SharedSink,
+    refusals: RefusalEvents,
     #[cfg(feature = "redis")]
     redis: Option<crate::store::redis::RedisStore>,
     #[cfg_attr(not(feature = "redis"), allow(dead_code))]
@@ -188,6 +190,7 @@ impl RateLimiterBuilder {
                 clock: self.clock.unwrap_or_else(SystemClock::shared),
                 time,
                 sink: self.sink.unwrap_or_else(TracingSink::shared),
+                refusals: RefusalEvents::new(),
                 #[cfg(feature = "redis")]
                 redis,
                 fail_mode: self.fail_mode,
@@ -458,10 +461,27 @@ impl RateLimiter {
         decision
     }
 
+    /// Reports a refusal as a `RateLimited` event: the first of each key,
+    /// limit and second only (see [`RefusalEvents`]).
     fn report(&self, decision: &Decision, ctx: &KeyContext<'_>) {
         let Some(denied) = decision.denied_by() else {
             return;
         };
+        let now = self.inner.clock.now();
+        let key = self
+            .inner
+            .limits
+            .iter()
+            .find(|l| l.name == denied.name)
+            .and_then(|l| l.key.derive(ctx));
+        let secs = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        if !self.inner.refusals.first_this_second(
+            denied.name,
+            key.as_deref().unwrap_or(SHARED_KEY),
+            secs,
+        ) {
+            return;
+        }
         let mut event = SecurityEvent::new(
             EventKind::RateLimited,
             TARGET,
@@ -471,7 +491,7 @@ impl RateLimiter {
                 "rate limit exceeded"
             },
         )
-        .at(self.inner.clock.now())
+        .at(now)
         .with_field("limit", denied.name)
         .with_field("quota", denied.quota.limit())
         .with_field("window_secs", denied.quota.period().as_secs())

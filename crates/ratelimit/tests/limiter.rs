@@ -239,6 +239,42 @@ fn refusals_are_reported_with_the_limit() {
 }
 
 #[test]
+fn a_flood_of_refusals_is_reported_once_per_key_and_second() {
+    let sink = MemorySink::new();
+    let clock = ManualClock::at_unix(1_000_000);
+    let l = RateLimiter::builder()
+        .limit(Limit::new("user", Quota::per_minute(1)).key(Key::subject()))
+        .event_sink(Arc::new(sink.clone()))
+        .clock(clock.shared())
+        .build()
+        .unwrap();
+    let bob = KeyContext::new().subject("bob");
+    let eve = KeyContext::new().subject("eve");
+    for _ in 0..1_000 {
+        l.check_now(&bob);
+    }
+    // Every one of them refused but the first; one event says so.
+    assert!(!l.check_now(&bob).unwrap().is_allowed());
+    assert_eq!(sink.count(EventKind::RateLimited), 1);
+    // Another key is reported on its own, in the same second.
+    l.check_now(&eve);
+    l.check_now(&eve);
+    l.check_now(&eve);
+    let subjects: Vec<_> = sink
+        .events()
+        .iter()
+        .map(|e| e.subject.clone().unwrap())
+        .collect();
+    assert_eq!(subjects, ["bob", "eve"]);
+    // The next second, bob's refusals are reported again, once.
+    clock.advance(Duration::from_secs(1));
+    for _ in 0..100 {
+        l.check_now(&bob);
+    }
+    assert_eq!(sink.count(EventKind::RateLimited), 3);
+}
+
+#[test]
 fn build_refuses_bad_configs() {
     let q = Quota::per_minute(1);
     assert_eq!(

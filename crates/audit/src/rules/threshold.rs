@@ -176,6 +176,8 @@ impl Threshold {
 
     /// 10 `ratelimit.limited` for one client address within 5 minutes:
     /// `security.alert.rate_limit_abuse`. Named `rate_limited_per_client`.
+    /// rampart-ratelimit reports at most one refusal per key, limit and
+    /// second, so this is ten seconds of refusals, not ten requests.
     pub fn rate_limited_per_client() -> Self {
         Self::new(
             "rate_limited_per_client",

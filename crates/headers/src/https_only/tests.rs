@@ -232,3 +232,27 @@ fn the_problem_carries_the_location() {
     assert_eq!(refusal.status(), StatusCode::FORBIDDEN);
     assert!(refusal.headers().get(LOCATION).is_none());
 }
+
+#[test]
+fn no_redirect_leaves_the_host_and_encoded_paths_are_not_exempt() {
+    // A scheme-relative target would make `https://host//evil.example/x`
+    // harmless, but a request-target of `//evil.example/x` is refused outright.
+    let answer = HttpsOnly::new()
+        .check(&get("//evil.example/x", "example.com"))
+        .unwrap_err();
+    assert_eq!(answer.status(), StatusCode::FORBIDDEN);
+    assert_eq!(answer.location(), None);
+    // Encoded and case variants of an exempt path are not the exempt path.
+    let policy = HttpsOnly::new().exempt_path("/health");
+    for path in ["/%68ealth", "/HEALTH", "/health/../admin", "/health%2F"] {
+        assert!(policy.check(&get(path, "example.com")).is_err(), "{path}");
+    }
+    // Percent-encoded bytes in the target are carried over unchanged.
+    let answer = HttpsOnly::new()
+        .check(&get("/a%0d%0aSet-Cookie:x?q=%3Cs%3E", "example.com"))
+        .unwrap_err();
+    assert_eq!(
+        answer.location(),
+        Some("https://example.com/a%0d%0aSet-Cookie:x?q=%3Cs%3E")
+    );
+}

@@ -94,7 +94,8 @@ pub use guard_future::GuardFuture;
 pub use hsts::{Hsts, ONE_YEAR_SECS};
 pub use html::{NONCE_PLACEHOLDER, NonceHtml};
 pub use https_only::{
-    HttpsOnly, HttpsOnlyFuture, HttpsOnlyLayer, HttpsOnlyService, HttpsRequired, TlsConnection,
+    HttpsOnly, HttpsOnlyConfig, HttpsOnlyFuture, HttpsOnlyLayer, HttpsOnlyService, HttpsRequired,
+    TlsConnection,
 };
 pub use layer::{ResponseFuture, SecurityHeadersLayer, SecurityHeadersService};
 pub use permissions_policy::{DENIED_BY_DEFAULT, PermissionsPolicy};

@@ -33,6 +33,10 @@ pub use rampart_crypto as crypto;
 #[cfg_attr(docsrs, doc(cfg(feature = "sanitize")))]
 pub use rampart_sanitize as sanitize;
 
+#[cfg(feature = "stack")]
+#[cfg_attr(docsrs, doc(cfg(feature = "stack")))]
+pub mod stack;
+
 /// The migration guide's examples (`docs/migration.md`), compiled as doctests.
 #[cfg(all(
     doctest,

@@ -11,8 +11,10 @@
 //! its credentials have already crossed the network in the clear, and clients
 //! repeat only some methods after a redirect.
 
+mod config;
 mod layer;
 
+pub use config::HttpsOnlyConfig;
 pub use layer::{HttpsOnlyFuture, HttpsOnlyLayer, HttpsOnlyService};
 
 use crate::ConfigError;

@@ -21,18 +21,23 @@ use serde_json::{Value, json};
 /// tenant sees every tenant's items when the policy grants it `admin:items`
 /// (the demo's `admin` role does, through `admin:*`), and otherwise only the
 /// items created without a tenant.
-pub fn item_scope(state: &AppState, principal: &Principal) -> ItemScope {
-    match principal.tenant() {
-        Some(tenant) => ItemScope::Tenant(tenant.to_owned()),
-        // A fixed, well-formed string: `check` cannot refuse it as malformed.
-        None if state
-            .authz
-            .check(principal, "admin:items", &Resource::new("admin"))
-            .is_ok_and(|d| d.is_allowed()) =>
-        {
-            ItemScope::All
-        }
-        None => ItemScope::Untenanted,
+///
+/// `admin:items` may come from a role bound at run time
+/// (`/admin/users/{subject}/roles/{role}`), so the role store is asked too.
+pub async fn item_scope(state: &AppState, principal: &Principal) -> ItemScope {
+    if let Some(tenant) = principal.tenant() {
+        return ItemScope::Tenant(tenant.to_owned());
+    }
+    // A fixed, well-formed string: `check` cannot refuse it as malformed.
+    let admin = state
+        .authz
+        .check_with_stores(principal, "admin:items", &Resource::new("admin"))
+        .await
+        .is_ok_and(|d| d.is_allowed());
+    if admin {
+        ItemScope::All
+    } else {
+        ItemScope::Untenanted
     }
 }
 
@@ -41,7 +46,7 @@ pub async fn list_items(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
 ) -> Json<Vec<Item>> {
-    Json(state.items.list(&item_scope(&state, &principal)))
+    Json(state.items.list(&item_scope(&state, &principal).await))
 }
 
 /// The query of `GET /api/search`.
@@ -63,7 +68,7 @@ pub async fn search_items(
     let needle = query.q.to_lowercase();
     let items = state
         .items
-        .list(&item_scope(&state, &principal))
+        .list(&item_scope(&state, &principal).await)
         .into_iter()
         .filter(|item| {
             item.name.to_lowercase().contains(&needle)
@@ -95,7 +100,7 @@ pub async fn delete_item(
     Authenticated(principal): Authenticated,
     Path(id): Path<String>,
 ) -> Response {
-    let scope = item_scope(&state, &principal);
+    let scope = item_scope(&state, &principal).await;
     match id.parse::<u64>() {
         Ok(id) if state.items.delete(id, &scope) => StatusCode::NO_CONTENT.into_response(),
         _ => Problem::not_found()

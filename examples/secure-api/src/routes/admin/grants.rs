@@ -1,0 +1,129 @@
+//! `POST /admin/users/{subject}/grants`: one action on one resource
+//! instance for one user, optionally for a limited time ("bob may delete
+//! item 7 for the next hour"), whatever their roles.
+//!
+//! rampart-rbac's grants are per instance, so they count only on routes
+//! whose guard names the instance: here `DELETE /api/items/{id}`. A grant
+//! is stored in the grant store every instance reads on each check, and its
+//! expiry is compared with the clock at each check, so it lapses on every
+//! instance at the same moment.
+
+use super::{Refusal, store_failed, target};
+use crate::extract::JsonBody;
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
+use http::StatusCode;
+use rampart_auth::axum::Authenticated;
+use rampart_core::Problem;
+use rampart_rbac::{Action, Grant};
+use serde::Deserialize;
+use serde_json::json;
+use std::time::{Duration, UNIX_EPOCH};
+
+/// The resource kinds whose routes check grants: a grant on any other kind
+/// would be stored and never consulted, so it is refused.
+pub const GRANTABLE: &[&str] = &["items"];
+
+/// The longest a grant may last, in seconds (a year): a longer need is a role.
+pub const MAX_EXPIRES_IN_SECS: u64 = 365 * 24 * 3600;
+
+/// The longest resource id accepted, in bytes.
+const MAX_ID_BYTES: usize = 64;
+
+/// `POST /admin/users/{subject}/grants` body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GrantRequest {
+    /// `resource:action`, e.g. `items:delete`.
+    pub permission: String,
+    /// The instance, e.g. `7`.
+    pub resource_id: String,
+    /// Seconds until the grant lapses; none: until revoked.
+    #[serde(default)]
+    pub expires_in: Option<u64>,
+}
+
+fn bad_request(detail: &'static str) -> Refusal {
+    Box::new(Problem::bad_request().with_detail(detail))
+}
+
+/// The permission, checked: `resource:action` on a kind that routes check
+/// grants on, and an id that can name an instance.
+fn checked(request: &GrantRequest) -> Result<Action, Refusal> {
+    let Ok(action) = Action::parse(&request.permission) else {
+        return Err(bad_request(
+            "`permission` must be `resource:action`, without wildcard or scope",
+        ));
+    };
+    if !GRANTABLE.contains(&action.resource()) {
+        return Err(bad_request(
+            "grants are checked on `items` only (DELETE /api/items/{id})",
+        ));
+    }
+    let id = &request.resource_id;
+    if id.is_empty()
+        || id.len() > MAX_ID_BYTES
+        || !id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        return Err(bad_request(
+            "`resource_id` must be 1 to 64 letters, digits, `-` or `_`",
+        ));
+    }
+    if request
+        .expires_in
+        .is_some_and(|secs| secs == 0 || secs > MAX_EXPIRES_IN_SECS)
+    {
+        return Err(bad_request(
+            "`expires_in` must be 1 to 31536000 seconds, or absent for no expiry",
+        ));
+    }
+    Ok(action)
+}
+
+/// Gives the grant → `201` with what was stored. A grant on the same
+/// instance for the same user replaces the previous one (a renewal).
+pub async fn give(
+    State(state): State<AppState>,
+    Authenticated(admin): Authenticated,
+    Path(subject): Path<String>,
+    JsonBody(request): JsonBody<GrantRequest>,
+) -> Response {
+    let target = match target(&state, &admin, &subject) {
+        Ok(target) => target,
+        Err(refused) => return refused.into_response(),
+    };
+    let action = match checked(&request) {
+        Ok(action) => action,
+        Err(refused) => return refused.into_response(),
+    };
+    let (kind, verb) = (action.resource(), action.action());
+    let mut grant = match &target.tenant {
+        Some(tenant) => {
+            Grant::in_tenant(tenant, &target.subject, kind, &request.resource_id, [verb])
+        }
+        None => Grant::global(&target.subject, kind, &request.resource_id, [verb]),
+    };
+    let expires_at = request
+        .expires_in
+        .map(|secs| state.authz.clock().now() + Duration::from_secs(secs));
+    if let Some(at) = expires_at {
+        grant = grant.expires_at(at);
+    }
+    if let Err(error) = state.authz.grant_by(admin.subject(), grant).await {
+        return store_failed(&error);
+    }
+    let body = json!({
+        "subject": target.subject,
+        "tenant": target.tenant,
+        "permission": action.to_string(),
+        "resource_id": request.resource_id,
+        "expires_at": expires_at
+            .and_then(|at| at.duration_since(UNIX_EPOCH).ok())
+            .map(|d| d.as_secs()),
+    });
+    (StatusCode::CREATED, Json(body)).into_response()
+}

@@ -192,6 +192,13 @@ async fn who_may_not_change_roles_and_what_is_malformed() {
     );
     let unknown_user = role(&app, Method::PUT, &alice, "nobody", "editor").await;
     assert_eq!(unknown_user.status, StatusCode::NOT_FOUND);
+    // Not UTF-8 once decoded.
+    let undecodable = role(&app, Method::PUT, &alice, "%FF", "editor").await;
+    assert_eq!(undecodable.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        undecodable.headers["content-type"],
+        "application/problem+json"
+    );
     let long = "a".repeat(300);
     for malformed in ["car%20ol", "carol%0A", long.as_str()] {
         let reply = role(&app, Method::PUT, &alice, malformed, "editor").await;

@@ -215,3 +215,34 @@ async fn log_out_everywhere_revokes_every_token_of_the_caller_only() {
         "{events:#?}"
     );
 }
+
+/// Each route meeting a Redis outage says "retry later": `503` with
+/// `Retry-After`, never a `500` and never a silent success.
+#[tokio::test]
+async fn the_routes_meeting_a_store_outage_ask_to_retry() {
+    let Some(url) = common::redis_url("the_routes_meeting_a_store_outage_ask_to_retry") else {
+        return;
+    };
+    let relay = rampart_test_support::Relay::start(&url).await;
+    let app = TestApp::with_redis(relay.url.clone()).await;
+    let (bob, _) = app.login("bob").await;
+    let (alice, _) = app.login("alice").await;
+    relay.cut();
+    for (method, path, token) in [
+        (Method::POST, "/auth/logout/all", &bob),
+        (Method::GET, "/auth/sessions", &bob),
+        (Method::DELETE, "/auth/sessions/0123456789abcdef", &bob),
+        (Method::PUT, "/admin/users/carol/roles/editor", &alice),
+        (Method::DELETE, "/admin/users/carol/roles/editor", &alice),
+    ] {
+        let reply = app.send(method, path, Some(token), None).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "{path}: {:?}",
+            reply.body
+        );
+        assert_eq!(reply.headers["content-type"], "application/problem+json");
+        assert!(reply.headers.contains_key("retry-after"), "{path}");
+    }
+}

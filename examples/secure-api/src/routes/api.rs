@@ -1,11 +1,11 @@
 //! `/api/*`: the demo resources, each route guarded by a permission and each
 //! item read or written within the caller's tenant.
 
-use crate::extract::JsonBody;
+use crate::extract::{JsonBody, PathParams};
 use crate::items::{Item, ItemScope, NewItem};
 use crate::state::AppState;
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use http::StatusCode;
 use rampart_auth::axum::Authenticated;
@@ -98,7 +98,7 @@ pub async fn create_item(
 pub async fn delete_item(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
 ) -> Response {
     let scope = item_scope(&state, &principal).await;
     match id.parse::<u64>() {
@@ -114,7 +114,7 @@ pub async fn delete_item(
 /// items only.
 pub async fn tenant_reports(
     State(state): State<AppState>,
-    Path(tenant): Path<String>,
+    PathParams(tenant): PathParams<String>,
 ) -> Json<Value> {
     let items = state.items.count(&ItemScope::Tenant(tenant.clone()));
     Json(json!({

@@ -6,10 +6,11 @@
 //! (Redis when `REDIS_URL` is set), which every instance asks on every
 //! request, so an ending through one instance is honoured by all at once.
 
+use crate::extract::PathParams;
 use crate::routes::auth::unavailable;
 use crate::state::AppState;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use http::{HeaderValue, StatusCode, header};
 use rampart_auth::axum::Authenticated;
@@ -112,7 +113,7 @@ pub async fn list(
 pub async fn end(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
 ) -> Response {
     match state
         .auth

@@ -9,10 +9,10 @@
 //! instance at the same moment.
 
 use super::{Refusal, store_failed, target};
-use crate::extract::JsonBody;
+use crate::extract::{JsonBody, PathParams};
 use crate::state::AppState;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use http::StatusCode;
 use rampart_auth::axum::Authenticated;
@@ -89,7 +89,7 @@ fn checked(request: &GrantRequest) -> Result<Action, Refusal> {
 pub async fn give(
     State(state): State<AppState>,
     Authenticated(admin): Authenticated,
-    Path(subject): Path<String>,
+    PathParams(subject): PathParams<String>,
     JsonBody(request): JsonBody<GrantRequest>,
 ) -> Response {
     let target = match target(&state, &admin, &subject) {

@@ -8,8 +8,9 @@
 //! changed there.
 
 use super::{Refusal, Target, store_failed, target};
+use crate::extract::PathParams;
 use crate::state::AppState;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use http::StatusCode;
 use rampart_auth::axum::Authenticated;
@@ -45,7 +46,7 @@ fn resolve(
 pub async fn bind(
     State(state): State<AppState>,
     Authenticated(admin): Authenticated,
-    Path((subject, role)): Path<(String, String)>,
+    PathParams((subject, role)): PathParams<(String, String)>,
 ) -> Response {
     let (target, binding) = match resolve(&state, &admin, &subject, &role) {
         Ok(found) => found,
@@ -66,7 +67,7 @@ pub async fn bind(
 pub async fn unbind(
     State(state): State<AppState>,
     Authenticated(admin): Authenticated,
-    Path((subject, role)): Path<(String, String)>,
+    PathParams((subject, role)): PathParams<(String, String)>,
 ) -> Response {
     let (target, binding) = match resolve(&state, &admin, &subject, &role) {
         Ok(found) => found,

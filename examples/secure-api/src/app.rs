@@ -357,6 +357,10 @@ pub async fn assemble(config: &AppConfig) -> Result<BuiltApp, ConfigError> {
             "/admin/users/{subject}/grants",
             post(admin::grants::give).route_layer(require("admin:users")?),
         )
+        .route(
+            "/admin/users/{subject}/grants/{kind}/{id}",
+            delete(admin::grants::revoke).route_layer(require("admin:users")?),
+        )
         // Per user: after authentication, which names the subject.
         .layer(RateLimitLayer::new(limits.by_user))
         // Hands the authenticated principal to the audit layer outside.

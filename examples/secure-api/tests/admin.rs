@@ -277,7 +277,32 @@ async fn a_grant_lets_one_user_act_on_one_item() {
     .await;
     assert_eq!(lasting.status, StatusCode::CREATED);
     assert_eq!(lasting.body["expires_at"], Value::Null);
-    assert_eq!(delete(&second).await.status, StatusCode::NO_CONTENT);
+
+    // Taken back before use: refused again, and reported.
+    let take_back = format!("/admin/users/bob/grants/items/{second}");
+    let taken = app
+        .send(Method::DELETE, &take_back, Some(&alice), None)
+        .await;
+    assert_eq!(taken.status, StatusCode::NO_CONTENT, "{:?}", taken.body);
+    assert_eq!(delete(&second).await.status, StatusCode::FORBIDDEN);
+    let again = app
+        .send(Method::DELETE, &take_back, Some(&alice), None)
+        .await;
+    assert_eq!(again.status, StatusCode::NOT_FOUND);
+    let revoked = events_of_type(&built, &path, "admin.permission.revoked");
+    assert_eq!(revoked.len(), 1, "{revoked:#?}");
+    // Only an administrator takes grants back, and only of items.
+    let by_bob = app.send(Method::DELETE, &take_back, Some(&bob), None).await;
+    assert_eq!(by_bob.status, StatusCode::FORBIDDEN);
+    let other_kind = app
+        .send(
+            Method::DELETE,
+            "/admin/users/bob/grants/users/1",
+            Some(&alice),
+            None,
+        )
+        .await;
+    assert_eq!(other_kind.status, StatusCode::BAD_REQUEST);
 }
 
 #[tokio::test]

@@ -1,7 +1,7 @@
 //! Two instances of the app sharing one Redis, a single node and a cluster,
 //! driven alternately: they behave as one service. Tokens, logouts ("log out
 //! everywhere" and one sign-in ended), refresh families, rate limits, login
-//! lockouts and role bindings seen by one are honoured by the other at once.
+//! lockouts, role bindings and grants seen by one are honoured by the other at once.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -304,6 +304,57 @@ async fn role_changes_are_shared(p: &Pair) {
     assert_eq!(reports(&p.a).await.status, StatusCode::FORBIDDEN);
 }
 
+async fn grants_are_shared(p: &Pair) {
+    let (alice, _) = p.login(&p.a, "alice").await;
+    let (bob, _) = p.login(&p.b, "bob").await;
+    // Items live in each instance; the grant on one lives in Redis.
+    let created = p
+        .call(
+            &p.b,
+            Method::POST,
+            "/api/items",
+            Some(&bob),
+            Some(json!({"name": "widget", "description": "shared grant"})),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{:?}", created.body);
+    let id = created.body["id"].to_string();
+    let item = format!("/api/items/{id}");
+    let grant = format!("/admin/users/bob/grants/items/{id}");
+    // Redis outlives a run: start from no grant on this id.
+    let reset = p
+        .call(&p.a, Method::DELETE, &grant, Some(&alice), None)
+        .await
+        .status;
+    assert!(
+        [StatusCode::NO_CONTENT, StatusCode::NOT_FOUND].contains(&reset),
+        "{reset}"
+    );
+    let delete = || p.call(&p.b, Method::DELETE, &item, Some(&bob), None);
+    let give = || {
+        let body = json!({"permission": "items:delete", "resource_id": id, "expires_in": 600});
+        let path = "/admin/users/bob/grants";
+        p.call(&p.a, Method::POST, path, Some(&alice), Some(body))
+    };
+    assert_eq!(delete().await.status, StatusCode::FORBIDDEN);
+
+    // Given through A, it lets bob delete the item on B; taken back through
+    // A, it no longer does.
+    assert_eq!(give().await.status, StatusCode::CREATED);
+    let taken = p
+        .call(&p.a, Method::DELETE, &grant, Some(&alice), None)
+        .await;
+    assert_eq!(taken.status, StatusCode::NO_CONTENT);
+    assert_eq!(delete().await.status, StatusCode::FORBIDDEN);
+    assert_eq!(give().await.status, StatusCode::CREATED);
+    assert_eq!(delete().await.status, StatusCode::NO_CONTENT);
+    // Leave nothing behind for the next run.
+    let left = p
+        .call(&p.a, Method::DELETE, &grant, Some(&alice), None)
+        .await;
+    assert_eq!(left.status, StatusCode::NO_CONTENT);
+}
+
 async fn behave_as_one(url: &str) {
     let p = pair(url).await;
     tokens_logout_and_refresh_families_are_shared(&p).await;
@@ -313,6 +364,9 @@ async fn behave_as_one(url: &str) {
     let p = pair(url).await;
     log_out_everywhere_and_one_sign_in_are_shared(&p).await;
     role_changes_are_shared(&p).await;
+    // Another address again, so that no flow runs near the quota of 40.
+    let p = pair(url).await;
+    grants_are_shared(&p).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,6 +1,7 @@
 //! `POST /admin/users/{subject}/grants`: one action on one resource
 //! instance for one user, optionally for a limited time ("bob may delete
-//! item 7 for the next hour"), whatever their roles.
+//! item 7 for the next hour"), whatever their roles; and
+//! `DELETE /admin/users/{subject}/grants/{kind}/{id}` to take it back.
 //!
 //! rampart-rbac's grants are per instance, so they count only on routes
 //! whose guard names the instance: here `DELETE /api/items/{id}`. A grant
@@ -49,20 +50,14 @@ fn bad_request(detail: &'static str) -> Refusal {
     Box::new(Problem::bad_request().with_detail(detail))
 }
 
-/// The permission, checked: `resource:action` on a kind that routes check
+/// A resource instance a grant may be about: a kind that routes check
 /// grants on, and an id that can name an instance.
-fn checked(request: &GrantRequest) -> Result<Action, Refusal> {
-    let Ok(action) = Action::parse(&request.permission) else {
-        return Err(bad_request(
-            "`permission` must be `resource:action`, without wildcard or scope",
-        ));
-    };
-    if !GRANTABLE.contains(&action.resource()) {
+fn checked_instance(kind: &str, id: &str) -> Result<(), Refusal> {
+    if !GRANTABLE.contains(&kind) {
         return Err(bad_request(
             "grants are checked on `items` only (DELETE /api/items/{id})",
         ));
     }
-    let id = &request.resource_id;
     if id.is_empty()
         || id.len() > MAX_ID_BYTES
         || !id
@@ -70,9 +65,21 @@ fn checked(request: &GrantRequest) -> Result<Action, Refusal> {
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
     {
         return Err(bad_request(
-            "`resource_id` must be 1 to 64 letters, digits, `-` or `_`",
+            "the resource id must be 1 to 64 letters, digits, `-` or `_`",
         ));
     }
+    Ok(())
+}
+
+/// The request, checked: `resource:action` on an instance
+/// [`checked_instance`] accepts, for a bounded time if any.
+fn checked(request: &GrantRequest) -> Result<Action, Refusal> {
+    let Ok(action) = Action::parse(&request.permission) else {
+        return Err(bad_request(
+            "`permission` must be `resource:action`, without wildcard or scope",
+        ));
+    };
+    checked_instance(action.resource(), &request.resource_id)?;
     if request
         .expires_in
         .is_some_and(|secs| secs == 0 || secs > MAX_EXPIRES_IN_SECS)
@@ -84,8 +91,8 @@ fn checked(request: &GrantRequest) -> Result<Action, Refusal> {
     Ok(action)
 }
 
-/// Gives the grant → `201` with what was stored. A grant on the same
-/// instance for the same user replaces the previous one (a renewal).
+/// Gives the grant → `201` with what was stored. A user has one grant per
+/// instance: a new one on the same instance replaces it (a renewal).
 pub async fn give(
     State(state): State<AppState>,
     Authenticated(admin): Authenticated,
@@ -126,4 +133,37 @@ pub async fn give(
             .map(|d| d.as_secs()),
     });
     (StatusCode::CREATED, Json(body)).into_response()
+}
+
+/// `DELETE /admin/users/{subject}/grants/{kind}/{id}`: takes back the
+/// user's grant on that instance → `204`, or `404` when there was none.
+pub async fn revoke(
+    State(state): State<AppState>,
+    Authenticated(admin): Authenticated,
+    PathParams((subject, kind, id)): PathParams<(String, String, String)>,
+) -> Response {
+    let target = match target(&state, &admin, &subject) {
+        Ok(target) => target,
+        Err(refused) => return refused.into_response(),
+    };
+    if let Err(refused) = checked_instance(&kind, &id) {
+        return refused.into_response();
+    }
+    match state
+        .authz
+        .revoke_grant_by(
+            admin.subject(),
+            target.tenant.as_deref(),
+            &target.subject,
+            &kind,
+            &id,
+        )
+        .await
+    {
+        Ok(true) => StatusCode::NO_CONTENT.into_response(),
+        Ok(false) => Problem::not_found()
+            .with_detail("the user has no grant on this instance")
+            .into_response(),
+        Err(error) => store_failed(&error),
+    }
 }

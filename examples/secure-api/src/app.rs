@@ -3,11 +3,11 @@
 use crate::config::{AppConfig, ConfigError};
 use crate::items::ItemStore;
 use crate::problem;
-use crate::routes::{api, auth};
+use crate::routes::{admin, api, auth, sessions};
 use crate::state::AppState;
 use crate::timeout::{self, RequestTimeouts};
 use crate::users::UserDirectory;
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, post, put};
 use axum::{Json, Router, middleware};
 use rampart_auth::axum::jwks_route;
 use rampart_auth::password::HashParams;
@@ -17,7 +17,7 @@ use rampart_core::redis::{RedisConfig, RedisConnection};
 use rampart_core::{ClientIpLayer, RequestIdLayer, TracingSink, TrustedProxies};
 use rampart_headers::{CorsPolicy, CsrfLayer, CsrfPolicy, SecurityHeaders, SecurityHeadersLayer};
 use rampart_ratelimit::{LoginThrottle, RateLimitLayer, RateLimiter};
-use rampart_rbac::{Authorizer, Policy, RequirePermission};
+use rampart_rbac::RequirePermission;
 use rampart_sanitize::{InputGuard, InputGuardLayer};
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -206,13 +206,8 @@ pub async fn assemble(config: &AppConfig) -> Result<BuiltApp, ConfigError> {
         ),
     );
 
-    let policy =
-        Policy::from_config(config.rbac.clone()).map_err(|e| invalid(format!("[rbac] {e}")))?;
-    let authz = Authorizer::builder()
-        .policy(policy)
-        .event_sink(sink.clone())
-        .build()
-        .map_err(|e| invalid(format!("[rbac] {e}")))?;
+    let (authz, bindings_fact) = crate::rbac::build(config, sink.clone(), redis.as_ref())?;
+    facts.push("role bindings and grants", bindings_fact);
     let require = |permission: &str| {
         RequirePermission::try_new(authz.clone(), permission)
             .map(|guard| guard.event_sink(sink.clone()))
@@ -311,6 +306,9 @@ pub async fn assemble(config: &AppConfig) -> Result<BuiltApp, ConfigError> {
 
     let protected = Router::new()
         .route("/auth/logout", post(auth::logout))
+        .route("/auth/logout/all", post(sessions::logout_all))
+        .route("/auth/sessions", get(sessions::list))
+        .route("/auth/sessions/{id}", delete(sessions::end))
         .route("/auth/password", post(crate::routes::password::change))
         .route("/auth/mfa/enroll", post(crate::mfa::enroll))
         .route("/auth/mfa/confirm", post(crate::mfa::confirm))
@@ -337,7 +335,8 @@ pub async fn assemble(config: &AppConfig) -> Result<BuiltApp, ConfigError> {
         )
         .route(
             "/api/items/{id}",
-            delete(api::delete_item).route_layer(require("items:delete")?),
+            // The id names the instance, so a grant on one item counts.
+            delete(api::delete_item).route_layer(require("items:delete")?.id_from_path("id")),
         )
         .route(
             "/api/tenants/{tenant}/reports",
@@ -347,6 +346,20 @@ pub async fn assemble(config: &AppConfig) -> Result<BuiltApp, ConfigError> {
         .route(
             "/admin/audit/verify",
             get(crate::audit::verify).route_layer(require("admin:audit")?),
+        )
+        .route(
+            "/admin/users/{subject}/roles/{role}",
+            put(admin::roles::bind)
+                .delete(admin::roles::unbind)
+                .route_layer(require("admin:users")?),
+        )
+        .route(
+            "/admin/users/{subject}/grants",
+            post(admin::grants::give).route_layer(require("admin:users")?),
+        )
+        .route(
+            "/admin/users/{subject}/grants/{kind}/{id}",
+            delete(admin::grants::revoke).route_layer(require("admin:users")?),
         )
         // Per user: after authentication, which names the subject.
         .layer(RateLimitLayer::new(limits.by_user))

@@ -1,9 +1,10 @@
-//! A JSON body extractor whose refusals are problem JSON like every other.
+//! Body and path extractors whose refusals are problem JSON like every other.
 
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::response::Response;
 use http::StatusCode;
+use http::request::Parts;
 use rampart_core::Problem;
 use serde::de::DeserializeOwned;
 use tower_http::timeout::TimeoutError;
@@ -61,4 +62,33 @@ fn timed_out(rejection: &(dyn std::error::Error + 'static)) -> bool {
         error = e.source();
     }
     false
+}
+
+/// `axum::extract::Path`, answering a path parameter that cannot be read (a
+/// percent-encoded segment that is not UTF-8, say) with a `400` problem
+/// instead of axum's plain-text answer.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PathParams<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for PathParams<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match Path::<T>::from_request_parts(parts, state).await {
+            Ok(Path(value)) => Ok(Self(value)),
+            // The client's fault: a segment that does not decode.
+            Err(rejection) if rejection.status().is_client_error() => Err(Problem::bad_request()
+                .with_detail("a path segment could not be read; send it as percent-encoded UTF-8")
+                .into_response()),
+            // The route's fault (a parameter it does not have): not the client's.
+            Err(rejection) => {
+                tracing::error!(target: "secure_api", error = %rejection.body_text(), "path parameters do not fit the route");
+                Err(Problem::internal().into_response())
+            }
+        }
+    }
 }

@@ -13,6 +13,7 @@ pub mod logging;
 pub mod mfa;
 pub mod problem;
 pub mod profile;
+pub mod rbac;
 pub mod routes;
 pub mod serve;
 pub mod state;

@@ -199,7 +199,8 @@ pub async fn get(
     if query.reveal
         && !state
             .authz
-            .check(&principal, "admin:profiles", &Resource::new("admin"))
+            .check_with_stores(&principal, "admin:profiles", &Resource::new("admin"))
+            .await
             .is_ok_and(|d| d.is_allowed())
     {
         return Problem::forbidden()

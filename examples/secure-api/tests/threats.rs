@@ -80,12 +80,7 @@ fn settled_events(built: &BuiltApp, path: &Path) -> Vec<Value> {
     trail.log().flush().unwrap();
     let report = trail.verify().unwrap();
     assert!(report.ok, "{report:?}");
-    std::fs::read_to_string(path)
-        .unwrap()
-        .lines()
-        .map(|line| serde_json::from_str::<Value>(line).unwrap()["event"].clone())
-        .filter(|event| !event.is_null())
-        .collect()
+    common::trail_events(built, path)
 }
 
 fn of_type<'a>(events: &'a [Value], event_type: &str) -> Vec<&'a Value> {

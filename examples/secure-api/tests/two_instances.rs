@@ -1,7 +1,7 @@
 //! Two instances of the app sharing one Redis, a single node and a cluster,
-//! driven alternately: they behave as one service. Tokens, logouts, refresh
-//! families, rate limits and login lockouts seen by one are honoured by the
-//! other at once.
+//! driven alternately: they behave as one service. Tokens, logouts ("log out
+//! everywhere" and one sign-in ended), refresh families, rate limits, login
+//! lockouts, role bindings and grants seen by one are honoured by the other at once.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -214,11 +214,159 @@ async fn the_address_quota_is_counted_once(p: &Pair) {
     }
 }
 
+async fn sessions(p: &Pair, app: &TestApp, access: &str) -> Vec<Value> {
+    let reply = p
+        .call(app, Method::GET, "/auth/sessions", Some(access), None)
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
+    reply.body["sessions"].as_array().unwrap().clone()
+}
+
+async fn log_out_everywhere_and_one_sign_in_are_shared(p: &Pair) {
+    // Signed in on both; "log out everywhere" on A ends both on B at once.
+    let (on_a, on_a_refresh) = p.login(&p.a, "mallory").await;
+    let (on_b, on_b_refresh) = p.login(&p.b, "mallory").await;
+    assert_eq!(p.me(&p.b, &on_a).await, StatusCode::OK);
+    let out = p
+        .call(&p.a, Method::POST, "/auth/logout/all", Some(&on_a), None)
+        .await;
+    assert_eq!(out.status, StatusCode::NO_CONTENT, "{:?}", out.body);
+    for app in [&p.b, &p.a] {
+        assert_eq!(p.me(app, &on_a).await, StatusCode::UNAUTHORIZED);
+        assert_eq!(p.me(app, &on_b).await, StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(
+        p.refresh(&p.b, &on_a_refresh).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        p.refresh(&p.a, &on_b_refresh).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+
+    // A sign-in made on A is listed on B, and ended through B it is
+    // refused on A.
+    let (access, refresh) = p.login(&p.a, "carol").await;
+    let listed = sessions(p, &p.b, &access).await;
+    let mine = listed
+        .iter()
+        .find(|s| s["current"] == true)
+        .expect("the sign-in made on A is listed on B");
+    let path = format!("/auth/sessions/{}", mine["id"].as_str().unwrap());
+    let ended = p
+        .call(&p.b, Method::DELETE, &path, Some(&access), None)
+        .await;
+    assert_eq!(ended.status, StatusCode::NO_CONTENT, "{:?}", ended.body);
+    assert_eq!(p.me(&p.a, &access).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        p.refresh(&p.a, &refresh).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+async fn role_changes_are_shared(p: &Pair) {
+    let (alice, _) = p.login(&p.a, "alice").await;
+    let (carol, _) = p.login(&p.b, "carol").await;
+    let bind = |method| {
+        p.call(
+            &p.a,
+            method,
+            "/admin/users/carol/roles/editor",
+            Some(&alice),
+            None,
+        )
+    };
+    let reports = |app| {
+        p.call(
+            app,
+            Method::GET,
+            "/api/tenants/globex/reports",
+            Some(&carol),
+            None,
+        )
+    };
+    // Redis outlives a run: start from no binding.
+    let reset = bind(Method::DELETE).await.status;
+    assert!(
+        [StatusCode::NO_CONTENT, StatusCode::NOT_FOUND].contains(&reset),
+        "{reset}"
+    );
+    assert_eq!(reports(&p.b).await.status, StatusCode::FORBIDDEN);
+
+    // Bound through A: carol's next request on B is allowed, with the same token.
+    assert_eq!(bind(Method::PUT).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(reports(&p.b).await.status, StatusCode::OK);
+    assert_eq!(reports(&p.a).await.status, StatusCode::OK);
+
+    // Unbound through A: refused on B at once.
+    assert_eq!(bind(Method::DELETE).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(reports(&p.b).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(reports(&p.a).await.status, StatusCode::FORBIDDEN);
+}
+
+async fn grants_are_shared(p: &Pair) {
+    let (alice, _) = p.login(&p.a, "alice").await;
+    let (bob, _) = p.login(&p.b, "bob").await;
+    // Items live in each instance; the grant on one lives in Redis.
+    let created = p
+        .call(
+            &p.b,
+            Method::POST,
+            "/api/items",
+            Some(&bob),
+            Some(json!({"name": "widget", "description": "shared grant"})),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{:?}", created.body);
+    let id = created.body["id"].to_string();
+    let item = format!("/api/items/{id}");
+    let grant = format!("/admin/users/bob/grants/items/{id}");
+    // Redis outlives a run: start from no grant on this id.
+    let reset = p
+        .call(&p.a, Method::DELETE, &grant, Some(&alice), None)
+        .await
+        .status;
+    assert!(
+        [StatusCode::NO_CONTENT, StatusCode::NOT_FOUND].contains(&reset),
+        "{reset}"
+    );
+    let delete = || p.call(&p.b, Method::DELETE, &item, Some(&bob), None);
+    let give = || {
+        let body = json!({"permission": "items:delete", "resource_id": id, "expires_in": 600});
+        let path = "/admin/users/bob/grants";
+        p.call(&p.a, Method::POST, path, Some(&alice), Some(body))
+    };
+    assert_eq!(delete().await.status, StatusCode::FORBIDDEN);
+
+    // Given through A, it lets bob delete the item on B; taken back through
+    // A, it no longer does.
+    assert_eq!(give().await.status, StatusCode::CREATED);
+    let taken = p
+        .call(&p.a, Method::DELETE, &grant, Some(&alice), None)
+        .await;
+    assert_eq!(taken.status, StatusCode::NO_CONTENT);
+    assert_eq!(delete().await.status, StatusCode::FORBIDDEN);
+    assert_eq!(give().await.status, StatusCode::CREATED);
+    assert_eq!(delete().await.status, StatusCode::NO_CONTENT);
+    // Leave nothing behind for the next run.
+    let left = p
+        .call(&p.a, Method::DELETE, &grant, Some(&alice), None)
+        .await;
+    assert_eq!(left.status, StatusCode::NO_CONTENT);
+}
+
 async fn behave_as_one(url: &str) {
     let p = pair(url).await;
     tokens_logout_and_refresh_families_are_shared(&p).await;
     a_login_lockout_is_counted_once(&p).await;
     the_address_quota_is_counted_once(&p).await;
+    // A fresh client address: the one above has spent its quota.
+    let p = pair(url).await;
+    log_out_everywhere_and_one_sign_in_are_shared(&p).await;
+    role_changes_are_shared(&p).await;
+    // Another address again, so that no flow runs near the quota of 40.
+    let p = pair(url).await;
+    grants_are_shared(&p).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,11 +1,11 @@
 //! `/api/*`: the demo resources, each route guarded by a permission and each
 //! item read or written within the caller's tenant.
 
-use crate::extract::JsonBody;
+use crate::extract::{JsonBody, PathParams};
 use crate::items::{Item, ItemScope, NewItem};
 use crate::state::AppState;
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use http::StatusCode;
 use rampart_auth::axum::Authenticated;
@@ -21,18 +21,23 @@ use serde_json::{Value, json};
 /// tenant sees every tenant's items when the policy grants it `admin:items`
 /// (the demo's `admin` role does, through `admin:*`), and otherwise only the
 /// items created without a tenant.
-pub fn item_scope(state: &AppState, principal: &Principal) -> ItemScope {
-    match principal.tenant() {
-        Some(tenant) => ItemScope::Tenant(tenant.to_owned()),
-        // A fixed, well-formed string: `check` cannot refuse it as malformed.
-        None if state
-            .authz
-            .check(principal, "admin:items", &Resource::new("admin"))
-            .is_ok_and(|d| d.is_allowed()) =>
-        {
-            ItemScope::All
-        }
-        None => ItemScope::Untenanted,
+///
+/// `admin:items` may come from a role bound at run time
+/// (`/admin/users/{subject}/roles/{role}`), so the role store is asked too.
+pub async fn item_scope(state: &AppState, principal: &Principal) -> ItemScope {
+    if let Some(tenant) = principal.tenant() {
+        return ItemScope::Tenant(tenant.to_owned());
+    }
+    // A fixed, well-formed string: `check` cannot refuse it as malformed.
+    let admin = state
+        .authz
+        .check_with_stores(principal, "admin:items", &Resource::new("admin"))
+        .await
+        .is_ok_and(|d| d.is_allowed());
+    if admin {
+        ItemScope::All
+    } else {
+        ItemScope::Untenanted
     }
 }
 
@@ -41,7 +46,7 @@ pub async fn list_items(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
 ) -> Json<Vec<Item>> {
-    Json(state.items.list(&item_scope(&state, &principal)))
+    Json(state.items.list(&item_scope(&state, &principal).await))
 }
 
 /// The query of `GET /api/search`.
@@ -63,7 +68,7 @@ pub async fn search_items(
     let needle = query.q.to_lowercase();
     let items = state
         .items
-        .list(&item_scope(&state, &principal))
+        .list(&item_scope(&state, &principal).await)
         .into_iter()
         .filter(|item| {
             item.name.to_lowercase().contains(&needle)
@@ -93,9 +98,9 @@ pub async fn create_item(
 pub async fn delete_item(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
 ) -> Response {
-    let scope = item_scope(&state, &principal);
+    let scope = item_scope(&state, &principal).await;
     match id.parse::<u64>() {
         Ok(id) if state.items.delete(id, &scope) => StatusCode::NO_CONTENT.into_response(),
         _ => Problem::not_found()
@@ -109,7 +114,7 @@ pub async fn delete_item(
 /// items only.
 pub async fn tenant_reports(
     State(state): State<AppState>,
-    Path(tenant): Path<String>,
+    PathParams(tenant): PathParams<String>,
 ) -> Json<Value> {
     let items = state.items.count(&ItemScope::Tenant(tenant.clone()));
     Json(json!({

@@ -8,9 +8,10 @@ use axum::Extension;
 use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use http::{HeaderValue, StatusCode, header};
+use http::{HeaderMap, HeaderValue, StatusCode, header};
 use rampart_auth::axum::Authenticated;
 use rampart_auth::password::PasswordError;
+use rampart_auth::revocation::FamilyClient;
 use rampart_auth::{
     RefreshClaims, RefreshError, Revalidate, Revalidation, Standing, StoreError, TokenPair,
     TokenRequest,
@@ -117,6 +118,7 @@ pub(crate) fn throttled(decision: &LoginDecision) -> Response {
 pub async fn login(
     State(state): State<AppState>,
     client: Option<Extension<ClientIp>>,
+    headers: HeaderMap,
     JsonBody(body): JsonBody<LoginRequest>,
 ) -> Response {
     if body.username.len() > MAX_USERNAME_BYTES {
@@ -126,7 +128,8 @@ pub async fn login(
     }
     let username = untrusted(&body.username);
     // Without a resolved address (not served over TCP) all such requests share one.
-    let ip = client.map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |Extension(c)| c.ip());
+    let known_ip = client.map(|Extension(c)| c.ip());
+    let ip = known_ip.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
     let throttle = &state.login_throttle;
     let decision = throttle.check(&body.username, ip).await;
     if !decision.is_allowed() {
@@ -171,7 +174,9 @@ pub async fn login(
     {
         return refused;
     }
-    let mut request = TokenRequest::new(user.username.clone()).roles(user.roles.clone());
+    let mut request = TokenRequest::new(user.username.clone())
+        .roles(user.roles.clone())
+        .client(sign_in_client(&headers, known_ip));
     if let Some(tenant) = &user.tenant {
         request = request.tenant(tenant.clone());
     }
@@ -179,6 +184,23 @@ pub async fn login(
         Ok(pair) => token_response(pair),
         Err(_) => unavailable("the token store is unavailable; try again shortly"),
     }
+}
+
+/// The device facts `GET /auth/sessions` shows for this sign-in, so a user
+/// can tell their sign-ins apart before ending one. The user agent is the
+/// client's word, shown back only to the same user.
+fn sign_in_client(headers: &HeaderMap, ip: Option<IpAddr>) -> FamilyClient {
+    let mut client = FamilyClient::new();
+    if let Some(agent) = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+    {
+        client = client.user_agent(agent);
+    }
+    if let Some(ip) = ip {
+        client = client.ip(ip);
+    }
+    client
 }
 
 /// Exchanges a refresh token for the next pair; a reused one revokes its family.

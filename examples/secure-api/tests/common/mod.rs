@@ -65,6 +65,20 @@ impl TestApp {
         }
     }
 
+    /// `POST /auth/refresh` with `token`.
+    pub async fn refresh(&self, token: &str) -> Reply {
+        let body = serde_json::json!({"refresh_token": token});
+        self.send(Method::POST, "/auth/refresh", None, Some(body))
+            .await
+    }
+
+    /// The status of `GET /api/me` with `access`: whether the token is honoured.
+    pub async fn me(&self, access: &str) -> StatusCode {
+        self.send(Method::GET, "/api/me", Some(access), None)
+            .await
+            .status
+    }
+
     /// Logs in a demo user and answers the token pair.
     pub async fn login(&self, user: &str) -> (String, String) {
         let reply = self
@@ -109,4 +123,22 @@ impl TestApp {
         );
         Self { router }
     }
+}
+
+/// The events of the app's audit trail at `path`, once every queued record is written.
+pub fn trail_events(built: &app::BuiltApp, path: &std::path::Path) -> Vec<Value> {
+    built
+        .state
+        .audit
+        .as_ref()
+        .expect("the app audits")
+        .log()
+        .flush()
+        .unwrap();
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str::<Value>(line).unwrap()["event"].clone())
+        .filter(|event| !event.is_null())
+        .collect()
 }

@@ -15,7 +15,10 @@ use rampart_auth::revocation::SharedRevocationStore;
 use rampart_auth::{JwtRuntime, MemoryStore, RevocationResponder};
 use rampart_core::redis::{RedisConfig, RedisConnection};
 use rampart_core::{ClientIpLayer, RequestIdLayer, TracingSink, TrustedProxies};
-use rampart_headers::{CorsPolicy, CsrfLayer, CsrfPolicy, SecurityHeaders, SecurityHeadersLayer};
+use rampart_headers::{
+    CorsPolicy, CsrfLayer, CsrfPolicy, HttpsOnly, HttpsOnlyLayer, SecurityHeaders,
+    SecurityHeadersLayer,
+};
 use rampart_ratelimit::{LoginThrottle, RateLimitLayer, RateLimiter};
 use rampart_rbac::RequirePermission;
 use rampart_sanitize::{InputGuard, InputGuardLayer};
@@ -276,6 +279,25 @@ pub async fn assemble(config: &AppConfig) -> Result<BuiltApp, ConfigError> {
         list_or(&config.http.allowed_origins, "none (same-origin only)"),
     );
     let headers = SecurityHeaders::api().build().map_err(invalid)?;
+    // HSTS protects only a browser that has seen it: the first plain-HTTP
+    // request is redirected (or refused, if it would change state) here.
+    let https_only = config
+        .http
+        .https_only()
+        .then(|| {
+            HttpsOnly::new()
+                .trusted_proxies(proxies.clone())
+                .exempt_path("/health")
+        })
+        .map(HttpsOnlyLayer::new);
+    facts.push(
+        "https only",
+        if https_only.is_some() {
+            "on: plain HTTP redirected (GET, HEAD) or refused, /health excepted"
+        } else {
+            "off (plain HTTP accepted: development only)"
+        },
+    );
 
     let (mfa, mfa_fact) = crate::mfa::build(config, sink.clone(), redis.as_ref())?;
     facts.push("second factor", mfa_fact);
@@ -389,6 +411,7 @@ pub async fn assemble(config: &AppConfig) -> Result<BuiltApp, ConfigError> {
         .layer(RateLimitLayer::new(limits.by_ip))
         .layer(cors)
         .layer(middleware::from_fn_with_state(timeouts, timeout::limit))
+        .layer(tower::util::option_layer(https_only))
         // One event per request, with the outcome of every layer inside it.
         .layer(tower::util::option_layer(
             trail.as_ref().map(crate::audit::layer),

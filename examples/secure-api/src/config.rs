@@ -172,6 +172,19 @@ pub struct HttpConfig {
     /// development in the built-in config; turn it off in production.
     #[serde(default)]
     pub insecure_plain_http: bool,
+    /// Redirect plain-HTTP `GET`/`HEAD` to HTTPS and refuse other methods
+    /// (`/health` excepted, for load balancers), learning the scheme from
+    /// the trusted proxies' `X-Forwarded-Proto`. Default: on exactly when
+    /// `insecure_plain_http` is off.
+    #[serde(default)]
+    pub https_only: Option<bool>,
+}
+
+impl HttpConfig {
+    /// Whether plain-HTTP requests are redirected or refused.
+    pub fn https_only(&self) -> bool {
+        self.https_only.unwrap_or(!self.insecure_plain_http)
+    }
 }
 
 /// `[server]`: what a client may hold of the server, so that slow or idle

@@ -387,8 +387,9 @@ impl Cell {
 
     /// A whole check of one limit: evaluates, then counts the request or
     /// starts the penalty. Returns the verdict and when the cell is next idle.
-    /// An admitted GCRA request (the default, and the common case) takes a
-    /// shorter path with the same result.
+    /// A GCRA request that is admitted (the common case), or refused without
+    /// a penalty (a flood), takes a shorter path with the same result.
+    #[inline]
     pub(crate) fn decide(&mut self, algorithm: Algorithm, q: &Quota, now: u64) -> (Eval, u64) {
         if let (Algorithm::Gcra, State::Gcra { tat }) = (algorithm, &mut self.state)
             && self.blocked_until <= now
@@ -408,7 +409,26 @@ impl Cell {
                 };
                 return (eval, next.max(self.blocked_until));
             }
+            if q.penalty().is_none() {
+                // Refused without a penalty to start: nothing changes, so the
+                // cell is idle when it already was (what a flood on one key
+                // hits on every request).
+                let base = (*tat).max(now);
+                let eval = Eval {
+                    allowed: false,
+                    remaining: 0,
+                    reset_after: base - now,
+                    retry_after: next - now - tau,
+                    blocked: false,
+                };
+                return (eval, (*tat).max(self.blocked_until));
+            }
         }
+        self.decide_in_steps(algorithm, q, now)
+    }
+
+    /// [`Cell::decide`] for every case its shortcuts do not cover.
+    fn decide_in_steps(&mut self, algorithm: Algorithm, q: &Quota, now: u64) -> (Eval, u64) {
         let eval = self.evaluate(algorithm, q, now);
         if eval.allowed {
             self.commit(q, now);

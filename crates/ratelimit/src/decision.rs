@@ -78,10 +78,12 @@ impl Decision {
         Self::from_statuses(Statuses::Many(limits))
     }
 
+    #[inline]
     pub(crate) fn from_one(status: LimitStatus) -> Self {
         Self::from_statuses(Statuses::One(status))
     }
 
+    #[inline]
     fn from_statuses(limits: Statuses) -> Self {
         let verdict = if limits.as_slice().iter().all(|l| l.allowed) {
             Verdict::Allowed

@@ -277,13 +277,24 @@ impl Key {
     }
 
     /// The key of `ctx`, or `None` when it cannot be derived.
+    ///
+    /// Keys the context holds as is are borrowed here, inlined into every
+    /// check; those that must be computed are built by `derive_owned`.
+    #[inline]
     pub fn derive<'a>(&self, ctx: &KeyContext<'a>) -> Option<Cow<'a, str>> {
         match &self.0 {
-            Kind::ClientIp { v4, v6 } => ctx.ip.map(|ip| Cow::Owned(group_ip(ip, *v4, *v6))),
             Kind::Subject => ctx.subject.map(Cow::Borrowed),
             Kind::Tenant => ctx.tenant.map(Cow::Borrowed),
             Kind::Route => ctx.route.map(Cow::Borrowed),
             Kind::Given => ctx.given.map(Cow::Borrowed),
+            _ => self.derive_owned(ctx),
+        }
+    }
+
+    fn derive_owned<'a>(&self, ctx: &KeyContext<'a>) -> Option<Cow<'a, str>> {
+        match &self.0 {
+            Kind::ClientIp { v4, v6 } => ctx.ip.map(|ip| Cow::Owned(group_ip(ip, *v4, *v6))),
+            Kind::Subject | Kind::Tenant | Kind::Route | Kind::Given => self.derive(ctx),
             Kind::Fixed(s) => Some(Cow::Owned(s.to_string())),
             Kind::ApiKey(name) => {
                 let value = ctx.headers?.get(name)?.as_bytes();

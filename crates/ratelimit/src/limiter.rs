@@ -20,6 +20,8 @@ pub(crate) const TARGET: &str = "rampart::ratelimit";
 /// The key charged when a [`MissingKey::Shared`] limit finds none.
 const SHARED_KEY: &str = "-";
 
+const NANOS_PER_SEC: u64 = 1_000_000_000;
+
 /// What a limiter does when its store fails (Redis down mid-request).
 /// Every fault is reported as a `StoreFailure` event whatever the mode.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -209,7 +211,9 @@ enum TimeSource {
     /// wall-clock step (NTP) neither refills nor freezes buckets.
     Fast {
         anchor: u64,
-        start: quanta::Instant,
+        /// The counter's raw reading when `anchor` was taken: a raw reading
+        /// scaled straight to nanoseconds skips the `Duration` round trip.
+        start: u64,
         clock: quanta::Clock,
     },
 }
@@ -219,7 +223,7 @@ impl TimeSource {
         let clock = quanta::Clock::new();
         TimeSource::Fast {
             anchor: unix_nanos(&SystemClock),
-            start: clock.now(),
+            start: clock.raw(),
             clock,
         }
     }
@@ -231,10 +235,7 @@ impl TimeSource {
                 anchor,
                 start,
                 clock,
-            } => {
-                let elapsed = clock.now().saturating_duration_since(*start);
-                anchor.saturating_add(u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX))
-            }
+            } => anchor.saturating_add(clock.delta_as_nanos(*start, clock.raw())),
         }
     }
 }
@@ -299,11 +300,11 @@ impl RateLimiter {
                 Ok(evals) => self.decision(&resolved, &evals),
                 Err(e) => self.store_failed(&resolved, ctx, &e),
             };
-            self.report(&decision, ctx);
+            self.report(&decision, ctx, &resolved);
             return decision;
         }
         let decision = self.check_memory(&resolved);
-        self.report(&decision, ctx);
+        self.report(&decision, ctx, &resolved);
         decision
     }
 
@@ -313,12 +314,12 @@ impl RateLimiter {
         if !self.is_local() {
             return None;
         }
-        let decision = if self.inner.limits.len() == 1 {
-            self.check_single(ctx)
-        } else {
-            self.check_memory(&self.resolve(ctx))
-        };
-        self.report(&decision, ctx);
+        if self.inner.limits.len() == 1 {
+            return self.check_single(ctx);
+        }
+        let resolved = self.resolve(ctx);
+        let decision = self.check_memory(&resolved);
+        self.report(&decision, ctx, &resolved);
         Some(decision)
     }
 
@@ -333,6 +334,9 @@ impl RateLimiter {
     }
 
     /// The key and quota of limit `index` for `ctx`; `None` when it is skipped.
+    // Always inlined: on the single-limit path the key and quota then stay in
+    // registers instead of being copied through a returned struct.
+    #[inline(always)]
     fn resolve_one<'a>(&self, index: usize, ctx: &KeyContext<'a>) -> Option<Resolved<'a>> {
         let limit = &self.inner.limits[index];
         let key = match limit.key.derive(ctx) {
@@ -364,19 +368,26 @@ impl RateLimiter {
     }
 
     /// The in-memory check of a single-limit limiter, without the per-check
-    /// lists a multi-limit check needs.
-    fn check_single(&self, ctx: &KeyContext<'_>) -> Decision {
+    /// lists a multi-limit check needs. An admitted request's decision is
+    /// built straight into the caller's return value.
+    #[inline(always)]
+    fn check_single(&self, ctx: &KeyContext<'_>) -> Option<Decision> {
         let Some(r) = self.resolve_one(0, ctx) else {
-            return Decision::from_limits(Vec::new());
+            return Some(Decision::from_limits(Vec::new()));
         };
         let probe = Probe {
             map: &self.inner.maps[0],
             key: &r.key,
-            quota: r.quota,
+            quota: &r.quota,
             algorithm: self.inner.limits[0].algorithm,
         };
         let eval = memory::check_one(&probe, self.now_nanos());
-        self.decision(std::slice::from_ref(&r), std::slice::from_ref(&eval))
+        if eval.allowed {
+            return Some(Decision::from_one(self.status(&r, &eval, true)));
+        }
+        let decision = Decision::from_one(self.status(&r, &eval, false));
+        self.report(&decision, ctx, std::slice::from_ref(&r));
+        Some(decision)
     }
 
     pub(crate) fn check_memory(&self, resolved: &[Resolved<'_>]) -> Decision {
@@ -388,7 +399,7 @@ impl RateLimiter {
             .map(|r| Probe {
                 map: &self.inner.maps[r.index],
                 key: &r.key,
-                quota: r.quota,
+                quota: &r.quota,
                 algorithm: self.inner.limits[r.index].algorithm,
             })
             .collect();
@@ -412,6 +423,7 @@ impl RateLimiter {
         )
     }
 
+    #[inline]
     fn status(&self, r: &Resolved<'_>, e: &Eval, counted: bool) -> LimitStatus {
         LimitStatus {
             name: self.inner.limits[r.index].name,
@@ -462,26 +474,25 @@ impl RateLimiter {
     }
 
     /// Reports a refusal as a `RateLimited` event: the first of each key,
-    /// limit and second only (see [`RefusalEvents`]).
-    fn report(&self, decision: &Decision, ctx: &KeyContext<'_>) {
-        let Some(denied) = decision.denied_by() else {
+    /// limit and second only (see [`RefusalEvents`]). `resolved` are the keys
+    /// the decision was made for, in the decision's order.
+    fn report(&self, decision: &Decision, ctx: &KeyContext<'_>, resolved: &[Resolved<'_>]) {
+        let Some(at) = decision.limits().iter().position(|l| !l.allowed) else {
             return;
         };
-        let now = self.inner.clock.now();
-        let key = self
+        let denied = &decision.limits()[at];
+        let key = resolved.get(at).map_or(SHARED_KEY, |r| &r.key);
+        // The limiter's own time source: a refused flood reads no system clock
+        // until an event is actually emitted.
+        let secs = self.now_nanos() / NANOS_PER_SEC;
+        if !self
             .inner
-            .limits
-            .iter()
-            .find(|l| l.name == denied.name)
-            .and_then(|l| l.key.derive(ctx));
-        let secs = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-        if !self.inner.refusals.first_this_second(
-            denied.name,
-            key.as_deref().unwrap_or(SHARED_KEY),
-            secs,
-        ) {
+            .refusals
+            .first_this_second(denied.name, key, secs)
+        {
             return;
         }
+        let now = self.inner.clock.now();
         let mut event = SecurityEvent::new(
             EventKind::RateLimited,
             TARGET,
@@ -510,5 +521,28 @@ impl RateLimiter {
             }
         }
         self.inner.sink.emit(event);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_counter_clock_follows_the_system_clock() {
+        let before = unix_nanos(&SystemClock);
+        let time = TimeSource::fast();
+        let mut last = time.now_nanos();
+        assert!(last >= before, "started before the system clock");
+        for _ in 0..1_000 {
+            let now = time.now_nanos();
+            assert!(now >= last, "went backwards");
+            last = now;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+        let elapsed = time.now_nanos() - last;
+        assert!(elapsed >= 20_000_000, "{elapsed} ns for a 20 ms sleep");
+        // Within a second of the system clock (it was anchored to it).
+        assert!(time.now_nanos().abs_diff(unix_nanos(&SystemClock)) < 1_000_000_000);
     }
 }

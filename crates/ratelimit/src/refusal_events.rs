@@ -40,7 +40,9 @@ impl RefusalEvents {
         let hash = self.hasher.hash_one((limit, key));
         let slot = &self.slots[(hash as usize) & (SLOTS - 1)];
         let mark = (hash & 0xffff_ffff_0000_0000) | (unix_secs & 0xffff_ffff);
-        slot.swap(mark, Ordering::Relaxed) != mark
+        // A plain load first: under a flood the slot already holds the mark,
+        // and a read leaves the cache line shared where a swap would take it.
+        slot.load(Ordering::Relaxed) != mark && slot.swap(mark, Ordering::Relaxed) != mark
     }
 }
 

@@ -275,6 +275,33 @@ fn a_flood_of_refusals_is_reported_once_per_key_and_second() {
 }
 
 #[test]
+fn refusals_by_a_later_limit_are_told_apart_by_that_limit_s_key() {
+    let sink = MemorySink::new();
+    let clock = ManualClock::at_unix(1_000_000);
+    let l = RateLimiter::builder()
+        .limit(Limit::new("tenant", Quota::per_minute(1_000)).key(Key::tenant()))
+        .limit(Limit::new("user", Quota::per_minute(1)).key(Key::subject()))
+        .event_sink(Arc::new(sink.clone()))
+        .clock(clock.shared())
+        .build()
+        .unwrap();
+    // Two users of one tenant, and one without a tenant (that limit skipped).
+    let bob = KeyContext::new().subject("bob").tenant("acme");
+    let eve = KeyContext::new().subject("eve").tenant("acme");
+    let ann = KeyContext::new().subject("ann");
+    for ctx in [&bob, &eve, &ann] {
+        for _ in 0..5 {
+            l.check_now(ctx);
+        }
+    }
+    let events = sink.events();
+    let subjects: Vec<_> = events.iter().map(|e| e.subject.clone().unwrap()).collect();
+    // Each user's flood is one event, though bob and eve share the tenant key.
+    assert_eq!(subjects, ["bob", "eve", "ann"]);
+    assert!(events.iter().all(|e| e.fields["limit"] == "user"));
+}
+
+#[test]
 fn build_refuses_bad_configs() {
     let q = Quota::per_minute(1);
     assert_eq!(

@@ -3,8 +3,9 @@
 -- written with %.17g because Lua's default conversion keeps 14 digits and
 -- would round a timestamp), under a key that expires once the quota is whole.
 --
--- KEYS[i]: level i's state. ARGV per level: emission interval T, tolerance
--- tau (burst × T), penalty (0 for none), all in µs.
+-- KEYS[i]: level i's state. ARGV per level: period (µs), limit, burst and
+-- penalty (µs, 0 for none); the emission interval T = period / limit and the
+-- tolerance tau = burst × T are computed here, as check.lua does.
 -- Returns per level: allowed, remaining, reset_us, retry_us, blocked.
 local t = redis.call('TIME')
 local now = t[1] * 1000000 + t[2]
@@ -12,7 +13,8 @@ local eps = 1e-6
 local n = #KEYS
 local out, tats, untils, all = {}, {}, {}, true
 for i = 1, n do
-  local T, tau = tonumber(ARGV[3 * i - 2]), tonumber(ARGV[3 * i - 1])
+  local T = tonumber(ARGV[4 * i - 3]) / tonumber(ARGV[4 * i - 2])
+  local tau = tonumber(ARGV[4 * i - 1]) * T
   local tat, untl = 0, 0
   local v = redis.call('GET', KEYS[i])
   if v then
@@ -46,7 +48,7 @@ for i = 1, n do
   local tat, untl, write = tats[i], untils[i], all
   if not all and out[5 * i - 4] == 0 and out[5 * i] == 0 then
     -- Refused here (not already blocked): start the penalty, if any.
-    local penalty = tonumber(ARGV[3 * i])
+    local penalty = tonumber(ARGV[4 * i])
     if penalty > 0 then untl = now + penalty; write = true end
   end
   if write then

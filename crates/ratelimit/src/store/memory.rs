@@ -6,8 +6,8 @@ use crate::error::ConfigError;
 use crate::quota::Quota;
 use foldhash::fast::RandomState;
 use hashbrown::HashTable;
+use parking_lot::{Mutex, MutexGuard};
 use std::hash::BuildHasher;
-use std::sync::{Mutex, MutexGuard, PoisonError};
 
 /// Settings of the in-memory store, the default of every limiter.
 ///
@@ -84,7 +84,7 @@ pub(crate) struct KeyMap {
 pub(crate) struct Probe<'k> {
     pub map: &'k KeyMap,
     pub key: &'k str,
-    pub quota: Quota,
+    pub quota: &'k Quota,
     pub algorithm: Algorithm,
 }
 
@@ -116,19 +116,14 @@ impl KeyMap {
         // bucket and the top seven as tags, so all three stay independent.
         let i = ((hash >> 40) as usize) & self.mask;
         // A panic while holding a shard cannot leave a cell half-written in a
-        // way that matters more than losing it, so a poisoned lock is used as is.
-        self.shards[i]
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+        // way that matters more than losing it, so the lock does not poison.
+        self.shards[i].lock()
     }
 
     /// Keys currently held.
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
-        self.shards
-            .iter()
-            .map(|s| s.lock().unwrap_or_else(PoisonError::into_inner).len())
-            .sum()
+        self.shards.iter().map(|s| s.lock().len()).sum()
     }
 }
 
@@ -143,7 +138,7 @@ fn entry<'s>(shard: &'s mut Shard, p: &Probe<'_>, hash: u64, now: u64) -> &'s mu
         }
         let fresh = Entry {
             key: StoredKey::new(p.key),
-            cell: Cell::new(p.algorithm, &p.quota),
+            cell: Cell::new(p.algorithm, p.quota),
             idle_at: 0,
         };
         return shard.insert_unique(hash, fresh, rehash).into_mut();
@@ -171,9 +166,10 @@ fn make_room(shard: &mut Shard, map: &KeyMap, now: u64) {
 }
 
 /// Decides one limit's check: the hot path of single-limit limiters.
+#[inline]
 pub(crate) fn check_one(p: &Probe<'_>, now: u64) -> Eval {
     let decide = |e: &mut Entry| {
-        let (eval, idle_at) = e.cell.decide(p.algorithm, &p.quota, now);
+        let (eval, idle_at) = e.cell.decide(p.algorithm, p.quota, now);
         e.idle_at = idle_at;
         eval
     };
@@ -201,7 +197,7 @@ pub(crate) fn check(probes: &[Probe<'_>], now: u64) -> Vec<Eval> {
     let mut evals = Vec::with_capacity(probes.len());
     for ((p, shard), &hash) in probes.iter().zip(guards.iter_mut()).zip(&hashes) {
         let e = entry(shard, p, hash, now);
-        evals.push(e.cell.evaluate(p.algorithm, &p.quota, now));
+        evals.push(e.cell.evaluate(p.algorithm, p.quota, now));
     }
     let all = evals.iter().all(|e| e.allowed);
     for (((p, shard), eval), &hash) in probes
@@ -212,11 +208,11 @@ pub(crate) fn check(probes: &[Probe<'_>], now: u64) -> Vec<Eval> {
     {
         let e = entry(shard, p, hash, now);
         if all {
-            e.cell.commit(&p.quota, now);
+            e.cell.commit(p.quota, now);
         } else if !eval.allowed {
-            e.cell.punish(&p.quota, now);
+            e.cell.punish(p.quota, now);
         }
-        e.idle_at = e.cell.idle_at(&p.quota);
+        e.idle_at = e.cell.idle_at(p.quota);
     }
     evals
 }
@@ -227,7 +223,7 @@ mod tests {
 
     const S: u64 = 1_000_000_000;
 
-    fn probe<'k>(map: &'k KeyMap, key: &'k str, q: Quota) -> Probe<'k> {
+    fn probe<'k>(map: &'k KeyMap, key: &'k str, q: &'k Quota) -> Probe<'k> {
         Probe {
             map,
             key,
@@ -242,7 +238,7 @@ mod tests {
         let q = Quota::per_minute(5);
         for i in 0..10_000 {
             let key = format!("k{i}");
-            check(&[probe(&map, &key, q)], 1000 * S);
+            check(&[probe(&map, &key, &q)], 1000 * S);
         }
         assert!(map.len() <= 256, "{} keys held", map.len());
     }
@@ -252,16 +248,16 @@ mod tests {
         let map = KeyMap::new(&MemoryStore::new().max_keys(4).shards(1));
         let q = Quota::per_minute(2);
         // "busy" used its quota at t=100 s; it is not whole again until 160 s.
-        check(&[probe(&map, "busy", q)], 100 * S);
-        check(&[probe(&map, "busy", q)], 100 * S);
+        check(&[probe(&map, "busy", &q)], 100 * S);
+        check(&[probe(&map, "busy", &q)], 100 * S);
         // Other keys came and went long ago (whole again by 100 s).
         for k in ["a", "b", "c"] {
-            check(&[probe(&map, k, q)], S);
+            check(&[probe(&map, k, &q)], S);
         }
         for k in ["d", "e", "f"] {
-            check(&[probe(&map, k, q)], 101 * S);
+            check(&[probe(&map, k, &q)], 101 * S);
         }
-        let again = check(&[probe(&map, "busy", q)], 102 * S);
+        let again = check(&[probe(&map, "busy", &q)], 102 * S);
         assert!(!again[0].allowed, "busy key was evicted before idle ones");
     }
 
@@ -271,12 +267,12 @@ mod tests {
         let (a, b) = (KeyMap::new(&store), KeyMap::new(&store));
         let lenient = Quota::per_minute(10).with_penalty(std::time::Duration::from_secs(600));
         let strict = Quota::per_minute(1);
-        let both = |now| check(&[probe(&a, "x", lenient), probe(&b, "x", strict)], now);
+        let both = |now| check(&[probe(&a, "x", &lenient), probe(&b, "x", &strict)], now);
         assert!(both(0).iter().all(|e| e.allowed));
         let e = both(S);
         assert!(e[0].allowed && !e[1].allowed);
         // `a` admitted both times: it must not be blocked by `b`'s refusal.
-        let alone = check(&[probe(&a, "x", lenient)], 2 * S);
+        let alone = check(&[probe(&a, "x", &lenient)], 2 * S);
         assert!(alone[0].allowed && !alone[0].blocked);
     }
 
@@ -286,14 +282,14 @@ mod tests {
         let (a, b) = (KeyMap::new(&store), KeyMap::new(&store));
         let wide = Quota::per_minute(10);
         let narrow = Quota::per_minute(1);
-        let both = |now| check(&[probe(&a, "x", wide), probe(&b, "x", narrow)], now);
+        let both = |now| check(&[probe(&a, "x", &wide), probe(&b, "x", &narrow)], now);
         assert!(both(0).iter().all(|e| e.allowed));
         for _ in 0..20 {
             let e = both(0);
             assert!(e[0].allowed && !e[1].allowed);
         }
         // `a` counted only the one admitted request: 9 left.
-        let alone = check(&[probe(&a, "x", wide)], 0);
+        let alone = check(&[probe(&a, "x", &wide)], 0);
         assert_eq!(alone[0].remaining, 8);
     }
 }

@@ -84,7 +84,7 @@ pub(crate) fn seal(
     line.extend_from_slice(b"{\"hash\":\"");
     line.extend_from_slice(&[b'0'; 64]);
     line.extend_from_slice(b"\",\"event\":");
-    serde_json::to_writer(&mut line, &*event)?;
+    crate::event::write_event(&event, &mut line);
     line.extend_from_slice(b",\"prev\":\"");
     push_hex(&head.hash, &mut line);
     line.extend_from_slice(b"\",\"seq\":");
@@ -92,14 +92,12 @@ pub(crate) fn seal(
     line.extend_from_slice(b",\"v\":");
     push_decimal(RECORD_VERSION, &mut line);
     line.push(b'}');
-    let mut digest = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
-    digest.update(b"{");
-    digest.update(&line[BODY_AT..]);
-    let mut hash = [0u8; 32];
-    hash.copy_from_slice(digest.finish().as_ref());
-    let mut hex_hash = Vec::with_capacity(64);
-    push_hex(&hash, &mut hex_hash);
-    line[HASH_AT..HASH_AT + 64].copy_from_slice(&hex_hash);
+    // The comma before the body stands in for its opening brace while the
+    // body is hashed in one call (no digest context to allocate).
+    line[BODY_AT - 1] = b'{';
+    let hash = sha256(&line[BODY_AT - 1..]);
+    line[BODY_AT - 1] = b',';
+    hex_into(&hash, &mut line[HASH_AT..HASH_AT + 64]);
     let line =
         String::from_utf8(line).map_err(|e| serde_json::Error::io(std::io::Error::other(e)))?;
     *head = ChainHead { seq, hash };
@@ -111,11 +109,20 @@ pub(crate) fn seal(
     })
 }
 
+const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
+
 fn push_hex(bytes: &[u8], out: &mut Vec<u8>) {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     for b in bytes {
-        out.push(DIGITS[usize::from(b >> 4)]);
-        out.push(DIGITS[usize::from(b & 0xf)]);
+        out.push(HEX_DIGITS[usize::from(b >> 4)]);
+        out.push(HEX_DIGITS[usize::from(b & 0xf)]);
+    }
+}
+
+/// Lower-case hex of `bytes` into `out`, which is twice as long.
+fn hex_into(bytes: &[u8], out: &mut [u8]) {
+    for (b, pair) in bytes.iter().zip(out.chunks_exact_mut(2)) {
+        pair[0] = HEX_DIGITS[usize::from(b >> 4)];
+        pair[1] = HEX_DIGITS[usize::from(b & 0xf)];
     }
 }
 

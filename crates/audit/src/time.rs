@@ -15,18 +15,38 @@ pub(crate) fn unix_ms(time: SystemTime) -> u64 {
 }
 
 /// `2026-12-02T00:23:24.123Z` for `ms` milliseconds since the epoch.
+///
+/// The writer stamps every record with this, so a four-digit year (every
+/// date before 10000) is written digit by digit into a fixed buffer rather
+/// than through `format!`; later years take the general path.
 pub fn format_rfc3339_ms(ms: u64) -> String {
     let secs = ms / 1000;
     let days = i64::try_from(secs / 86_400).unwrap_or(i64::MAX / 2);
     let rem = secs % 86_400;
     let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
-        rem / 3600,
-        (rem % 3600) / 60,
-        rem % 60,
-        ms % 1000
-    )
+    let (hh, mm, ss, frac) = (rem / 3600, (rem % 3600) / 60, rem % 60, ms % 1000);
+    match u64::try_from(y) {
+        Ok(year @ 0..=9999) => {
+            let mut out = *b"0000-00-00T00:00:00.000Z";
+            put_digits(&mut out[0..4], year);
+            put_digits(&mut out[5..7], m);
+            put_digits(&mut out[8..10], d);
+            put_digits(&mut out[11..13], hh);
+            put_digits(&mut out[14..16], mm);
+            put_digits(&mut out[17..19], ss);
+            put_digits(&mut out[20..23], frac);
+            out.iter().map(|&b| char::from(b)).collect()
+        }
+        _ => format!("{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}.{frac:03}Z"),
+    }
+}
+
+/// Writes `n` in decimal into `out`, right-aligned; `n` fits by construction.
+fn put_digits(out: &mut [u8], mut n: u64) {
+    for slot in out.iter_mut().rev() {
+        *slot = b'0' + (n % 10) as u8;
+        n /= 10;
+    }
 }
 
 /// Parses `YYYY-MM-DDTHH:MM:SS[.mmm]Z` into milliseconds since the epoch.
@@ -60,6 +80,30 @@ pub fn parse_rfc3339_ms(text: &str) -> Option<u64> {
     let days = days_from_civil(i64::try_from(y).ok()?, mo, d);
     let days = u64::try_from(days).ok()?;
     Some((days * 86_400 + h * 3600 + mi * 60 + s) * 1000 + millis)
+}
+
+/// The time of the events of a batch, parsed once per distinct timestamp:
+/// a sink summarising every record it writes meets the same millisecond
+/// hundreds of times in a row at full rate, and comparing two short strings
+/// is cheaper than parsing one.
+#[derive(Debug, Default)]
+pub(crate) struct TimestampCache {
+    text: String,
+    ms: Option<u64>,
+}
+
+impl TimestampCache {
+    /// [`AuditEvent::unix_ms`](crate::AuditEvent::unix_ms) of `event`.
+    pub(crate) fn unix_ms(&mut self, event: &crate::AuditEvent) -> Option<u64> {
+        if event.timestamp.is_empty() {
+            return event.unix_ms();
+        }
+        if event.timestamp != self.text {
+            self.ms = event.unix_ms();
+            self.text.clone_from(&event.timestamp);
+        }
+        self.ms
+    }
 }
 
 /// A `SystemTime` for `ms` milliseconds since the epoch.
@@ -135,7 +179,53 @@ mod tests {
         }
     }
 
+    #[test]
+    fn the_cache_parses_each_timestamp_it_is_shown() {
+        let mut cache = TimestampCache::default();
+        let mut event = crate::AuditEvent::new("data.read");
+        for (text, ms) in [
+            ("2000-02-29T00:00:00.123Z", Some(951_782_400_123)),
+            ("2000-02-29T00:00:00.123Z", Some(951_782_400_123)),
+            ("2000-02-29T00:00:01.000Z", Some(951_782_401_000)),
+            ("not a time", None),
+            ("2000-02-29T00:00:00.123Z", Some(951_782_400_123)),
+        ] {
+            event.timestamp = text.into();
+            assert_eq!(cache.unix_ms(&event), ms, "{text}");
+        }
+        let made = crate::AuditEvent::new("data.read").at(from_unix_ms(42));
+        assert_eq!(cache.unix_ms(&made), Some(42), "not yet stamped");
+    }
+
+    #[test]
+    fn years_past_four_digits_are_written_in_full() {
+        // 10000-01-01T00:00:00.000Z: the fixed-width path stops at 9999.
+        assert_eq!(
+            format_rfc3339_ms(253_402_300_800_000),
+            "10000-01-01T00:00:00.000Z"
+        );
+        assert_eq!(
+            format_rfc3339_ms(253_402_300_799_999),
+            "9999-12-31T23:59:59.999Z"
+        );
+    }
+
     proptest! {
+        #[test]
+        fn matches_the_general_format(ms in 0u64..253_402_300_799_999) {
+            let secs = ms / 1000;
+            let (y, m, d) = civil_from_days(i64::try_from(secs / 86_400).unwrap());
+            let rem = secs % 86_400;
+            let general = format!(
+                "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
+                rem / 3600,
+                (rem % 3600) / 60,
+                rem % 60,
+                ms % 1000
+            );
+            prop_assert_eq!(format_rfc3339_ms(ms), general);
+        }
+
         #[test]
         fn round_trips(ms in 0u64..253_402_300_799_999) {
             prop_assert_eq!(parse_rfc3339_ms(&format_rfc3339_ms(ms)), Some(ms));

@@ -1,6 +1,6 @@
 //! `SecurityEvent` (what a rampart layer saw) into `AuditEvent`.
 
-use super::{Actor, AuditEvent, Outcome, Severity, types};
+use super::{Actor, AuditEvent, Client, Outcome, Severity, Target, types};
 use rampart_core::{
     CHANGE_ENCRYPTION_KEY, CHANGE_MFA, CHANGE_POLICY, CHANGE_SIGNING_KEY, CREDENTIAL_TOKEN,
     EventKind, MFA_ENROLLED, SecurityEvent,
@@ -72,10 +72,11 @@ impl From<SecurityEvent> for AuditEvent {
     /// and `action` is `granted`, `revoked` or `expired`.
     fn from(mut e: SecurityEvent) -> Self {
         let event_type = type_of(&e);
-        let mut event = AuditEvent::new(event_type)
-            .at(crate::time::from_unix_ms(e.at_unix_ms))
-            .source(e.source.into_owned())
-            .reason(e.reason.into_owned());
+        // Built in place rather than through the builder: the writer converts
+        // every event a layer emits, and each builder call moves the event.
+        let mut event = AuditEvent::made_at(event_type.to_owned(), e.at_unix_ms);
+        event.source = Some(e.source.into_owned());
+        event.reason = Some(e.reason.into_owned());
         if e.severity == rampart_core::Severity::Critical && event.severity < Severity::High {
             event.severity = Severity::High;
         }
@@ -97,10 +98,13 @@ impl From<SecurityEvent> for AuditEvent {
         }
         let actor_subject = if e.kind == EventKind::PrivilegeChanged {
             if let Some(whose) = e.subject.take() {
-                event = event.target("subject", whose);
+                event.target = Some(Target {
+                    kind: Some("subject".into()),
+                    id: Some(whose),
+                });
             }
             if let Some(Value::String(action)) = e.fields.remove("action") {
-                event = event.action(action);
+                event.action = Some(action);
             }
             match e.fields.remove("actor") {
                 Some(Value::String(actor)) => Some(actor),
@@ -120,7 +124,10 @@ impl From<SecurityEvent> for AuditEvent {
                 Some(CHANGE_ENCRYPTION_KEY) => "encryption_key",
                 _ => "signing_key",
             };
-            event = event.target(kind, kid);
+            event.target = Some(Target {
+                kind: Some(kind.into()),
+                id: Some(kid.to_owned()),
+            });
         }
         if actor_subject.is_some() || e.tenant.is_some() {
             event.actor = Some(Actor {
@@ -130,10 +137,17 @@ impl From<SecurityEvent> for AuditEvent {
             });
         }
         if let Some(ip) = e.client_ip {
-            event = event.client_ip(ip);
+            event.client = Some(Client {
+                ip: Some(ip.to_string()),
+                ..Client::default()
+            });
         }
         event.request_id = e.request_id;
-        event.metadata.extend(e.fields);
+        if event.metadata.is_empty() {
+            event.metadata = e.fields;
+        } else {
+            event.metadata.extend(e.fields);
+        }
         event
     }
 }

@@ -2,10 +2,12 @@
 
 mod catalogue;
 mod convert;
+mod encode;
 
 pub use catalogue::{
     Outcome, Severity, default_severity, default_tags, target_is_subject, target_kinds, types,
 };
+pub(crate) use encode::write_event;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -167,7 +169,12 @@ impl AuditEvent {
     /// An event of `event_type` now, with the type's default severity and tags
     /// and an unknown outcome.
     pub fn new(event_type: impl Into<String>) -> Self {
-        let event_type = event_type.into();
+        Self::made_at(event_type.into(), crate::time::unix_ms(SystemTime::now()))
+    }
+
+    /// An event of `event_type` made at `ms` since the epoch: [`AuditEvent::new`]
+    /// without reading the clock, for events that carry their own time.
+    pub(crate) fn made_at(event_type: String, ms: u64) -> Self {
         Self {
             version: SCHEMA_VERSION,
             id: String::new(),
@@ -186,7 +193,7 @@ impl AuditEvent {
             http: None,
             source: None,
             metadata: Map::new(),
-            made: MadeAt(crate::time::unix_ms(SystemTime::now())),
+            made: MadeAt(ms),
         }
     }
 

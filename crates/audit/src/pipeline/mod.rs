@@ -64,6 +64,9 @@ pub enum DrainError {
 
 pub(crate) enum Msg {
     Event(Box<AuditEvent>),
+    /// A rampart layer's event, converted to an [`AuditEvent`] by the writer
+    /// so the request path pays only for the queue.
+    Security(Box<SecurityEvent>),
     Flush(mpsc::Sender<()>),
     Erased(String),
     Prune(u64, mpsc::Sender<std::io::Result<PruneReport>>),
@@ -434,8 +437,10 @@ impl AuditLogBuilder {
 
 impl EventSink for AuditLog {
     /// Records a rampart layer's event. Honours the overflow policy; a
-    /// dropped event is counted.
+    /// dropped event is counted. The event is queued as it is and turned
+    /// into an [`AuditEvent`] on the writer thread, so the layer that emits
+    /// it pays for the queue only.
     fn emit(&self, event: SecurityEvent) {
-        let _ = self.record(AuditEvent::from(event));
+        let _ = self.send(Msg::Security(Box::new(event)));
     }
 }

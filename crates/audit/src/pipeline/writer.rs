@@ -124,7 +124,10 @@ impl Writer {
                 };
                 Some(m)
             };
-            if matches!(first, Some(Msg::Event(_))) && !self.linger.is_zero() && !busy {
+            if matches!(first, Some(Msg::Event(_) | Msg::Security(_)))
+                && !self.linger.is_zero()
+                && !busy
+            {
                 // Let a batch gather: producers then find the writer busy and
                 // enqueue without waking it, one wake-up per batch.
                 std::thread::sleep(self.linger);
@@ -135,6 +138,9 @@ impl Writer {
             while let Some(m) = msg.take() {
                 match m {
                     Msg::Event(event) => records += self.observe_and_push(event, &mut entries),
+                    Msg::Security(event) => {
+                        records += self.observe_and_push(Box::new((*event).into()), &mut entries);
+                    }
                     Msg::Erased(key_id) => {
                         let event = AuditEvent::new(types::AUDIT_SUBJECT_ERASED)
                             .outcome(Outcome::Success)
@@ -152,8 +158,15 @@ impl Writer {
                         stop = Some(reply);
                         // Take what is left: senders finished before shutdown was sent.
                         while let Ok(m) = rx.try_recv() {
-                            if let Msg::Event(event) = m {
-                                records += self.observe_and_push(event, &mut entries);
+                            match m {
+                                Msg::Event(event) => {
+                                    records += self.observe_and_push(event, &mut entries);
+                                }
+                                Msg::Security(event) => {
+                                    let event = Box::new((*event).into());
+                                    records += self.observe_and_push(event, &mut entries);
+                                }
+                                _ => {}
                             }
                         }
                         records += self.finish_responses(&mut entries);

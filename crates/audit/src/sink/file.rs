@@ -8,6 +8,7 @@ use crate::checkpoint::VerifyingKey;
 use crate::files::{rotated, split_lines};
 use crate::retention::{Category, Retention, Summary};
 use crate::retention_prune::{PruneReport, prune, record_facts, write_sidecar};
+use crate::time::TimestampCache;
 use serde::Deserialize;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Write};
@@ -112,6 +113,7 @@ pub struct FileSink {
     needs_anchor: bool,
     /// A rotation happened since [`AuditSink::rotated`] last asked.
     rotated: bool,
+    times: TimestampCache,
 }
 
 impl FileSink {
@@ -129,6 +131,7 @@ impl FileSink {
             started_ms: None,
             needs_anchor: false,
             rotated: false,
+            times: TimestampCache::default(),
         }
     }
 
@@ -297,7 +300,7 @@ impl AuditSink for FileSink {
                         hash: r.hash,
                     };
                     sealed = false;
-                    let time = r.event.unix_ms().unwrap_or(u64::MAX);
+                    let time = self.times.unix_ms(&r.event).unwrap_or(u64::MAX);
                     summary.add(Category::of(&r.event.event_type), time, r.seq);
                 }
                 Entry::Checkpoint(c) => {

@@ -82,7 +82,8 @@ impl World {
         let app_listener = bind().await;
         let app_origin = format!("http://127.0.0.1:{}", port(&app_listener));
         let document =
-            format!("[http]\ntrusted_proxies = []\nallowed_origins = [\"{other_listed}\"]\n");
+            // Served over plain HTTP on loopback: HTTPS only would refuse every form.
+            format!("[http]\ntrusted_proxies = []\nallowed_origins = [\"{other_listed}\"]\nhttps_only = false\n");
         let addr = app_listener.local_addr().unwrap();
         let config = AppConfig::from_documents(addr, None, Some(&document)).unwrap();
         let (router, _) = app::build(&config).await.unwrap();

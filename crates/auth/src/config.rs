@@ -145,6 +145,10 @@ pub struct JwtConfig {
     pub refresh_family_lifetime_secs: u64,
     /// What happens when the revocation store fails. Default `closed`.
     pub fail_mode: FailMode,
+    /// Verified access tokens remembered so that a token presented again is
+    /// a lookup, not a signature check; 0 turns it off. Default 10,000
+    /// (see [`JwtVerifierBuilder::verified_cache`](crate::JwtVerifierBuilder::verified_cache)).
+    pub verified_cache: usize,
 }
 
 pub(crate) fn one_or_many<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
@@ -174,6 +178,7 @@ impl Default for JwtConfig {
             refresh_grace_secs: 0,
             refresh_family_lifetime_secs: crate::refresh::DEFAULT_FAMILY_LIFETIME.as_secs(),
             fail_mode: FailMode::Closed,
+            verified_cache: crate::DEFAULT_VERIFIED_CACHE,
         }
     }
 }
@@ -284,6 +289,7 @@ impl JwtConfig {
             .max_token_bytes(self.max_token_bytes)
             .revocation(revocations)
             .fail_mode(self.fail_mode)
+            .verified_cache(self.verified_cache)
             .clock(runtime.clock)
             .event_sink(runtime.sink);
         if let Some(iss) = &self.issuer {

@@ -182,6 +182,7 @@ pub use jwt::keys::{SigningKey, VerificationKey};
 pub use jwt::mapping::{ClaimPath, PrincipalMapper};
 pub use jwt::numeric_date::NumericDate;
 pub use jwt::rotation::{KeyRotation, KeyRotationBuilder};
+pub use jwt::verified_cache::DEFAULT_VERIFIED_CACHE;
 pub use jwt::verify::{DEFAULT_MAX_TOKEN_BYTES, JwtVerifier, JwtVerifierBuilder};
 pub use layer::{AuthRejection, JwtAuth, JwtAuthLayer, ResponseFuture};
 pub use refresh::{DEFAULT_FAMILY_LIFETIME, TokenManager, TokenManagerBuilder, TokenPair};

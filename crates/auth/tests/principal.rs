@@ -150,7 +150,7 @@ async fn a_refreshed_pair_keeps_the_org() {
 /// `_with` forms deserialize the application claims into the caller's type.
 #[tokio::test]
 async fn plain_calls_need_no_annotation_and_with_forms_read_custom_claims() {
-    #[derive(serde::Deserialize)]
+    #[derive(Clone, serde::Deserialize)]
     struct Staff {
         department: String,
         salary: u32,

@@ -10,4 +10,5 @@ pub(crate) mod keys;
 pub(crate) mod mapping;
 pub(crate) mod numeric_date;
 pub(crate) mod rotation;
+pub(crate) mod verified_cache;
 pub(crate) mod verify;

@@ -4,8 +4,10 @@ use super::algorithm::Algorithm;
 use super::claims::{Claims, NoCustomClaims, RequiredClaim, TokenUse, pick_claims};
 use super::header::RawHeader;
 use super::key_set::KeySet;
+use super::keys::VerificationKey;
 use super::mapping::{ClaimMapping, ClaimPath, PrincipalMapper, Wanted};
 use super::numeric_date::NumericDate;
+use super::verified_cache::{DEFAULT_VERIFIED_CACHE, Verified, VerifiedCache};
 use crate::error::{AuthError, ConfigError};
 use crate::revocation::{FailMode, SharedRevocationStore, TokenRef};
 use base64::Engine;
@@ -18,6 +20,12 @@ use serde_json::{Map, Value};
 use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
 use tracing::Instrument;
+
+/// Verified claims and the claims picked for the principal.
+type Decoded<C> = (Claims<C>, Map<String, Value>);
+
+/// The `kid` and the key that checked a signature.
+type TrustedKey = (Box<str>, Arc<VerificationKey>);
 
 /// Tokens longer than this are refused before any decoding.
 pub const DEFAULT_MAX_TOKEN_BYTES: usize = 8 * 1024;
@@ -40,6 +48,8 @@ pub(crate) struct Settings {
     #[cfg(feature = "remote-jwks")]
     refresher: Option<crate::remote::SharedKeyRefresher>,
     fail_mode: FailMode,
+    verified_cache: usize,
+    cache: Option<VerifiedCache>,
     pub(crate) clock: SharedClock,
     pub(crate) sink: SharedSink,
 }
@@ -96,8 +106,10 @@ pub(crate) struct Settings {
 /// high-S would refuse about half of a provider's valid tokens. The
 /// consequence: the same claims can arrive as two different token strings.
 /// Anything that must recognise a token again (revocation, replay
-/// detection, refresh reuse, caches) must key on `jti`, never on the
-/// signature bytes or a hash of the whole token. rampart only uses `jti`.
+/// detection, refresh reuse) must key on `jti`, never on the signature
+/// bytes or a hash of the whole token; rampart does. The verified-token
+/// cache is the opposite case and keys on the whole string: a malleated
+/// copy misses it and is verified in full.
 ///
 /// Cheap to clone (an `Arc`).
 #[derive(Clone)]
@@ -143,6 +155,8 @@ impl JwtVerifier {
                 #[cfg(feature = "remote-jwks")]
                 refresher: None,
                 fail_mode: FailMode::Closed,
+                verified_cache: DEFAULT_VERIFIED_CACHE,
+                cache: None,
                 clock: SystemClock::shared(),
                 sink: TracingSink::shared(),
             },
@@ -266,21 +280,96 @@ impl JwtVerifier {
 
     /// Like [`authenticate`](Self::authenticate), also deserializing the
     /// application claims into `C`.
-    pub async fn authenticate_with<C: DeserializeOwned>(
+    ///
+    /// A token this verifier has already accepted is not decoded and its
+    /// signature not checked again until it expires (see
+    /// [`verified_cache`](JwtVerifierBuilder::verified_cache)); revocation
+    /// and the principal mapping still run on every call.
+    pub async fn authenticate_with<C>(
         &self,
         token: &str,
-    ) -> Result<(Claims<C>, Principal), AuthError> {
-        let (claims, extra) = self.verify_checked(token, TokenUse::Access, true).await?;
+    ) -> Result<(Claims<C>, Principal), AuthError>
+    where
+        C: DeserializeOwned + Clone + Send + Sync + 'static,
+    {
+        self.refresh_keys_if_due().await;
+        let (claims, extra) = match self.cached::<C>(token) {
+            Some(hit) => hit,
+            None => {
+                let (decoded, key) = self
+                    .decode_refreshing::<C>(token, TokenUse::Access, true)
+                    .await?;
+                self.remember(token, &decoded, key);
+                decoded
+            }
+        };
+        self.check_revocation(&claims).await?;
         let principal = self.settings.mapping.principal(&claims, extra)?;
         Ok((claims, principal))
     }
 
-    async fn verify_checked<C: DeserializeOwned>(
+    /// The claims of `token` if this verifier accepted exactly this string
+    /// before, under a key it still trusts, and it is still within its times.
+    fn cached<C>(&self, token: &str) -> Option<(Claims<C>, Map<String, Value>)>
+    where
+        C: Clone + Send + Sync + 'static,
+    {
+        let s = &*self.settings;
+        let cache = s.cache.as_ref()?;
+        let entry = cache.get(token)?;
+        let now = s.clock.now().duration_since(UNIX_EPOCH).unwrap_or_default();
+        let same_key = s
+            .keys
+            .load()
+            .verifying
+            .get(&*entry.kid)
+            .is_some_and(|key| Arc::ptr_eq(key, &entry.key));
+        if !same_key || now >= entry.valid_until {
+            cache.remove(token);
+            return None;
+        }
+        if now < entry.valid_from {
+            return None;
+        }
+        entry
+            .value
+            .downcast_ref::<(Claims<C>, Map<String, Value>)>()
+            .cloned()
+    }
+
+    /// Keeps a token that passed every check but revocation, with the times
+    /// between which those checks hold.
+    fn remember<C>(
         &self,
         token: &str,
-        token_use: TokenUse,
-        pick: bool,
-    ) -> Result<(Claims<C>, Map<String, Value>), AuthError> {
+        decoded: &(Claims<C>, Map<String, Value>),
+        (kid, key): TrustedKey,
+    ) where
+        C: Clone + Send + Sync + 'static,
+    {
+        let s = &*self.settings;
+        let Some(cache) = &s.cache else { return };
+        let claims = &decoded.0;
+        let Some(exp) = claims.exp else { return };
+        let leeway = Duration::from_secs(s.leeway);
+        let starts = [claims.iat, claims.nbf]
+            .into_iter()
+            .flatten()
+            .map(NumericDate::since_epoch)
+            .max()
+            .unwrap_or_default();
+        let now = s.clock.now().duration_since(UNIX_EPOCH).unwrap_or_default();
+        let verified = Verified {
+            kid,
+            key,
+            valid_from: starts.saturating_sub(leeway),
+            valid_until: exp.since_epoch().saturating_add(leeway),
+            value: Arc::new(decoded.clone()),
+        };
+        cache.insert(token, verified, now);
+    }
+
+    async fn refresh_keys_if_due(&self) {
         #[cfg(feature = "remote-jwks")]
         if let Some(refresh) = self
             .settings
@@ -291,30 +380,38 @@ impl JwtVerifier {
             // A failed fetch keeps the cached keys (and raised its event).
             let _ = refresh.await;
         }
-        let verified = match self.decode::<C>(token, token_use, pick) {
-            #[cfg(feature = "remote-jwks")]
-            Err(AuthError::UnknownKey) => {
-                self.retry_after_key_refresh(token, token_use, pick).await?
-            }
-            other => other?,
-        };
-        self.check_revocation(&verified.0).await?;
-        Ok(verified)
     }
 
-    #[cfg(feature = "remote-jwks")]
-    async fn retry_after_key_refresh<C: DeserializeOwned>(
+    /// [`decode`](Self::decode), once more after a key refresh when the
+    /// `kid` is unknown and a remote key source is set.
+    async fn decode_refreshing<C: DeserializeOwned>(
         &self,
         token: &str,
         token_use: TokenUse,
         pick: bool,
-    ) -> Result<(Claims<C>, Map<String, Value>), AuthError> {
-        match &self.settings.refresher {
-            Some(refresher) if matches!(refresher.refresh_on_unknown_kid().await, Ok(true)) => {
-                self.decode(token, token_use, pick)
-            }
-            _ => Err(AuthError::UnknownKey),
+    ) -> Result<(Decoded<C>, TrustedKey), AuthError> {
+        match self.decode_keyed::<C>(token, token_use, pick) {
+            #[cfg(feature = "remote-jwks")]
+            Err(AuthError::UnknownKey) => match &self.settings.refresher {
+                Some(refresher) if matches!(refresher.refresh_on_unknown_kid().await, Ok(true)) => {
+                    self.decode_keyed(token, token_use, pick)
+                }
+                _ => Err(AuthError::UnknownKey),
+            },
+            other => other,
         }
+    }
+
+    async fn verify_checked<C: DeserializeOwned>(
+        &self,
+        token: &str,
+        token_use: TokenUse,
+        pick: bool,
+    ) -> Result<Decoded<C>, AuthError> {
+        self.refresh_keys_if_due().await;
+        let (verified, _) = self.decode_refreshing::<C>(token, token_use, pick).await?;
+        self.check_revocation(&verified.0).await?;
+        Ok(verified)
     }
 
     /// Everything but revocation: signature and claims only. For callers that
@@ -346,7 +443,18 @@ impl JwtVerifier {
         token: &str,
         token_use: TokenUse,
         pick: bool,
-    ) -> Result<(Claims<C>, Map<String, Value>), AuthError> {
+    ) -> Result<Decoded<C>, AuthError> {
+        self.decode_keyed(token, token_use, pick)
+            .map(|(decoded, _)| decoded)
+    }
+
+    /// [`decode`](Self::decode), also naming the key that checked the signature.
+    fn decode_keyed<C: DeserializeOwned>(
+        &self,
+        token: &str,
+        token_use: TokenUse,
+        pick: bool,
+    ) -> Result<(Decoded<C>, TrustedKey), AuthError> {
         let s = &*self.settings;
         if token.len() > s.max_bytes {
             return Err(AuthError::TooLarge);
@@ -390,10 +498,10 @@ impl JwtVerifier {
         }
 
         let keys = s.keys.load();
-        let key = header
+        let (kid, key) = header
             .kid
             .as_deref()
-            .and_then(|kid| keys.verifying.get(kid))
+            .and_then(|kid| keys.verifying.get_key_value(kid))
             .ok_or(AuthError::UnknownKey)?;
         if key.algorithm() != alg {
             return Err(AuthError::AlgorithmMismatch);
@@ -424,7 +532,7 @@ impl JwtVerifier {
             }
             Wanted::All => serde_json::from_slice(&payload).map_err(|_| AuthError::Malformed)?,
         };
-        Ok((claims, extra))
+        Ok(((claims, extra), (kid.as_str().into(), key.clone())))
     }
 
     fn check_claims<C>(&self, c: &Claims<C>, token_use: TokenUse) -> Result<(), AuthError> {
@@ -792,6 +900,22 @@ impl JwtVerifierBuilder {
         self
     }
 
+    /// How many verified access tokens to remember, so that a token presented
+    /// again is a lookup instead of a signature check (ES256 costs about
+    /// 64 µs). Default [`DEFAULT_VERIFIED_CACHE`]; 0 turns it off.
+    ///
+    /// Only the exact token string that passed every check can hit, and only
+    /// while the key that signed it is still trusted and its times still
+    /// hold; revocation, the principal mapping and the account-status check
+    /// still run on every request. Applies to
+    /// [`authenticate`](JwtVerifier::authenticate) (and so to
+    /// [`JwtAuthLayer`](crate::JwtAuthLayer)); the `verify` calls always check
+    /// in full.
+    pub fn verified_cache(mut self, capacity: usize) -> Self {
+        self.settings.verified_cache = capacity;
+        self
+    }
+
     /// Where store failures are reported. Default: `tracing`.
     pub fn event_sink(mut self, sink: SharedSink) -> Self {
         self.settings.sink = sink;
@@ -801,6 +925,7 @@ impl JwtVerifierBuilder {
     /// Checks the settings and builds the verifier.
     pub fn build(mut self) -> Result<JwtVerifier, ConfigError> {
         self.settings.mapping.check()?;
+        self.settings.cache = VerifiedCache::new(self.settings.verified_cache);
         self.settings.wanted = self.settings.mapping.wanted();
         let s = &self.settings;
         if s.external && s.issuer.is_none() {

@@ -45,8 +45,8 @@ where
         async move {
             match (request.method(), request.uri().path()) {
                 (&Method::GET, "/items") => items.oneshot(request).await,
-                (_, "/items") => Ok(problem(Problem::new(StatusCode::METHOD_NOT_ALLOWED))),
-                _ => Ok(problem(Problem::not_found())),
+                (_, "/items") => Ok(Problem::new(StatusCode::METHOD_NOT_ALLOWED).into_response()),
+                _ => Ok(Problem::not_found().into_response()),
             }
         }
     });
@@ -74,8 +74,4 @@ async fn list_items<B>(request: Request<B>) -> Result<Response<Full<Bytes>>, Inf
         .map_or_else(|| "an unknown address".to_owned(), ToString::to_string);
     let body = format!("items of {who}, asked from {from}");
     Ok(Response::new(Full::new(Bytes::from(body))))
-}
-
-fn problem(problem: Problem) -> Response<Full<Bytes>> {
-    problem.into_response()
 }

@@ -10,7 +10,11 @@
 //! - [`RevocationStore`] / [`FamilyStore`] remember revocations and refresh
 //!   families: [`MemoryStore`], or `RedisStore` (feature `redis`) for several instances.
 //! - [`JwtAuthLayer`] authenticates requests and inserts a
-//!   [`Principal`](rampart_core::Principal) and the typed [`Claims<C>`].
+//!   [`Principal`](rampart_core::Principal) and the typed [`Claims<C>`]. A
+//!   token seen before is not re-verified until it expires: the verifier
+//!   remembers the exact token strings it accepted
+//!   ([`JwtVerifierBuilder::verified_cache`]), and still checks revocation on
+//!   every request.
 //! - [`JwtConfig`] builds all of it from one serde config.
 //! - [`AccountStatusCheck`] refuses a disabled account on its next request,
 //!   however fresh its token (`JwtAuthLayer::account_status`).

@@ -242,3 +242,154 @@ fn detection_and_false_positive_rates_meet_the_floors() {
     // The category of each detector is what the table claims.
     assert_eq!(sqli.category(), Category::SqlInjection);
 }
+
+/// `Detectors::scan` skips values of digits only (ids, numbers). This shows
+/// the full scan (`scan_normalized`, no shortcut) gives the same on every
+/// corpus line of letters, digits and `_` (the shortcut must not hide an
+/// encoding such as `0x2e` or a bare command name), and on the words
+/// attacks are made of, at both strictness levels; and that the comparison
+/// can fail: such words do get flagged. This
+/// shows it finds what the full scan (`scan_normalized`, no shortcut) finds,
+/// at both strictness levels, on every such line of every corpus, attack and
+/// benign, and on the bare words attacks are made of.
+#[test]
+fn skipping_numbers_finds_what_the_full_scan_finds() {
+    use rampart_sanitize::Normalized;
+    let files = [
+        "libinjection_sqli.jsonl.gz",
+        "httpparams_train_sqli.jsonl.gz",
+        "patt_sqli.jsonl",
+        "libinjection_xss.jsonl",
+        "httpparams_train_xss.jsonl",
+        "patt_xss.jsonl",
+        "patt_traversal.jsonl.gz",
+        "httpparams_train_traversal.jsonl",
+        "patt_cmdi.jsonl",
+        "httpparams_train_cmdi.jsonl",
+        "httpparams_train_benign.jsonl",
+        "libinjection_false_positives.jsonl",
+    ];
+    let word =
+        |v: &[u8]| v.len() <= 64 && v.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'_');
+    let mut values: Vec<String> = files
+        .iter()
+        .flat_map(|f| load(f))
+        .filter(|item| word(&item.payload))
+        .map(|item| String::from_utf8(item.payload).expect("ascii"))
+        .collect();
+    let corpus_words = values.len();
+    let words = [
+        "",
+        "1",
+        "0",
+        "00",
+        "1e1",
+        "0x41",
+        "0b1",
+        "1OR1",
+        "1AND1",
+        "1or1",
+        "ORDER",
+        "UNION",
+        "SELECT",
+        "union_select",
+        "sleep",
+        "SLEEP5",
+        "benchmark",
+        "waitfor",
+        "delay",
+        "NULL",
+        "true",
+        "TRUE",
+        "admin",
+        "root",
+        "OR",
+        "AND",
+        "XOR",
+        "DIV",
+        "LIKE",
+        "HAVING",
+        "exec",
+        "xp_cmdshell",
+        "script",
+        "javascript",
+        "vbscript",
+        "onerror",
+        "onload",
+        "OnMouseOver",
+        "alert",
+        "svg",
+        "iframe",
+        "etc",
+        "passwd",
+        "win_ini",
+        "boot_ini",
+        "cat",
+        "id",
+        "whoami",
+        "uname",
+        "ls",
+        "ping",
+        "nc",
+        "wget",
+        "curl",
+        "sh",
+        "bash",
+        "cmd",
+        "powershell",
+        "where",
+        "ne",
+        "gt",
+        "regex",
+        "expr",
+        "shutdown",
+        "DROP",
+        "TABLE",
+        "information_schema",
+        "CHAR",
+        "CONCAT",
+        "version",
+        "user",
+        "database",
+        "load_file",
+        "outfile",
+        "globalThis",
+        "xglobalthisx",
+        "fscommand",
+        "FSCommand",
+        "onfscommand",
+        "error",
+        "load",
+        "click",
+        "onclick",
+        "ONCLICK",
+        "items",
+        "page",
+        "2",
+    ];
+    values.extend(words.iter().map(|w| (*w).to_owned()));
+    let long = "a".repeat(64);
+    values.push(long.clone());
+    values.push(format!("{long}onerror"));
+    assert!(
+        corpus_words > 50,
+        "only {corpus_words} plain words in the corpora"
+    );
+    let mut flagged = 0;
+    for strictness in [Strictness::Default, Strictness::Strict] {
+        let all = Detectors::new(strictness);
+        for value in &values {
+            let full = all.scan_normalized(&Normalized::new(value));
+            flagged += usize::from(full.is_some());
+            assert_eq!(
+                all.scan(value),
+                full,
+                "{value:?} at {strictness:?}: the shortcut differs from the full scan"
+            );
+        }
+    }
+    assert!(
+        flagged > 0,
+        "no plain word was flagged: the comparison shows nothing"
+    );
+}

@@ -9,6 +9,11 @@
 //! [`grpc_code`], the problem's detail (or title) as `grpc-message`, and the
 //! problem's headers (`Retry-After`, `WWW-Authenticate`) kept as metadata.
 //!
+//! A server that answers REST and gRPC clients from one stack keeps the
+//! default responders and puts [`GrpcRefusalLayer`](crate::GrpcRefusalLayer)
+//! outside the guards instead: it re-renders a refusal as a gRPC status only
+//! for requests that came in as gRPC.
+//!
 //! The body of a trailers-only response is empty, so the responder needs only
 //! `B: Default` of the response body: tonic's `tonic::body::Body` qualifies, and
 //! this crate needs no gRPC dependency.

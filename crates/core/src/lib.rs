@@ -12,8 +12,8 @@
 //!   attack), delivered to the audit trail or to `tracing`.
 //! - [`Problem`], [`Rejection`] and [`RejectionResponse`]: RFC 9457 problem
 //!   responses for every refusal, replaceable by the application.
-//! - `GrpcResponse` (feature `grpc`): the same refusals as gRPC statuses, for
-//!   tonic services.
+//! - `GrpcResponse` and `GrpcRefusalLayer` (feature `grpc`): the same
+//!   refusals as gRPC statuses, for tonic services.
 //! - [`Clock`]: time as a dependency, so expiry is tested without sleeping.
 //! - `redis::RedisConnection` (feature `redis`): one connection for every
 //!   Redis-backed store, to a single node or a Redis Cluster.
@@ -34,6 +34,9 @@ mod forwarded;
 #[cfg(feature = "grpc")]
 #[cfg_attr(docsrs, doc(cfg(feature = "grpc")))]
 mod grpc;
+#[cfg(feature = "grpc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "grpc")))]
+mod grpc_layer;
 mod principal;
 mod problem;
 #[cfg(feature = "redis")]
@@ -61,6 +64,9 @@ pub use grpc::{
     GRPC_CONTENT_TYPE, GRPC_MESSAGE, GRPC_STATUS, GrpcResponse, code as grpc_codes,
     encode_grpc_message, grpc_code, is_grpc_request,
 };
+#[cfg(feature = "grpc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "grpc")))]
+pub use grpc_layer::{GrpcRefusal, GrpcRefusalFuture, GrpcRefusalLayer};
 pub use principal::{AuthMethod, Principal};
 pub use problem::{PROBLEM_JSON, Problem, STORE_RETRY_AFTER_SECS};
 pub use rejection::{ProblemResponse, Rejection, RejectionResponse, reject};

@@ -12,8 +12,9 @@
 //!   attack), delivered to the audit trail or to `tracing`.
 //! - [`Problem`], [`Rejection`] and [`RejectionResponse`]: RFC 9457 problem
 //!   responses for every refusal, replaceable by the application.
-//! - `GrpcResponse` and `GrpcRefusalLayer` (feature `grpc`): the same
-//!   refusals as gRPC statuses, for tonic services.
+//! - `grpc` (feature `grpc`): the same refusals as gRPC statuses, for tonic
+//!   services: `GrpcResponse` per layer, or `GrpcRefusalLayer` around a stack
+//!   that serves REST and gRPC alike.
 //! - [`Clock`]: time as a dependency, so expiry is tested without sleeping.
 //! - `redis::RedisConnection` (feature `redis`): one connection for every
 //!   Redis-backed store, to a single node or a Redis Cluster.
@@ -33,10 +34,7 @@ mod event;
 mod forwarded;
 #[cfg(feature = "grpc")]
 #[cfg_attr(docsrs, doc(cfg(feature = "grpc")))]
-mod grpc;
-#[cfg(feature = "grpc")]
-#[cfg_attr(docsrs, doc(cfg(feature = "grpc")))]
-mod grpc_layer;
+pub mod grpc;
 mod principal;
 mod problem;
 #[cfg(feature = "redis")]
@@ -60,13 +58,7 @@ pub use event::{
 pub use forwarded::ForwardedProto;
 #[cfg(feature = "grpc")]
 #[cfg_attr(docsrs, doc(cfg(feature = "grpc")))]
-pub use grpc::{
-    GRPC_CONTENT_TYPE, GRPC_MESSAGE, GRPC_STATUS, GrpcResponse, code as grpc_codes,
-    encode_grpc_message, grpc_code, is_grpc_request,
-};
-#[cfg(feature = "grpc")]
-#[cfg_attr(docsrs, doc(cfg(feature = "grpc")))]
-pub use grpc_layer::{GrpcRefusal, GrpcRefusalFuture, GrpcRefusalLayer};
+pub use grpc::{GrpcRefusalLayer, GrpcResponse};
 pub use principal::{AuthMethod, Principal};
 pub use problem::{PROBLEM_JSON, Problem, STORE_RETRY_AFTER_SECS};
 pub use rejection::{ProblemResponse, Rejection, RejectionResponse, reject};

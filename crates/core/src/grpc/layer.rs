@@ -1,8 +1,8 @@
 //! Turning HTTP refusals into gRPC statuses after the fact, for servers that
 //! answer REST and gRPC clients from one stack.
 
+use super::{GRPC_CONTENT_TYPE, GRPC_MESSAGE, GRPC_STATUS, encode_grpc_message, grpc_code};
 use crate::Problem;
-use crate::grpc::{GRPC_CONTENT_TYPE, GRPC_MESSAGE, GRPC_STATUS, encode_grpc_message, grpc_code};
 use http::header::{CONTENT_LENGTH, CONTENT_TYPE, TRANSFER_ENCODING};
 use http::{HeaderValue, Request, Response};
 use pin_project_lite::pin_project;
@@ -20,7 +20,7 @@ use tower_service::Service;
 /// puts this layer outside the guards: a response to a request whose
 /// `content-type` is `application/grpc*` that is not a success and carries
 /// no `grpc-status` becomes a trailers-only gRPC response, with the code
-/// from [`grpc_code`](crate::grpc_code), the refusal's problem detail (or
+/// from [`grpc_code`](super::grpc_code), the refusal's problem detail (or
 /// title, or the HTTP reason) as `grpc-message`, its headers such as
 /// `retry-after` kept, and its extensions (the typed rejection) kept for
 /// outer layers. Other requests and responses pass untouched.
@@ -88,7 +88,7 @@ where
     }
 
     fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
-        let grpc = crate::grpc::is_grpc_request(request.headers());
+        let grpc = super::is_grpc_request(request.headers());
         GrpcRefusalFuture {
             inner: self.inner.call(request),
             grpc,

@@ -10,7 +10,7 @@
 //! problem's headers (`Retry-After`, `WWW-Authenticate`) kept as metadata.
 //!
 //! A server that answers REST and gRPC clients from one stack keeps the
-//! default responders and puts [`GrpcRefusalLayer`](crate::GrpcRefusalLayer)
+//! default responders and puts [`GrpcRefusalLayer`]
 //! outside the guards instead: it re-renders a refusal as a gRPC status only
 //! for requests that came in as gRPC.
 //!
@@ -36,6 +36,10 @@
 //! assert_eq!(response.headers()["retry-after"], "30");
 //! assert!(response.body().is_empty());
 //! ```
+
+mod layer;
+
+pub use layer::{GrpcRefusal, GrpcRefusalFuture, GrpcRefusalLayer};
 
 use crate::{Problem, RejectionResponse};
 use http::header::{CACHE_CONTROL, CONTENT_TYPE};
@@ -139,7 +143,7 @@ impl Problem {
 }
 
 /// Answers a rejection as a gRPC trailers-only response (see the
-/// [module docs](self)). Give it to a layer's `with_response` to serve gRPC
+/// [module docs](crate::grpc)). Give it to a layer's `with_response` to serve gRPC
 /// clients; the typed rejection is still attached to the response.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct GrpcResponse;

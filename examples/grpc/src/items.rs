@@ -31,6 +31,11 @@ impl Catalog {
         }
     }
 
+    /// The item with `id`, if there is one.
+    pub fn find(&self, id: &str) -> Option<&Item> {
+        self.items.get(id)
+    }
+
     /// `GetItem`: the item, or `NOT_FOUND`. Names the target in the audit
     /// record, which only the handler knows.
     pub async fn get_item(
@@ -41,7 +46,7 @@ impl Catalog {
         if let Some(audit) = AuditContext::from_extensions(request.extensions()) {
             audit.set_target("item", id.clone());
         }
-        match self.items.get(id) {
+        match self.find(id) {
             Some(item) => Ok(Response::new(item.clone())),
             None => Err(Status::not_found("no such item")),
         }

@@ -13,11 +13,16 @@
 //! - [`items`]: the service and its handler.
 //! - [`client`]: a client, for the tests and for trying it out.
 //! - [`serve`] and [`Security`]: the stack, outermost first, and the server.
+//! - [`serve_mixed`]: gRPC and REST on one port behind one stack, refusals
+//!   rendered for each protocol by
+//!   [`GrpcRefusalLayer`](rampart::core::GrpcRefusalLayer).
 #![forbid(unsafe_code)]
 
 pub mod client;
 pub mod items;
+mod mixed;
 pub mod proto;
 mod stack;
 
+pub use mixed::serve_mixed;
 pub use stack::{PERMISSION, POLICY, Security, default_quota, serve};

@@ -31,10 +31,10 @@ pub fn default_quota() -> Quota {
 /// audit log and the per-user limiter, wired to report into the trail.
 #[derive(Clone)]
 pub struct Security {
-    verifier: JwtVerifier,
-    authorizer: Authorizer,
-    audit: AuditLayer,
-    limiter: RateLimiter,
+    pub(crate) verifier: JwtVerifier,
+    pub(crate) authorizer: Authorizer,
+    pub(crate) audit: AuditLayer,
+    pub(crate) limiter: RateLimiter,
 }
 
 impl std::fmt::Debug for Security {
@@ -78,7 +78,7 @@ impl Security {
 
 /// tonic hands the peer over as `TcpConnectInfo`; rampart's `ClientIpLayer`
 /// reads a `SocketAddr` extension, as any server can insert one.
-fn peer_from_tonic<B>(mut request: http::Request<B>) -> http::Request<B> {
+pub(crate) fn peer_from_tonic<B>(mut request: http::Request<B>) -> http::Request<B> {
     if let Some(peer) = request
         .extensions()
         .get::<TcpConnectInfo>()
@@ -91,7 +91,7 @@ fn peer_from_tonic<B>(mut request: http::Request<B>) -> http::Request<B> {
 
 /// Names the call in its audit record before any guard runs, so a refused
 /// call is recorded as the read it tried to be, not as a generic `POST`.
-fn describe_call<B>(request: http::Request<B>) -> http::Request<B> {
+pub(crate) fn describe_call<B>(request: http::Request<B>) -> http::Request<B> {
     if let Some(audit) = AuditContext::from_extensions(request.extensions()) {
         audit.set_action(request.uri().path().trim_start_matches('/').to_owned());
         if request.uri().path() == GET_ITEM {

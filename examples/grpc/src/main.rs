@@ -36,7 +36,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         owner: "ann".into(),
     }]);
     println!(
-        "grpcurl -plaintext -import-path proto -proto items.proto -H 'authorization: Bearer {}' \
+        "grpcurl -plaintext -import-path examples/grpc/proto -proto items.proto -H 'authorization: Bearer {}' \
          -d '{{\"id\":\"1\"}}' 127.0.0.1:50051 rampart.example.v1.Items/GetItem",
         token.token
     );

@@ -110,7 +110,9 @@ pub fn encode_grpc_message(message: &str) -> Cow<'_, str> {
 }
 
 /// Whether a request speaks gRPC: its `content-type` is `application/grpc`
-/// or one of its `+proto` / `+json` variants.
+/// or one of its variants (`+proto`, `+json`, and gRPC-Web's
+/// `application/grpc-web*`, whose clients read a trailers-only status from
+/// the response head too).
 pub fn is_grpc_request(headers: &HeaderMap) -> bool {
     headers
         .get(CONTENT_TYPE)
@@ -276,6 +278,7 @@ mod tests {
         assert!(with("application/grpc"));
         assert!(with("application/grpc+proto"));
         assert!(with("Application/GRPC+json"));
+        assert!(with("application/grpc-web+proto"));
         assert!(!with("application/json"));
         assert!(!with("application/grp"));
         assert!(!is_grpc_request(&HeaderMap::new()));

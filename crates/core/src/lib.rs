@@ -12,13 +12,17 @@
 //!   attack), delivered to the audit trail or to `tracing`.
 //! - [`Problem`], [`Rejection`] and [`RejectionResponse`]: RFC 9457 problem
 //!   responses for every refusal, replaceable by the application.
+//! - `grpc` (feature `grpc`): the same refusals as gRPC statuses, for tonic
+//!   services: `GrpcResponse` per layer, or `GrpcRefusalLayer` around a stack
+//!   that serves REST and gRPC alike.
 //! - [`Clock`]: time as a dependency, so expiry is tested without sleeping.
 //! - `redis::RedisConnection` (feature `redis`): one connection for every
 //!   Redis-backed store, to a single node or a Redis Cluster.
 //!
 //! The crate is small on purpose: it has no cryptography, no stores and no
 //! framework dependency (axum support is behind the `axum` feature, the Redis
-//! connection the stores share behind the `redis` feature).
+//! connection the stores share behind the `redis` feature, gRPC refusals
+//! behind the `grpc` feature, which needs no gRPC crate).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -28,6 +32,9 @@ mod clock;
 mod error;
 mod event;
 mod forwarded;
+#[cfg(feature = "grpc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "grpc")))]
+pub mod grpc;
 mod principal;
 mod problem;
 #[cfg(feature = "redis")]
@@ -49,6 +56,9 @@ pub use event::{
     PrivilegeAction, SecurityEvent, Severity, SharedSink, TracingSink,
 };
 pub use forwarded::ForwardedProto;
+#[cfg(feature = "grpc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "grpc")))]
+pub use grpc::{GrpcRefusalLayer, GrpcResponse};
 pub use principal::{AuthMethod, Principal};
 pub use problem::{PROBLEM_JSON, Problem, STORE_RETRY_AFTER_SECS};
 pub use rejection::{ProblemResponse, Rejection, RejectionResponse, reject};

@@ -63,15 +63,22 @@ where
 }
 
 /// Builds the response for `rejection` with `responder` and attaches the
-/// rejection to its extensions. What every rejecting layer calls.
+/// rejection and its default [`Problem`] to its extensions. What every
+/// rejecting layer calls.
+///
+/// The problem travels too so that an outer layer can re-render the refusal
+/// without knowing the rejection's type (`GrpcRefusalLayer` turns it into a
+/// gRPC status for gRPC callers).
 pub fn reject<R, B, T>(responder: &T, rejection: R) -> Response<B>
 where
     R: Rejection,
     T: RejectionResponse<R, B>,
 {
     let problem = rejection.to_problem();
-    let mut response = responder.respond(&rejection, problem);
-    response.extensions_mut().insert(rejection);
+    let mut response = responder.respond(&rejection, problem.clone());
+    let extensions = response.extensions_mut();
+    extensions.insert(rejection);
+    extensions.insert(problem);
     response
 }
 
@@ -96,6 +103,21 @@ mod tests {
         assert_eq!(
             response.extensions().get::<Denied>(),
             Some(&Denied("policy"))
+        );
+        assert_eq!(
+            response.extensions().get::<Problem>(),
+            Some(&Problem::forbidden())
+        );
+    }
+
+    #[test]
+    fn a_replaced_response_still_carries_the_default_problem() {
+        let custom = |_: &Denied, _: Problem| Response::new(Bytes::from_static(b"nope"));
+        let response = reject(&custom, Denied("policy"));
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(
+            response.extensions().get::<Problem>().map(Problem::status),
+            Some(StatusCode::FORBIDDEN)
         );
     }
 }

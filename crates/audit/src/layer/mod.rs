@@ -21,7 +21,8 @@ pub enum RecordMode {
     All,
     /// Requests with a method other than GET, HEAD, OPTIONS and TRACE, and every failure.
     Mutating,
-    /// Responses with status 400 or above, and inner errors.
+    /// Responses with status 400 or above, gRPC responses whose head carries
+    /// a `grpc-status` other than `0` (OK), and inner errors.
     Failures,
 }
 
@@ -43,7 +44,8 @@ pub(crate) struct Config {
 }
 
 /// Records one [`AuditEvent`](crate::AuditEvent) per request through an
-/// [`AuditLog`]: method, path (or the route a handler named), final status,
+/// [`AuditLog`]: method, path (or the route a handler named), final status
+/// (and the `grpc-status` of a gRPC refusal, which counts as a failure),
 /// latency, request id, client address and user agent, the `Principal` that
 /// inner layers captured (see [`AuditContext`]), and the typed rejection of
 /// any guard that refused. It is also an [`EventSink`], so the other layers'

@@ -131,10 +131,26 @@ fn is_safe(method: &Method) -> bool {
     )
 }
 
+/// The gRPC status in a response head. A gRPC server answers every call with
+/// HTTP `200`, so a refusal or an error shows only here (a trailers-only
+/// response); a call that streamed its answer sends the status in trailers,
+/// after the head the layer records, and counts by its HTTP status.
+fn grpc_status<B>(response: &Response<B>) -> Option<i32> {
+    response
+        .headers()
+        .get("grpc-status")?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}
+
 impl Pending {
     fn finish<B>(self, response: Option<&Response<B>>) {
         let status = response.map(|r| r.status().as_u16());
-        let failed = status.is_none_or(|s| s >= 400);
+        let grpc = response.and_then(grpc_status);
+        let failed = status.is_none_or(|s| s >= 400) || grpc.is_some_and(|code| code != 0);
         let record = match self.config.mode {
             RecordMode::All => true,
             RecordMode::Mutating => failed || !is_safe(&self.method),
@@ -181,6 +197,9 @@ impl Pending {
             event = event.target(kind, id);
         }
         event.metadata = slot.metadata;
+        if let Some(code) = grpc {
+            event.metadata.insert("grpc_status".into(), code.into());
+        }
         let latency = u64::try_from(self.started.elapsed().as_micros()).unwrap_or(u64::MAX);
         event.http = Some(HttpFacts {
             method: self.method.to_string(),

@@ -3,7 +3,6 @@
 use super::{AuthRejection, LayerConfig, ResponseFuture};
 use crate::account::AccountDecision;
 use crate::error::AuthError;
-use bytes::Bytes;
 use http::header::{AUTHORIZATION, COOKIE};
 use http::{HeaderMap, Request, Response};
 use rampart_core::{EventKind, ProblemResponse, RejectionResponse, SecurityEvent, reject};
@@ -99,7 +98,7 @@ where
     S: Service<Request<ReqBody>, Response = Response<ResBody>> + Clone + Send + 'static,
     S::Future: Send + 'static,
     ReqBody: Send + 'static,
-    ResBody: From<Bytes> + Send + 'static,
+    ResBody: Send + 'static,
     C: DeserializeOwned + Clone + Send + Sync + 'static,
     R: RejectionResponse<AuthRejection, ResBody>,
 {

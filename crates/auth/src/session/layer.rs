@@ -8,7 +8,6 @@ use super::manager::{Lookup, SOURCE, SessionManager};
 use crate::account::{AccountDecision, AccountStatusCheck};
 use crate::layer::ResponseFuture;
 use crate::revocation::FailMode;
-use bytes::Bytes;
 use http::{Request, Response};
 use rampart_core::{
     EventKind, Problem, ProblemResponse, Rejection, RejectionResponse, STORE_RETRY_AFTER_SECS,
@@ -214,7 +213,7 @@ where
     S: Service<Request<ReqBody>, Response = Response<ResBody>> + Clone + Send + 'static,
     S::Future: Send + 'static,
     ReqBody: Send + 'static,
-    ResBody: From<Bytes> + Send + 'static,
+    ResBody: Send + 'static,
     R: RejectionResponse<SessionRejection, ResBody>,
 {
     type Response = Response<ResBody>;

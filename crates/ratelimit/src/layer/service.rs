@@ -1,10 +1,10 @@
 //! The service `RateLimitLayer` wraps around the inner one.
 
-use super::headers::{HeaderOptions, headers};
+use super::headers::{HeaderOptions, RateLimitHeaders, headers};
 use super::rejection::RateLimitRejection;
 use crate::decision::{Decision, Verdict, ceil_secs};
 use crate::{KeyContext, RateLimiter};
-use http::{HeaderMap, Request, Response};
+use http::{Request, Response};
 use pin_project_lite::pin_project;
 use rampart_core::{RejectionResponse, reject};
 use std::future::Future;
@@ -60,7 +60,7 @@ pin_project! {
 pin_project! {
     #[project = StateProj]
     enum State<F, B, E> {
-        Inner { #[pin] future: F, headers: Option<HeaderMap> },
+        Inner { #[pin] future: F, headers: Option<RateLimitHeaders> },
         Refused { response: Option<Response<B>> },
         Remote { future: BoxedFuture<Response<B>, E> },
     }
@@ -90,9 +90,10 @@ where
     }
 }
 
-fn add_headers<B>(response: &mut Response<B>, headers: HeaderMap) {
-    for (name, value) in &headers {
-        response.headers_mut().insert(name, value.clone());
+fn add_headers<B>(response: &mut Response<B>, headers: RateLimitHeaders) {
+    let map = response.headers_mut();
+    for (name, value) in headers {
+        map.insert(name, value);
     }
 }
 
@@ -116,7 +117,7 @@ where
     Some(response)
 }
 
-fn allowed_headers(decision: &Decision, options: HeaderOptions) -> Option<HeaderMap> {
+fn allowed_headers(decision: &Decision, options: HeaderOptions) -> Option<RateLimitHeaders> {
     options.on_allowed.then(|| headers(decision, options))
 }
 

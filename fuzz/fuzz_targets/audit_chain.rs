@@ -37,15 +37,24 @@ static FIXTURE: LazyLock<Option<Fixture>> = LazyLock::new(|| {
             .outcome(Outcome::Success),
     )
     .ok()?;
-    log.record(AuditEvent::new(types::AUTH_LOGIN_SUCCESS).subject("bob")).ok()?;
-    log.record(AuditEvent::new(types::AUTH_LOGIN_FAILURE).subject("mallory")).ok()?;
+    log.record(AuditEvent::new(types::AUTH_LOGIN_SUCCESS).subject("bob"))
+        .ok()?;
+    log.record(AuditEvent::new(types::AUTH_LOGIN_FAILURE).subject("mallory"))
+        .ok()?;
     log.shutdown().ok()?;
     let sealed = VerifyOptions::default().require_sealed(true);
     let report = verify(&path, &key, sealed).ok()?;
-    assert!(report.ok && report.events == 3, "the genuine log must verify: {report:?}");
+    assert!(
+        report.ok && report.events == 3,
+        "the genuine log must verify: {report:?}"
+    );
     let text = std::fs::read_to_string(&path).ok()?;
     let lines = text.lines().map(str::to_owned).collect();
-    Some(Fixture { key, lines, scratch: dir.join("scratch.jsonl") })
+    Some(Fixture {
+        key,
+        lines,
+        scratch: dir.join("scratch.jsonl"),
+    })
 });
 
 fuzz_target!(|data: &[u8]| {
@@ -56,7 +65,11 @@ fuzz_target!(|data: &[u8]| {
         && let Some(ms) = parse_rfc3339_ms(text)
     {
         let printed = format_rfc3339_ms(ms);
-        assert_eq!(parse_rfc3339_ms(&printed), Some(ms), "{text:?} -> {printed:?}");
+        assert_eq!(
+            parse_rfc3339_ms(&printed),
+            Some(ms),
+            "{text:?} -> {printed:?}"
+        );
         if text.len() == 24 {
             assert_eq!(printed, text, "the formatter disagrees with the parser");
         }
@@ -72,7 +85,10 @@ fuzz_target!(|data: &[u8]| {
             return;
         }
         if let Ok(report) = verify(&fx.scratch, &fx.key, sealed) {
-            assert!(!report.ok || report.events == 0, "a forged log verified: {report:?}");
+            assert!(
+                !report.ok || report.events == 0,
+                "a forged log verified: {report:?}"
+            );
         }
         let _ = verify(&fx.scratch, &fx.key, VerifyOptions::default().live(true));
         let _ = query(&fx.scratch, &Query::default(), None);
@@ -101,7 +117,11 @@ fuzz_target!(|data: &[u8]| {
         let original: serde_json::Value =
             serde_json::from_str(&fx.lines[index]).unwrap_or_default();
         let replaced = serde_json::from_slice::<serde_json::Value>(rest).ok();
-        assert_eq!(replaced.as_ref(), Some(&original), "a modified record verified");
+        assert_eq!(
+            replaced.as_ref(),
+            Some(&original),
+            "a modified record verified"
+        );
     }
     let _ = query(&fx.scratch, &Query::default(), None);
 });

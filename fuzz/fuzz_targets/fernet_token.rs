@@ -17,5 +17,8 @@ fuzz_target!(|data: &[u8]| {
     let (Some(fernet), Ok(token)) = (FERNET.as_ref(), std::str::from_utf8(data)) else {
         return;
     };
-    assert!(fernet.decrypt(token).is_err(), "a forged Fernet token decrypted");
+    assert!(
+        fernet.decrypt(token).is_err(),
+        "a forged Fernet token decrypted"
+    );
 });

@@ -24,7 +24,10 @@ fuzz_target!(|data: &[u8]| {
             builder = builder.header(HeaderName::from_static(name), value);
         }
     }
-    let target = parts.next().and_then(|t| std::str::from_utf8(t).ok()).unwrap_or("/");
+    let target = parts
+        .next()
+        .and_then(|t| std::str::from_utf8(t).ok())
+        .unwrap_or("/");
     let Ok(proxies) = TrustedProxies::new(["10.0.0.0/8"]) else {
         return;
     };
@@ -67,13 +70,19 @@ fuzz_target!(|data: &[u8]| {
                         Some(location) => {
                             assert!(method == Method::GET, "{method} was redirected");
                             assert_eq!(refusal.status(), StatusCode::PERMANENT_REDIRECT);
-                            let rest = location.strip_prefix("https://").expect("redirects to https");
-                            let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+                            let rest = location
+                                .strip_prefix("https://")
+                                .expect("redirects to https");
+                            let (authority, path) =
+                                rest.split_at(rest.find('/').unwrap_or(rest.len()));
                             assert!(!authority.contains('@'), "user info in {location}");
                             if fixed {
                                 assert_eq!(authority, "www.example.com");
                             }
-                            assert!(path.starts_with('/') && !path.starts_with("//"), "{location}");
+                            assert!(
+                                path.starts_with('/') && !path.starts_with("//"),
+                                "{location}"
+                            );
                         }
                         None => assert_eq!(refusal.status(), StatusCode::FORBIDDEN),
                     }

@@ -24,13 +24,21 @@ fuzz_target!(|data: &[u8]| {
     };
     let mut accepted = Vec::new();
     for jwk in &set.keys {
-        for default in [None, Some(Algorithm::ES256), Some(Algorithm::RS256), Some(Algorithm::EdDSA)] {
+        for default in [
+            None,
+            Some(Algorithm::ES256),
+            Some(Algorithm::RS256),
+            Some(Algorithm::EdDSA),
+        ] {
             let Ok(key) = VerificationKey::from_jwk(jwk, default) else {
                 continue;
             };
             assert_eq!(Some(key.kid()), jwk.common.key_id.as_deref());
             assert!(
-                !matches!(key.algorithm(), Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512),
+                !matches!(
+                    key.algorithm(),
+                    Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512
+                ),
                 "a published key became an HMAC secret"
             );
             if let Some(public) = key.public_jwk() {

@@ -14,7 +14,11 @@ fuzz_target!(|data: &[u8]| {
     };
     if let Ok(permission) = Permission::parse(text) {
         let printed = permission.to_string();
-        assert_eq!(Permission::parse(&printed).as_ref(), Ok(&permission), "{text:?}");
+        assert_eq!(
+            Permission::parse(&printed).ok(),
+            Some(permission),
+            "{text:?}"
+        );
     }
     if let Ok(action) = Action::parse(text) {
         assert!(!action.resource().contains(':') && !action.action().contains(':'));
@@ -26,17 +30,28 @@ fuzz_target!(|data: &[u8]| {
         // What it writes back reads as the same policy.
         if let Ok(written) = toml::to_string(policy.config()) {
             let again = Policy::from_toml(&written);
-            assert_eq!(again.as_ref().map(Policy::config).ok(), Some(policy.config()), "{written}");
+            assert_eq!(
+                again.as_ref().map(Policy::config).ok(),
+                Some(policy.config()),
+                "{written}"
+            );
         }
         let roles: Vec<String> = policy.role_names().map(str::to_owned).collect();
-        let bound: Vec<String> = policy.config().bindings.iter().map(|b| b.subject.clone()).collect();
+        let bound: Vec<String> = policy
+            .config()
+            .bindings
+            .iter()
+            .map(|b| b.subject.clone())
+            .collect();
         let Ok(authz) = Authorizer::new(policy) else {
             continue;
         };
         let resources = [
             Resource::new("items"),
             Resource::new("reports").with_tenant("acme"),
-            Resource::new("reports").with_tenant("globex").with_owner("bob"),
+            Resource::new("reports")
+                .with_tenant("globex")
+                .with_owner("bob"),
         ];
         let nobody = Principal::new("fuzz-nobody", AuthMethod::Jwt).with_tenant("acme");
         let everyone = Principal::new("bob", AuthMethod::Jwt)
@@ -47,7 +62,10 @@ fuzz_target!(|data: &[u8]| {
                 if !bound.iter().any(|s| s == "fuzz-nobody")
                     && let Ok(decision) = authz.check(&nobody, action, resource)
                 {
-                    assert!(!decision.is_allowed(), "a principal with no role was allowed");
+                    assert!(
+                        !decision.is_allowed(),
+                        "a principal with no role was allowed"
+                    );
                 }
                 if let Ok(decision) = authz.check(&everyone, action, resource)
                     && decision.is_allowed()
@@ -57,7 +75,10 @@ fuzz_target!(|data: &[u8]| {
                     let permission = Permission::parse(rule.permission())
                         .expect("the allowing rule is a valid permission");
                     let verb = action.rsplit(':').next().unwrap_or(action);
-                    assert!(permission.covers(resource.kind(), verb), "{permission} allowed {action}");
+                    assert!(
+                        permission.covers(resource.kind(), verb),
+                        "{permission} allowed {action}"
+                    );
                 }
             }
         }

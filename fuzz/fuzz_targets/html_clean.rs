@@ -84,18 +84,22 @@ fn tags(html: &str) -> Vec<Tag> {
     out
 }
 
-/// The scheme a browser reads in a URL attribute (it drops ASCII
-/// whitespace and control characters first).
+/// The scheme a browser reads in a URL attribute, as the URL standard parses
+/// it (leading and trailing C0 controls and spaces dropped, tabs and newlines
+/// removed anywhere): a letter, then letters, digits, `+`, `-` or `.`, before
+/// a colon. Anything else is a relative URL.
 fn scheme(url: &str) -> Option<String> {
-    let compact: String = url
+    let trimmed = url.trim_matches(|c: char| c <= ' ');
+    let compact: String = trimmed
         .chars()
-        .filter(|c| !c.is_ascii_whitespace() && !c.is_ascii_control())
+        .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
         .collect();
-    let colon = compact.find(':')?;
-    let head = &compact[..colon];
-    head.chars()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
-        .then(|| head.to_ascii_lowercase())
+    let (head, _) = compact.split_once(':')?;
+    let mut chars = head.chars();
+    let first = chars.next()?;
+    (first.is_ascii_alphabetic()
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')))
+    .then(|| head.to_ascii_lowercase())
 }
 
 fuzz_target!(|data: &[u8]| {

@@ -27,10 +27,11 @@ fuzz_target!(|data: &[u8]| {
     }
 });
 
-/// Whether `ip` is written somewhere in the header, in any of the forms a hop may take.
+/// Whether `ip` is written somewhere in the header, in any of the forms a hop may take
+/// (between optional whitespace, spaces or tabs, as RFC 9110 allows around list items).
 fn written_in(data: &[u8], ip: IpAddr) -> bool {
     let text = String::from_utf8_lossy(data);
-    text.split([',', ';', '=', '"', ' '])
+    text.split([',', ';', '=', '"', ' ', '\t'])
         .flat_map(|token| [token, token.trim_start_matches('[').split(']').next().unwrap_or("")])
         .any(|token| {
             token.parse::<IpAddr>().map(|t| t.to_canonical() == ip).unwrap_or(false)

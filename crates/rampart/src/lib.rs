@@ -37,6 +37,10 @@ pub use rampart_sanitize as sanitize;
 #[cfg_attr(docsrs, doc(cfg(feature = "stack")))]
 pub mod stack;
 
+/// The per-crate guides' examples (`docs/guides/`), compiled as doctests.
+#[cfg(doctest)]
+pub mod guides;
+
 /// The migration guide's examples (`docs/migration.md`), compiled as doctests.
 #[cfg(all(
     doctest,

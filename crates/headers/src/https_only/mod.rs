@@ -206,6 +206,7 @@ impl HttpsOnly {
         if !target.starts_with('/') || target.starts_with("//") {
             return None;
         }
+        let target = escape_target(target);
         let location = if self.https_port == 443 {
             format!("https://{host}{target}")
         } else {
@@ -213,6 +214,25 @@ impl HttpsOnly {
         };
         HeaderValue::from_str(&location).ok()
     }
+}
+
+/// `target` with every byte that is not visible ASCII percent-encoded, as a
+/// browser would have sent it: `http::Uri` lets raw UTF-8 through in a query,
+/// and a `Location` holding it is not a URI (and not readable as text through
+/// [`HttpsRequired::location`]).
+fn escape_target(target: &str) -> std::borrow::Cow<'_, str> {
+    if target.bytes().all(|b| b.is_ascii_graphic()) {
+        return target.into();
+    }
+    let mut escaped = String::with_capacity(target.len() + 16);
+    for b in target.bytes() {
+        if b.is_ascii_graphic() {
+            escaped.push(char::from(b));
+        } else {
+            escaped.push_str(&format!("%{b:02X}"));
+        }
+    }
+    escaped.into()
 }
 
 /// The host of an authority (`example.com:8080` → `example.com`,

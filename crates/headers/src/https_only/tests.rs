@@ -256,3 +256,26 @@ fn no_redirect_leaves_the_host_and_encoded_paths_are_not_exempt() {
         Some("https://example.com/a%0d%0aSet-Cookie:x?q=%3Cs%3E")
     );
 }
+
+#[test]
+fn a_target_with_raw_utf8_is_redirected_percent_encoded() {
+    // Found by the `https_scheme` fuzz target: `http::Uri` keeps raw UTF-8 in
+    // a query, and the redirect's Location then could not be read as text
+    // (`location()` was `None` on a 308).
+    let uri = http::Uri::from_maybe_shared(bytes_of("/login?next=%\u{639}&q=caf\u{e9}")).unwrap();
+    let request = Request::builder()
+        .uri(uri)
+        .header(HOST, "example.com")
+        .body(())
+        .unwrap();
+    let answer = HttpsOnly::new().check(&request).unwrap_err();
+    assert_eq!(answer.status(), StatusCode::PERMANENT_REDIRECT);
+    assert_eq!(
+        answer.location(),
+        Some("https://example.com/login?next=%%D8%B9&q=caf%C3%A9")
+    );
+}
+
+fn bytes_of(text: &str) -> Vec<u8> {
+    text.as_bytes().to_vec()
+}

@@ -75,11 +75,15 @@ impl HtmlCleaner {
         Self::from_builder(CleanPreset::TextOnly, ammonia::Builder::empty())
     }
 
-    /// Emphasis, paragraphs, lists, quotes, code and links (`href` only).
+    /// Emphasis, paragraphs, lists, quotes, code and links: no attribute
+    /// but a link's `href` (and the `rel` written on it).
     pub fn basic() -> Self {
         let mut builder = ammonia::Builder::empty();
         builder
             .tags(BASIC_TAGS.iter().copied().collect())
+            // `Builder::empty` empties the tags only: without this, ammonia's
+            // generic `lang` and `title` would pass on every tag.
+            .generic_attributes(HashSet::new())
             .tag_attributes(HashMap::from([("a", HashSet::from(["href"]))]))
             .url_schemes(URL_SCHEMES.into_iter().collect())
             .link_rel(Some(LINK_REL));
@@ -191,6 +195,18 @@ mod tests {
         );
         assert!(rich.contains("<td>c</td>"), "{rich}");
         assert!(rich.contains(r#"rel="noopener noreferrer""#), "{rich}");
+    }
+
+    #[test]
+    fn basic_keeps_no_attribute_but_href() {
+        // Found by the `html_clean` fuzz target: `title` and `lang` passed.
+        let input = r#"<b href="javascript:alert(1)" title="t" lang="en">b</b> <p title="x" lang="fr" dir="rtl">p</p> <a href="/x" title="t" lang="en">a</a>"#;
+        assert_eq!(
+            HtmlCleaner::basic().clean(input),
+            r#"<b>b</b> <p>p</p> <a href="/x" rel="noopener noreferrer">a</a>"#
+        );
+        // The rich preset keeps ammonia's generic attributes on purpose.
+        assert!(HtmlCleaner::rich().clean(input).contains(r#"title="x""#));
     }
 
     #[test]

@@ -26,6 +26,11 @@ pub enum EmailError {
     /// Non-ASCII in the local part (SMTPUTF8), refused unless allowed.
     #[error("e-mail local part holds non-ASCII characters")]
     NonAsciiLocalPart,
+    /// A control character (C0, DEL, C1) or a bidirectional formatting
+    /// character in the local part: they rewrite terminals and logs (`U+009B`
+    /// starts an escape sequence) or reorder what a reader sees.
+    #[error("e-mail local part holds control or bidirectional formatting characters")]
+    ControlCharacter,
     /// Not an address: what was wrong, in `email_address`'s words.
     #[error("not a valid e-mail address: {0}")]
     Syntax(String),
@@ -40,6 +45,7 @@ impl EmailError {
             Self::DomainTooLong => "email_domain_too_long",
             Self::InvalidDomain => "email_invalid_domain",
             Self::NonAsciiLocalPart => "email_non_ascii_local",
+            Self::ControlCharacter => "email_control_character",
             Self::Syntax(_) => "email_syntax",
         }
     }
@@ -168,6 +174,11 @@ impl EmailPolicy {
         };
         EmailAddress::parse_with_options(&address, options)
             .map_err(|e| EmailError::Syntax(e.to_string()))?;
+        // After the syntax, which refuses most ASCII controls already: what
+        // is left is what a quoted or a Unicode local part lets through.
+        if local.chars().any(|c| c.is_control() || is_bidi_format(c)) {
+            return Err(EmailError::ControlCharacter);
+        }
         Ok(Email {
             at: local.len(),
             address,
@@ -175,9 +186,41 @@ impl EmailPolicy {
     }
 }
 
+/// The Unicode bidirectional formatting characters (marks, embeddings,
+/// overrides, isolates), which make text display in another order than it is
+/// stored.
+fn is_bidi_format(c: char) -> bool {
+    matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_and_bidi_characters_are_refused_in_the_local_part() {
+        // Found by the `validators` fuzz target: U+009F passed with Unicode
+        // local parts allowed.
+        let unicode = EmailPolicy::new().allow_unicode_local_part();
+        for bad in [
+            "he\u{9f}llo@example.com",
+            "a\u{9b}31mb@example.com",
+            "admin\u{202E}moc@example.com",
+            "x\u{2066}y@example.com",
+        ] {
+            assert_eq!(
+                unicode.check(bad),
+                Err(EmailError::ControlCharacter),
+                "{bad:?}"
+            );
+        }
+        // ASCII controls, even quoted, never pass, whichever rule says so first.
+        for bad in ["\"a\u{7}b\"@example.com", "\"tab\tin\"@example.com"] {
+            assert!(unicode.check(bad).is_err(), "{bad:?}");
+            assert!(EmailPolicy::new().check(bad).is_err(), "{bad:?}");
+        }
+        assert!(unicode.check("jürgen@example.de").is_ok());
+    }
 
     #[test]
     fn ordinary_and_idn_addresses_pass() {

@@ -9,7 +9,8 @@ use sqlparser::dialect::{
     AnsiDialect, Dialect, GenericDialect, MsSqlDialect, MySqlDialect, PostgreSqlDialect,
     SQLiteDialect,
 };
-use sqlparser::parser::Parser;
+use sqlparser::parser::{Parser, ParserError};
+use sqlparser::tokenizer::Token;
 
 use super::SqlRefusal;
 use super::walk::Walker;
@@ -307,8 +308,23 @@ impl SqlGuard {
             });
         }
         let dialect = self.dialect.parser_dialect();
-        let statements =
-            Parser::parse_sql(&*dialect, sql).map_err(|e| SqlRefusal::Parse(e.to_string()))?;
+        let parse_error = |e: ParserError| SqlRefusal::Parse(e.to_string());
+        let mut parser = Parser::new(&*dialect)
+            .try_with_sql(sql)
+            .map_err(parse_error)?;
+        let statements = parser.parse_statements().map_err(parse_error)?;
+        // sqlparser stops at an `END` keyword straight after a statement (the
+        // end of a `BEGIN ... END` block) and leaves the rest unread, while
+        // PostgreSQL reads `SELECT 1 END` as a column named `end` and runs
+        // whatever follows: `SELECT 1 END; DELETE FROM items`. Nothing may
+        // be left unread.
+        let rest = parser.peek_token();
+        if rest.token != Token::EOF {
+            return Err(SqlRefusal::Parse(format!(
+                "unexpected `{}` after the statement",
+                rest.token
+            )));
+        }
         let statement = match statements.as_slice() {
             [] => return Err(SqlRefusal::Empty),
             [one] => one,

@@ -378,3 +378,21 @@ fn writes_only_when_allowed_and_scoped_to_the_tenant() {
         assert_eq!(write_code(sql), expected, "{sql}");
     }
 }
+
+#[test]
+fn nothing_after_the_statement_is_left_unread() {
+    // Found by the `sql_guard` fuzz target: sqlparser stops at `END` after a
+    // statement and ignores the rest, which PostgreSQL runs (`SELECT 1 END`
+    // selects a column named `end`).
+    for sql in [
+        "SELECT 1 END; DELETE FROM orders",
+        "SELECT name FROM items WHERE tenant_id = $1 END; SELECT pg_sleep(10)",
+        "SELECT 1 END",
+        "SELECT 1 end garbage",
+    ] {
+        assert_eq!(code(sql), "parse_error", "{sql}");
+    }
+    // `END` where it belongs still parses.
+    assert_eq!(code("SELECT CASE WHEN 1 = 1 THEN 2 END"), "ok");
+    assert_eq!(code("SELECT 1 AS \"end\""), "ok");
+}

@@ -70,12 +70,17 @@ token=$(curl -fsS -X POST http://127.0.0.1:8080/auth/login \
 curl -fsS -o /dev/null -H "authorization: Bearer $token" http://127.0.0.1:8080/api/items
 
 run() {
-    wrk -t2 -c"$connections" -d"${seconds}s" --latency "$@" | tee /dev/stderr
+    local name=$1
+    shift
+    wrk -t2 -c"$connections" -d"${seconds}s" --latency "$@" > "$work/$name.txt"
+    cat "$work/$name.txt"
 }
 echo "== bare: no middleware"
-bare=$(run http://127.0.0.1:8081/api/items | awk '/Requests\/sec/ {print $2}')
+run bare http://127.0.0.1:8081/api/items
 echo "== full: secure-api's whole stack"
-full=$(run -H "authorization: Bearer $token" http://127.0.0.1:8080/api/items | awk '/Requests\/sec/ {print $2}')
+run full -H "authorization: Bearer $token" http://127.0.0.1:8080/api/items
+bare=$(awk '/Requests\/sec/ {print $2}' "$work/bare.txt")
+full=$(awk '/Requests\/sec/ {print $2}' "$work/full.txt")
 python3 - "$bare" "$full" <<'PY'
 import sys
 bare, full = map(float, sys.argv[1:])

@@ -13,6 +13,19 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+/// An access token for alice from the fixture's own issuer.
+fn issue(fx: &Fx) -> String {
+    fx.issuer
+        .issue(
+            &rampart_auth::TokenRequest::new("alice"),
+            rampart_auth::TokenUse::Access,
+            None,
+            &rampart_auth::NoCustomClaims {},
+        )
+        .unwrap()
+        .token
+}
+
 #[tokio::test]
 async fn a_cached_token_is_still_refused_once_revoked() {
     let fx = fixture();
@@ -74,16 +87,7 @@ async fn a_clock_set_back_before_the_token_was_valid_refuses_it() {
 #[tokio::test]
 async fn retiring_the_signing_key_ends_its_cached_tokens() {
     let fx = fixture_with(SigningKey::hmac(Algorithm::HS256, &[3; 32], "old").unwrap());
-    let token = fx
-        .issuer
-        .issue(
-            &rampart_auth::TokenRequest::new("alice"),
-            rampart_auth::TokenUse::Access,
-            None,
-            &rampart_auth::NoCustomClaims {},
-        )
-        .unwrap()
-        .token;
+    let token = issue(&fx);
     fx.verifier.authenticate(&token).await.unwrap();
     let next = SigningKey::hmac(Algorithm::HS256, &[4; 32], "new").unwrap();
     fx.keys.publish(next).unwrap();
@@ -99,16 +103,7 @@ async fn retiring_the_signing_key_ends_its_cached_tokens() {
 #[tokio::test]
 async fn a_key_replaced_under_the_same_kid_ends_its_cached_tokens() {
     let fx = fixture_with(SigningKey::hmac(Algorithm::HS256, &[3; 32], "k").unwrap());
-    let token = fx
-        .issuer
-        .issue(
-            &rampart_auth::TokenRequest::new("alice"),
-            rampart_auth::TokenUse::Access,
-            None,
-            &rampart_auth::NoCustomClaims {},
-        )
-        .unwrap()
-        .token;
+    let token = issue(&fx);
     fx.verifier.authenticate(&token).await.unwrap();
     // Another secret under the same `kid`: the cached entry names the old key.
     fx.keys

@@ -162,13 +162,29 @@ mod tests {
             .take(4)
             .collect();
         for (i, token) in same_shard.iter().enumerate() {
-            let until = if i < 2 { 50 } else { 200 };
+            // Two end exactly now: expired, as `exp + leeway` is exclusive.
+            let until = if i < 2 { 100 } else { 200 };
             cache.insert(token, entry(until), Duration::ZERO);
         }
         cache.insert("probe", entry(200), now);
         assert!(same_shard[..2].iter().all(|t| cache.get(t).is_none()));
         assert!(same_shard[2..].iter().all(|t| cache.get(t).is_some()));
         assert!(cache.get("probe").is_some());
+    }
+
+    #[test]
+    fn a_shard_with_room_keeps_even_expired_entries() {
+        // Eviction is lazy: only a full shard pays for a sweep.
+        let cache = VerifiedCache::new(SHARDS * 4).expect("cache");
+        let same_shard: Vec<String> = (0..)
+            .map(|i| format!("t{i}"))
+            .filter(|t| std::ptr::eq(cache.shard(t), cache.shard("probe")))
+            .take(1)
+            .collect();
+        cache.insert(&same_shard[0], entry(50), Duration::ZERO);
+        cache.insert("probe", entry(200), Duration::from_secs(100));
+        assert!(cache.get(&same_shard[0]).is_some());
+        assert_eq!(cache.len(), 2);
     }
 
     #[test]

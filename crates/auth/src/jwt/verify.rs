@@ -986,7 +986,70 @@ impl JwtVerifierBuilder {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Algorithm, SigningKey};
+    use crate::{Algorithm, JwtIssuer, SigningKey, TokenRequest};
+    use rampart_core::ManualClock;
+
+    /// What tells a hit from a fresh check: an entry planted for a string
+    /// that could never verify is accepted exactly while its times and key
+    /// hold, and a verified token is remembered at all.
+    #[tokio::test]
+    async fn hits_are_served_from_the_cache_exactly_within_their_times() {
+        let clock = ManualClock::at_unix(1_000);
+        let keys = KeySet::new(SigningKey::hmac(Algorithm::HS256, &[7; 32], "k").unwrap());
+        let issuer = JwtIssuer::builder(keys.clone())
+            .clock(clock.shared())
+            .build()
+            .unwrap();
+        let v = JwtVerifier::builder(keys)
+            .clock(clock.shared())
+            .build()
+            .unwrap();
+        let token = issuer
+            .issue(
+                &TokenRequest::new("alice"),
+                TokenUse::Access,
+                None,
+                &NoCustomClaims {},
+            )
+            .unwrap()
+            .token;
+        v.authenticate(&token).await.unwrap();
+        let cache = v.settings.cache.as_ref().unwrap();
+        let entry = cache.get(&token).expect("a verified token is remembered");
+
+        let forged = "not.a.token";
+        let planted = Verified {
+            kid: entry.kid.clone(),
+            key: entry.key.clone(),
+            valid_from: Duration::from_secs(1_000),
+            valid_until: Duration::from_secs(2_000),
+            value: entry.value.clone(),
+        };
+        cache.insert(forged, planted, Duration::from_secs(1_000));
+        let subject = |r: Result<(Claims<NoCustomClaims>, Principal), AuthError>| {
+            r.map(|(claims, _)| claims.subject().to_owned())
+        };
+        assert_eq!(
+            subject(v.authenticate(forged).await).as_deref(),
+            Ok("alice")
+        );
+        clock.set_unix(999);
+        assert_eq!(
+            subject(v.authenticate(forged).await),
+            Err(AuthError::Malformed)
+        );
+        clock.set_unix(1_999);
+        assert_eq!(
+            subject(v.authenticate(forged).await).as_deref(),
+            Ok("alice")
+        );
+        clock.set_unix(2_000);
+        assert_eq!(
+            subject(v.authenticate(forged).await),
+            Err(AuthError::Malformed)
+        );
+        assert!(cache.get(forged).is_none(), "an expired entry is dropped");
+    }
 
     #[test]
     fn debug_names_the_settings_but_no_key() {

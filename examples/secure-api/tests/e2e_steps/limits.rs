@@ -112,10 +112,12 @@ pub async fn user_quota(w: &Walk) {
 
 /// One password check at once and one waiting (the walk's `[passwords]`):
 /// a burst of logins gets some `503` + `Retry-After`, the others their tokens.
+/// The burst is wide enough that a slow, busy machine cannot serve it one
+/// login at a time.
 pub async fn hashing_bound(w: &Walk) {
     let judy = w.user("judy");
     let mut burst = tokio::task::JoinSet::new();
-    for _ in 0..8 {
+    for _ in 0..24 {
         let (c, judy) = (w.client(), judy.clone());
         burst.spawn(async move { c.try_login(&judy, "judy-S3cure-demo!", None).await });
     }

@@ -75,6 +75,15 @@ fn over_https(method: &str, path: &str, bearer: Option<&str>) -> Request<Body> {
     request.body(Body::empty()).unwrap()
 }
 
+impl Admin {
+    /// The status of a request forwarded over HTTPS by the trusted proxy.
+    async fn status(&self, method: &str, path: &str, bearer: Option<&str>) -> StatusCode {
+        send_from(&self.app, PROXY, over_https(method, path, bearer))
+            .await
+            .status()
+    }
+}
+
 fn events(admin: &Admin) -> Vec<Value> {
     admin.log.flush().unwrap();
     admin
@@ -133,56 +142,40 @@ async fn operators_pass_and_everyone_else_is_refused() {
     assert_eq!(ok.status(), StatusCode::OK);
     assert_eq!(text(ok).await, "olga");
 
-    let anonymous = send_from(&admin.app, PROXY, over_https("GET", "/whoami", None)).await;
-    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        admin.status("GET", "/whoami", None).await,
+        StatusCode::UNAUTHORIZED
+    );
 
     let editor = token(&admin.auth, "ed", &["editor"]);
-    let denied = send_from(
-        &admin.app,
-        PROXY,
-        over_https("GET", "/whoami", Some(&editor)),
-    )
-    .await;
-    assert_eq!(denied.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        admin.status("GET", "/whoami", Some(&editor)).await,
+        StatusCode::FORBIDDEN
+    );
     // Unknown paths too: a non-operator cannot map the routes.
-    let hidden = send_from(
-        &admin.app,
-        PROXY,
-        over_https("GET", "/nothing", Some(&editor)),
-    )
-    .await;
-    assert_eq!(hidden.status(), StatusCode::FORBIDDEN);
-    let missing = send_from(
-        &admin.app,
-        PROXY,
-        over_https("GET", "/nothing", Some(&operator)),
-    )
-    .await;
-    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        admin.status("GET", "/nothing", Some(&editor)).await,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        admin.status("GET", "/nothing", Some(&operator)).await,
+        StatusCode::NOT_FOUND
+    );
 
     // A route's own permission on top: an auditor may look, not change users.
     let auditor = token(&admin.auth, "aud", &["auditor"]);
-    let looks = send_from(
-        &admin.app,
-        PROXY,
-        over_https("GET", "/whoami", Some(&auditor)),
-    )
-    .await;
-    assert_eq!(looks.status(), StatusCode::OK);
-    let changes = send_from(
-        &admin.app,
-        PROXY,
-        over_https("POST", "/users", Some(&auditor)),
-    )
-    .await;
-    assert_eq!(changes.status(), StatusCode::FORBIDDEN);
-    let operator_changes = send_from(
-        &admin.app,
-        PROXY,
-        over_https("POST", "/users", Some(&operator)),
-    )
-    .await;
-    assert_eq!(operator_changes.status(), StatusCode::OK);
+    assert_eq!(
+        admin.status("GET", "/whoami", Some(&auditor)).await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        admin.status("POST", "/users", Some(&auditor)).await,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        admin.status("POST", "/users", Some(&operator)).await,
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]

@@ -185,17 +185,11 @@ fn detection_and_false_positive_rates_meet_the_floors() {
             &patt_traversal,
             95.0,
         ),
-        // Target 95%. Of the 193 items, 28 are missed (85.5%): 23 are
-        // traversal-fuzzer templates with an unexpanded `{file}` placeholder
-        // and nothing of a traversal in them (`//{file}`, `/iii{file}`,
-        // `/aaaa…aaaa....{file}`), 4 are file names whose separators a
-        // filter removed (`....etcpasswd`), and one is a bare `/./`. None is
-        // special-cased: a rule that caught them would flag ordinary text.
         attack_rate(
             "traversal httpparams",
             &traversal,
             &load("httpparams_train_traversal.jsonl"),
-            85.0,
+            95.0,
         ),
         attack_rate(
             "cmdi PayloadsAllTheThings",

@@ -177,6 +177,9 @@ impl PathTraversalDetector {
         {
             return found("dot-segments", p, p + 4);
         }
+        if let Some((rule, start, end)) = path_probe(&s) {
+            return found(rule, start, end);
+        }
         if let Some((start, end)) = encoded_steps(&s) {
             return found("encoded-dot-dot-slash", start, end);
         }
@@ -216,6 +219,39 @@ impl PathTraversalDetector {
         }
         None
     }
+}
+
+/// Probes of how a server normalises a path, in a value that is a path
+/// (it starts with a separator), or of how a filter strips one:
+/// - a run of three or more separators (`///`): no path needs one, and a
+///   scheme's `//` (`file:///`) does not start a value;
+/// - a segment longer than any file system allows a name (`NAME_MAX`, 255
+///   bytes): padding that pushes a suffix the application appends (`.php`)
+///   past the length where a path is cut off;
+/// - a value opening with four or more dots run into a name
+///   (`....etcpasswd`): what `....//` leaves once a filter has removed the
+///   separators (three dots opening a value are an ellipsis).
+fn path_probe(s: &str) -> Option<(&'static str, usize, usize)> {
+    const NAME_MAX: usize = 255;
+    let b = s.as_bytes();
+    if b.first() == Some(&b'/') {
+        if let Some(p) = s.find("///") {
+            let end = p + b[p..].iter().take_while(|&&c| c == b'/').count();
+            return Some(("separator-run", p, end));
+        }
+        let mut start = 0;
+        for segment in s.split('/') {
+            if segment.len() > NAME_MAX {
+                return Some(("overlong-segment", start, start + segment.len()));
+            }
+            start += segment.len() + 1;
+        }
+    }
+    let dots = b.iter().take_while(|&&c| c == b'.').count();
+    if dots >= 4 && b.get(dots).is_some_and(u8::is_ascii_alphanumeric) {
+        return Some(("dot-run", 0, dots));
+    }
+    None
 }
 
 /// Whether `c`, after a run of dots, ends the path segment: not a letter,
@@ -438,6 +474,10 @@ mod tests {
             "/./././etc",
             "/.//././/./{file}",
             "/./.",
+            "///etc",
+            "/a/////b",
+            "....etcpasswd",
+            "........windowswin.ini",
         ] {
             assert!(hit(s), "{s}");
         }
@@ -472,9 +512,29 @@ mod tests {
             "./configure",
             "x2e0x2e",
             "0x2e0x2eab",
+            "https://example.com//a",
+            "//cdn.example.com/app.js",
+            "a///b",
+            "...and then",
+            "....",
+            "..... 5 dots",
         ] {
             assert!(!hit(s), "{s}");
         }
+    }
+
+    #[test]
+    fn a_path_segment_longer_than_any_file_name_is_padding() {
+        let name = |n: usize| "a".repeat(n);
+        assert!(hit(&format!("/{}..x", name(256))));
+        assert!(hit(&format!("/docs/{}/x", name(300))));
+        assert!(!hit(&format!("/docs/{}/x", name(255))));
+        // Only in a path: a long word elsewhere is not a file name.
+        assert!(!hit(&format!("docs/{}", name(300))));
+        let f = PathTraversalDetector::default()
+            .scan(&format!("/docs/{}/x", name(300)))
+            .expect("a finding");
+        assert_eq!((f.fingerprint(), f.span()), ("overlong-segment", 6..306));
     }
 
     #[test]

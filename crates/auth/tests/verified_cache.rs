@@ -171,6 +171,54 @@ async fn the_principal_mapping_runs_on_every_request() {
 }
 
 #[tokio::test]
+async fn the_built_in_mapping_is_kept_with_the_token_and_a_failed_one_is_not() {
+    let fx = fixture();
+    let verifier = JwtVerifier::builder(fx.keys.clone())
+        .issuer(ISS)
+        .audience([AUD])
+        .clock(fx.clock.shared())
+        .revocation(fx.store.clone())
+        .tenant_claim("tid")
+        .build()
+        .unwrap();
+    let mut claims = fx.claims();
+    claims["tid"] = json!("acme");
+    let token = fx.sign(&fx.header(), &claims);
+    for _ in 0..3 {
+        let (_, principal) = verifier.authenticate(&token).await.unwrap();
+        assert_eq!(
+            (principal.subject(), principal.tenant()),
+            ("alice", Some("acme"))
+        );
+        assert_eq!(principal.roles(), ["editor"]);
+    }
+    // Another token of the same subject maps on its own claims.
+    claims["tid"] = json!("globex");
+    claims["jti"] = json!("jti-2");
+    let other = fx.sign(&fx.header(), &claims);
+    let (_, principal) = verifier.authenticate(&other).await.unwrap();
+    assert_eq!(principal.tenant(), Some("globex"));
+    // A token whose tenant claim cannot be mapped is refused every time,
+    // cached or not.
+    claims["tid"] = json!({"nested": true});
+    claims["jti"] = json!("jti-3");
+    let unmappable = fx.sign(&fx.header(), &claims);
+    let first = verifier.authenticate(&unmappable).await.unwrap_err();
+    for _ in 0..2 {
+        assert_eq!(verifier.authenticate(&unmappable).await.unwrap_err(), first);
+    }
+    // A revoked token is refused even though its principal is kept.
+    fx.store
+        .revoke_token("alice", "jti-1", NOW + 600)
+        .await
+        .unwrap();
+    assert_eq!(
+        verifier.authenticate(&token).await.unwrap_err(),
+        AuthError::Revoked
+    );
+}
+
+#[tokio::test]
 async fn custom_claims_of_another_type_are_decoded_for_that_type() {
     #[derive(Clone, serde::Deserialize)]
     struct Plan {

@@ -128,6 +128,13 @@ pub(crate) enum Wanted {
 }
 
 impl ClaimMapping {
+    /// Whether the principal depends on the claims alone: true unless the
+    /// application maps it itself (its mapper may read state that changes,
+    /// such as roles in a database, so it runs on every request).
+    pub(crate) fn reads_only_claims(&self) -> bool {
+        self.mapper.is_none()
+    }
+
     pub(crate) fn check(&self) -> Result<(), ConfigError> {
         for (setting, path) in [
             ("tenant_claim", &self.tenant),

@@ -16,16 +16,22 @@
 //!   (a retired or replaced key ends it), and while the verifier's clock is
 //!   inside the window the checks accepted: from `max(iat, nbf)` minus leeway
 //!   to `exp` plus leeway.
-//! - What happens after the signature is *not* cached: revocation, the
-//!   principal mapping and the account-status check run on every request.
+//! - What can change while a token lives is *not* cached: revocation and the
+//!   account-status check run on every request, and so does an application's
+//!   own principal mapper. The built-in mapping reads only the claims and the
+//!   verifier's fixed settings, so the principal it builds is kept with the
+//!   entry once mapped; a mapping that fails is not kept.
 //!
 //! Bounded: a full shard drops its expired entries, then an arbitrary one.
 
+use super::claims::Claims;
 use super::keys::VerificationKey;
+use rampart_core::Principal;
+use serde_json::{Map, Value};
 use std::any::Any;
 use std::collections::HashMap;
 use std::hash::BuildHasher;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
 /// Tokens remembered by default: about 10 MiB at a kilobyte per entry.
@@ -47,6 +53,14 @@ pub(crate) struct Verified {
     pub(crate) valid_until: Duration,
     /// The decoded claims, of the type the caller asked for.
     pub(crate) value: Arc<dyn Any + Send + Sync>,
+}
+
+/// What a verifier accepted in one token: its claims, the claims the
+/// principal mapping reads, and the principal once mapped.
+pub(crate) struct Accepted<C> {
+    pub(crate) claims: Claims<C>,
+    pub(crate) picked: Map<String, Value>,
+    pub(crate) principal: OnceLock<Principal>,
 }
 
 pub(crate) struct VerifiedCache {

@@ -7,7 +7,7 @@ use super::key_set::KeySet;
 use super::keys::VerificationKey;
 use super::mapping::{ClaimMapping, ClaimPath, PrincipalMapper, Wanted};
 use super::numeric_date::NumericDate;
-use super::verified_cache::{DEFAULT_VERIFIED_CACHE, Verified, VerifiedCache};
+use super::verified_cache::{Accepted, DEFAULT_VERIFIED_CACHE, Verified, VerifiedCache};
 use crate::error::{AuthError, ConfigError};
 use crate::revocation::{FailMode, SharedRevocationStore, TokenRef};
 use base64::Engine;
@@ -17,7 +17,7 @@ use rampart_core::{
 };
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, UNIX_EPOCH};
 use tracing::Instrument;
 
@@ -284,7 +284,10 @@ impl JwtVerifier {
     /// A token this verifier has already accepted is not decoded and its
     /// signature not checked again until it expires (see
     /// [`verified_cache`](JwtVerifierBuilder::verified_cache)); revocation
-    /// and the principal mapping still run on every call.
+    /// is still checked on every call. The principal a cached token maps to
+    /// is kept with it, unless an application mapper
+    /// ([`map_principal`](JwtVerifierBuilder::map_principal)) builds it: that
+    /// one runs on every call.
     pub async fn authenticate_with<C>(
         &self,
         token: &str,
@@ -293,24 +296,36 @@ impl JwtVerifier {
         C: DeserializeOwned + Clone + Send + Sync + 'static,
     {
         self.refresh_keys_if_due().await;
-        let (claims, extra) = match self.cached::<C>(token) {
+        let entry = match self.cached::<C>(token) {
             Some(hit) => hit,
             None => {
                 let (decoded, key) = self
                     .decode_refreshing::<C>(token, TokenUse::Access, true)
                     .await?;
-                self.remember(token, &decoded, key);
-                decoded
+                self.remember(token, decoded, key)
             }
         };
-        self.check_revocation(&claims).await?;
-        let principal = self.settings.mapping.principal(&claims, extra)?;
-        Ok((claims, principal))
+        self.check_revocation(&entry.claims).await?;
+        let mapping = &self.settings.mapping;
+        let principal = match entry.principal.get() {
+            Some(principal) => principal.clone(),
+            None => {
+                let principal = mapping.principal(&entry.claims, entry.picked.clone())?;
+                // Built from the claims and fixed settings alone, it is the
+                // same on every request: later ones share it.
+                if mapping.reads_only_claims() {
+                    entry.principal.get_or_init(|| principal).clone()
+                } else {
+                    principal
+                }
+            }
+        };
+        Ok((entry.claims.clone(), principal))
     }
 
     /// The claims of `token` if this verifier accepted exactly this string
     /// before, under a key it still trusts, and it is still within its times.
-    fn cached<C>(&self, token: &str) -> Option<(Claims<C>, Map<String, Value>)>
+    fn cached<C>(&self, token: &str) -> Option<Arc<Accepted<C>>>
     where
         C: Clone + Send + Sync + 'static,
     {
@@ -331,10 +346,7 @@ impl JwtVerifier {
         if now < entry.valid_from {
             return None;
         }
-        entry
-            .value
-            .downcast_ref::<(Claims<C>, Map<String, Value>)>()
-            .cloned()
+        Arc::clone(&entry.value).downcast::<Accepted<C>>().ok()
     }
 
     /// Keeps a token that passed every check but revocation, with the times
@@ -342,15 +354,25 @@ impl JwtVerifier {
     fn remember<C>(
         &self,
         token: &str,
-        decoded: &(Claims<C>, Map<String, Value>),
+        (claims, picked): (Claims<C>, Map<String, Value>),
         (kid, key): TrustedKey,
-    ) where
+    ) -> Arc<Accepted<C>>
+    where
         C: Clone + Send + Sync + 'static,
     {
+        let accepted = Arc::new(Accepted {
+            claims,
+            picked,
+            principal: OnceLock::new(),
+        });
         let s = &*self.settings;
-        let Some(cache) = &s.cache else { return };
-        let claims = &decoded.0;
-        let Some(exp) = claims.exp else { return };
+        let Some(cache) = &s.cache else {
+            return accepted;
+        };
+        let claims = &accepted.claims;
+        let Some(exp) = claims.exp else {
+            return accepted;
+        };
         let leeway = Duration::from_secs(s.leeway);
         let starts = [claims.iat, claims.nbf]
             .into_iter()
@@ -364,9 +386,10 @@ impl JwtVerifier {
             key,
             valid_from: starts.saturating_sub(leeway),
             valid_until: exp.since_epoch().saturating_add(leeway),
-            value: Arc::new(decoded.clone()),
+            value: accepted.clone(),
         };
         cache.insert(token, verified, now);
+        accepted
     }
 
     async fn refresh_keys_if_due(&self) {

@@ -230,3 +230,43 @@ async fn multi_level_headers_list_every_limit() {
         "\"ip\";r=9;t=6, \"global\";r=99;t=36"
     );
 }
+
+#[tokio::test]
+async fn a_key_with_its_own_quota_gets_its_own_policy_header() {
+    // The policy of a limiter's one limit is written once; a key whose quota
+    // comes from a source must still be told its own.
+    let vip = |key: &str| (key == "192.0.2.7").then(|| Quota::per_minute(500));
+    let limiter = RateLimiter::builder()
+        .limit(Limit::new("ip", Quota::per_minute(10)).quotas_from(vip))
+        .build()
+        .unwrap();
+    let app = app(RateLimitLayer::new(limiter), TrustedProxies::none());
+    for _ in 0..2 {
+        let plain = app
+            .clone()
+            .oneshot(from([192, 0, 2, 9], None))
+            .await
+            .unwrap();
+        assert_eq!(plain.headers()["ratelimit-policy"], "\"ip\";q=10;w=60");
+        let own = app
+            .clone()
+            .oneshot(from([192, 0, 2, 7], None))
+            .await
+            .unwrap();
+        assert_eq!(own.headers()["ratelimit-policy"], "\"ip\";q=500;w=60");
+    }
+    let refused = {
+        let mut last = None;
+        for _ in 0..10 {
+            last = Some(
+                app.clone()
+                    .oneshot(from([192, 0, 2, 9], None))
+                    .await
+                    .unwrap(),
+            );
+        }
+        last.unwrap()
+    };
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(refused.headers()["ratelimit-policy"], "\"ip\";q=10;w=60");
+}

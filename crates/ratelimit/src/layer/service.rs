@@ -1,6 +1,6 @@
 //! The service `RateLimitLayer` wraps around the inner one.
 
-use super::headers::{HeaderOptions, RateLimitHeaders, headers};
+use super::headers::{FixedPolicy, HeaderOptions, RateLimitHeaders, headers};
 use super::rejection::RateLimitRejection;
 use crate::decision::{Decision, Verdict, ceil_secs};
 use crate::{KeyContext, RateLimiter};
@@ -19,6 +19,7 @@ pub struct RateLimitService<S, R> {
     inner: S,
     limiter: RateLimiter,
     options: HeaderOptions,
+    fixed: Option<Arc<FixedPolicy>>,
     responder: R,
 }
 
@@ -38,6 +39,7 @@ impl<S, R> RateLimitService<S, R> {
         responder: R,
     ) -> Self {
         Self {
+            fixed: FixedPolicy::of(limiter.limits()).map(Arc::new),
             inner,
             limiter,
             options,
@@ -98,7 +100,12 @@ fn add_headers<B>(response: &mut Response<B>, headers: RateLimitHeaders) {
 }
 
 /// The refusal response for `decision`, or `None` when it admits.
-fn refusal<R, B>(responder: &R, decision: &Decision, options: HeaderOptions) -> Option<Response<B>>
+fn refusal<R, B>(
+    responder: &R,
+    decision: &Decision,
+    options: HeaderOptions,
+    fixed: Option<&FixedPolicy>,
+) -> Option<Response<B>>
 where
     R: RejectionResponse<RateLimitRejection, B>,
 {
@@ -113,12 +120,18 @@ where
         },
     };
     let mut response = reject(responder, rejection);
-    add_headers(&mut response, headers(decision, options));
+    add_headers(&mut response, headers(decision, options, fixed));
     Some(response)
 }
 
-fn allowed_headers(decision: &Decision, options: HeaderOptions) -> Option<RateLimitHeaders> {
-    options.on_allowed.then(|| headers(decision, options))
+fn allowed_headers(
+    decision: &Decision,
+    options: HeaderOptions,
+    fixed: Option<&FixedPolicy>,
+) -> Option<RateLimitHeaders> {
+    options
+        .on_allowed
+        .then(|| headers(decision, options, fixed))
 }
 
 impl<S, R, ReqB, ResB> Service<Request<ReqB>> for RateLimitService<S, R>
@@ -149,7 +162,8 @@ where
             self.limiter.check_now(&ctx)
         };
         if let Some(decision) = local {
-            if let Some(response) = refusal(&self.responder, &decision, options) {
+            let fixed = self.fixed.as_deref();
+            if let Some(response) = refusal(&self.responder, &decision, options, fixed) {
                 return ResponseFuture {
                     state: State::Refused {
                         response: Some(response),
@@ -159,23 +173,25 @@ where
             return ResponseFuture {
                 state: State::Inner {
                     future: inner.call(req),
-                    headers: allowed_headers(&decision, options),
+                    headers: allowed_headers(&decision, options, fixed),
                 },
             };
         }
 
         let limiter = self.limiter.clone();
         let responder = self.responder.clone();
+        let fixed = self.fixed.clone();
         let future = async move {
+            let fixed = fixed.as_deref();
             let decision = {
                 let ctx = KeyContext::from_request(req.headers(), req.extensions());
                 limiter.check(&ctx).await
             };
-            if let Some(response) = refusal(&responder, &decision, options) {
+            if let Some(response) = refusal(&responder, &decision, options, fixed) {
                 return Ok(response);
             }
             let mut response = inner.call(req).await?;
-            if let Some(h) = allowed_headers(&decision, options) {
+            if let Some(h) = allowed_headers(&decision, options, fixed) {
                 add_headers(&mut response, h);
             }
             Ok(response)

@@ -123,7 +123,7 @@ impl InputGuard {
         let mut scan = Scan::new(self);
         if self.inner.inspect_path {
             for (i, segment) in path_segments(parts.uri.path()).enumerate() {
-                scan.value(Location::Path, &format!("path[{i}]"), &segment);
+                scan.value(Location::Path, &segment_name(i), &segment);
             }
         }
         if self.inner.inspect_query
@@ -188,9 +188,33 @@ impl InputGuard {
     }
 }
 
+/// The name a path segment goes by in policies and problems: `path[0]`,
+/// `path[1]`... (written out for the first few, which is every segment of
+/// most paths, as this runs on every request).
+fn segment_name(i: usize) -> std::borrow::Cow<'static, str> {
+    const NAMES: [&str; 8] = [
+        "path[0]", "path[1]", "path[2]", "path[3]", "path[4]", "path[5]", "path[6]", "path[7]",
+    ];
+    NAMES
+        .get(i)
+        .map_or_else(|| format!("path[{i}]").into(), |&n| n.into())
+}
+
 /// The operator in a bracketed key (`password[$ne]` → `$ne`), or the key.
 fn bracketed(key: &str) -> &str {
     key.rfind('[')
         .and_then(|i| key[i + 1..].strip_suffix(']'))
         .unwrap_or(key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::segment_name;
+
+    #[test]
+    fn segments_are_named_by_position() {
+        for i in [0usize, 1, 7, 8, 42] {
+            assert_eq!(segment_name(i), format!("path[{i}]"));
+        }
+    }
 }

@@ -323,8 +323,14 @@ const EVENTS: &[&str] = &[
 /// A value that is just an event-handler name (`onmouseover`).
 pub(crate) fn bare_handler(s: &str) -> Option<Hit> {
     let v = s.trim();
+    // Every handler name but `fscommand` starts with `on`: other words
+    // (most values) skip the list.
+    let event = match v.strip_prefix("on") {
+        Some(event) => event,
+        None if v == "fscommand" => v,
+        None => return None,
+    };
     let start = s.len() - s.trim_start().len();
-    let event = v.strip_prefix("on").unwrap_or(v);
     (EVENTS.contains(&event) && (event.len() < v.len() || event == "fscommand"))
         .then(|| Hit::new("event-handler-name", start, start + v.len()))
         .flatten()

@@ -70,3 +70,33 @@ fn strict_flags_any_tag() {
     assert!(strict.scan("<b>bold</b>").is_some());
     assert!(!hit("<b>bold</b>"));
 }
+
+#[test]
+fn a_bare_handler_name_is_flagged_and_other_words_are_not() {
+    for s in [
+        "onmouseover",
+        " onerror ",
+        "ONLOAD",
+        "fscommand",
+        "onfscommand",
+    ] {
+        assert_eq!(
+            XssDetector::default()
+                .scan(s)
+                .map(|f| f.fingerprint().to_owned()),
+            Some("event-handler-name".to_owned()),
+            "{s}"
+        );
+    }
+    for s in [
+        "mouseover",
+        "items",
+        "on",
+        "one",
+        "online",
+        "fscommands",
+        "page",
+    ] {
+        assert!(!hit(s), "{s}");
+    }
+}

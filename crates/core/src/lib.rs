@@ -40,6 +40,7 @@ mod forwarded;
 #[cfg(feature = "grpc")]
 #[cfg_attr(docsrs, doc(cfg(feature = "grpc")))]
 pub mod grpc;
+mod ip_text;
 mod principal;
 mod problem;
 #[cfg(feature = "redis")]
@@ -64,6 +65,7 @@ pub use forwarded::ForwardedProto;
 #[cfg(feature = "grpc")]
 #[cfg_attr(docsrs, doc(cfg(feature = "grpc")))]
 pub use grpc::{GrpcRefusalLayer, GrpcResponse};
+pub use ip_text::ip_text;
 pub use principal::{AuthMethod, Principal};
 pub use problem::{PROBLEM_JSON, Problem, STORE_RETRY_AFTER_SECS};
 pub use rejection::{ProblemResponse, Rejection, RejectionResponse, reject};

@@ -322,7 +322,7 @@ impl Key {
 /// The network of `ip` at the given prefix, as text (`203.0.113.9`, `2001:db8::/64`).
 pub(crate) fn group_ip(ip: IpAddr, v4: u8, v6: u8) -> String {
     match ip.to_canonical() {
-        IpAddr::V4(a) if v4 >= 32 => a.to_string(),
+        IpAddr::V4(a) if v4 >= 32 => rampart_core::ip_text(IpAddr::V4(a)),
         IpAddr::V4(a) => Ipv4Net::new(a, v4)
             .map(|n| n.trunc().to_string())
             .unwrap_or_else(|_| a.to_string()),

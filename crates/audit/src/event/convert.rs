@@ -138,7 +138,7 @@ impl From<SecurityEvent> for AuditEvent {
         }
         if let Some(ip) = e.client_ip {
             event.client = Some(Client {
-                ip: Some(ip.to_string()),
+                ip: Some(rampart_core::ip_text(ip)),
                 ..Client::default()
             });
         }

@@ -83,7 +83,9 @@ where
             method: req.method().clone(),
             path: bounded(req.uri().path(), MAX_PATH),
             request_id: request_id(ext).map(str::to_owned),
-            client_ip: ext.get::<ClientIp>().map(|ip| ip.to_string()),
+            client_ip: ext
+                .get::<ClientIp>()
+                .map(|ip| rampart_core::ip_text(ip.ip())),
             user_agent: req
                 .headers()
                 .get(http::header::USER_AGENT)

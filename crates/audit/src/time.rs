@@ -35,7 +35,8 @@ pub fn format_rfc3339_ms(ms: u64) -> String {
             put_digits(&mut out[14..16], mm);
             put_digits(&mut out[17..19], ss);
             put_digits(&mut out[20..23], frac);
-            out.iter().map(|&b| char::from(b)).collect()
+            // ASCII digits and separators only.
+            String::from_utf8_lossy(&out).into_owned()
         }
         _ => format!("{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}.{frac:03}Z"),
     }

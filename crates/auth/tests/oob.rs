@@ -6,8 +6,8 @@
 
 use rampart_auth::mfa::MfaKey;
 use rampart_auth::oob::{
-    DeliveryError, DeliveryFuture, Destination, MemoryOobStore, OobCodes, OobError, OobMessage,
-    OobSender, SharedOobStore,
+    CodeFormat, DeliveryError, DeliveryFuture, Destination, MemoryOobStore, OobCodes, OobError,
+    OobMessage, OobSender, SharedOobStore,
 };
 use rampart_core::{EventKind, ManualClock, MemorySink};
 use std::sync::{Arc, Mutex};
@@ -357,6 +357,49 @@ fn settings_out_of_range_are_refused() {
     assert!(build(|b| b.max_attempts(11)).is_err());
     assert!(build(|b| b.resend_limit(0, Duration::from_secs(60))).is_err());
     assert!(build(|b| b.resend_limit(3, Duration::ZERO)).is_err());
+}
+
+/// The debug forms, written to logs at start-up, show the settings and
+/// never the key, the sender or what the store holds.
+#[test]
+fn debug_shows_the_settings_only() {
+    let builder = OobCodes::builder(MfaKey::generate().unwrap(), Arc::new(Outbox::default()))
+        .format(CodeFormat::digits(8).unwrap());
+    assert_eq!(
+        format!("{builder:?}"),
+        format!(
+            "OobCodesBuilder {{ format: {:?}, .. }}",
+            CodeFormat::digits(8).unwrap()
+        )
+    );
+    let codes = builder
+        .ttl(Duration::from_secs(120))
+        .max_attempts(3)
+        .resend_limit(4, Duration::from_secs(60))
+        .build()
+        .unwrap();
+    assert_eq!(
+        format!("{codes:?}"),
+        format!(
+            "OobCodes {{ format: {:?}, ttl: 120s, max_attempts: 3, max_sends: 4, resend_window: 60s, .. }}",
+            CodeFormat::digits(8).unwrap()
+        )
+    );
+}
+
+#[cfg(feature = "redis")]
+#[tokio::test]
+async fn the_redis_store_debug_shows_its_prefix_only() {
+    let Some(url) = rampart_test_support::service_url("REDIS_URL", "oob redis store debug") else {
+        return;
+    };
+    let store = rampart_auth::oob::RedisOobStore::connect(&url, "rampart-test:oob:debug")
+        .await
+        .expect("REDIS_URL is set but Redis cannot be reached");
+    assert_eq!(
+        format!("{store:?}"),
+        r#"RedisOobStore { prefix: "rampart-test:oob:debug", .. }"#
+    );
 }
 
 /// The same code hashes apart under two keys: a store moved to an

@@ -9,8 +9,8 @@
 use rampart_auth::StoreError;
 use rampart_auth::revocation::StoreFuture;
 use rampart_auth::webauthn::{
-    AddOutcome, CredentialUse, MemoryWebAuthnStore, StoredCredential, UseOutcome,
-    WebAuthnCredentialStore, WebAuthnError, WebAuthnMfa,
+    AddOutcome, CredentialUse, MAX_RESPONSE_BYTES, MemoryWebAuthnStore, StoredCredential,
+    UseOutcome, WebAuthnCredentialStore, WebAuthnError, WebAuthnMfa,
 };
 use rampart_core::{CHANGE_MFA, EventKind, MFA_ENROLLED, MFA_RESET, ManualClock, MemorySink};
 use serde_json::Value;
@@ -478,6 +478,76 @@ async fn limits_on_keys_names_and_pending_ceremonies() {
     f.clock.advance(Duration::from_secs(300));
     f.mfa.start_authentication("bob").await.unwrap();
     assert_eq!(f.mfa.pending_ceremonies(), 1);
+}
+
+/// A table full of other users' live ceremonies refuses new ones and says
+/// so, naming who was refused, so an operator sees a flood of ceremonies.
+#[tokio::test]
+async fn a_full_ceremony_table_is_reported_as_rate_limiting() {
+    let sink = MemorySink::new();
+    let mfa = WebAuthnMfa::builder("localhost", ORIGIN, "rampart tests")
+        .clock(ManualClock::at_unix(NOW).shared())
+        .event_sink(Arc::new(sink.clone()))
+        .max_pending(2)
+        .build()
+        .unwrap();
+    mfa.start_registration("alice").await.unwrap();
+    mfa.start_registration("bob").await.unwrap();
+    assert!(sink.events().is_empty());
+    assert_eq!(
+        mfa.start_registration("carol").await.unwrap_err(),
+        WebAuthnError::Busy
+    );
+    let events = sink.events();
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0].kind, EventKind::RateLimited);
+    assert_eq!(events[0].subject.as_deref(), Some("carol"));
+    assert_eq!(events[0].fields["factor"], "webauthn");
+}
+
+/// `json` followed by spaces (which JSON allows) to `len` bytes.
+fn pad(json: &str, len: usize) -> String {
+    format!("{json}{}", " ".repeat(len - json.len()))
+}
+
+/// The size bound is exact: a response padded to the limit is read and
+/// verifies, one byte more is refused for its size, unread.
+#[tokio::test]
+async fn responses_up_to_the_size_limit_are_read_and_larger_ones_refused() {
+    let f = fixture();
+    let mut k = key();
+    register(&f, &mut k, "alice", "key").await;
+    let (at_limit, response) = assertion(&f, &mut k, "alice").await;
+    let padded = pad(&response, MAX_RESPONSE_BYTES);
+    assert_eq!(padded.len(), MAX_RESPONSE_BYTES);
+    let (over_limit, response) = assertion(&f, &mut k, "alice").await;
+    let over = pad(&response, MAX_RESPONSE_BYTES + 1);
+    assert_eq!(
+        f.mfa
+            .finish_authentication("alice", &over_limit, &over)
+            .await,
+        Err(WebAuthnError::MalformedResponse(format!(
+            "larger than {MAX_RESPONSE_BYTES} bytes"
+        )))
+    );
+    f.mfa
+        .finish_authentication("alice", &at_limit, &padded)
+        .await
+        .unwrap();
+}
+
+/// The debug form, for start-up logs, names the relying party and limits.
+#[test]
+fn the_relying_party_is_named_in_debug_and_by_rp_id() {
+    let mfa = WebAuthnMfa::builder("localhost", ORIGIN, "rampart tests")
+        .max_credentials(3)
+        .build()
+        .unwrap();
+    assert_eq!(mfa.rp_id(), "localhost");
+    assert_eq!(
+        format!("{mfa:?}"),
+        r#"WebAuthnMfa { rp_id: "localhost", timeout_secs: 300, max_credentials: 3, .. }"#
+    );
 }
 
 #[tokio::test]

@@ -139,3 +139,62 @@ async fn nothing_listening_is_an_error_within_the_timeout() {
     let err = RedisConnection::connect("redis://a:1,").await.unwrap_err();
     assert!(err.to_string().contains("empty"), "{err}");
 }
+
+/// A single node's connection reports the database its URL selects, which
+/// is the one its commands reach; a cluster has only database 0. The debug
+/// form names the mode and nothing of the address (which may hold a password).
+#[tokio::test]
+async fn the_selected_database_is_reported_and_debug_shows_only_the_mode() {
+    use redis::IntoConnectionInfo;
+    use redis::aio::ConnectionLike;
+
+    let urls = rampart_test_support::redis_urls("the_selected_database_is_reported");
+    for url in urls {
+        let mut conn = RedisConnection::connect(&url).await.unwrap();
+        assert_eq!(
+            format!("{conn:?}"),
+            format!("RedisConnection {{ mode: {:?}, .. }}", conn.mode())
+        );
+        if conn.is_cluster() {
+            assert_eq!(conn.get_db(), 0, "{url}");
+            continue;
+        }
+        let info = url.as_str().into_connection_info().unwrap();
+        let default_db = info.redis_settings().db();
+        let other_db = if default_db == 3 { 4 } else { 3 };
+        let settings = info.redis_settings().clone().set_db(other_db);
+        let client = redis::Client::open(info.set_redis_settings(settings)).unwrap();
+        let mut selected =
+            RedisConnection::from_manager(client.get_connection_manager().await.unwrap());
+        assert_eq!(conn.get_db(), default_db);
+        assert_eq!(selected.get_db(), other_db);
+        assert_eq!(
+            format!("{selected:?}"),
+            r#"RedisConnection { mode: "single node", .. }"#
+        );
+        let key = unique("db");
+        redis::cmd("SET")
+            .arg(&key)
+            .arg(1)
+            .arg("EX")
+            .arg(60)
+            .query_async::<()>(&mut selected)
+            .await
+            .unwrap();
+        let elsewhere: Option<i64> = redis::cmd("GET")
+            .arg(&key)
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        assert_eq!(
+            elsewhere, None,
+            "database {other_db} leaked into {default_db}"
+        );
+        let here: Option<i64> = redis::cmd("GET")
+            .arg(&key)
+            .query_async(&mut selected)
+            .await
+            .unwrap();
+        assert_eq!(here, Some(1));
+    }
+}

@@ -506,7 +506,10 @@ mod tests {
                 "{subject:?} {purpose:?}"
             );
         }
+        // The limits are inclusive: 512 bytes of subject, 64 of purpose.
+        assert!(check_names(&"a".repeat(512), "login").is_ok());
         assert!(check_names(&"a".repeat(513), "login").is_err());
+        assert!(check_names("a", &"a".repeat(64)).is_ok());
         assert!(check_names("a", &"a".repeat(65)).is_err());
     }
 }

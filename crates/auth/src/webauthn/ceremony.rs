@@ -194,5 +194,22 @@ mod tests {
         assert_eq!(CeremonyId::parse(&format!("{a}x")), None);
         assert_eq!(CeremonyId::parse(&"+".repeat(ID_CHARS)), None);
         assert!(!format!("{a:?}").contains(a.as_str()));
+        assert_eq!(
+            format!("{a:?}"),
+            format!("CeremonyId({}…)", &a.as_str()[..4])
+        );
+        assert_eq!(a.to_string(), a.as_str());
+    }
+
+    /// The whole base64url alphabet is accepted, `-` and `_` included, and
+    /// nothing outside it: a random id holds either in about half the cases.
+    #[test]
+    fn ids_take_the_base64url_alphabet_only() {
+        let all = "AZaz09-_AZaz09-_AZaz09";
+        assert_eq!(CeremonyId::parse(all).unwrap().as_str(), all);
+        for bad in ["+", "/", "=", ".", "%", " ", "é"] {
+            let id = format!("{bad}{}", &all[bad.len()..]);
+            assert_eq!(CeremonyId::parse(&id), None, "{id:?}");
+        }
     }
 }

@@ -273,7 +273,12 @@ mod tests {
     fn passwords_never_reach_errors_or_logs() {
         let t = RedisTarget::parse("redis://app:s3cret@a:1,redis://:s3cret@b:1").unwrap();
         assert_eq!(t.to_string(), "redis://app:***@a:1,redis://:***@b:1");
-        assert!(!format!("{t:?}").contains("s3cret"));
+        assert_eq!(
+            format!("{t:?}"),
+            r#"Cluster(["redis://app:***@a:1", "redis://:***@b:1"])"#
+        );
+        let single = RedisTarget::parse("redis://app:s3cret@a:1/2").unwrap();
+        assert_eq!(format!("{single:?}"), r#"Single("redis://app:***@a:1/2")"#);
         let e = RedisTarget::parse("redis://app:s3cret@a:1,redis://app:s3cret@b:1/4").unwrap_err();
         assert!(!e.to_string().contains("s3cret"), "{e}");
         assert_eq!(mask("redis://token@a:1/0"), "redis://***@a:1/0");

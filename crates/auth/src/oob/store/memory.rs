@@ -237,4 +237,50 @@ mod tests {
         }
         assert!(store.len() <= MIN_SWEEP + 2, "{}", store.len());
     }
+
+    /// Sweeps are amortised: after one, dead entries wait until the map has
+    /// doubled, so a flood of sends costs one pass over the map per doubling.
+    /// A sweep keeps an entry while its window or its code is live, and
+    /// drops it the second both are over.
+    #[tokio::test]
+    async fn a_sweep_waits_for_the_map_to_double_and_keeps_what_is_live() {
+        let store = MemoryOobStore::new();
+        assert!(store.is_empty());
+        let hash = [7; 32];
+        for i in 0..MIN_SWEEP {
+            store
+                .issue(new_code(&format!("user{i}"), &hash, 0))
+                .await
+                .unwrap();
+        }
+        assert!(!store.is_empty());
+        // This sweep finds every entry live: the next waits for twice as many.
+        store.issue(new_code("first", &hash, 100)).await.unwrap();
+        assert_eq!(store.len(), MIN_SWEEP + 1);
+        // A window over at 160, one code live until just past 1000, one dead at 1000.
+        let short = |subject, expires_at| NewCode {
+            expires_at,
+            resend_window_secs: 60,
+            ..new_code(subject, &hash, 100)
+        };
+        store.issue(short("long", 1001)).await.unwrap();
+        store.issue(short("edge", 1000)).await.unwrap();
+        // By 1000 the first 1025 entries are dead, yet nothing is swept
+        // until the map holds twice what the last sweep left.
+        let late = 2 * MIN_SWEEP - store.len();
+        for i in 0..late {
+            store
+                .issue(new_code(&format!("late{i}"), &hash, 1000))
+                .await
+                .unwrap();
+        }
+        assert_eq!(store.len(), 2 * MIN_SWEEP);
+        store.issue(new_code("last", &hash, 1000)).await.unwrap();
+        assert_eq!(store.len(), late + 2, "the late ones, `long` and `last`");
+        let at = |subject| store.check(subject, "login", &hash, 1000);
+        assert_eq!(at("long").await.unwrap(), Checked::Verified);
+        assert_eq!(at("edge").await.unwrap(), Checked::NoCode);
+        assert_eq!(at("first").await.unwrap(), Checked::NoCode);
+        assert_eq!(format!("{store:?}"), "MemoryOobStore { .. }");
+    }
 }

@@ -1,10 +1,10 @@
 //! Property tests: every kind of tampering with a log is detected and named.
 
-use crate::chain::{ChainHead, seal};
+use crate::chain::{ChainHead, ParsedRecord, seal};
 use crate::checkpoint::SigningKey;
 use crate::event::{AuditEvent, Outcome, types};
 use crate::files::{LogLine, split_lines};
-use crate::verify::{TamperKind, VerifyOptions, verify_lines};
+use crate::verify::{self, SourceLine, TamperKind, VerifyOptions, verify_lines};
 use proptest::prelude::*;
 use serde_json::Value;
 use std::sync::OnceLock;
@@ -312,4 +312,165 @@ fn a_log_pruned_to_a_checkpoint_verifies_and_one_cut_elsewhere_does_not() {
     assert_eq!((report.first_seq, report.events), (4, 3));
     assert_eq!(kind(&lines[3..]), Some(TamperKind::Deleted));
     assert_eq!(kind(&lines[5..]), Some(TamperKind::Deleted));
+}
+
+#[test]
+fn a_cut_last_line_is_truncated_even_when_no_seal_is_required() {
+    let lines = build(3, usize::MAX);
+    let mut text = lines.join("\n");
+    text.push('\n');
+    // Cut the final checkpoint in half: every record is still whole.
+    let cut = text.len() - lines[3].len() / 2;
+    let log = split_lines("audit.jsonl", &text.as_bytes()[..cut]);
+    let report = verify_lines(&log, &key().verifying_key(), VerifyOptions::default());
+    assert!(!report.ok);
+    let failure = report.failure.unwrap();
+    assert_eq!(failure.kind, TamperKind::Truncated);
+    assert_eq!(failure.location, "audit.jsonl:4");
+    // A reader of a live log stops before the cut line, the records verified.
+    let live = verify_lines(
+        &log,
+        &key().verifying_key(),
+        VerifyOptions::default().live(true),
+    );
+    assert!(live.ok, "{:?}", live.failure);
+    assert_eq!((live.events, live.checkpoints, live.unsealed), (3, 0, 3));
+}
+
+#[test]
+fn a_live_reader_checks_a_whole_last_line_and_a_cut_one_before_the_end() {
+    let lines = build(3, 2);
+    let whole = verify_lines(
+        &to_log(&lines),
+        &key().verifying_key(),
+        VerifyOptions::default().live(true),
+    );
+    assert!(whole.ok, "{:?}", whole.failure);
+    assert_eq!(
+        (whole.events, whole.checkpoints, whole.sealed_through),
+        (3, 2, 3)
+    );
+    // A rotated file cut mid-line is followed by the current file: the cut
+    // is not the live end of the log, so it is reported.
+    let mut rotated = lines[..2].join("\n");
+    rotated.push('\n');
+    rotated.push_str(&lines[2][..10]);
+    let mut log = split_lines("audit.jsonl.1", rotated.as_bytes());
+    log.extend(to_log(&lines[3..]));
+    let report = verify_lines(
+        &log,
+        &key().verifying_key(),
+        VerifyOptions::default().live(true),
+    );
+    let failure = report.failure.unwrap();
+    assert_eq!(failure.kind, TamperKind::Truncated);
+    assert_eq!(failure.location, "audit.jsonl.1:3");
+}
+
+#[test]
+fn a_refused_unsealed_log_reports_its_figures() {
+    // r1 r2 cp2 r3 r4 cp4 r5 r6 cp6, without cp4 and cp6.
+    let mut lines = build(6, 2);
+    lines.pop();
+    lines.remove(5);
+    let open = verify_lines(
+        &to_log(&lines),
+        &key().verifying_key(),
+        VerifyOptions::default(),
+    );
+    assert!(open.ok, "{:?}", open.failure);
+    assert_eq!(
+        (open.first_seq, open.last_seq, open.events),
+        (1, 6, 6),
+        "a log starting with a record starts at seq 1"
+    );
+    assert_eq!(
+        (open.checkpoints, open.sealed_through, open.unsealed),
+        (1, 2, 4)
+    );
+    let refused = check(&lines);
+    assert!(!refused.ok);
+    assert_eq!((refused.sealed_through, refused.unsealed), (2, 4));
+    let failure = refused.failure.unwrap();
+    assert_eq!(failure.kind, TamperKind::Truncated);
+    assert_eq!(failure.seq, Some(6));
+    assert_eq!(failure.location, "audit.jsonl:7");
+    // A log with no checkpoint at all is not sealed either.
+    let bare = check(&lines[..2]);
+    assert_eq!(bare.failure.unwrap().kind, TamperKind::Truncated);
+    assert_eq!((bare.checkpoints, bare.unsealed), (0, 2));
+}
+
+#[test]
+fn a_checkpoint_past_the_chain_names_the_first_missing_record() {
+    // r1 r2 r3 cp3 without r3.
+    let mut lines = build(3, usize::MAX);
+    lines.remove(2);
+    let report = check(&lines);
+    let failure = report.failure.unwrap();
+    assert_eq!(failure.kind, TamperKind::Deleted);
+    assert_eq!(failure.seq, Some(3));
+    assert_eq!(failure.location, "audit.jsonl:3");
+    assert_eq!((report.events, report.last_seq), (2, 2));
+}
+
+#[test]
+fn a_checkpoint_moved_past_a_later_record_is_reordered_and_before_a_copy_inserted() {
+    // r1 r2 cp2 r3 r4 cp4: move cp2 after r3.
+    let mut moved = build(4, 2);
+    let cp2 = moved.remove(2);
+    moved.insert(3, cp2);
+    let failure = check(&moved).failure.unwrap();
+    assert_eq!(failure.kind, TamperKind::Reordered);
+    assert_eq!(failure.seq, Some(2));
+    assert_eq!(failure.location, "audit.jsonl:4");
+    // r1 r2 cp2 r3 cp3 with a copy of r3 before cp2: the copy links, so
+    // the checkpoint is the first to see seq 3 twice.
+    let mut copied = build(3, 2);
+    let r3 = copied[3].clone();
+    copied.insert(2, r3);
+    let failure = check(&copied).failure.unwrap();
+    assert_eq!(failure.kind, TamperKind::Inserted);
+    assert_eq!(failure.seq, Some(3));
+    assert_eq!(failure.location, "audit.jsonl:4");
+}
+
+/// A source that keeps columns beside its lines, all of them wrong.
+struct Disagreeing(LogLine);
+
+impl SourceLine for Disagreeing {
+    fn text(&self) -> &str {
+        &self.0.text
+    }
+    fn location(&self) -> String {
+        self.0.location()
+    }
+    fn agrees(&self, _record: &ParsedRecord) -> Result<(), String> {
+        Err("the row's subject column disagrees with its line".into())
+    }
+}
+
+#[test]
+fn a_source_read_by_reference_still_has_its_columns_checked() {
+    let lines: Vec<Disagreeing> = to_log(&build(2, usize::MAX))
+        .into_iter()
+        .map(Disagreeing)
+        .collect();
+    let report = match verify::check(
+        lines.iter().map(Ok::<_, std::convert::Infallible>),
+        &key().verifying_key(),
+        VerifyOptions::default(),
+    ) {
+        Ok(report) => report,
+        Err(never) => match never {},
+    };
+    let failure = report.failure.unwrap();
+    assert_eq!(failure.kind, TamperKind::Modified);
+    assert_eq!(failure.seq, Some(1));
+    assert_eq!(failure.location, "audit.jsonl:1");
+    assert!(
+        failure.detail.contains("subject column"),
+        "{}",
+        failure.detail
+    );
 }

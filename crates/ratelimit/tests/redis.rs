@@ -267,6 +267,32 @@ async fn penalty_is_kept_in_redis() {
     }
 }
 
+#[tokio::test]
+async fn a_sliding_log_refuses_until_its_oldest_request_leaves_the_window() {
+    for url in redis_targets("a_sliding_log_refuses_until_its_oldest_request_leaves_the_window") {
+        // An hour: a GCRA of the same quota would admit again in 20 minutes,
+        // so this tells the general script from the GCRA-only one.
+        let l = limiter(
+            &url,
+            &prefix("sliding-log"),
+            Limit::new("x", Quota::per_hour(3))
+                .key(Key::given())
+                .algorithm(Algorithm::SlidingLog),
+        )
+        .await;
+        for _ in 0..3 {
+            assert!(l.check(&key("k")).await.is_allowed());
+        }
+        let d = l.check(&key("k")).await;
+        assert_eq!(d.verdict(), Verdict::Limited);
+        let retry = d.retry_after();
+        assert!(
+            retry > Duration::from_secs(3500) && retry <= Duration::from_secs(3600),
+            "{retry:?}"
+        );
+    }
+}
+
 async fn through_relay(relay: &Relay, sink: &MemorySink, mode: &str) -> RateLimiter {
     through_relay_keyed(relay, sink, mode, Key::given()).await
 }
@@ -432,7 +458,7 @@ async fn the_layer_answers_503_with_retry_after_while_redis_is_down() {
 
 mod login {
     use super::*;
-    use rampart_ratelimit::{LoginDecision, LoginThrottle, ThrottleReason};
+    use rampart_ratelimit::{LoginDecision, LoginThrottle, LoginThrottleBuilder, ThrottleReason};
 
     async fn throttle(url: &str, prefix: &str, sink: &MemorySink) -> LoginThrottle {
         let store = RedisStore::connect(url, prefix).await.unwrap();
@@ -540,5 +566,121 @@ mod login {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         panic!("the throttle did not recover");
+    }
+
+    async fn throttle_with(
+        url: &str,
+        prefix: &str,
+        sink: &MemorySink,
+        configure: impl FnOnce(LoginThrottleBuilder) -> LoginThrottleBuilder,
+    ) -> LoginThrottle {
+        let store = RedisStore::connect(url, prefix).await.unwrap();
+        configure(LoginThrottle::builder())
+            .redis(store)
+            .event_sink(Arc::new(sink.clone()))
+            .build()
+            .unwrap()
+    }
+
+    /// The wait a throttled decision asks for, with its reason.
+    fn throttled(d: LoginDecision) -> (ThrottleReason, Duration) {
+        match d {
+            LoginDecision::Throttled {
+                reason,
+                retry_after,
+            } => (reason, retry_after),
+            other => panic!("not throttled: {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn backoff_doubles_up_to_its_maximum_across_instances() {
+        for url in redis_targets("login_backoff_doubles_up_to_its_maximum") {
+            let p = prefix("login-backoff");
+            let sink = MemorySink::new();
+            let backoff = |b: LoginThrottleBuilder| {
+                b.exponential_backoff(Duration::from_secs(2), Duration::from_secs(5))
+            };
+            let a = throttle_with(&url, &p, &sink, backoff).await;
+            let b = throttle_with(&url, &p, &sink, backoff).await;
+            let ip: std::net::IpAddr = "203.0.113.7".parse().unwrap();
+            let (reason, wait) = throttled(a.record_failure("bob", ip).await);
+            assert_eq!(reason, ThrottleReason::UserBackoff);
+            assert!(
+                wait > Duration::from_secs(1) && wait <= Duration::from_secs(2),
+                "{wait:?}"
+            );
+            let (reason, wait) = throttled(b.check("bob", ip).await);
+            assert_eq!(reason, ThrottleReason::UserBackoff);
+            assert!(wait <= Duration::from_secs(2), "{wait:?}");
+            // The third failure would wait 8 s; the maximum caps it at 5 s.
+            b.record_failure("bob", ip).await;
+            let (reason, wait) = throttled(a.record_failure("bob", ip).await);
+            assert_eq!(reason, ThrottleReason::UserBackoff);
+            assert!(
+                wait > Duration::from_secs(4) && wait <= Duration::from_secs(5),
+                "{wait:?}"
+            );
+            assert!(a.check("carol", ip).await.is_allowed());
+            assert_eq!(sink.count(EventKind::AccountLocked), 0);
+        }
+    }
+
+    #[tokio::test]
+    async fn the_failure_window_and_the_lockout_are_kept_as_configured() {
+        for url in redis_targets("login_failure_window_and_lockout_as_configured") {
+            let p = prefix("login-window");
+            let sink = MemorySink::new();
+            let t = throttle_with(&url, &p, &sink, |b| {
+                b.user_failures(3, Duration::from_secs(1))
+                    .user_lockout(Duration::from_secs(60))
+            })
+            .await;
+            let ip: std::net::IpAddr = "203.0.113.8".parse().unwrap();
+            t.record_failure("dave", ip).await;
+            t.record_failure("dave", ip).await;
+            // The window passes: the count starts again.
+            tokio::time::sleep(Duration::from_millis(1200)).await;
+            assert!(t.record_failure("dave", ip).await.is_allowed());
+            assert!(t.record_failure("dave", ip).await.is_allowed());
+            let (reason, wait) = throttled(t.record_failure("dave", ip).await);
+            assert_eq!(reason, ThrottleReason::UserLocked);
+            assert!(
+                wait > Duration::from_secs(55) && wait <= Duration::from_secs(60),
+                "{wait:?}"
+            );
+            assert_eq!(sink.count(EventKind::AccountLocked), 1);
+        }
+    }
+
+    #[tokio::test]
+    async fn an_address_block_is_announced_once_and_lasts_as_configured() {
+        for url in redis_targets("login_an_address_block_is_announced_once") {
+            let p = prefix("login-ip-block");
+            let sink = MemorySink::new();
+            let t = throttle_with(&url, &p, &sink, |b| {
+                b.ip_failures(2, Duration::from_secs(900))
+                    .ip_block(Duration::from_secs(60))
+            })
+            .await;
+            let ip: std::net::IpAddr = "198.51.100.9".parse().unwrap();
+            assert!(t.record_failure("erin", ip).await.is_allowed());
+            assert_eq!(sink.count(EventKind::AccountLocked), 0);
+            let (reason, wait) = throttled(t.record_failure("frank", ip).await);
+            assert_eq!(reason, ThrottleReason::IpBlocked);
+            assert!(
+                wait > Duration::from_secs(55) && wait <= Duration::from_secs(60),
+                "{wait:?}"
+            );
+            let (reason, _) = throttled(t.check("grace", ip).await);
+            assert_eq!(reason, ThrottleReason::IpBlocked);
+            let locked: Vec<_> = sink
+                .events()
+                .into_iter()
+                .filter(|e| e.kind == EventKind::AccountLocked)
+                .collect();
+            assert_eq!(locked.len(), 1, "{locked:?}");
+            assert_eq!(locked[0].fields["scope"], "ip");
+        }
     }
 }

@@ -301,4 +301,13 @@ mod tests {
             assert_eq!(slot(&login.key("lu", "login", "bob")), base);
         }
     }
+
+    #[tokio::test]
+    async fn debug_names_the_prefix_and_mode_but_not_the_connection() {
+        let shown = format!("{:?}", store("app:rl").await);
+        assert!(shown.starts_with("RedisStore"), "{shown}");
+        assert!(shown.contains("\"app:rl\""), "{shown}");
+        assert!(shown.contains("single node"), "{shown}");
+        assert!(!shown.contains("127.0.0.1"), "{shown}");
+    }
 }

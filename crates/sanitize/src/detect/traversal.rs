@@ -637,6 +637,56 @@ mod tests {
     }
 
     #[test]
+    fn encoded_steps_needs_some_dot_like_trace_to_start() {
+        // Only `..`, `0x`, `%`, `?` or a byte outside printable ASCII can
+        // make two dot-like units; each alone is enough to look.
+        assert_eq!(encoded_steps("ab/..{"), Some((2, 5)));
+        assert_eq!(encoded_steps("0x2e0x2e0x2f"), Some((0, 12)));
+        assert_eq!(encoded_steps("??/??/"), Some((0, 6)));
+        assert_eq!(encoded_steps("%2e./%2e./"), Some((0, 10)));
+        assert_eq!(encoded_steps(&"\u{fffd}".repeat(12)), Some((0, 36)));
+    }
+
+    #[test]
+    fn encoded_steps_reads_escapes_as_one_unit() {
+        // `%` and up to four letters or digits (after a `u`) are one unit.
+        assert_eq!(encoded_steps("..%c0%af"), Some((0, 5)));
+        assert_eq!(encoded_steps("..%u2215x"), Some((0, 8)));
+        // `0x2f` and `0x5c` are separators, `x2e` right after an escape a dot.
+        assert_eq!(encoded_steps("0x2f.."), Some((0, 6)));
+        assert_eq!(encoded_steps("0x2ex2e0x2f"), Some((0, 11)));
+        // A bare `x2e`, or `0` without `x`, is no escape.
+        assert_eq!(encoded_steps("x2ex2e/0x41"), None);
+        assert_eq!(encoded_steps("..00ab/"), None);
+        // Controls and symbols outside ASCII are escapes nothing decoded;
+        // a space is not.
+        assert_eq!(encoded_steps("..\u{7}x"), Some((0, 3)));
+        assert_eq!(encoded_steps("..\u{2215}x"), Some((0, 5)));
+        assert_eq!(encoded_steps("wait.. what"), None);
+    }
+
+    #[test]
+    fn encoded_steps_finds_a_dot_segment_after_a_separator() {
+        assert_eq!(encoded_steps("foo/.."), Some((3, 6)));
+        assert_eq!(encoded_steps("and/..."), None);
+        assert_eq!(encoded_steps("a/..b"), None);
+        assert_eq!(encoded_steps("wait..?"), None);
+    }
+
+    #[test]
+    fn encoded_steps_counts_whole_steps() {
+        assert_eq!(encoded_steps("/static/??/??/"), Some((8, 14)));
+        // One step, or steps without a dot-like character, are not enough.
+        assert_eq!(encoded_steps("??/abc"), None);
+        assert_eq!(encoded_steps("a?/??/"), None);
+        assert_eq!(encoded_steps("??x??x"), None);
+        assert_eq!(encoded_steps("%c0%c0/%c0%c0/"), None);
+        // Four steps of undecodable escapes are, with no dot among them.
+        assert_eq!(encoded_steps(&"\u{fffd}".repeat(9)), None);
+        assert_eq!(encoded_steps(&"\u{fffd}".repeat(6)), None);
+    }
+
+    #[test]
     fn strict_flags_absolute_paths() {
         let strict = PathTraversalDetector::new(Strictness::Strict);
         assert!(strict.scan("/usr/local/data").is_some());

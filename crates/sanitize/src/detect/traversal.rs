@@ -658,6 +658,9 @@ mod tests {
         // A bare `x2e`, or `0` without `x`, is no escape.
         assert_eq!(encoded_steps("x2ex2e/0x41"), None);
         assert_eq!(encoded_steps("..00ab/"), None);
+        // Both hex digits must be there: `0x2z`, `xyz` are no escapes.
+        assert_eq!(encoded_steps("..0x2z"), None);
+        assert_eq!(encoded_steps("0x2e0x2exyz/"), None);
         // Controls and symbols outside ASCII are escapes nothing decoded;
         // a space is not.
         assert_eq!(encoded_steps("..\u{7}x"), Some((0, 3)));
@@ -679,6 +682,7 @@ mod tests {
         // One step, or steps without a dot-like character, are not enough.
         assert_eq!(encoded_steps("??/abc"), None);
         assert_eq!(encoded_steps("a?/??/"), None);
+        assert_eq!(encoded_steps("?a/?a/"), None);
         assert_eq!(encoded_steps("??x??x"), None);
         assert_eq!(encoded_steps("%c0%c0/%c0%c0/"), None);
         // Four steps of undecodable escapes are, with no dot among them.

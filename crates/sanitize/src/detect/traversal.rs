@@ -537,6 +537,159 @@ mod tests {
         assert_eq!((f.fingerprint(), f.span()), ("overlong-segment", 6..306));
     }
 
+    /// The rule and byte range `scan_text` reports for `s` as given (no
+    /// decoding, no lower-casing), at `strictness`.
+    fn rule_at(strictness: Strictness, s: &str) -> Option<(String, std::ops::Range<usize>)> {
+        PathTraversalDetector::new(strictness)
+            .scan_text(s, &ByteSet::of(s.as_bytes()))
+            .map(|f| (f.fingerprint().to_owned(), f.span()))
+    }
+
+    fn rule(s: &str) -> Option<(String, std::ops::Range<usize>)> {
+        rule_at(Strictness::default(), s)
+    }
+
+    fn is(rule: &str, span: std::ops::Range<usize>) -> Option<(String, std::ops::Range<usize>)> {
+        Some((rule.to_owned(), span))
+    }
+
+    #[test]
+    fn each_dot_dot_form_names_its_rule_and_span() {
+        assert_eq!(rule("../x"), is("dot-dot-slash", 0..3));
+        assert_eq!(rule("..\\x"), is("dot-dot-slash", 0..3));
+        assert_eq!(rule("a/..;/b"), is("dot-dot-slash", 2..6));
+        assert_eq!(rule("..;/admin"), is("dot-dot-slash", 0..4));
+        assert_eq!(rule("x/.../y"), is("dot-dot-slash", 2..6));
+        // A `..` inside a name is skipped; the next one is the traversal.
+        assert_eq!(rule("a..b/../c"), is("dot-dot-slash", 5..8));
+        assert_eq!(rule("foo/.."), is("dot-dot-end", 4..6));
+        assert_eq!(rule(".."), is("dot-dot-end", 0..2));
+        assert_eq!(rule("/..{file}"), is("dot-dot-segment", 1..3));
+        assert_eq!(rule("a/..?x"), is("dot-dot-segment", 2..4));
+        // `..` glued to a name after a separator continues the name.
+        assert_eq!(rule("a/..b"), None);
+        assert_eq!(rule("x..?"), None);
+    }
+
+    #[test]
+    fn dot_segments_and_path_probes_name_their_span() {
+        assert_eq!(rule("app/./.;x"), is("dot-segments", 3..7));
+        assert_eq!(rule("a/./."), is("dot-segments", 1..5));
+        // A hidden file after one `./` is a name, not a probe.
+        assert_eq!(rule("a/./.profile"), None);
+        assert_eq!(rule("/a/////b"), is("separator-run", 2..7));
+        assert_eq!(rule("....etc"), is("dot-run", 0..4));
+    }
+
+    #[test]
+    fn look_alike_separators_are_slashes() {
+        assert_eq!(
+            rule("..\u{2215}x").map(|f| f.0),
+            Some("dot-dot-slash".into())
+        );
+        assert_eq!(
+            rule("a/\u{2024}\u{2024}/x").map(|f| f.0),
+            Some("dot-dot-slash".into())
+        );
+    }
+
+    #[test]
+    fn wrappers_nul_and_file_names_name_their_span() {
+        assert_eq!(rule("x=php://filter"), is("stream-wrapper", 2..6));
+        assert_eq!(rule("file:notes"), is("stream-wrapper", 0..5));
+        assert_eq!(rule("a.php\0.jpg"), is("nul-byte", 5..6));
+        assert_eq!(rule("\0/x"), is("nul-byte", 0..1));
+        // A NUL with nothing file-like around it only counts when strict.
+        assert_eq!(rule("a\0b"), None);
+        assert_eq!(rule_at(Strictness::Strict, "a\0b"), is("nul-byte", 1..2));
+        assert_eq!(rule("see win.ini"), is("sensitive-file", 4..11));
+        // Names that carry neither dot nor slash are still looked for.
+        assert_eq!(rule("inetpub"), is("sensitive-file", 0..7));
+        assert_eq!(rule("web-inf"), is("sensitive-file", 0..7));
+        assert_eq!(rule("id_rsa"), is("sensitive-file", 0..6));
+    }
+
+    #[test]
+    fn sensitive_names_count_where_a_path_starts() {
+        // A long name opening the value or a segment of it.
+        assert_eq!(rule("etc/hosts"), is("sensitive-file", 0..9));
+        assert_eq!(rule("a/etc/hosts"), is("sensitive-file", 2..11));
+        assert_eq!(rule("page=etc/hosts"), is("sensitive-file", 5..14));
+        assert_eq!(rule("php.ini"), is("sensitive-file", 0..7));
+        // The same names in prose.
+        assert_eq!(rule("my etc/hosts"), None);
+        assert_eq!(rule("my php.ini"), None);
+        // A rooted directory name needs an absolute path around it.
+        assert_eq!(rule("/etc/foo"), is("sensitive-file", 0..5));
+        assert_eq!(rule("/opt/app/.env"), is("sensitive-file", 8..13));
+        assert_eq!(rule("c:/windows/x"), is("sensitive-file", 2..11));
+        assert_eq!(rule("x/windows/y"), None);
+        assert_eq!(rule("see /etc/foo"), None);
+    }
+
+    #[test]
+    fn strict_flags_only_absolute_paths() {
+        let strict = |s| rule_at(Strictness::Strict, s);
+        assert_eq!(strict("/usr/local"), is("absolute-path", 0..1));
+        assert_eq!(strict("c:/data"), is("absolute-path", 0..1));
+        assert_eq!(strict("data/x"), None);
+        assert_eq!(rule("c:/data"), None);
+    }
+
+    #[test]
+    fn encoded_steps_needs_some_dot_like_trace_to_start() {
+        // Only `..`, `0x`, `%`, `?` or a byte outside printable ASCII can
+        // make two dot-like units; each alone is enough to look.
+        assert_eq!(encoded_steps("ab/..{"), Some((2, 5)));
+        assert_eq!(encoded_steps("0x2e0x2e0x2f"), Some((0, 12)));
+        assert_eq!(encoded_steps("??/??/"), Some((0, 6)));
+        assert_eq!(encoded_steps("%2e./%2e./"), Some((0, 10)));
+        assert_eq!(encoded_steps(&"\u{fffd}".repeat(12)), Some((0, 36)));
+    }
+
+    #[test]
+    fn encoded_steps_reads_escapes_as_one_unit() {
+        // `%` and up to four letters or digits (after a `u`) are one unit.
+        assert_eq!(encoded_steps("..%c0%af"), Some((0, 5)));
+        assert_eq!(encoded_steps("..%u2215x"), Some((0, 8)));
+        // `0x2f` and `0x5c` are separators, `x2e` right after an escape a dot.
+        assert_eq!(encoded_steps("0x2f.."), Some((0, 6)));
+        assert_eq!(encoded_steps("0x2ex2e0x2f"), Some((0, 11)));
+        // A bare `x2e`, or `0` without `x`, is no escape.
+        assert_eq!(encoded_steps("x2ex2e/0x41"), None);
+        assert_eq!(encoded_steps("..00ab/"), None);
+        // Both hex digits must be there: `0x2z`, `xyz` are no escapes.
+        assert_eq!(encoded_steps("..0x2z"), None);
+        assert_eq!(encoded_steps("0x2e0x2exyz/"), None);
+        // Controls and symbols outside ASCII are escapes nothing decoded;
+        // a space is not.
+        assert_eq!(encoded_steps("..\u{7}x"), Some((0, 3)));
+        assert_eq!(encoded_steps("..\u{2215}x"), Some((0, 5)));
+        assert_eq!(encoded_steps("wait.. what"), None);
+    }
+
+    #[test]
+    fn encoded_steps_finds_a_dot_segment_after_a_separator() {
+        assert_eq!(encoded_steps("foo/.."), Some((3, 6)));
+        assert_eq!(encoded_steps("and/..."), None);
+        assert_eq!(encoded_steps("a/..b"), None);
+        assert_eq!(encoded_steps("wait..?"), None);
+    }
+
+    #[test]
+    fn encoded_steps_counts_whole_steps() {
+        assert_eq!(encoded_steps("/static/??/??/"), Some((8, 14)));
+        // One step, or steps without a dot-like character, are not enough.
+        assert_eq!(encoded_steps("??/abc"), None);
+        assert_eq!(encoded_steps("a?/??/"), None);
+        assert_eq!(encoded_steps("?a/?a/"), None);
+        assert_eq!(encoded_steps("??x??x"), None);
+        assert_eq!(encoded_steps("%c0%c0/%c0%c0/"), None);
+        // Four steps of undecodable escapes are, with no dot among them.
+        assert_eq!(encoded_steps(&"\u{fffd}".repeat(9)), None);
+        assert_eq!(encoded_steps(&"\u{fffd}".repeat(6)), None);
+    }
+
     #[test]
     fn strict_flags_absolute_paths() {
         let strict = PathTraversalDetector::new(Strictness::Strict);

@@ -2,6 +2,7 @@
 //! that seals, batches and writes.
 
 mod metrics;
+mod queue;
 mod writer;
 
 pub use metrics::Metrics;
@@ -14,9 +15,10 @@ use crate::redact::Redactor;
 use crate::retention_prune::PruneReport;
 use crate::sink::AuditSink;
 use metrics::Counters;
+use queue::{Queue, TrySendError};
 use rampart_core::{EventSink, SecurityEvent, SharedClock, SystemClock};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::mpsc::{self, SyncSender, TrySendError};
+use std::sync::mpsc;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -74,7 +76,7 @@ pub(crate) enum Msg {
 }
 
 struct Shared {
-    sender: SyncSender<Msg>,
+    queue: Arc<Queue<Msg>>,
     overflow: Overflow,
     counters: Arc<Counters>,
     closed: AtomicBool,
@@ -189,10 +191,10 @@ impl AuditLog {
         // Counted before sending so the writer never sees written > enqueued.
         s.counters.enqueued.fetch_add(1, Ordering::Relaxed);
         let result = match s.overflow {
-            Overflow::Block => s.sender.send(msg).map_err(|_| RecordError::Closed),
-            Overflow::Drop => s.sender.try_send(msg).map_err(|e| match e {
+            Overflow::Block => s.queue.send(msg).map_err(|_| RecordError::Closed),
+            Overflow::Drop => s.queue.try_send(msg).map_err(|e| match e {
                 TrySendError::Full(_) => RecordError::Full,
-                TrySendError::Disconnected(_) => RecordError::Closed,
+                TrySendError::Closed(_) => RecordError::Closed,
             }),
         };
         if result.is_err() {
@@ -246,7 +248,7 @@ impl AuditLog {
 
     fn control(&self, msg: Msg, rx: &mpsc::Receiver<()>) -> Result<(), DrainError> {
         let s = &self.shared;
-        s.sender.send(msg).map_err(|_| DrainError::Stopped)?;
+        s.queue.send(msg).map_err(|_| DrainError::Stopped)?;
         rx.recv_timeout(s.drain_timeout).map_err(|e| match e {
             mpsc::RecvTimeoutError::Timeout => DrainError::TimedOut {
                 pending: self.metrics().queued,
@@ -265,7 +267,7 @@ impl AuditLog {
         let s = &self.shared;
         let (tx, rx) = mpsc::channel();
         let stopped = || std::io::Error::other("the audit writer has stopped");
-        s.sender
+        s.queue
             .send(Msg::Prune(crate::time::unix_ms(now), tx))
             .map_err(|_| stopped())?;
         match rx.recv_timeout(s.drain_timeout) {
@@ -397,7 +399,7 @@ impl AuditLogBuilder {
             ));
         }
         let resume = self.sink.resume()?;
-        let (sender, rx) = mpsc::sync_channel(self.capacity);
+        let (queue, rx) = queue::bounded(self.capacity);
         let counters = Arc::new(Counters::default());
         let writer = writer::Writer {
             sink: self.sink,
@@ -422,7 +424,7 @@ impl AuditLogBuilder {
             .spawn(move || writer.run(rx, gap))?;
         Ok(AuditLog {
             shared: Arc::new(Shared {
-                sender,
+                queue,
                 overflow: self.overflow,
                 counters,
                 closed: AtomicBool::new(false),
@@ -432,6 +434,14 @@ impl AuditLogBuilder {
                 handle: Mutex::new(Some(handle)),
             }),
         })
+    }
+}
+
+impl Drop for Shared {
+    /// The last clone of the log is gone: the writer writes what is queued
+    /// and stops, as it would after a shutdown.
+    fn drop(&mut self) {
+        self.queue.close_senders();
     }
 }
 

@@ -2,6 +2,7 @@
 
 use super::Msg;
 use super::metrics::Counters;
+use super::queue::Receiver;
 use crate::chain::{ChainHead, seal};
 use crate::checkpoint::SigningKey;
 use crate::erasure::SubjectKeys;
@@ -11,9 +12,10 @@ use crate::retention_prune::PruneReport;
 use crate::rules::RuleEngine;
 use crate::sink::{AuditSink, Entry, Gap, SinkContext};
 use rampart_core::SharedClock;
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, SyncSender};
+use std::sync::mpsc::{self, Sender, SyncSender};
 use std::time::Duration;
 
 pub(crate) struct Writer {
@@ -41,7 +43,7 @@ pub(crate) struct Writer {
 /// emptied vector back so its capacity is reused.
 pub(crate) struct Reaper {
     full: SyncSender<Vec<Entry>>,
-    empty: Receiver<Vec<Entry>>,
+    empty: mpsc::Receiver<Vec<Entry>>,
 }
 
 impl Reaper {
@@ -107,35 +109,27 @@ impl Writer {
         // Whether the last batch was full: then the queue is not empty and
         // waiting for more would only add latency.
         let mut busy = false;
+        let mut inbox: VecDeque<Msg> = VecDeque::new();
         loop {
-            let first = if self.responses_running() {
-                match rx.recv_timeout(RESPONSE_POLL) {
-                    Ok(m) => Some(m),
-                    Err(RecvTimeoutError::Timeout) => None,
-                    Err(RecvTimeoutError::Disconnected) => {
-                        self.stop_without_shutdown(&mut entries);
-                        return;
-                    }
-                }
-            } else {
-                let Ok(m) = rx.recv() else {
-                    self.stop_without_shutdown(&mut entries);
-                    return;
-                };
-                Some(m)
-            };
-            if matches!(first, Some(Msg::Event(_) | Msg::Security(_)))
+            let timeout = self.responses_running().then_some(RESPONSE_POLL);
+            if rx.take(&mut inbox, self.batch, timeout).is_err() {
+                self.stop_without_shutdown(&mut entries);
+                return;
+            }
+            if matches!(inbox.front(), Some(Msg::Event(_) | Msg::Security(_)))
                 && !self.linger.is_zero()
                 && !busy
+                && inbox.len() < self.batch
             {
                 // Let a batch gather: producers then find the writer busy and
                 // enqueue without waking it, one wake-up per batch.
                 std::thread::sleep(self.linger);
+                let room = self.batch - inbox.len();
+                rx.try_take(&mut inbox, room);
             }
             let mut stop = None;
             let mut records = 0u64;
-            let mut msg = first;
-            while let Some(m) = msg.take() {
+            while let Some(m) = inbox.pop_front() {
                 match m {
                     Msg::Event(event) => records += self.observe_and_push(event, &mut entries),
                     Msg::Security(event) => {
@@ -157,24 +151,26 @@ impl Writer {
                     Msg::Shutdown(reply) => {
                         stop = Some(reply);
                         // Take what is left: senders finished before shutdown was sent.
-                        while let Ok(m) = rx.try_recv() {
-                            match m {
-                                Msg::Event(event) => {
-                                    records += self.observe_and_push(event, &mut entries);
+                        loop {
+                            for m in inbox.drain(..) {
+                                match m {
+                                    Msg::Event(event) => {
+                                        records += self.observe_and_push(event, &mut entries);
+                                    }
+                                    Msg::Security(event) => {
+                                        let event = Box::new((*event).into());
+                                        records += self.observe_and_push(event, &mut entries);
+                                    }
+                                    _ => {}
                                 }
-                                Msg::Security(event) => {
-                                    let event = Box::new((*event).into());
-                                    records += self.observe_and_push(event, &mut entries);
-                                }
-                                _ => {}
+                            }
+                            if rx.try_take(&mut inbox, usize::MAX) == 0 {
+                                break;
                             }
                         }
                         records += self.finish_responses(&mut entries);
                         break;
                     }
-                }
-                if (records as usize) < self.batch {
-                    msg = rx.try_recv().ok();
                 }
             }
             if let Some(reply) = stop {

@@ -47,21 +47,25 @@ fn event(i: u64) -> AuditEvent {
 }
 
 /// Times `op` over `iters` calls in chunks that fit the queue, draining it
-/// between chunks outside the timing.
-fn timed_enqueue(
+/// between chunks outside the timing. `prepare` makes each call's input
+/// before the chunk is timed.
+fn timed_enqueue<T>(
     log: &AuditLog,
     gate: &Mutex<()>,
     iters: u64,
-    mut op: impl FnMut(u64),
+    mut prepare: impl FnMut(u64) -> T,
+    mut op: impl FnMut(T),
 ) -> Duration {
     let mut total = Duration::ZERO;
     let mut done = 0;
+    let mut inputs = Vec::with_capacity(CHUNK as usize);
     while done < iters {
         let n = CHUNK.min(iters - done);
+        inputs.extend((0..n).map(|i| prepare(done + i)));
         let held = gate.lock().unwrap_or_else(PoisonError::into_inner);
         let start = Instant::now();
-        for i in 0..n {
-            op(done + i);
+        for input in inputs.drain(..) {
+            op(input);
         }
         total += start.elapsed();
         drop(held);
@@ -79,22 +83,47 @@ fn enqueue(c: &mut Criterion) {
         .build()
         .expect("log");
     let mut group = c.benchmark_group("audit/request_path");
+    // Building the event and enqueueing it, as a handler recording one does.
     group.bench_function("rampart_audit_record", |b| {
         b.iter_custom(|iters| {
-            timed_enqueue(&log, &gate, iters, |i| {
-                log.record(black_box(event(i))).expect("record");
+            timed_enqueue(
+                &log,
+                &gate,
+                iters,
+                |i| i,
+                |i| {
+                    log.record(black_box(event(i))).expect("record");
+                },
+            )
+        })
+    });
+    // The queue alone: the event is built before the timing.
+    group.bench_function("rampart_audit_enqueue_built_event", |b| {
+        b.iter_custom(|iters| {
+            timed_enqueue(&log, &gate, iters, event, |e| {
+                log.record(black_box(e)).expect("record");
             })
         })
     });
     group.bench_function("rampart_audit_emit_security_event", |b| {
         b.iter_custom(|iters| {
-            timed_enqueue(&log, &gate, iters, |i| {
-                log.emit(black_box(
-                    SecurityEvent::new(EventKind::PermissionDenied, "rampart::rbac", "no grant")
+            timed_enqueue(
+                &log,
+                &gate,
+                iters,
+                |i| i,
+                |i| {
+                    log.emit(black_box(
+                        SecurityEvent::new(
+                            EventKind::PermissionDenied,
+                            "rampart::rbac",
+                            "no grant",
+                        )
                         .with_subject("bob")
                         .with_field("i", i),
-                ));
-            })
+                    ));
+                },
+            )
         })
     });
     let subscriber = tracing_subscriber::fmt()

@@ -510,15 +510,16 @@ fn pad(json: &str, len: usize) -> String {
     format!("{json}{}", " ".repeat(len - json.len()))
 }
 
-/// The size bound is exact: a response padded to the limit is read and
-/// verifies, one byte more is refused for its size, unread.
+/// The size bound is exact and is the documented 64 KiB (room for an
+/// attestation certificate chain): a response padded to the limit is read
+/// and verifies, one byte more is refused for its size, unread.
 #[tokio::test]
 async fn responses_up_to_the_size_limit_are_read_and_larger_ones_refused() {
     let f = fixture();
     let mut k = key();
     register(&f, &mut k, "alice", "key").await;
     let (at_limit, response) = assertion(&f, &mut k, "alice").await;
-    let padded = pad(&response, MAX_RESPONSE_BYTES);
+    let padded = pad(&response, 64 * 1024);
     assert_eq!(padded.len(), MAX_RESPONSE_BYTES);
     let (over_limit, response) = assertion(&f, &mut k, "alice").await;
     let over = pad(&response, MAX_RESPONSE_BYTES + 1);
@@ -714,15 +715,19 @@ async fn a_store_outage_fails_closed_with_an_event() {
     assert_eq!(f.sink.count(EventKind::StoreFailure), 1);
 }
 
-/// A store gives each credential one owner, keeps the per-user limit,
-/// moves counters forward only, and keeps the user handle it made first.
-async fn store_suite(store: Arc<dyn WebAuthnCredentialStore>) {
-    // A real credential to store, from a registration.
+/// A real credential to store, from a registration.
+async fn a_credential() -> StoredCredential {
     let registered = Arc::new(MemoryWebAuthnStore::new());
     let f = fixture_with(registered.clone());
     let mut k = key();
     register(&f, &mut k, "alice", "key").await;
-    let cred = registered.list("alice").await.unwrap().remove(0);
+    registered.list("alice").await.unwrap().remove(0)
+}
+
+/// A store gives each credential one owner, keeps the per-user limit,
+/// moves counters forward only, and keeps the user handle it made first.
+async fn store_suite(store: Arc<dyn WebAuthnCredentialStore>) {
+    let cred = a_credential().await;
     // It round-trips through JSON, for stores of the application's own.
     let json = serde_json::to_string(&cred).unwrap();
     let back: StoredCredential = serde_json::from_str(&json).unwrap();
@@ -808,15 +813,108 @@ async fn the_memory_store_keeps_owners_limits_and_counters() {
     store_suite(Arc::new(MemoryWebAuthnStore::new())).await;
 }
 
+/// The debug forms, for start-up logs, hold no credential.
+#[test]
+fn the_memory_store_debug_form_shows_nothing_stored() {
+    assert_eq!(
+        format!("{:?}", MemoryWebAuthnStore::new()),
+        "MemoryWebAuthnStore { .. }"
+    );
+}
+
+#[cfg(feature = "redis")]
+fn redis_prefix() -> String {
+    format!("rampart-test:webauthn:{}", Uuid::new_v4().simple())
+}
+
+#[cfg(feature = "redis")]
+async fn redis_store(url: &str, prefix: &str) -> rampart_auth::webauthn::RedisWebAuthnStore {
+    rampart_auth::webauthn::RedisWebAuthnStore::connect(url, prefix)
+        .await
+        .expect("Redis is configured but cannot be reached")
+}
+
+#[cfg(feature = "redis")]
+async fn redis_suite(url: String) {
+    let prefix = redis_prefix();
+    let store = redis_store(&url, &prefix).await;
+    assert_eq!(
+        format!("{store:?}"),
+        format!("RedisWebAuthnStore {{ prefix: {prefix:?}, .. }}")
+    );
+    store_suite(Arc::new(store)).await;
+}
+
 #[cfg(feature = "redis")]
 #[tokio::test]
 async fn the_redis_store_keeps_owners_limits_and_counters() {
     let Some(url) = rampart_test_support::service_url("REDIS_URL", "webauthn redis store") else {
         return;
     };
-    let prefix = format!("rampart-test:webauthn:{}", Uuid::new_v4().simple());
-    let store = rampart_auth::webauthn::RedisWebAuthnStore::connect(&url, &prefix)
+    redis_suite(url).await;
+}
+
+#[cfg(feature = "redis")]
+#[tokio::test]
+async fn the_redis_cluster_store_keeps_owners_limits_and_counters() {
+    let Some(url) = rampart_test_support::redis_cluster_urls("webauthn redis cluster store") else {
+        return;
+    };
+    redis_suite(url).await;
+}
+
+/// A credential still in its user's hash is a duplicate even when the key
+/// claiming its id is gone (lost, or written before claims existed): the add
+/// writes nothing and keeps the claim it just made, so another user cannot
+/// take the id afterwards.
+#[cfg(feature = "redis")]
+async fn lost_claim_suite(url: String) {
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let prefix = redis_prefix();
+    let store = redis_store(&url, &prefix).await;
+    let cred = a_credential().await;
+    assert_eq!(
+        store.add("alice", &cred, 10).await.unwrap(),
+        AddOutcome::Added
+    );
+    let mut conn = rampart_core::redis::RedisConnection::connect(&url)
         .await
-        .expect("REDIS_URL is set but Redis cannot be reached");
-    store_suite(Arc::new(store)).await;
+        .unwrap();
+    let claim = format!("{prefix}:{{cred:{}}}", URL_SAFE_NO_PAD.encode(&cred.id));
+    let deleted: i64 = redis::cmd("DEL")
+        .arg(&claim)
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(deleted, 1, "the claim lives at {claim}");
+
+    assert_eq!(
+        store.add("alice", &cred, 10).await.unwrap(),
+        AddOutcome::Duplicate
+    );
+    assert_eq!(
+        store.add("bob", &cred, 10).await.unwrap(),
+        AddOutcome::Duplicate
+    );
+    assert_eq!(store.list("alice").await.unwrap().len(), 1);
+    assert!(store.list("bob").await.unwrap().is_empty());
+}
+
+#[cfg(feature = "redis")]
+#[tokio::test]
+async fn a_lost_claim_is_still_a_duplicate_on_redis() {
+    let Some(url) = rampart_test_support::service_url("REDIS_URL", "webauthn lost claim") else {
+        return;
+    };
+    lost_claim_suite(url).await;
+}
+
+#[cfg(feature = "redis")]
+#[tokio::test]
+async fn a_lost_claim_is_still_a_duplicate_on_a_redis_cluster() {
+    let Some(url) = rampart_test_support::redis_cluster_urls("webauthn lost claim cluster") else {
+        return;
+    };
+    lost_claim_suite(url).await;
 }

@@ -312,6 +312,45 @@ fn block_mode_under_concurrency_writes_every_event_in_one_contiguous_chain() {
 }
 
 #[test]
+fn dropping_every_clone_without_shutdown_still_writes_and_seals_what_was_queued() {
+    let memory = MemorySink::new();
+    let (key, _, public) = keys();
+    let log = AuditLog::builder(memory.clone(), key).build().unwrap();
+    let clone = log.clone();
+    for i in 0..100u64 {
+        clone
+            .record(AuditEvent::new(types::DATA_READ).meta("i", i))
+            .unwrap();
+    }
+    drop(clone);
+    log.record(AuditEvent::new(types::DATA_WRITE)).unwrap();
+    drop(log);
+    // The writer runs on after the last handle is gone; wait for its seal.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let sealed_lines = loop {
+        let lines = memory.lines();
+        if lines.len() > 101 {
+            break lines;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the writer did not finish after the last handle was dropped ({} lines)",
+            lines.len()
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let recs = records(&sealed_lines);
+    assert_eq!(recs.len(), 101);
+    assert_eq!(recs[100]["event"]["type"], types::DATA_WRITE);
+    let d = dir("dropped");
+    let path = d.join("audit.jsonl");
+    std::fs::write(&path, sealed_lines.join("\n") + "\n").unwrap();
+    let report = verify(&path, &public, sealed()).unwrap();
+    assert!(report.ok, "{:?}", report.failure);
+    assert_eq!(report.events, 101);
+}
+
+#[test]
 fn erasing_a_subject_keeps_the_chain_verifiable_and_their_data_unreadable() {
     let d = dir("erase");
     let path = d.join("audit.jsonl");

@@ -277,50 +277,50 @@ async fn jtiless_logout_suite<S: RevocationStore + FamilyStore>(store: Arc<S>, c
 /// An entry under the empty jti written before empty ids were refused
 /// must not revoke jti-less tokens.
 #[cfg(feature = "redis")]
-#[tokio::test]
-async fn redis_ignores_a_legacy_empty_jti_entry() {
-    use base64::Engine;
-    let Some(url) = redis_url("redis_ignores_a_legacy_empty_jti_entry") else {
-        return;
-    };
-    let prefix = format!("rampart-test:legacy:{}", uuid::Uuid::new_v4().simple());
-    let clock = ManualClock::at_unix(NOW);
-    let store = rampart_auth::revocation::RedisStore::connect(&url, &prefix)
-        .await
-        .unwrap()
-        .with_clock(clock.shared());
-    let subject = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode("alice");
-    let mut conn = redis::Client::open(url.as_str())
-        .unwrap()
-        .get_multiplexed_async_connection()
-        .await
-        .unwrap();
-    redis::cmd("SET")
-        .arg(format!("{prefix}:{{{subject}}}:t:"))
-        .arg(NOW + 600)
-        .arg("EX")
-        .arg(600)
-        .query_async::<()>(&mut conn)
-        .await
-        .unwrap();
-    assert_eq!(
-        store.check(jtiless("alice", None, NOW), NOW).await.unwrap(),
-        None
-    );
-    assert_eq!(store.check(token("", None, NOW), NOW).await.unwrap(), None);
-    // The key layout is the store's: a real jti written the same way is seen.
-    redis::cmd("SET")
-        .arg(format!("{prefix}:{{{subject}}}:t:j9"))
-        .arg(NOW + 600)
-        .arg("EX")
-        .arg(600)
-        .query_async::<()>(&mut conn)
-        .await
-        .unwrap();
-    assert_eq!(
-        store.check(token("j9", None, NOW), NOW).await.unwrap(),
-        Some(Revoked::Token)
-    );
+mod redis_ignores_a_legacy_empty_jti_entry {
+    use super::*;
+
+    redis_and_cluster!(redis_ignores_a_legacy_empty_jti_entry);
+
+    async fn on_redis(url: String) {
+        use base64::Engine;
+        let prefix = format!("rampart-test:legacy:{}", uuid::Uuid::new_v4().simple());
+        let clock = ManualClock::at_unix(NOW);
+        let store = rampart_auth::revocation::RedisStore::connect(&url, &prefix)
+            .await
+            .unwrap()
+            .with_clock(clock.shared());
+        let subject = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode("alice");
+        let mut conn = rampart_core::redis::RedisConnection::connect(&url)
+            .await
+            .unwrap();
+        redis::cmd("SET")
+            .arg(format!("{prefix}:{{{subject}}}:t:"))
+            .arg(NOW + 600)
+            .arg("EX")
+            .arg(600)
+            .query_async::<()>(&mut conn)
+            .await
+            .unwrap();
+        assert_eq!(
+            store.check(jtiless("alice", None, NOW), NOW).await.unwrap(),
+            None
+        );
+        assert_eq!(store.check(token("", None, NOW), NOW).await.unwrap(), None);
+        // The key layout is the store's: a real jti written the same way is seen.
+        redis::cmd("SET")
+            .arg(format!("{prefix}:{{{subject}}}:t:j9"))
+            .arg(NOW + 600)
+            .arg("EX")
+            .arg(600)
+            .query_async::<()>(&mut conn)
+            .await
+            .unwrap();
+        assert_eq!(
+            store.check(token("j9", None, NOW), NOW).await.unwrap(),
+            Some(Revoked::Token)
+        );
+    }
 }
 
 fn family(device: Option<&str>) -> NewFamily {

@@ -73,6 +73,8 @@ async fn family_of(s: &Setup, pair: &TokenPair) -> String {
     principal.session_id().unwrap().to_owned()
 }
 
+/// Runs `suite` against a memory store and, when available, Redis: a single
+/// node and a cluster.
 macro_rules! both_stores {
     ($($name:ident => $suite:ident;)*) => {$(
         mod $name {
@@ -84,15 +86,15 @@ macro_rules! both_stores {
                 $suite(setup(Arc::new(MemoryStore::new(clock.shared())), clock)).await;
             }
 
+            redis_and_cluster!($name);
+
             #[cfg(feature = "redis")]
-            #[tokio::test]
-            async fn redis() {
-                let Some(url) = redis_url(concat!(stringify!($name), "::redis")) else { return };
+            async fn on_redis(url: String) {
                 let clock = ManualClock::at_unix(NOW);
                 let prefix = format!("rampart-test:families:{}:{}", stringify!($name), uuid::Uuid::new_v4().simple());
                 let store = rampart_auth::revocation::RedisStore::connect(&url, &prefix)
                     .await
-                    .expect("REDIS_URL is set but Redis cannot be reached")
+                    .expect("Redis is configured but cannot be reached")
                     .with_clock(clock.shared());
                 $suite(setup(Arc::new(store), clock)).await;
             }

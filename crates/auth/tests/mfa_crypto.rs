@@ -5,6 +5,10 @@
 #![cfg(feature = "crypto")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
+#[cfg(feature = "redis")]
+use common::redis_and_cluster;
 use rampart_auth::mfa::{MemoryMfaStore, Mfa, MfaError, MfaKey, SharedMfaStore, Totp, Verified};
 use rampart_core::{ManualClock, MemorySink};
 use rampart_crypto::{FieldCipher, FieldKey, Keyring};
@@ -234,31 +238,31 @@ async fn the_secret_appears_in_no_debug_output_or_event() {
     }
 }
 
-/// Redis re-seals by check-and-set too.
+/// Redis re-seals by check-and-set too, on a single node and a cluster.
 #[cfg(feature = "redis")]
-#[tokio::test]
-async fn redis_replaces_a_secret_only_if_unchanged() {
+mod redis_replaces_a_secret_only_if_unchanged {
+    use super::*;
     use rampart_auth::mfa::MfaStore;
-    let Some(url) =
-        rampart_test_support::service_url("REDIS_URL", "redis_replaces_a_secret_only_if_unchanged")
-    else {
-        return;
-    };
-    let prefix = format!("rampart-test:mfa-crypto:{}", uuid::Uuid::new_v4().simple());
-    let store = rampart_auth::mfa::RedisMfaStore::connect(&url, &prefix)
-        .await
-        .unwrap();
-    assert!(!store.replace_secret("alice", b"old", b"new").await.unwrap());
-    assert!(store.begin("alice", b"old", &[]).await.unwrap());
-    assert!(store.confirm("alice", b"old", 0).await.unwrap());
-    assert!(
-        !store
-            .replace_secret("alice", b"other", b"new")
+
+    redis_and_cluster!(redis_replaces_a_secret_only_if_unchanged);
+
+    async fn on_redis(url: String) {
+        let prefix = format!("rampart-test:mfa-crypto:{}", uuid::Uuid::new_v4().simple());
+        let store = rampart_auth::mfa::RedisMfaStore::connect(&url, &prefix)
             .await
-            .unwrap()
-    );
-    assert!(store.replace_secret("alice", b"old", b"new").await.unwrap());
-    let record = store.load("alice", NOW).await.unwrap().unwrap();
-    assert_eq!(record.secret.as_deref(), Some(&b"new"[..]));
-    store.remove("alice").await.unwrap();
+            .unwrap();
+        assert!(!store.replace_secret("alice", b"old", b"new").await.unwrap());
+        assert!(store.begin("alice", b"old", &[]).await.unwrap());
+        assert!(store.confirm("alice", b"old", 0).await.unwrap());
+        assert!(
+            !store
+                .replace_secret("alice", b"other", b"new")
+                .await
+                .unwrap()
+        );
+        assert!(store.replace_secret("alice", b"old", b"new").await.unwrap());
+        let record = store.load("alice", NOW).await.unwrap().unwrap();
+        assert_eq!(record.secret.as_deref(), Some(&b"new"[..]));
+        store.remove("alice").await.unwrap();
+    }
 }

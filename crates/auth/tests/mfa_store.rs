@@ -75,6 +75,7 @@ both_stores! {
     lockout_and_expiry => lockout_suite;
     confirm_checks_the_pending_enrolment_it_read => confirm_race_suite;
     hostile_users_and_codes => hostile_suite;
+    lock_ends_at_its_instant => lock_boundary_suite;
 }
 
 async fn enrolment_suite(f: Fixture) {
@@ -469,4 +470,77 @@ async fn redis_keys_of_one_user_share_a_hash_tag() {
         .collect();
     assert_eq!(tags.len(), 1, "{keys:?}");
     assert!(!tags.iter().next().unwrap().contains("le}on"));
+}
+
+/// A loaded record is locked up to the lock's last second and unlocked at
+/// the instant it ends, as the failure counter itself decides.
+async fn lock_boundary_suite(f: Fixture) {
+    use rampart_auth::mfa::{FailureOutcome, ThrottlePolicy};
+    let policy = ThrottlePolicy {
+        max_failures: 2,
+        window_secs: 60,
+        lockout_secs: 300,
+    };
+    let store = &f.store;
+    assert_eq!(
+        store.record_failure("gil", NOW, policy).await.unwrap(),
+        FailureOutcome::Counted(1)
+    );
+    assert_eq!(
+        store.record_failure("gil", NOW, policy).await.unwrap(),
+        FailureOutcome::LockedNow(NOW + 300)
+    );
+    assert_eq!(
+        store
+            .record_failure("gil", NOW + 299, policy)
+            .await
+            .unwrap(),
+        FailureOutcome::AlreadyLocked(NOW + 300)
+    );
+    let record = store.load("gil", NOW + 299).await.unwrap().unwrap();
+    assert_eq!(record.locked_until, Some(NOW + 300));
+    let record = store.load("gil", NOW + 300).await.unwrap().unwrap();
+    assert_eq!(record.locked_until, None);
+    assert_eq!(record.secret, None);
+}
+
+/// A store connected with a chosen timeout serves a single node and a
+/// cluster alike, and its `Debug` form names its prefix.
+#[cfg(feature = "redis")]
+mod redis_store_with_a_chosen_timeout {
+    use super::*;
+    use rampart_auth::mfa::RedisMfaStore;
+
+    redis_and_cluster!(redis_store_with_a_chosen_timeout);
+
+    async fn on_redis(url: String) {
+        let prefix = format!("rampart-test:mfa:timeout:{}", uuid::Uuid::new_v4().simple());
+        let store = RedisMfaStore::connect_with_timeout(&url, &prefix, Duration::from_millis(300))
+            .await
+            .unwrap();
+        let debug = format!("{store:?}");
+        assert!(
+            debug.starts_with("RedisMfaStore") && debug.contains(&prefix),
+            "{debug}"
+        );
+        let f = fixture(Arc::new(store));
+        let e = confirmed(&f, "alice").await;
+        f.clock.advance(Duration::from_secs(60));
+        let right = Totp::default().code_at(&e.secret, f.clock.unix_secs());
+        assert_eq!(f.mfa.verify("alice", &right).await, Ok(Verified::Totp));
+    }
+}
+
+/// A bad URL or an unreachable Redis is an error at start, not a store that
+/// fails later.
+#[cfg(feature = "redis")]
+#[tokio::test]
+async fn redis_store_with_a_chosen_timeout_refuses_a_bad_or_unreachable_url() {
+    use rampart_auth::mfa::RedisMfaStore;
+    for url in ["not a url", "redis://127.0.0.1:1"] {
+        let err = RedisMfaStore::connect_with_timeout(url, "x", Duration::from_millis(200))
+            .await
+            .unwrap_err();
+        assert!(!err.0.is_empty(), "{url}");
+    }
 }

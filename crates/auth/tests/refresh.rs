@@ -690,50 +690,53 @@ async fn reuse_whose_family_cannot_be_revoked_is_unavailable() {
 /// A family written before deadlines existed (no `max` field) ends when its
 /// current refresh token expires: rotation cannot extend it.
 #[cfg(feature = "redis")]
-#[tokio::test]
-async fn a_redis_family_from_before_deadlines_is_not_extended() {
-    let Some(url) = redis_url("a_redis_family_from_before_deadlines_is_not_extended") else {
-        return;
-    };
-    let clock = ManualClock::at_unix(NOW);
-    let prefix = format!("rampart-test:legacy:{}", uuid::Uuid::new_v4().simple());
-    let store = rampart_auth::revocation::RedisStore::connect(&url, &prefix)
-        .await
-        .unwrap()
-        .with_clock(clock.shared());
-    let client = redis::Client::open(url.as_str()).unwrap();
-    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
-    let key = format!("{prefix}:{{{}}}:fam:fam", b64(b"alice"));
-    redis::cmd("HSET")
-        .arg(&key)
-        .arg(&["cur", "r1", "prev", "", "at", "0", "dev", "", "ended", "0"])
-        .arg("until")
-        .arg(NOW + 3600)
-        .query_async::<()>(&mut conn)
-        .await
-        .unwrap();
-    clock.set_unix(NOW + 10);
-    assert_eq!(
-        store
-            .rotate(rotation("fam", "r1", "r2", NOW + 10, NOW + 10 + DAY))
+mod a_redis_family_from_before_deadlines_is_not_extended {
+    use super::*;
+
+    redis_and_cluster!(a_redis_family_from_before_deadlines_is_not_extended);
+
+    async fn on_redis(url: String) {
+        let clock = ManualClock::at_unix(NOW);
+        let prefix = format!("rampart-test:legacy:{}", uuid::Uuid::new_v4().simple());
+        let store = rampart_auth::revocation::RedisStore::connect(&url, &prefix)
             .await
-            .unwrap(),
-        RotationOutcome::Rotated
-    );
-    let ttl: i64 = redis::cmd("TTL")
-        .arg(&key)
-        .query_async(&mut conn)
-        .await
-        .unwrap();
-    assert!(
-        (1..=3591).contains(&ttl),
-        "legacy family extended to {ttl}s"
-    );
-    assert_eq!(
-        store
-            .rotate(rotation("fam", "r2", "r3", NOW + 3600, NOW + 3600 + DAY))
+            .unwrap()
+            .with_clock(clock.shared());
+        let mut conn = rampart_core::redis::RedisConnection::connect(&url)
             .await
-            .unwrap(),
-        RotationOutcome::Revoked
-    );
+            .unwrap();
+        let key = format!("{prefix}:{{{}}}:fam:fam", b64(b"alice"));
+        redis::cmd("HSET")
+            .arg(&key)
+            .arg(&["cur", "r1", "prev", "", "at", "0", "dev", "", "ended", "0"])
+            .arg("until")
+            .arg(NOW + 3600)
+            .query_async::<()>(&mut conn)
+            .await
+            .unwrap();
+        clock.set_unix(NOW + 10);
+        assert_eq!(
+            store
+                .rotate(rotation("fam", "r1", "r2", NOW + 10, NOW + 10 + DAY))
+                .await
+                .unwrap(),
+            RotationOutcome::Rotated
+        );
+        let ttl: i64 = redis::cmd("TTL")
+            .arg(&key)
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        assert!(
+            (1..=3591).contains(&ttl),
+            "legacy family extended to {ttl}s"
+        );
+        assert_eq!(
+            store
+                .rotate(rotation("fam", "r2", "r3", NOW + 3600, NOW + 3600 + DAY))
+                .await
+                .unwrap(),
+            RotationOutcome::Revoked
+        );
+    }
 }

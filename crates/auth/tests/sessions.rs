@@ -528,3 +528,87 @@ async fn log_out_everywhere_ends_sessions_and_tokens() {
     );
     assert!(tokens.refresh(&pair.refresh_token, None).await.is_err());
 }
+
+/// Redis forgets a session record when the session would end unused and
+/// the user's index at the last deadline, not earlier; ending every session
+/// deletes their records at once; on a single node and a cluster.
+#[cfg(feature = "redis")]
+mod redis_records_expire_with_their_sessions {
+    use super::*;
+    use rampart_auth::session::{
+        Created, RedisSessionStore, SessionKey, SessionStore, StoredSession, Touched,
+    };
+    use rampart_core::redis::RedisConnection;
+
+    redis_and_cluster!(redis_records_expire_with_their_sessions);
+
+    async fn ttl(conn: &mut RedisConnection, key: &str) -> i64 {
+        redis::cmd("TTL").arg(key).query_async(conn).await.unwrap()
+    }
+
+    async fn exists(conn: &mut RedisConnection, key: &str) -> bool {
+        redis::cmd("EXISTS")
+            .arg(key)
+            .query_async::<i64>(conn)
+            .await
+            .unwrap()
+            == 1
+    }
+
+    async fn on_redis(url: String) {
+        let prefix = format!("rampart-test:sessions:{}", uuid::Uuid::new_v4().simple());
+        let store = RedisSessionStore::connect(&url, &prefix).await.unwrap();
+        let debug = format!("{store:?}");
+        assert!(
+            debug.starts_with("RedisSessionStore") && debug.contains(&prefix),
+            "{debug}"
+        );
+        let mut conn = RedisConnection::connect(&url).await.unwrap();
+        let tag = "3f9a0c";
+        let record = |hash: &str| format!("{prefix}:{{s:{tag}}}:sess:{hash}");
+        let index = format!("{prefix}:{{s:{tag}}}:idx");
+        let key = SessionKey {
+            tag: tag.into(),
+            hash: "h1".into(),
+        };
+        let session = StoredSession {
+            key: key.clone(),
+            subject: Some("alice".into()),
+            created: NOW,
+            last_seen: NOW,
+            idle_secs: 1800,
+            deadline: NOW + 43_200,
+            data: "{}".into(),
+        };
+        assert_eq!(
+            store.create(&session, None, NOW).await.unwrap(),
+            Created::Stored { evicted: vec![] }
+        );
+        let left = ttl(&mut conn, &record("h1")).await;
+        assert!((1799..=1801).contains(&left), "session record: {left}s");
+        let left = ttl(&mut conn, &index).await;
+        assert!((43_199..=43_201).contains(&left), "index: {left}s");
+        // Rotation gives the new record the same life.
+        let rotated = StoredSession {
+            key: SessionKey {
+                tag: tag.into(),
+                hash: "h2".into(),
+            },
+            ..session.clone()
+        };
+        assert!(store.replace(&key, &rotated).await.unwrap());
+        assert!(!exists(&mut conn, &record("h1")).await);
+        let left = ttl(&mut conn, &record("h2")).await;
+        assert!((1799..=1801).contains(&left), "rotated record: {left}s");
+        let Touched::Live(live) = store.touch(&rotated.key, NOW + 60).await.unwrap() else {
+            panic!("the rotated session is live")
+        };
+        assert_eq!(live.last_seen, NOW + 60);
+        assert_eq!(live.subject.as_deref(), Some("alice"));
+        // Ending them all drops the records, not only the index.
+        assert_eq!(store.delete_all(tag).await.unwrap(), 1);
+        assert!(!exists(&mut conn, &record("h2")).await);
+        assert!(!exists(&mut conn, &index).await);
+        assert_eq!(store.delete_all(tag).await.unwrap(), 0);
+    }
+}

@@ -277,50 +277,50 @@ async fn jtiless_logout_suite<S: RevocationStore + FamilyStore>(store: Arc<S>, c
 /// An entry under the empty jti written before empty ids were refused
 /// must not revoke jti-less tokens.
 #[cfg(feature = "redis")]
-#[tokio::test]
-async fn redis_ignores_a_legacy_empty_jti_entry() {
-    use base64::Engine;
-    let Some(url) = redis_url("redis_ignores_a_legacy_empty_jti_entry") else {
-        return;
-    };
-    let prefix = format!("rampart-test:legacy:{}", uuid::Uuid::new_v4().simple());
-    let clock = ManualClock::at_unix(NOW);
-    let store = rampart_auth::revocation::RedisStore::connect(&url, &prefix)
-        .await
-        .unwrap()
-        .with_clock(clock.shared());
-    let subject = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode("alice");
-    let mut conn = redis::Client::open(url.as_str())
-        .unwrap()
-        .get_multiplexed_async_connection()
-        .await
-        .unwrap();
-    redis::cmd("SET")
-        .arg(format!("{prefix}:{{{subject}}}:t:"))
-        .arg(NOW + 600)
-        .arg("EX")
-        .arg(600)
-        .query_async::<()>(&mut conn)
-        .await
-        .unwrap();
-    assert_eq!(
-        store.check(jtiless("alice", None, NOW), NOW).await.unwrap(),
-        None
-    );
-    assert_eq!(store.check(token("", None, NOW), NOW).await.unwrap(), None);
-    // The key layout is the store's: a real jti written the same way is seen.
-    redis::cmd("SET")
-        .arg(format!("{prefix}:{{{subject}}}:t:j9"))
-        .arg(NOW + 600)
-        .arg("EX")
-        .arg(600)
-        .query_async::<()>(&mut conn)
-        .await
-        .unwrap();
-    assert_eq!(
-        store.check(token("j9", None, NOW), NOW).await.unwrap(),
-        Some(Revoked::Token)
-    );
+mod redis_ignores_a_legacy_empty_jti_entry {
+    use super::*;
+
+    redis_and_cluster!(redis_ignores_a_legacy_empty_jti_entry);
+
+    async fn on_redis(url: String) {
+        use base64::Engine;
+        let prefix = format!("rampart-test:legacy:{}", uuid::Uuid::new_v4().simple());
+        let clock = ManualClock::at_unix(NOW);
+        let store = rampart_auth::revocation::RedisStore::connect(&url, &prefix)
+            .await
+            .unwrap()
+            .with_clock(clock.shared());
+        let subject = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode("alice");
+        let mut conn = rampart_core::redis::RedisConnection::connect(&url)
+            .await
+            .unwrap();
+        redis::cmd("SET")
+            .arg(format!("{prefix}:{{{subject}}}:t:"))
+            .arg(NOW + 600)
+            .arg("EX")
+            .arg(600)
+            .query_async::<()>(&mut conn)
+            .await
+            .unwrap();
+        assert_eq!(
+            store.check(jtiless("alice", None, NOW), NOW).await.unwrap(),
+            None
+        );
+        assert_eq!(store.check(token("", None, NOW), NOW).await.unwrap(), None);
+        // The key layout is the store's: a real jti written the same way is seen.
+        redis::cmd("SET")
+            .arg(format!("{prefix}:{{{subject}}}:t:j9"))
+            .arg(NOW + 600)
+            .arg("EX")
+            .arg(600)
+            .query_async::<()>(&mut conn)
+            .await
+            .unwrap();
+        assert_eq!(
+            store.check(token("j9", None, NOW), NOW).await.unwrap(),
+            Some(Revoked::Token)
+        );
+    }
 }
 
 fn family(device: Option<&str>) -> NewFamily {
@@ -646,4 +646,104 @@ async fn refresh_carries_subject_tenant_roles_and_custom_claims() {
     assert!(p.session_id().is_some());
     // The pair never shows its tokens in Debug output.
     assert!(!format!("{next:?}").contains(&next.access_token));
+}
+
+/// Every Redis record lives exactly as long as what it revokes (its TTL
+/// counted from the store's clock, plus one second), so Redis forgets it
+/// neither early nor late; on a single node and a cluster.
+#[cfg(feature = "redis")]
+mod redis_keys_expire_with_what_they_revoke {
+    use super::*;
+    use rampart_auth::revocation::RedisStore;
+    use rampart_core::redis::RedisConnection;
+
+    redis_and_cluster!(redis_keys_expire_with_what_they_revoke);
+
+    async fn ttl(conn: &mut RedisConnection, key: &str) -> i64 {
+        redis::cmd("TTL").arg(key).query_async(conn).await.unwrap()
+    }
+
+    async fn on_redis(url: String) {
+        let clock = ManualClock::at_unix(NOW);
+        let prefix = format!("rampart-test:ttl:{}", uuid::Uuid::new_v4().simple());
+        let store = RedisStore::connect(&url, &prefix)
+            .await
+            .unwrap()
+            .with_clock(clock.shared());
+        let debug = format!("{store:?}");
+        assert!(
+            debug.starts_with("RedisStore") && debug.contains(&prefix),
+            "{debug}"
+        );
+        let mut conn = RedisConnection::connect(&url).await.unwrap();
+        let key = |kind: &str, id: &str| format!("{prefix}:{{{}}}:{kind}:{id}", b64(b"alice"));
+        // The store's clock, not the token's issue time, starts the count.
+        clock.set_unix(NOW + 100);
+        store.revoke_token("alice", "j1", NOW + 700).await.unwrap();
+        store
+            .revoke_family("alice", "fam-1", NOW + 1000)
+            .await
+            .unwrap();
+        store
+            .revoke_subject("alice", NOW, NOW + 3700)
+            .await
+            .unwrap();
+        store
+            .create_family(&NewFamily {
+                family: "fam-2".into(),
+                subject: "alice".into(),
+                current: "r1".into(),
+                device: None,
+                until: NOW + 7300,
+                deadline: NOW + 86_500,
+            })
+            .await
+            .unwrap();
+        for (kind, id, expected) in [
+            ("t", "j1", 601),
+            ("f", "fam-1", 901),
+            ("s", "", 3601),
+            ("fam", "fam-2", 7201),
+            ("fams", "", 86_401),
+        ] {
+            let left = ttl(&mut conn, &key(kind, id)).await;
+            assert!(
+                (expected - 2..=expected).contains(&left),
+                "{kind}:{id} expires in {left}s, not {expected}s"
+            );
+        }
+    }
+}
+
+/// A presented id that no jti can be (empty, or holding whitespace, which
+/// separates the stored ids) is refused without ending the family.
+#[cfg(feature = "redis")]
+mod redis_refuses_a_malformed_presented_id {
+    use super::*;
+
+    redis_and_cluster!(redis_refuses_a_malformed_presented_id);
+
+    async fn on_redis(url: String) {
+        let clock = ManualClock::at_unix(NOW);
+        let prefix = format!("rampart-test:malformed:{}", uuid::Uuid::new_v4().simple());
+        let store = rampart_auth::revocation::RedisStore::connect(&url, &prefix)
+            .await
+            .unwrap()
+            .with_clock(clock.shared());
+        store.create_family(&family(None)).await.unwrap();
+        for presented in ["", "r1 r2", "r1\tx", " r1"] {
+            assert_eq!(
+                store
+                    .rotate(rotation(presented, "x", NOW, 10))
+                    .await
+                    .unwrap(),
+                RotationOutcome::Revoked,
+                "{presented:?}"
+            );
+        }
+        assert_eq!(
+            store.rotate(rotation("r1", "r2", NOW, 10)).await.unwrap(),
+            RotationOutcome::Rotated
+        );
+    }
 }

@@ -290,12 +290,45 @@ mod tests {
     }
 
     #[test]
-    fn a_timed_take_of_an_empty_queue_returns_nothing() {
+    fn a_timed_take_of_an_empty_queue_waits_its_time_and_returns_nothing() {
         let (_queue, rx) = bounded::<u8>(4);
         let mut out = VecDeque::new();
         assert_eq!(rx.take(&mut out, 10, Some(Duration::ZERO)), Ok(0));
-        assert_eq!(rx.take(&mut out, 10, Some(Duration::from_millis(5))), Ok(0));
+        let started = Instant::now();
+        assert_eq!(
+            rx.take(&mut out, 10, Some(Duration::from_millis(20))),
+            Ok(0)
+        );
+        assert!(started.elapsed() >= Duration::from_millis(20));
         assert!(out.is_empty());
+    }
+
+    #[test]
+    fn a_blocking_send_never_holds_more_than_the_capacity() {
+        let (queue, rx) = bounded(2);
+        queue.send(0).unwrap();
+        queue.send(1).unwrap();
+        let sender = {
+            let queue = queue.clone();
+            std::thread::spawn(move || queue.send(2))
+        };
+        // Either the sender is seen waiting, or it got past the bound.
+        loop {
+            let state = queue.lock();
+            assert!(state.items.len() <= 2, "a send went past the capacity");
+            if state.senders_waiting == 1 {
+                break;
+            }
+            drop(state);
+            std::thread::yield_now();
+        }
+        let mut out = VecDeque::new();
+        assert_eq!(rx.try_take(&mut out, 1), 1);
+        assert_eq!(sender.join().unwrap(), Ok(()));
+        // The woken sender is no longer counted, so later takes wake no one.
+        assert_eq!(queue.lock().senders_waiting, 0);
+        assert_eq!(rx.try_take(&mut out, 10), 2);
+        assert_eq!(out, [0, 1, 2]);
     }
 
     #[test]

@@ -53,6 +53,7 @@ both_stores! {
     manager_logout => manager_logout_suite;
     empty_jti_refused => empty_jti_suite;
     jtiless_logout => jtiless_logout_suite;
+    malformed_presented_id => malformed_presented_id_suite;
 }
 
 fn token<'a>(jti: &'a str, family: Option<&'a str>, iat: u64) -> TokenRef<'a> {
@@ -716,34 +717,22 @@ mod redis_keys_expire_with_what_they_revoke {
 }
 
 /// A presented id that no jti can be (empty, or holding whitespace, which
-/// separates the stored ids) is refused without ending the family.
-#[cfg(feature = "redis")]
-mod redis_refuses_a_malformed_presented_id {
-    use super::*;
-
-    redis_and_cluster!(redis_refuses_a_malformed_presented_id);
-
-    async fn on_redis(url: String) {
-        let clock = ManualClock::at_unix(NOW);
-        let prefix = format!("rampart-test:malformed:{}", uuid::Uuid::new_v4().simple());
-        let store = rampart_auth::revocation::RedisStore::connect(&url, &prefix)
-            .await
-            .unwrap()
-            .with_clock(clock.shared());
-        store.create_family(&family(None)).await.unwrap();
-        for presented in ["", "r1 r2", "r1\tx", " r1"] {
-            assert_eq!(
-                store
-                    .rotate(rotation(presented, "x", NOW, 10))
-                    .await
-                    .unwrap(),
-                RotationOutcome::Revoked,
-                "{presented:?}"
-            );
-        }
+/// separates the ids Redis stores) is refused without ending the family, by
+/// every store alike.
+async fn malformed_presented_id_suite<S: FamilyStore>(store: Arc<S>, _clock: ManualClock) {
+    store.create_family(&family(None)).await.unwrap();
+    for presented in ["", "r1 r2", "r1\tx", " r1", "r1\n"] {
         assert_eq!(
-            store.rotate(rotation("r1", "r2", NOW, 10)).await.unwrap(),
-            RotationOutcome::Rotated
+            store
+                .rotate(rotation(presented, "x", NOW, 10))
+                .await
+                .unwrap(),
+            RotationOutcome::Revoked,
+            "{presented:?}"
         );
     }
+    assert_eq!(
+        store.rotate(rotation("r1", "r2", NOW, 10)).await.unwrap(),
+        RotationOutcome::Rotated
+    );
 }

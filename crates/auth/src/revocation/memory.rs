@@ -119,6 +119,11 @@ impl MemoryStore {
     }
 
     fn rotate_now(&self, r: &Rotation<'_>) -> RotationOutcome {
+        // No issued jti is empty or holds whitespace: refused as Redis refuses
+        // it, without ending the family, so both stores answer alike.
+        if r.presented.is_empty() || r.presented.contains(char::is_whitespace) {
+            return RotationOutcome::Revoked;
+        }
         let Some(entry) = self.inner.families.get(r.family) else {
             return RotationOutcome::Revoked;
         };

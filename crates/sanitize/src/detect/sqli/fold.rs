@@ -253,4 +253,10 @@ mod tests {
         assert_eq!(fp("ascii(substring((select 1),1,1))>5", Quote::None), "Xo1");
         assert_eq!(fp("count(*)", Quote::None), "f");
     }
+
+    #[test]
+    fn a_dot_joins_names_only_and_adjacent_strings_are_one() {
+        assert_eq!(fp("'a'.b", Quote::None), "s.n");
+        assert_eq!(fp("'a' 'b' or 1", Quote::None), "s&1");
+    }
 }

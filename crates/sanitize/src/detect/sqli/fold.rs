@@ -259,4 +259,10 @@ mod tests {
         assert_eq!(fp("'a'.b", Quote::None), "s.n");
         assert_eq!(fp("'a' 'b' or 1", Quote::None), "s&1");
     }
+
+    #[test]
+    fn only_signs_are_skipped_before_a_right_hand_operand() {
+        assert_eq!(fp("1+-1 or 1", Quote::None), "1&1");
+        assert_eq!(fp("1+*2", Quote::None), "1aa1");
+    }
 }

@@ -265,4 +265,11 @@ mod tests {
         assert_eq!(fp("1+-1 or 1", Quote::None), "1&1");
         assert_eq!(fp("1+*2", Quote::None), "1aa1");
     }
+
+    #[test]
+    fn a_comma_joins_operands_only_when_one_follows() {
+        assert_eq!(fp("1,", Quote::None), "1,");
+        assert_eq!(fp("1,2 or 1", Quote::None), "1&1");
+        assert_eq!(fp("1,sleep(5)", Quote::None), "X");
+    }
 }

@@ -723,6 +723,7 @@ mod tests {
     fn probing_for_a_tool_names_only_the_tool() {
         is("which nc", "command-line", 0..5);
         assert_eq!(rule("which id do I use"), None);
+        assert_eq!(rule("learn bash"), None);
     }
 
     #[test]

@@ -579,4 +579,167 @@ mod tests {
         assert!(!hit("ls docs"));
         assert!(hit("sleep 5"));
     }
+
+    /// The rule and span of the finding at the default level.
+    fn rule(s: &str) -> Option<(String, std::ops::Range<usize>)> {
+        CommandInjectionDetector::default()
+            .scan(s)
+            .map(|f| (f.fingerprint().to_owned(), f.span()))
+    }
+
+    fn is(s: &str, name: &str, span: std::ops::Range<usize>) {
+        assert_eq!(rule(s), Some((name.to_owned(), span)), "{s}");
+    }
+
+    #[test]
+    fn shellshock_is_found_where_it_stands() {
+        is("x=() { :;}; /bin/bash -c id", "shellshock", 2..6);
+    }
+
+    #[test]
+    fn strict_flags_any_substitution_that_holds_something() {
+        let strict = CommandInjectionDetector::new(Strictness::Strict);
+        let f = strict.scan("price: $(see below)").expect("substitution");
+        assert_eq!((f.fingerprint(), f.span()), ("substitution", 7..9));
+        assert!(strict.scan("an empty $() pair").is_none());
+    }
+
+    #[test]
+    fn server_side_include_directives() {
+        is("<!--#exec cmd=\"id\"-->", "server-side-include", 0..5);
+        is(
+            "ab<!--#include virtual=\"/etc/passwd\"-->",
+            "server-side-include",
+            2..7,
+        );
+        is(
+            "<!--#echo var=\"DOCUMENT_ROOT\"-->",
+            "server-side-include",
+            0..5,
+        );
+        assert_eq!(rule("<!--#config timefmt=\"%y\"-->"), None);
+    }
+
+    #[test]
+    fn exec_functions_need_a_word_start() {
+        is("name=system('id')", "exec-function", 5..12);
+        is("x;eval(\"phpinfo()\")", "exec-function", 2..7);
+        assert_eq!(rule("our ecosystem('s health)"), None);
+        assert_eq!(rule("my_system('id')"), None);
+    }
+
+    #[test]
+    fn command_names_need_word_boundaries() {
+        is("whoami", "command-name", 0..6);
+        is("please run whoami now", "command-name", 11..17);
+        assert_eq!(rule("the netstatistics page"), None);
+        assert_eq!(rule("fakewhoami"), None);
+    }
+
+    #[test]
+    fn a_command_line_spans_its_command_name() {
+        is("cat /etc/passwd", "command-line", 0..3);
+    }
+
+    #[test]
+    fn a_doubled_separator_is_one_separator() {
+        is("x||id", "separator-command", 1..3);
+        is("x&&id", "separator-command", 1..3);
+    }
+
+    #[test]
+    fn net_and_reg_after_a_separator_need_a_subcommand() {
+        is("a; net user", "separator-command", 1..2);
+        assert_eq!(rule("sales up; net profits down"), None);
+    }
+
+    #[test]
+    fn strict_flags_a_value_that_opens_with_a_common_command() {
+        let strict = CommandInjectionDetector::new(Strictness::Strict);
+        let f = strict.scan("echo hello").expect("command");
+        assert_eq!((f.fingerprint(), f.span()), ("command", 0..1));
+        assert!(!hit("echo hello"));
+    }
+
+    #[test]
+    fn a_substituted_command_may_follow_spaces() {
+        is("$( id)", "substitution", 0..2);
+        is("` id`", "substitution", 0..1);
+    }
+
+    #[test]
+    fn a_program_under_a_system_directory_is_a_command() {
+        is("x; /tmp/payload.sh", "separator-command", 1..2);
+        assert_eq!(rule("see the FAQ; /faq"), None);
+    }
+
+    #[test]
+    fn programs_under_each_system_directory() {
+        for s in [
+            "x; /bin/busybox",
+            "x; /usr/local/bin/backdoor",
+            "x; /sbin/modprobe",
+            "x; /tmp/payload.sh",
+        ] {
+            is(s, "separator-command", 1..2);
+        }
+    }
+
+    #[test]
+    fn a_quote_glued_to_a_common_word_is_prose() {
+        assert_eq!(rule("Tom; cat's toy is lost"), None);
+        is("Tom; cat '/etc/passwd'", "separator-command", 3..4);
+    }
+
+    #[test]
+    fn inside_a_substitution_a_spaced_argument_will_do() {
+        is("x $(cat notes)", "substitution", 2..4);
+        assert_eq!(rule("fee: $(time, materials)"), None);
+    }
+
+    #[test]
+    fn a_distinct_command_with_a_plain_word_needs_a_shaped_argument_next() {
+        is("x; nc evil.example 4444", "separator-command", 1..2);
+        is("x;+nc+evil.example+4444", "separator-command", 1..2);
+        assert_eq!(rule("x; nc evil.example later"), None);
+        assert_eq!(rule("tea; time out 5 mins"), None);
+    }
+
+    #[test]
+    fn a_common_word_closing_a_sentence_is_prose() {
+        assert_eq!(rule("(see notes; time)"), None);
+        assert_eq!(rule("lunch; cat#2"), None);
+    }
+
+    #[test]
+    fn sleep_and_ping_alone_need_a_number() {
+        is("sleep 5", "command-line", 0..5);
+        assert_eq!(rule("sleep well tonight"), None);
+        assert_eq!(rule("room 101"), None);
+        assert_eq!(rule("sleep"), None);
+    }
+
+    #[test]
+    fn probing_for_a_tool_names_only_the_tool() {
+        is("which nc", "command-line", 0..5);
+        assert_eq!(rule("which id do I use"), None);
+        assert_eq!(rule("learn bash"), None);
+    }
+
+    #[test]
+    fn net_and_reg_alone_need_a_known_subcommand() {
+        is("net user", "command-line", 0..3);
+        assert_eq!(rule("please view the menu"), None);
+    }
+
+    #[test]
+    fn a_drive_path_shapes_the_first_argument() {
+        is("type c:\\boot.ini", "command-line", 0..4);
+        assert_eq!(rule("time 2:30 suits me"), None);
+    }
+
+    #[test]
+    fn an_unmistakable_command_with_an_option_is_a_command_line() {
+        is("netsh -r host", "command-line", 0..5);
+    }
 }

@@ -208,6 +208,14 @@ mod tests {
     }
 
     #[test]
+    fn a_sql_word_right_after_a_hex_number_is_not_skipped() {
+        // The lexer ends `0x2e` before `where`; the pre-check must look there too.
+        prechecks_change_nothing(b"0x2ewhere  z16g");
+        prechecks_change_nothing(b"0x2ewhere a");
+        prechecks_change_nothing(b"0x2eor 1");
+    }
+
+    #[test]
     fn prechecks_change_nothing_on_the_corpora() {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/sanitize");
         let mut files = 0;

@@ -253,4 +253,23 @@ mod tests {
         assert_eq!(fp("ascii(substring((select 1),1,1))>5", Quote::None), "Xo1");
         assert_eq!(fp("count(*)", Quote::None), "f");
     }
+
+    #[test]
+    fn a_dot_joins_names_only_and_adjacent_strings_are_one() {
+        assert_eq!(fp("'a'.b", Quote::None), "s.n");
+        assert_eq!(fp("'a' 'b' or 1", Quote::None), "s&1");
+    }
+
+    #[test]
+    fn only_signs_are_skipped_before_a_right_hand_operand() {
+        assert_eq!(fp("1+-1 or 1", Quote::None), "1&1");
+        assert_eq!(fp("1+*2", Quote::None), "1aa1");
+    }
+
+    #[test]
+    fn a_comma_joins_operands_only_when_one_follows() {
+        assert_eq!(fp("1,", Quote::None), "1,");
+        assert_eq!(fp("1,2 or 1", Quote::None), "1&1");
+        assert_eq!(fp("1,sleep(5)", Quote::None), "X");
+    }
 }

@@ -25,8 +25,8 @@ pub(crate) fn may_hold(text: &str, bytes: &ByteSet) -> bool {
 
 /// Whether a word the lexer could read starts a SQL token. The lexer's
 /// words are runs of word bytes, split only after a number (`1union`,
-/// `1.e5union`), so every run and every suffix of a run that starts after
-/// a digit is looked up.
+/// `1.e5union`, `0x2eunion`), so every run and every suffix of a run that
+/// starts after a digit or after the hex number opening the run is looked up.
 fn has_sql_word(text: &str) -> bool {
     let b = text.as_bytes();
     let mut i = 0;
@@ -40,9 +40,15 @@ fn has_sql_word(text: &str) -> bool {
             end += 1;
         }
         let run = &text[i..end];
+        // Where a hex number opening the run ends (it may end in a letter).
+        let hex_end = run
+            .strip_prefix("0x")
+            .map(|h| i + 2 + h.bytes().take_while(u8::is_ascii_hexdigit).count());
         if is_sql(run)
             || (i + 1..end).any(|k| {
-                b[k - 1].is_ascii_digit() && !b[k].is_ascii_digit() && is_sql(&text[k..end])
+                (b[k - 1].is_ascii_digit() || hex_end == Some(k))
+                    && !b[k].is_ascii_digit()
+                    && is_sql(&text[k..end])
             })
         {
             return true;
@@ -80,6 +86,8 @@ mod tests {
             "select",
             "name#",
             "waitfor",
+            "0x2ewhere",
+            "0x2eor 1",
         ] {
             assert!(may(s), "{s}");
         }

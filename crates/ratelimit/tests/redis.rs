@@ -403,31 +403,6 @@ async fn an_unreachable_redis_at_start_is_an_error() {
     assert!(err.to_string().contains("redis"), "{err}");
 }
 
-#[tokio::test]
-async fn a_flushed_script_cache_is_reloaded() {
-    for url in redis_targets("a_flushed_script_cache_is_reloaded") {
-        let l = limiter(
-            &url,
-            &prefix("noscript"),
-            Limit::new("x", Quota::per_hour(5)).key(Key::given()),
-        )
-        .await;
-        assert!(l.check(&key("k")).await.is_allowed());
-        // On a cluster the flush reaches every node.
-        let mut conn = rampart_core::redis::RedisConnection::connect(&url)
-            .await
-            .unwrap();
-        redis::cmd("SCRIPT")
-            .arg("FLUSH")
-            .query_async::<()>(&mut conn)
-            .await
-            .unwrap();
-        let d = l.check(&key("k")).await;
-        assert!(d.is_allowed() && !d.is_degraded());
-        assert_eq!(d.limits()[0].remaining, 3);
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_layer_answers_503_with_retry_after_while_redis_is_down() {
     use http::{Request, Response, StatusCode};

@@ -299,3 +299,89 @@ async fn the_response_can_be_replaced_and_keeps_the_reason() {
     assert_eq!(body, "refused in query");
     assert!(ext.get::<GuardRejection>().is_some());
 }
+
+#[tokio::test]
+async fn every_value_of_a_repeated_json_key_is_checked() {
+    let app = app(InputGuard::builder());
+    // Parsers differ on which duplicate they keep: both must be clean.
+    for body in [
+        r#"{"q":"<script>alert(1)</script>","q":"fine"}"#,
+        r#"{"q":"fine","q":"<script>alert(1)</script>"}"#,
+    ] {
+        let (status, _, text) = send(&app, json("/items", body)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        assert!(text.contains("\"parameter\":\"q\""), "{text}");
+    }
+}
+
+#[tokio::test]
+async fn escaped_json_keys_and_values_are_read_unescaped() {
+    let app = app(InputGuard::builder());
+    let (status, _, text) = send(&app, json("/items", r#"{"password":{"\u0024ne":"x"}}"#)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(text.contains("nosql_injection"), "{text}");
+    let (status, _, text) = send(
+        &app,
+        json(
+            "/items",
+            r#"{"na\u006de":"\u003cscript\u003ealert(1)\u003c/script\u003e"}"#,
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(text.contains("\"parameter\":\"name\""), "{text}");
+}
+
+#[tokio::test]
+async fn json_that_is_not_one_whole_document_is_refused() {
+    let app = app(InputGuard::builder());
+    for body in [
+        "{\"a\":1} {\"b\":2}",
+        "{\"a\":1}x",
+        "[1,2,]",
+        "{\"a\":\"\\x\"}",
+        "",
+        &"[".repeat(200),
+    ] {
+        let (status, _, text) = send(&app, json("/items", body)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        assert!(text.contains("not valid JSON"), "{text}");
+    }
+    let (status, _, text) = send(&app, json("/items", " [\"ok\", 1.5e3, null, true] \n")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(text, " [\"ok\", 1.5e3, null, true] \n");
+}
+
+#[tokio::test]
+async fn a_cleaned_json_field_is_rewritten_wherever_it_is_nested() {
+    let sink = MemorySink::new();
+    let app = app(InputGuard::builder()
+        .event_sink(Arc::new(sink.clone()))
+        .field("comment", FieldPolicy::clean(|v| v.replace('<', "&lt;"))));
+    let (status, _, body) = send(
+        &app,
+        json(
+            "/items",
+            r#"{"a":[{"comment":"<script>x()</script>"},{"comment":"plain"}],"b":"O'Brien"}"#,
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["a"][0]["comment"], "&lt;script>x()&lt;/script>");
+    assert_eq!(v["a"][1]["comment"], "plain");
+    assert_eq!(v["b"], "O'Brien");
+    // Read twice (stream, then tree), reported once.
+    assert_eq!(sink.count(EventKind::AttackDetected), 1);
+    // A cleaned field next to an attack in another: still refused.
+    let (status, _, text) = send(
+        &app,
+        json(
+            "/items",
+            r#"{"comment":"<script>x()</script>","q":"1 union select password from users"}"#,
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(text.contains("\"parameter\":\"q\""), "{text}");
+}

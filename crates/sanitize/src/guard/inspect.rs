@@ -73,6 +73,17 @@ impl<'g> Scan<'g> {
         self.guard.mode() == Mode::Block && !self.found.violations.is_empty()
     }
 
+    /// How much has been found so far, to go back to with [`Self::reset_to`].
+    pub(crate) fn marks(&self) -> (usize, usize) {
+        (self.found.violations.len(), self.found.cleaned.len())
+    }
+
+    /// Forgets what was found after `marks`, before a part is read again.
+    pub(crate) fn reset_to(&mut self, (violations, cleaned): (usize, usize)) {
+        self.found.violations.truncate(violations);
+        self.found.cleaned.truncate(cleaned);
+    }
+
     /// Checks one value; returns its replacement when the field is cleaned.
     pub(crate) fn value(&mut self, location: Location, name: &str, value: &str) -> Option<String> {
         if self.done() {

@@ -347,16 +347,18 @@ impl CommandInjectionDetector {
             }
             i = k;
         }
+        if !strict {
+            return None;
+        }
         let first = s
             .trim_start()
             .split([' ', '+', '\t'])
             .next()
             .unwrap_or_default();
-        if strict
-            && (command_at(b, 0, false).is_some()
-                || DISTINCT.contains(&first)
-                || COMMON.contains(&first)
-                || UNMISTAKABLE.contains(&first))
+        if command_at(b, 0, false).is_some()
+            || DISTINCT.contains(&first)
+            || COMMON.contains(&first)
+            || UNMISTAKABLE.contains(&first)
         {
             return found("command", 0, 1);
         }

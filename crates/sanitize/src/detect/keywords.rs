@@ -2,12 +2,17 @@
 //! substring search per keyword: the name lists of the detectors run on
 //! every value, so their cost must not grow with the list.
 
+use crate::detect::precheck::ByteSet;
 use aho_corasick::AhoCorasick;
 
 /// A compiled keyword list.
 #[derive(Debug)]
 pub(crate) struct Keywords {
     patterns: &'static [&'static str],
+    /// The bytes of each pattern: a haystack that lacks a byte of every
+    /// pattern holds none of them, which a few word operations tell
+    /// before the automaton starts (most values are short and hold none).
+    needs: Vec<ByteSet>,
     automaton: Option<AhoCorasick>,
 }
 
@@ -17,8 +22,15 @@ impl Keywords {
     pub(crate) fn new(patterns: &'static [&'static str]) -> Self {
         Self {
             patterns,
+            needs: patterns.iter().map(|p| ByteSet::of(p.as_bytes())).collect(),
             automaton: AhoCorasick::new(patterns).ok(),
         }
+    }
+
+    /// Whether some pattern has all its bytes in `haystack`.
+    fn may_occur(&self, haystack: &str) -> bool {
+        let present = ByteSet::of(haystack.as_bytes());
+        self.needs.iter().any(|need| present.holds(need))
     }
 
     /// Every occurrence, overlapping ones included, as `(pattern, start)`,
@@ -27,6 +39,9 @@ impl Keywords {
         &'h self,
         haystack: &'h str,
     ) -> Box<dyn Iterator<Item = (&'static str, usize)> + 'h> {
+        if !self.may_occur(haystack) {
+            return Box::new(std::iter::empty());
+        }
         match &self.automaton {
             // The overlapping search cannot skip ahead with the automaton's
             // prefilter; the plain search can, and finds nothing exactly
@@ -49,6 +64,9 @@ impl Keywords {
     /// standard match semantics it reports the same match: the one that
     /// ends first).
     pub(crate) fn first(&self, haystack: &str) -> Option<(&'static str, usize)> {
+        if !self.may_occur(haystack) {
+            return None;
+        }
         match &self.automaton {
             Some(ac) => ac
                 .find(haystack)

@@ -21,10 +21,13 @@ impl ByteSet {
     pub(crate) const ALL: ByteSet = ByteSet([u64::MAX; 4]);
 
     /// The bytes of `s`, in one pass.
-    pub(crate) fn of(s: &[u8]) -> Self {
+    pub(crate) const fn of(s: &[u8]) -> Self {
         let mut m = [0u64; 4];
-        for &b in s {
-            m[usize::from(b >> 6)] |= 1u64 << (b & 63);
+        let mut i = 0;
+        while i < s.len() {
+            let b = s[i];
+            m[(b >> 6) as usize] |= 1u64 << (b & 63);
+            i += 1;
         }
         Self(m)
     }
@@ -47,6 +50,24 @@ impl ByteSet {
             *a |= b;
         }
         Self(m)
+    }
+
+    /// Whether every byte of `other` occurs here.
+    pub(crate) fn holds(&self, other: &ByteSet) -> bool {
+        self.0.iter().zip(other.0).all(|(a, b)| a & b == b)
+    }
+
+    /// Whether every byte of `needle` occurs: a substring search that
+    /// fails this cannot succeed.
+    pub(crate) fn may_contain(&self, needle: &str) -> bool {
+        needle.bytes().all(|b| self.has(b))
+    }
+
+    /// Whether `needle` occurs in `text`, whose bytes this set holds: the
+    /// set rules most needles out without starting a substring search,
+    /// which costs more than the short values it mostly runs on.
+    pub(crate) fn occurs(&self, text: &str, needle: &str) -> bool {
+        self.may_contain(needle) && text.contains(needle)
     }
 
     /// Whether any of `bytes` occurs.
@@ -140,6 +161,12 @@ mod tests {
                 "..",
                 "-",
                 "--",
+                "+",
+                "*",
+                "~",
+                "^",
+                "' - '",
+                "div",
                 "#",
                 "/*",
                 "(",
@@ -258,6 +285,16 @@ mod tests {
         let both = ByteSet::of(b"a").union(&ByteSet::of(b"\xffz"));
         assert!(both.has(b'a') && both.has(0xff) && both.has(b'z') && !both.has(b'b'));
         assert!(ByteSet::of(b"").with(b'q').has(b'q'));
+        let text = ByteSet::of(b"-moz-binding: x");
+        assert!(text.holds(&ByteSet::of(b"-moz")) && text.holds(&ByteSet::of(b"")));
+        assert!(!text.holds(&ByteSet::of(b"-moz?")) && !ByteSet::of(b"").holds(&text));
+        assert!(ByteSet::of(b"\xff").holds(&ByteSet::of(b"\xff\xff")));
+        assert!(!ByteSet::of(b"a").holds(&ByteSet::of(b"\xff")));
+        assert!(text.may_contain("binding:") && text.may_contain(""));
+        assert!(!text.may_contain("bindings") && !text.may_contain("-moz-binding;"));
+        let moz = "-moz-binding: x";
+        assert!(text.occurs(moz, "binding:") && text.occurs(moz, "-moz-b"));
+        assert!(!text.occurs(moz, "bindingz") && !text.occurs(moz, "nib"));
         let plain = ByteSet::of(b"Plain text, 42.");
         assert!(!plain.has_control() && !plain.has_non_ascii());
         assert!(ByteSet::of(b"\x1f").has_control() && !ByteSet::of(b" ").has_control());

@@ -67,7 +67,10 @@ impl Detectors {
 
     /// The first finding of any detector in the set.
     pub fn scan(&self, input: &str) -> Option<Finding> {
-        self.scan_bytes(input.as_bytes())
+        if is_number(input.as_bytes()) {
+            return None;
+        }
+        self.scan_normalized(&Normalized::new(input))
     }
 
     /// The first finding in raw bytes (invalid UTF-8 read as U+FFFD).

@@ -125,10 +125,10 @@ impl PathTraversalDetector {
         bytes.any(b"./\\%?:")
             || bytes.has_control()
             || bytes.has_non_ascii()
-            || text.contains("0x")
-            || text.contains("inetpub")
-            || (bytes.has(b'-') && text.contains("web-inf"))
-            || (bytes.has(b'_') && text.contains("id_rsa"))
+            || bytes.occurs(text, "0x")
+            || bytes.occurs(text, "inetpub")
+            || bytes.occurs(text, "web-inf")
+            || bytes.occurs(text, "id_rsa")
     }
 
     /// Scans one view (after [`Self::may_hold`]).
@@ -137,6 +137,11 @@ impl PathTraversalDetector {
             return None;
         }
         let s = separators(text, bytes);
+        // Mapping look-alikes adds `/` and `.`: the bytes `s` holds.
+        let bytes = match &s {
+            Cow::Borrowed(_) => *bytes,
+            Cow::Owned(mapped) => ByteSet::of(mapped.as_bytes()),
+        };
         let b = s.as_bytes();
         let found = |rule: &str, start: usize, end: usize| {
             Some(Finding::new(Category::PathTraversal, rule, start..end))
@@ -172,7 +177,8 @@ impl PathTraversalDetector {
         }
         // `/./.`: current-directory segments repeated, a path-normalisation
         // probe that no file name needs.
-        if let Some(p) = s.find("/./.")
+        if bytes.has(b'/')
+            && let Some(p) = s.find("/./.")
             && b.get(p + 4).is_none_or(|&c| c == b'/' || ends_segment(c))
         {
             return found("dot-segments", p, p + 4);
@@ -183,7 +189,10 @@ impl PathTraversalDetector {
         if let Some((start, end)) = encoded_steps(&s) {
             return found("encoded-dot-dot-slash", start, end);
         }
-        if let Some((_, p)) = WRAPPER_NAMES.first(&s) {
+        // Every wrapper names a scheme: `php://`, `jar:file:`.
+        if bytes.has(b':')
+            && let Some((_, p)) = WRAPPER_NAMES.first(&s)
+        {
             return found("stream-wrapper", p, p + 4);
         }
         if let Some(p) = s.find('\0') {

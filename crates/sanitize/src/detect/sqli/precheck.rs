@@ -4,23 +4,49 @@
 //! the classes union, statement, clause keyword, logic, comparison,
 //! arithmetic, comment, `;` or attack-only name, and folding never makes
 //! such a token out of others (a call becomes attack-only only when one is
-//! inside it). Those tokens come from the operator bytes in [`OPERATORS`],
-//! from `::` and `:=`, or from a word the table classes as SQL. A view with
-//! none of them is skipped without lexing.
+//! inside it). Those tokens come from the operator bytes in [`OPERATORS`]
+//! and [`ARITHMETIC`], from `::` and `:=`, or from a word the table classes
+//! as SQL. A view with none of them is skipped without lexing.
+//!
+//! Arithmetic alone is narrower: every rule that reads an arithmetic
+//! operator also needs a token of another class above, except one — the
+//! query's own quote closing a string that opens after the operator
+//! (`1' - '`). So `+ - * / % ^ ~` count only where a quote follows one of
+//! them, or where they make a comment (`--`, `/*`). Hyphens and slashes are
+//! everywhere in ordinary values (dates, ids, product codes, addresses),
+//! and this keeps them from costing a full lex.
 
 use super::lexer::is_word_byte;
 use super::words::{WordClass, classify};
 use crate::detect::precheck::ByteSet;
 
-/// Bytes the lexer reads as a comparison, arithmetic, logic, a comment or
-/// `;` wherever they stand outside a string.
-const OPERATORS: &[u8] = b"=<>+-*/%^|&~;#";
+/// Bytes the lexer reads as a comparison, logic, a comment or `;`
+/// wherever they stand outside a string (`&` and `|` also as arithmetic).
+const OPERATORS: &[u8] = b"=<>|&;#";
+
+/// Bytes the lexer reads as arithmetic only, or as the start of a comment
+/// (`--`, `/*`).
+const ARITHMETIC: &[u8] = b"+-*/%^~";
 
 /// Whether `text` (lower-cased) holds anything the SQL rules need.
 pub(crate) fn may_hold(text: &str, bytes: &ByteSet) -> bool {
     bytes.any(OPERATORS)
-        || (bytes.has(b':') && (text.contains("::") || text.contains(":=")))
+        || (bytes.any(ARITHMETIC) && arithmetic_counts(text, bytes))
+        || bytes.occurs(text, "::")
+        || bytes.occurs(text, ":=")
         || has_sql_word(text)
+}
+
+/// Whether the arithmetic bytes of `text` can matter to a rule: a quote
+/// after one of them (the string the query's quote closes), or a comment.
+fn arithmetic_counts(text: &str, bytes: &ByteSet) -> bool {
+    let b = text.as_bytes();
+    const ARITHMETIC_SET: ByteSet = ByteSet::of(ARITHMETIC);
+    let quoted_after = (bytes.has(b'\'') || bytes.has(b'"'))
+        && b.iter()
+            .position(|&c| ARITHMETIC_SET.has(c))
+            .is_some_and(|first| b[first + 1..].iter().any(|&c| c == b'\'' || c == b'"'));
+    quoted_after || bytes.occurs(text, "--") || bytes.occurs(text, "/*")
 }
 
 /// Whether a word the lexer could read starts a SQL token. The lexer's
@@ -88,6 +114,11 @@ mod tests {
             "waitfor",
             "0x2ewhere",
             "0x2eor 1",
+            "1' - '",
+            "x\" + \"",
+            "a--",
+            "a/*b",
+            "1 ~ 'x'",
         ] {
             assert!(may(s), "{s}");
         }
@@ -99,6 +130,13 @@ mod tests {
             "null",
             "not now",
             "count(x)",
+            "sku-0042",
+            "2024-01-05",
+            "o'brien's hand-made mug, 350 ml",
+            "1 main st., apt. 4 - springfield",
+            "a/b/c",
+            "\"quoted\" 10% off - today",
+            "x - y * z",
         ] {
             assert!(!may(s), "{s}");
         }

@@ -6,6 +6,7 @@
 //! not read as a query.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::LazyLock;
 
 /// The class of a lower-cased word.
@@ -38,7 +39,7 @@ pub(crate) enum WordClass {
 }
 
 /// Every word that is not [`WordClass::Plain`], with its class.
-fn table() -> HashMap<&'static str, WordClass> {
+fn table() -> Vec<(&'static str, WordClass)> {
     use WordClass::*;
     [
         ("from", Keyword),
@@ -234,14 +235,107 @@ fn table() -> HashMap<&'static str, WordClass> {
     .collect()
 }
 
+/// The longest word in the table is shorter than this.
+const MAX_WORD: usize = 25;
+
 /// The table, built once: one hash lookup per word instead of a chain of
 /// string comparisons.
-static TABLE: LazyLock<HashMap<&'static str, WordClass>> = LazyLock::new(table);
+static TABLE: LazyLock<Table> = LazyLock::new(Table::new);
+
+/// The words, and for each first byte the lengths of the words that start
+/// with it: most words of a value are not SQL, and two loads rule them out
+/// before any hashing.
+struct Table {
+    words: HashMap<&'static str, WordClass, BuildHasherDefault<Fnv>>,
+    lengths: [u32; 256],
+}
+
+impl Table {
+    fn new() -> Self {
+        let words: HashMap<_, _, _> = table().into_iter().collect();
+        let mut lengths = [0u32; 256];
+        for word in words.keys() {
+            assert!(!word.is_empty() && word.len() < MAX_WORD, "{word}");
+            lengths[usize::from(word.as_bytes()[0])] |= 1 << word.len();
+        }
+        Self { words, lengths }
+    }
+
+    fn get(&self, word: &str) -> Option<WordClass> {
+        let first = *word.as_bytes().first()?;
+        if word.len() >= MAX_WORD || self.lengths[usize::from(first)] & (1 << word.len()) == 0 {
+            return None;
+        }
+        self.words.get(word).copied()
+    }
+}
+
+/// FNV-1a: the lexer looks up every word of every value, and words are
+/// short. The table is fixed, so no input can add to a bucket: keyed
+/// hashing, which defends maps that inputs fill, buys nothing here.
+struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Self(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+}
 
 /// Classifies a lower-cased word.
 pub(crate) fn classify(word: &str) -> WordClass {
-    if word.len() > 24 {
-        return WordClass::Plain;
+    TABLE.get(word).unwrap_or(WordClass::Plain)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_word_of_the_table_keeps_its_class() {
+        for (word, class) in table() {
+            assert_eq!(classify(word), class, "{word}");
+            // One letter more or less, or another first letter: not that word.
+            for other in [
+                format!("{word}x"),
+                word[..word.len() - 1].to_owned(),
+                format!("q{}", &word[1..]),
+            ] {
+                if let Some((_, c)) = table().into_iter().find(|(w, _)| *w == other) {
+                    assert_eq!(classify(&other), c, "{other}");
+                } else {
+                    assert_eq!(classify(&other), WordClass::Plain, "{other}");
+                }
+            }
+        }
     }
-    TABLE.get(word).copied().unwrap_or(WordClass::Plain)
+
+    #[test]
+    fn other_words_are_plain() {
+        for w in [
+            "",
+            "brien",
+            "hand",
+            "made",
+            "selects",
+            "unio",
+            "a",
+            &"x".repeat(40),
+        ] {
+            assert_eq!(classify(w), WordClass::Plain, "{w}");
+        }
+        assert_eq!(classify("select"), WordClass::Statement);
+        assert_eq!(classify("union"), WordClass::Union);
+    }
 }

@@ -2,25 +2,28 @@
 //! bindings in some browser.
 
 use super::Hit;
+use crate::detect::precheck::ByteSet;
 
-/// Scans `s` (lower-cased, compacted, CSS escapes undone) as CSS.
-pub(crate) fn scan(s: &str) -> Option<Hit> {
+/// Scans `s` (lower-cased, compacted, CSS escapes undone) as CSS; `bytes`
+/// are the bytes `s` holds, and a needle with a byte outside them is not
+/// searched for.
+pub(crate) fn scan(s: &str, bytes: &ByteSet) -> Option<Hit> {
     for (needle, rule) in [
         ("-moz-binding", "css-binding"),
         ("behavior:", "css-behavior"),
         ("behaviour:", "css-behavior"),
     ] {
-        // `contains` has a vectorised search; `find` only runs on a hit.
-        if s.contains(needle)
+        // Searched for only when every byte of the needle occurs.
+        if bytes.may_contain(needle)
             && let Some(p) = s.find(needle)
         {
             return Hit::new(rule, p, p + needle.len());
         }
     }
     let b = s.as_bytes();
-    if !s.contains('(') {
+    if !bytes.has(b'(') {
         // `expression(` and `url(` both need one.
-        return import(s);
+        return import(s, bytes);
     }
     let mut from = 0;
     while let Some(p) = s[from..].find("expression") {
@@ -51,11 +54,14 @@ pub(crate) fn scan(s: &str) -> Option<Hit> {
             return Hit::new("css-script-url", at, at + 4);
         }
     }
-    import(s)
+    import(s, bytes)
 }
 
 /// `@import "..."` or `@import url(...)`.
-fn import(s: &str) -> Option<Hit> {
+fn import(s: &str, bytes: &ByteSet) -> Option<Hit> {
+    if !bytes.has(b'@') {
+        return None;
+    }
     let p = s.find("@import")?;
     let rest = s[p + 7..].trim_start();
     if rest.starts_with(['"', '\'']) || rest.starts_with("url(") {

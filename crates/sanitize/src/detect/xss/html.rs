@@ -1,6 +1,7 @@
 //! HTML and attribute contexts: tags, event handlers, script URLs.
 
 use super::Hit;
+use crate::detect::precheck::ByteSet;
 
 /// Tags that execute or load code by themselves, or switch the parser into
 /// a context (SVG, MathML, XML) where more things do.
@@ -464,7 +465,7 @@ fn breakout(s: &str) -> Option<Hit> {
             .bytes()
             .any(|c| matches!(c, b'(' | b'`' | b'=' | b'.'))
             || value.is_empty()
-            || super::script::scan(value, false).is_some();
+            || super::script::scan(value, false, &ByteSet::of(value.as_bytes())).is_some();
         let separated = p == 0
             || matches!(
                 b[p - 1],

@@ -60,12 +60,17 @@ impl XssDetector {
         }
         .or_else(|| {
             if bytes.any(SCRIPT) {
-                script::scan(&compact, strict)
+                script::scan(&compact, strict, &bytes)
             } else {
-                script::global_this(&compact)
+                script::global_this(&compact, &bytes)
             }
         })
-        .or_else(|| bytes.any(CSS).then(|| css::scan(&compact)).flatten())?;
+        .or_else(|| {
+            bytes
+                .any(CSS)
+                .then(|| css::scan(&compact, &bytes))
+                .flatten()
+        })?;
         Some(Finding::new(Category::Xss, hit.rule, hit.span))
     }
 }

@@ -7,6 +7,7 @@
 
 use super::Hit;
 use crate::detect::keywords::Keywords;
+use crate::detect::precheck::ByteSet;
 use std::sync::LazyLock;
 
 static PROPERTIES: LazyLock<Keywords> = LazyLock::new(|| Keywords::new(SINK_PROPERTIES));
@@ -64,20 +65,23 @@ const SINK_PROPERTIES: &[&str] = &[
     "globalthis",
 ];
 
-/// Scans `s` (lower-cased, compacted) in script context.
-pub(crate) fn scan(s: &str, strict: bool) -> Option<Hit> {
+/// Scans `s` (lower-cased, compacted) in script context; `bytes` are the
+/// bytes `s` holds.
+pub(crate) fn scan(s: &str, strict: bool, bytes: &ByteSet) -> Option<Hit> {
     let b = s.as_bytes();
     if let Some((prop, p)) = PROPERTIES.first(s) {
         return Hit::new("script-property", p, p + prop.len());
     }
-    if let Some(p) = s.find("&{") {
+    if bytes.has(b'{')
+        && let Some(p) = s.find("&{")
+    {
         // Netscape's JavaScript entities: `&{code};`.
         if s[p..].contains('}') {
             return Hit::new("script-entity", p, p + 2);
         }
     }
     // A navigation assigns: without `=` there is none.
-    let targets: &[&str] = if s.contains('=') {
+    let targets: &[&str] = if bytes.has(b'=') {
         &["location", "location.href", "document.location"]
     } else {
         &[]
@@ -95,7 +99,8 @@ pub(crate) fn scan(s: &str, strict: bool) -> Option<Hit> {
             }
         }
     }
-    let mut i = 0;
+    // A call needs one of these right after the name.
+    let mut i = if bytes.any(b"()`/") { 0 } else { b.len() };
     while i < b.len() {
         if !b[i].is_ascii_alphabetic()
             || (i > 0 && (b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'_'))
@@ -121,7 +126,10 @@ pub(crate) fn scan(s: &str, strict: bool) -> Option<Hit> {
 
 /// `globalthis`: the one property in [`SINK_PROPERTIES`] spelt with
 /// letters only, found wherever it appears as [`scan`] finds it.
-pub(crate) fn global_this(s: &str) -> Option<Hit> {
+pub(crate) fn global_this(s: &str, bytes: &ByteSet) -> Option<Hit> {
+    if !bytes.may_contain("globalthis") {
+        return None;
+    }
     let p = s.find("globalthis")?;
     Hit::new("script-property", p, p + "globalthis".len())
 }

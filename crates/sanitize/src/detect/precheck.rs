@@ -67,7 +67,7 @@ impl ByteSet {
     /// set rules most needles out without starting a substring search,
     /// which costs more than the short values it mostly runs on.
     pub(crate) fn occurs(&self, text: &str, needle: &str) -> bool {
-        self.may_contain(needle) && text.contains(needle)
+        self.may_contain(needle) && contains_short(text, needle)
     }
 
     /// Whether any of `bytes` occurs.
@@ -83,6 +83,19 @@ impl ByteSet {
     /// Whether a byte outside ASCII occurs.
     pub(crate) fn has_non_ascii(&self) -> bool {
         self.0[2] | self.0[3] != 0
+    }
+}
+
+/// Whether `needle` occurs in `haystack`. Values are mostly short, and for
+/// them comparing at each place the first byte matches is cheaper than
+/// setting up the standard library's two-way search.
+fn contains_short(haystack: &str, needle: &str) -> bool {
+    const SHORT: usize = 256;
+    let (h, n) = (haystack.as_bytes(), needle.as_bytes());
+    match n.first() {
+        None => true,
+        Some(&first) if h.len() <= SHORT => h.windows(n.len()).any(|w| w[0] == first && w == n),
+        Some(_) => haystack.contains(needle),
     }
 }
 
@@ -295,6 +308,11 @@ mod tests {
         let moz = "-moz-binding: x";
         assert!(text.occurs(moz, "binding:") && text.occurs(moz, "-moz-b"));
         assert!(!text.occurs(moz, "bindingz") && !text.occurs(moz, "nib"));
+        assert!(text.occurs(moz, "") && text.occurs(moz, moz) && text.occurs(moz, "x"));
+        let long = format!("{}-moz-binding", "a".repeat(300));
+        let set = ByteSet::of(long.as_bytes());
+        assert!(set.occurs(&long, "-moz-binding") && set.occurs(&long, "aa-m"));
+        assert!(!set.occurs(&long, "-moz-bindinga") && !set.occurs(&long, "a-a"));
         let plain = ByteSet::of(b"Plain text, 42.");
         assert!(!plain.has_control() && !plain.has_non_ascii());
         assert!(ByteSet::of(b"\x1f").has_control() && !ByteSet::of(b" ").has_control());

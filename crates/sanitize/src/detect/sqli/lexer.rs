@@ -345,8 +345,21 @@ fn next_word<'s>(s: &'s str, b: &[u8], mut i: usize) -> (&'s str, usize) {
 }
 
 pub(crate) fn is_word_byte(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || c == b'_' || c == b'$' || c >= 0x80
+    WORD_BYTES[usize::from(c)]
 }
+
+/// Letters, digits, `_`, `$` and every byte outside ASCII: one load per
+/// byte, as every byte of every value passes through here.
+static WORD_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        table[c] = b.is_ascii_alphanumeric() || b == b'_' || b == b'$' || b >= 0x80;
+        c += 1;
+    }
+    table
+};
 
 fn word_end(b: &[u8], mut i: usize) -> usize {
     while i < b.len() && is_word_byte(b[i]) {

@@ -61,27 +61,33 @@ fn has_sql_word(text: &str) -> bool {
             i += 1;
             continue;
         }
-        let mut end = i;
-        while end < b.len() && is_word_byte(b[end]) {
-            end += 1;
+        let start = i;
+        let mut digits = false;
+        while i < b.len() && is_word_byte(b[i]) {
+            digits |= b[i].is_ascii_digit();
+            i += 1;
         }
-        let run = &text[i..end];
-        // Where a hex number opening the run ends (it may end in a letter).
-        let hex_end = run
-            .strip_prefix("0x")
-            .map(|h| i + 2 + h.bytes().take_while(u8::is_ascii_hexdigit).count());
-        if is_sql(run)
-            || (i + 1..end).any(|k| {
-                (b[k - 1].is_ascii_digit() || hex_end == Some(k))
-                    && !b[k].is_ascii_digit()
-                    && is_sql(&text[k..end])
-            })
-        {
+        if is_sql(&text[start..i]) || (digits && sql_after_number(text, start, i)) {
             return true;
         }
-        i = end;
     }
     false
+}
+
+/// Whether a suffix of the run `text[start..end]` that the lexer would
+/// read as a word of its own (after a digit, or after the hex number
+/// opening the run) is SQL.
+fn sql_after_number(text: &str, start: usize, end: usize) -> bool {
+    let b = text.as_bytes();
+    // Where a hex number opening the run ends (it may end in a letter).
+    let hex_end = text[start..end]
+        .strip_prefix("0x")
+        .map(|h| start + 2 + h.bytes().take_while(u8::is_ascii_hexdigit).count());
+    (start + 1..end).any(|k| {
+        (b[k - 1].is_ascii_digit() || hex_end == Some(k))
+            && !b[k].is_ascii_digit()
+            && is_sql(&text[k..end])
+    })
 }
 
 fn is_sql(word: &str) -> bool {

@@ -7,7 +7,7 @@
 //! welcome" has a separator and a command name, but `lovers` is no shell
 //! argument; `; cat /etc/passwd` is. Form encoding's `+` counts as a space.
 
-use crate::detect::keywords::Keywords;
+use crate::detect::keywords::{Keywords, WordSet};
 use crate::detect::precheck::{ByteSet, View};
 use crate::detect::{Category, Detector, Finding, Normalized, Strictness};
 use std::borrow::Cow;
@@ -27,6 +27,10 @@ const COMMAND_NAME_LIST: &[&str] = &[
     "cmd.exe",
     "powershell -",
 ];
+
+static UNMISTAKABLE_NAMES: LazyLock<WordSet> = LazyLock::new(|| WordSet::new(UNMISTAKABLE));
+static DISTINCT_NAMES: LazyLock<WordSet> = LazyLock::new(|| WordSet::new(DISTINCT));
+static COMMON_NAMES: LazyLock<WordSet> = LazyLock::new(|| WordSet::new(COMMON));
 
 static EXEC_NAMES: LazyLock<Keywords> = LazyLock::new(|| Keywords::new(EXEC_FUNCTIONS));
 static COMMAND_NAMES: LazyLock<Keywords> = LazyLock::new(|| Keywords::new(COMMAND_NAME_LIST));
@@ -356,9 +360,9 @@ impl CommandInjectionDetector {
             .next()
             .unwrap_or_default();
         if command_at(b, 0, false).is_some()
-            || DISTINCT.contains(&first)
-            || COMMON.contains(&first)
-            || UNMISTAKABLE.contains(&first)
+            || DISTINCT_NAMES.contains(first)
+            || COMMON_NAMES.contains(first)
+            || UNMISTAKABLE_NAMES.contains(first)
         {
             return found("command", 0, 1);
         }
@@ -396,9 +400,9 @@ fn command_at(b: &[u8], mut k: usize, inside: bool) -> Option<usize> {
             || word.starts_with("/usr/")
             || word.starts_with("/sbin/")
             || word.starts_with("/tmp/"));
-    let unmistakable = UNMISTAKABLE.contains(&name);
-    let distinct = DISTINCT.contains(&name) || unmistakable;
-    let common = COMMON.contains(&name);
+    let unmistakable = UNMISTAKABLE_NAMES.contains(name);
+    let distinct = DISTINCT_NAMES.contains(name) || unmistakable;
+    let common = COMMON_NAMES.contains(name);
     if !(distinct || common || pathed) {
         return None;
     }
@@ -477,7 +481,9 @@ fn start_command(b: &[u8]) -> bool {
             .copied()
             .collect();
         let tool = std::str::from_utf8(&tool).unwrap_or_default();
-        if tool.len() == arg.len() && (UNMISTAKABLE.contains(&tool) || DISTINCT.contains(&tool)) {
+        if tool.len() == arg.len()
+            && (UNMISTAKABLE_NAMES.contains(tool) || DISTINCT_NAMES.contains(tool))
+        {
             return true;
         }
     }
@@ -511,7 +517,10 @@ fn start_command(b: &[u8]) -> bool {
         ) || (arg.get(1) == Some(&b':')
             && arg.get(2).is_some_and(|c| matches!(c, b'/' | b'\\'))));
     // The shape first: it is cheaper than looking the name up in the lists.
-    shaped && (UNMISTAKABLE.contains(&name) || DISTINCT.contains(&name) || COMMON.contains(&name))
+    shaped
+        && (UNMISTAKABLE_NAMES.contains(name)
+            || DISTINCT_NAMES.contains(name)
+            || COMMON_NAMES.contains(name))
 }
 
 impl Detector for CommandInjectionDetector {

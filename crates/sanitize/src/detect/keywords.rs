@@ -4,6 +4,8 @@
 
 use crate::detect::precheck::ByteSet;
 use aho_corasick::AhoCorasick;
+use std::collections::HashSet;
+use std::hash::{BuildHasherDefault, Hasher};
 
 /// A compiled keyword list.
 #[derive(Debug)]
@@ -73,5 +75,110 @@ impl Keywords {
                 .map(|m| (self.patterns[m.pattern().as_usize()], m.start())),
             None => self.all(haystack).next(),
         }
+    }
+}
+
+/// A fixed set of short words (command names, SQL keywords): one hash
+/// lookup instead of a comparison with each, after a filter on the first
+/// byte and the length that most words of a value fail.
+#[derive(Debug)]
+pub(crate) struct WordSet {
+    words: HashSet<&'static str, BuildHasherDefault<Fnv>>,
+    lengths: [u32; 256],
+}
+
+impl WordSet {
+    /// The longest word a set holds is shorter than this.
+    pub(crate) const MAX_LEN: usize = 32;
+
+    /// The set of `words`, each non-empty and shorter than [`Self::MAX_LEN`].
+    pub(crate) fn new(words: &[&'static str]) -> Self {
+        let mut lengths = [0u32; 256];
+        for word in words {
+            assert!(!word.is_empty() && word.len() < Self::MAX_LEN, "{word}");
+            lengths[usize::from(word.as_bytes()[0])] |= 1 << word.len();
+        }
+        Self {
+            words: words.iter().copied().collect(),
+            lengths,
+        }
+    }
+
+    /// Whether the filter lets `word` through to the hash lookup.
+    pub(crate) fn may_hold(&self, word: &str) -> bool {
+        word.as_bytes().first().is_some_and(|&first| {
+            word.len() < Self::MAX_LEN && self.lengths[usize::from(first)] & (1 << word.len()) != 0
+        })
+    }
+
+    /// Whether `word` is in the set.
+    pub(crate) fn contains(&self, word: &str) -> bool {
+        self.may_hold(word) && self.words.contains(word)
+    }
+}
+
+/// FNV-1a: the sets are looked up for every word of every value, and words
+/// are short. The sets are fixed, so no input can add to a bucket: keyed
+/// hashing, which defends maps that inputs fill, buys nothing here.
+pub(crate) struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Self(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn word_sets_hold_their_words_and_nothing_else() {
+        let set = WordSet::new(&["id", "cat", "whoami", "x"]);
+        for w in ["id", "cat", "whoami", "x"] {
+            assert!(set.contains(w), "{w}");
+        }
+        for w in [
+            "",
+            "i",
+            "ids",
+            "ca",
+            "cut",
+            "whoamI",
+            "y",
+            "xx",
+            &"c".repeat(40),
+        ] {
+            assert!(!set.contains(w), "{w}");
+        }
+        // Same first byte and length as a word, yet not it: the hash decides.
+        assert!(set.may_hold("cut") && !set.contains("cut"));
+        assert!(!set.may_hold("dog") && !set.may_hold(""));
+    }
+
+    #[test]
+    fn keywords_find_every_occurrence() {
+        let k = Keywords::new(&["etc/passwd", "win.ini", "passwd"]);
+        let hay = "../../etc/passwd and win.ini";
+        let all: Vec<_> = k.all(hay).collect();
+        assert_eq!(all, [("etc/passwd", 6), ("passwd", 10), ("win.ini", 21)]);
+        assert_eq!(k.first(hay), Some(("etc/passwd", 6)));
+        assert_eq!(k.first("a passwd"), Some(("passwd", 2)));
+        assert!(k.all("nothing here").next().is_none());
+        assert_eq!(k.first("nothing here"), None);
+        // Every byte of a pattern present, the pattern absent.
+        assert_eq!(k.first("dwssap win ini .."), None);
     }
 }

@@ -5,8 +5,9 @@
 //! makes it SQL (`order by`, `group by`), so "as for me and my house" does
 //! not read as a query.
 
+use crate::detect::keywords::Fnv;
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::BuildHasherDefault;
 use std::sync::LazyLock;
 
 /// The class of a lower-cased word.
@@ -267,29 +268,6 @@ impl Table {
             return None;
         }
         self.words.get(word).copied()
-    }
-}
-
-/// FNV-1a: the lexer looks up every word of every value, and words are
-/// short. The table is fixed, so no input can add to a bucket: keyed
-/// hashing, which defends maps that inputs fill, buys nothing here.
-struct Fnv(u64);
-
-impl Default for Fnv {
-    fn default() -> Self {
-        Self(0xcbf2_9ce4_8422_2325)
-    }
-}
-
-impl Hasher for Fnv {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-        }
     }
 }
 

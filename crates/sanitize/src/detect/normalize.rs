@@ -26,7 +26,7 @@ pub const MAX_DECODE_PASSES: usize = 3;
 #[derive(Debug, Clone)]
 pub struct Normalized<'a> {
     original: Cow<'a, str>,
-    lowered: String,
+    lowered: Cow<'a, str>,
     lowered_bytes: ByteSet,
     decoded: Option<(String, ByteSet)>,
 }
@@ -43,7 +43,12 @@ impl<'a> Normalized<'a> {
     }
 
     fn from_cow(original: Cow<'a, str>) -> Self {
-        let lowered = lower(&original);
+        // Most values are lower-case already (ids, e-mail addresses, dates,
+        // enum values): those are examined as given, without a copy.
+        let lowered = match &original {
+            Cow::Borrowed(text) if is_lower_ascii(text) => Cow::Borrowed(*text),
+            _ => Cow::Owned(lower(&original)),
+        };
         let decoded = match decode(&original) {
             // Nothing to decode and nothing outside ASCII: the decoded form
             // is the lowered one.
@@ -51,7 +56,7 @@ impl<'a> Normalized<'a> {
             d if needs_nfkc(&d) => Some(lower(&d.nfkc().collect::<String>())),
             d => Some(lower(&d)),
         };
-        let decoded = decoded.filter(|d| *d != lowered).map(|d| {
+        let decoded = decoded.filter(|d| *d != *lowered).map(|d| {
             let bytes = ByteSet::of(d.as_bytes());
             (d, bytes)
         });
@@ -77,7 +82,7 @@ impl<'a> Normalized<'a> {
     /// The views with the bytes each holds, for the detectors' pre-checks.
     pub(crate) fn prepared(&self) -> impl Iterator<Item = View<'_>> {
         std::iter::once(View {
-            text: self.lowered.as_str(),
+            text: &self.lowered,
             decoded: false,
             bytes: self.lowered_bytes,
         })
@@ -100,6 +105,11 @@ fn lower(s: &str) -> String {
     } else {
         s.to_lowercase()
     }
+}
+
+/// ASCII without upper-case letters: its lower-cased form is itself.
+fn is_lower_ascii(s: &str) -> bool {
+    s.bytes().all(|b| b.is_ascii() && !b.is_ascii_uppercase())
 }
 
 fn needs_nfkc(s: &str) -> bool {
@@ -366,6 +376,23 @@ mod tests {
         assert_eq!(views, vec![("%3cscript%3e", false), ("<script>", true)]);
         let n = Normalized::new("Plain");
         assert_eq!(n.views().count(), 1);
+        assert_eq!(n.lowered(), "plain");
+        // Already lower-case: examined as given.
+        for (input, lowered) in [
+            ("plain-1", "plain-1"),
+            ("", ""),
+            ("a\0b", "a\0b"),
+            ("ÉTÉ", "été"),
+            ("xY", "xy"),
+        ] {
+            assert_eq!(Normalized::new(input).lowered(), lowered, "{input}");
+            assert_eq!(
+                Normalized::from_bytes(input.as_bytes()).lowered(),
+                lowered,
+                "{input}"
+            );
+        }
+        assert!(is_lower_ascii("a-1_@.") && !is_lower_ascii("aB") && !is_lower_ascii("é"));
         let n = Normalized::new("\u{ff1c}script\u{ff1e}");
         assert_eq!(n.views().nth(1), Some(("<script>", true)));
     }

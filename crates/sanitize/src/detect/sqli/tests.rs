@@ -146,3 +146,11 @@ fn generative_shapes_beyond_the_break() {
         assert!(!hit(s), "{s}");
     }
 }
+
+#[test]
+fn a_tautology_holds_whatever_quotes_its_strings() {
+    assert!(hit("\"a\"='a'"));
+    assert!(hit("'a'=\"a\""));
+    assert!(hit("1'='1'"));
+    assert!(!hit("\"a\"='b'"));
+}

@@ -336,3 +336,49 @@ fn strict_flags_stacked_statements_and_comparisons_anywhere() {
     assert!(strict("a or x=y"));
     assert!(!strict("Tom and Jerry"));
 }
+
+#[test]
+fn a_statement_after_a_semicolon_must_read_as_one() {
+    // `call` needs a procedure call, `exec` a procedure and an argument.
+    assert!(!hit("9-5; call me"));
+    assert!(hit("1'; exec 'sp_who'--"));
+    assert!(hit("1; exec sp_who 'x'"));
+    assert!(!hit("1; exec will create the case"));
+    assert!(!hit("1); exec will create 2 cases"));
+    // Two plain words after the statement are prose.
+    assert!(!hit("1); select your seat"));
+}
+
+#[test]
+fn strict_comments_but_not_search_terms() {
+    assert!(strict("10 -- first"));
+    assert!(!strict("5 --infant"));
+}
+
+#[test]
+fn a_whole_value_that_is_a_query() {
+    assert!(hit("select 1 where foo"));
+    assert!(hit("select 1 where foo = 2"));
+    assert!(!hit("Select 1 where you live"));
+    // `select ... from name`, unless two plain words meet before `from`.
+    assert!(hit("select top 1 password from users"));
+    assert_eq!(
+        span("select top 1 password from users where id"),
+        Some(0..32)
+    );
+}
+
+#[test]
+fn a_number_cut_off_by_a_bare_comment() {
+    // `417652--`: the comment glued to the number drops the rest.
+    assert!(hit("417652--"));
+    // A number, then a dash line.
+    assert!(!hit("42 --"));
+}
+
+#[test]
+fn a_subquery_inside_the_text() {
+    assert!(hit("name in (select 1)"));
+    assert!(hit("id in (select user_id from admins)"));
+    assert!(!hit("Please (select one) below"));
+}

@@ -290,11 +290,14 @@ fn tautology(s: &[u8], left: &Token, op: &Token, right: Option<&Token>) -> bool 
     let text = |t: &Token| {
         let raw = &s[t.start..t.end];
         if t.class == class::STRING {
-            raw.trim_ascii_start()
+            // Each end loses its own quote: `"a"`, `'a'`, the closed `a'`
+            // and the open `'a` all read `a`.
+            let raw = raw.trim_ascii_start();
+            let raw = raw
                 .strip_prefix(b"'")
                 .or_else(|| raw.strip_prefix(b"\""))
-                .unwrap_or(raw)
-                .strip_suffix(b"'")
+                .unwrap_or(raw);
+            raw.strip_suffix(b"'")
                 .or_else(|| raw.strip_suffix(b"\""))
                 .unwrap_or(raw)
                 .to_vec()

@@ -28,9 +28,9 @@ const COMMAND_NAME_LIST: &[&str] = &[
     "powershell -",
 ];
 
-static UNMISTAKABLE_NAMES: LazyLock<WordSet> = LazyLock::new(|| WordSet::new(UNMISTAKABLE));
-static DISTINCT_NAMES: LazyLock<WordSet> = LazyLock::new(|| WordSet::new(DISTINCT));
-static COMMON_NAMES: LazyLock<WordSet> = LazyLock::new(|| WordSet::new(COMMON));
+static UNMISTAKABLE_NAMES: LazyLock<WordSet> = LazyLock::new(|| WordSet::of(UNMISTAKABLE));
+static DISTINCT_NAMES: LazyLock<WordSet> = LazyLock::new(|| WordSet::of(DISTINCT));
+static COMMON_NAMES: LazyLock<WordSet> = LazyLock::new(|| WordSet::of(COMMON));
 
 static EXEC_NAMES: LazyLock<Keywords> = LazyLock::new(|| Keywords::new(EXEC_FUNCTIONS));
 static COMMAND_NAMES: LazyLock<Keywords> = LazyLock::new(|| Keywords::new(COMMAND_NAME_LIST));

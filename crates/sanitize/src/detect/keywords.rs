@@ -4,7 +4,7 @@
 
 use crate::detect::precheck::ByteSet;
 use aho_corasick::AhoCorasick;
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
 /// A compiled keyword list.
@@ -78,30 +78,32 @@ impl Keywords {
     }
 }
 
-/// A fixed set of short words (command names, SQL keywords): one hash
-/// lookup instead of a comparison with each, after a filter on the first
-/// byte and the length that most words of a value fail.
+/// A fixed table of short words (command names, SQL keywords), each with a
+/// value: one hash lookup instead of a comparison with each, after a filter
+/// on the first byte and the length that most words of a value fail.
 #[derive(Debug)]
-pub(crate) struct WordSet {
-    words: HashSet<&'static str, BuildHasherDefault<Fnv>>,
+pub(crate) struct WordMap<V> {
+    words: HashMap<&'static str, V, BuildHasherDefault<Fnv>>,
     lengths: [u32; 256],
 }
 
-impl WordSet {
-    /// The longest word a set holds is shorter than this.
+/// A [`WordMap`] without values.
+pub(crate) type WordSet = WordMap<()>;
+
+impl<V: Copy> WordMap<V> {
+    /// The longest word a table holds is shorter than this.
     pub(crate) const MAX_LEN: usize = 32;
 
-    /// The set of `words`, each non-empty and shorter than [`Self::MAX_LEN`].
-    pub(crate) fn new(words: &[&'static str]) -> Self {
+    /// The table of `entries`, each word non-empty and shorter than
+    /// [`Self::MAX_LEN`].
+    pub(crate) fn new(entries: impl IntoIterator<Item = (&'static str, V)>) -> Self {
+        let words: HashMap<_, _, _> = entries.into_iter().collect();
         let mut lengths = [0u32; 256];
-        for word in words {
+        for word in words.keys() {
             assert!(!word.is_empty() && word.len() < Self::MAX_LEN, "{word}");
             lengths[usize::from(word.as_bytes()[0])] |= 1 << word.len();
         }
-        Self {
-            words: words.iter().copied().collect(),
-            lengths,
-        }
+        Self { words, lengths }
     }
 
     /// Whether the filter lets `word` through to the hash lookup.
@@ -111,9 +113,25 @@ impl WordSet {
         })
     }
 
+    /// The value of `word`, if the table has it.
+    pub(crate) fn get(&self, word: &str) -> Option<V> {
+        if self.may_hold(word) {
+            self.words.get(word).copied()
+        } else {
+            None
+        }
+    }
+}
+
+impl WordSet {
+    /// The set of `words`.
+    pub(crate) fn of(words: &[&'static str]) -> Self {
+        Self::new(words.iter().map(|&w| (w, ())))
+    }
+
     /// Whether `word` is in the set.
     pub(crate) fn contains(&self, word: &str) -> bool {
-        self.may_hold(word) && self.words.contains(word)
+        self.get(word).is_some()
     }
 }
 
@@ -146,7 +164,7 @@ mod tests {
 
     #[test]
     fn word_sets_hold_their_words_and_nothing_else() {
-        let set = WordSet::new(&["id", "cat", "whoami", "x"]);
+        let set = WordSet::of(&["id", "cat", "whoami", "x"]);
         for w in ["id", "cat", "whoami", "x"] {
             assert!(set.contains(w), "{w}");
         }

@@ -5,9 +5,7 @@
 //! makes it SQL (`order by`, `group by`), so "as for me and my house" does
 //! not read as a query.
 
-use crate::detect::keywords::Fnv;
-use std::collections::HashMap;
-use std::hash::BuildHasherDefault;
+use crate::detect::keywords::WordMap;
 use std::sync::LazyLock;
 
 /// The class of a lower-cased word.
@@ -236,40 +234,9 @@ fn table() -> Vec<(&'static str, WordClass)> {
     .collect()
 }
 
-/// The longest word in the table is shorter than this.
-const MAX_WORD: usize = 25;
-
 /// The table, built once: one hash lookup per word instead of a chain of
 /// string comparisons.
-static TABLE: LazyLock<Table> = LazyLock::new(Table::new);
-
-/// The words, and for each first byte the lengths of the words that start
-/// with it: most words of a value are not SQL, and two loads rule them out
-/// before any hashing.
-struct Table {
-    words: HashMap<&'static str, WordClass, BuildHasherDefault<Fnv>>,
-    lengths: [u32; 256],
-}
-
-impl Table {
-    fn new() -> Self {
-        let words: HashMap<_, _, _> = table().into_iter().collect();
-        let mut lengths = [0u32; 256];
-        for word in words.keys() {
-            assert!(!word.is_empty() && word.len() < MAX_WORD, "{word}");
-            lengths[usize::from(word.as_bytes()[0])] |= 1 << word.len();
-        }
-        Self { words, lengths }
-    }
-
-    fn get(&self, word: &str) -> Option<WordClass> {
-        let first = *word.as_bytes().first()?;
-        if word.len() >= MAX_WORD || self.lengths[usize::from(first)] & (1 << word.len()) == 0 {
-            return None;
-        }
-        self.words.get(word).copied()
-    }
-}
+static TABLE: LazyLock<WordMap<WordClass>> = LazyLock::new(|| WordMap::new(table()));
 
 /// Classifies a lower-cased word.
 pub(crate) fn classify(word: &str) -> WordClass {

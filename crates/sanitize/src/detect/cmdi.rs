@@ -32,6 +32,22 @@ static UNMISTAKABLE_NAMES: LazyLock<WordSet> = LazyLock::new(|| WordSet::of(UNMI
 static DISTINCT_NAMES: LazyLock<WordSet> = LazyLock::new(|| WordSet::of(DISTINCT));
 static COMMON_NAMES: LazyLock<WordSet> = LazyLock::new(|| WordSet::of(COMMON));
 
+/// Every word [`start_command`] and the strict first-word rule read: the
+/// three name lists and the probing words, in one set (one lookup).
+static LEADING_WORDS: LazyLock<WordSet> = LazyLock::new(|| {
+    const PROBES: &[&str] = &[
+        "sleep", "ping", "timeout", "which", "whereis", "type", "command", "net", "reg",
+    ];
+    WordSet::new(
+        UNMISTAKABLE
+            .iter()
+            .chain(DISTINCT)
+            .chain(COMMON)
+            .chain(PROBES)
+            .map(|&w| (w, ())),
+    )
+});
+
 static EXEC_NAMES: LazyLock<Keywords> = LazyLock::new(|| Keywords::new(EXEC_FUNCTIONS));
 static COMMAND_NAMES: LazyLock<Keywords> = LazyLock::new(|| Keywords::new(COMMAND_NAME_LIST));
 
@@ -521,6 +537,34 @@ fn start_command(b: &[u8]) -> bool {
         && (UNMISTAKABLE_NAMES.contains(name)
             || DISTINCT_NAMES.contains(name)
             || COMMON_NAMES.contains(name))
+}
+
+impl CommandInjectionDetector {
+    /// What the rules can still find in plain text (see
+    /// [`crate::detect::plain`]): without a separator, a substitution, a
+    /// parenthesis, a slash or a backslash, only the names of
+    /// [`COMMAND_NAME_LIST`] and the exec functions ending in `.` remain
+    /// anywhere in a value; their needles are these.
+    pub(crate) fn plain_text_needles() -> impl Iterator<Item = &'static str> {
+        COMMAND_NAME_LIST.iter().chain(EXEC_FUNCTIONS).copied()
+    }
+
+    /// Whether the first word of `text` (lower-cased), after spaces and
+    /// quotes, is a command name or one of the words [`start_command`]
+    /// reads: the rules for a value that opens with a command (at the
+    /// default level with a shell-shaped argument, strictly with none).
+    pub(crate) fn may_lead_with_command(text: &[u8]) -> bool {
+        let lead = text
+            .iter()
+            .take_while(|c| c.is_ascii_whitespace() || matches!(c, b'\'' | b'"' | b'+'))
+            .count();
+        let end = lead
+            + text[lead..]
+                .iter()
+                .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'-'))
+                .count();
+        LEADING_WORDS.contains_bytes(&text[lead..end])
+    }
 }
 
 impl Detector for CommandInjectionDetector {

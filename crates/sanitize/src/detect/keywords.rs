@@ -83,8 +83,21 @@ impl Keywords {
 /// on the first byte and the length that most words of a value fail.
 #[derive(Debug)]
 pub(crate) struct WordMap<V> {
-    words: HashMap<&'static str, V, BuildHasherDefault<Fnv>>,
+    words: HashMap<&'static [u8], V, BuildHasherDefault<Fnv>>,
     lengths: [u32; 256],
+    /// A bit per (first byte, last byte, length) of the words, hashed:
+    /// English words that share a table word's first byte and length
+    /// rarely share its last byte too.
+    shapes: [u64; SHAPE_WORDS],
+}
+
+const SHAPE_BITS: usize = 1 << 12;
+const SHAPE_WORDS: usize = SHAPE_BITS / 64;
+
+/// The filter bit of a word's shape (the word is not empty).
+fn shape(word: &[u8]) -> usize {
+    let (first, last) = (word[0], word[word.len() - 1]);
+    ((usize::from(first) << 7 ^ usize::from(last)).wrapping_mul(31) ^ word.len()) % SHAPE_BITS
 }
 
 /// A [`WordMap`] without values.
@@ -97,24 +110,39 @@ impl<V: Copy> WordMap<V> {
     /// The table of `entries`, each word non-empty and shorter than
     /// [`Self::MAX_LEN`].
     pub(crate) fn new(entries: impl IntoIterator<Item = (&'static str, V)>) -> Self {
-        let words: HashMap<_, _, _> = entries.into_iter().collect();
+        let words: HashMap<_, _, _> = entries
+            .into_iter()
+            .map(|(w, v): (&'static str, V)| (w.as_bytes(), v))
+            .collect();
         let mut lengths = [0u32; 256];
+        let mut shapes = [0u64; SHAPE_WORDS];
         for word in words.keys() {
-            assert!(!word.is_empty() && word.len() < Self::MAX_LEN, "{word}");
-            lengths[usize::from(word.as_bytes()[0])] |= 1 << word.len();
+            assert!(!word.is_empty() && word.len() < Self::MAX_LEN, "{word:?}");
+            lengths[usize::from(word[0])] |= 1 << word.len();
+            let bit = shape(word);
+            shapes[bit / 64] |= 1 << (bit % 64);
         }
-        Self { words, lengths }
+        Self {
+            words,
+            lengths,
+            shapes,
+        }
     }
 
     /// Whether the filter lets `word` through to the hash lookup.
-    pub(crate) fn may_hold(&self, word: &str) -> bool {
-        word.as_bytes().first().is_some_and(|&first| {
-            word.len() < Self::MAX_LEN && self.lengths[usize::from(first)] & (1 << word.len()) != 0
+    pub(crate) fn may_hold(&self, word: &[u8]) -> bool {
+        word.first().is_some_and(|&first| {
+            word.len() < Self::MAX_LEN
+                && self.lengths[usize::from(first)] & (1 << word.len()) != 0
+                && {
+                    let bit = shape(word);
+                    self.shapes[bit / 64] & (1 << (bit % 64)) != 0
+                }
         })
     }
 
     /// The value of `word`, if the table has it.
-    pub(crate) fn get(&self, word: &str) -> Option<V> {
+    pub(crate) fn get(&self, word: &[u8]) -> Option<V> {
         if self.may_hold(word) {
             self.words.get(word).copied()
         } else {
@@ -131,6 +159,11 @@ impl WordSet {
 
     /// Whether `word` is in the set.
     pub(crate) fn contains(&self, word: &str) -> bool {
+        self.contains_bytes(word.as_bytes())
+    }
+
+    /// Whether `word` (bytes) is in the set.
+    pub(crate) fn contains_bytes(&self, word: &[u8]) -> bool {
         self.get(word).is_some()
     }
 }
@@ -182,8 +215,8 @@ mod tests {
             assert!(!set.contains(w), "{w}");
         }
         // Same first byte and length as a word, yet not it: the hash decides.
-        assert!(set.may_hold("cut") && !set.contains("cut"));
-        assert!(!set.may_hold("dog") && !set.may_hold(""));
+        assert!(set.may_hold(b"cut") && !set.contains("cut"));
+        assert!(!set.may_hold(b"dog") && !set.may_hold(b""));
     }
 
     #[test]

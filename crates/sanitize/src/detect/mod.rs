@@ -5,11 +5,14 @@
 //! several detectors ([`Detectors`]) decodes it once.
 
 mod cmdi;
+#[cfg(test)]
+mod corpus_lines;
 mod crlf;
 mod finding;
 mod keywords;
 mod normalize;
 mod nosql;
+mod plain;
 mod precheck;
 mod set;
 mod sqli;

@@ -1,5 +1,6 @@
 //! Several detectors over one normalisation.
 
+use crate::detect::plain;
 use crate::detect::{
     Category, CommandInjectionDetector, Detector, Finding, HeaderInjectionDetector,
     NoSqlInjectionDetector, Normalized, PathTraversalDetector, SqlInjectionDetector, Strictness,
@@ -65,9 +66,12 @@ impl Detectors {
         .flatten()
     }
 
-    /// The first finding of any detector in the set.
+    /// The first finding of any detector in the set. Plain values (see
+    /// the module `plain`: letters, digits, spaces, `. , - _ @ '` and no
+    /// word or needle a rule reads) are answered without running the
+    /// detectors.
     pub fn scan(&self, input: &str) -> Option<Finding> {
-        if is_number(input.as_bytes()) {
+        if is_number(input.as_bytes()) || plain::is_plain(input) {
             return None;
         }
         self.scan_normalized(&Normalized::new(input))
@@ -75,7 +79,7 @@ impl Detectors {
 
     /// The first finding in raw bytes (invalid UTF-8 read as U+FFFD).
     pub fn scan_bytes(&self, input: &[u8]) -> Option<Finding> {
-        if is_number(input) {
+        if is_number(input) || std::str::from_utf8(input).is_ok_and(plain::is_plain) {
             return None;
         }
         self.scan_normalized(&Normalized::from_bytes(input))

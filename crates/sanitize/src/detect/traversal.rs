@@ -131,6 +131,19 @@ impl PathTraversalDetector {
             || bytes.occurs(text, "id_rsa")
     }
 
+    /// What the rules can still find in plain text (see
+    /// [`crate::detect::plain`]): without a separator, `%`, `?`, `:`, a
+    /// control or non-ASCII character, only `..` runs, `0x` escapes and the
+    /// file names of the lists remain; their needles are these.
+    pub(crate) fn plain_text_needles() -> impl Iterator<Item = &'static str> {
+        SENSITIVE
+            .iter()
+            .chain(UNIQUE_FILES)
+            .chain(WRAPPERS)
+            .copied()
+            .chain(["..", "0x"])
+    }
+
     /// Scans one view (after [`Self::may_hold`]).
     pub(crate) fn scan_text(&self, text: &str, bytes: &ByteSet) -> Option<Finding> {
         if !Self::may_hold(text, bytes) {

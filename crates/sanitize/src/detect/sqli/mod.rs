@@ -73,6 +73,13 @@ impl SqlInjectionDetector {
 }
 
 impl SqlInjectionDetector {
+    /// Whether a word of `text` (lower-cased) is one the rules read: the
+    /// part of the pre-check ([`precheck::may_hold`]) that needs no
+    /// operator byte.
+    pub(crate) fn has_sql_word(text: &[u8]) -> bool {
+        precheck::has_sql_word(text)
+    }
+
     /// Scans one view in each quoting context it could break out of, when
     /// [`precheck::may_hold`] says a rule could match at all.
     pub(crate) fn scan_text(&self, text: &str, bytes: &ByteSet) -> Option<Finding> {

@@ -17,7 +17,7 @@
 //! and this keeps them from costing a full lex.
 
 use super::lexer::is_word_byte;
-use super::words::{WordClass, classify};
+use super::words::{WordClass, classify_bytes};
 use crate::detect::precheck::ByteSet;
 
 /// Bytes the lexer reads as a comparison, logic, a comment or `;`
@@ -30,11 +30,13 @@ const ARITHMETIC: &[u8] = b"+-*/%^~";
 
 /// Whether `text` (lower-cased) holds anything the SQL rules need.
 pub(crate) fn may_hold(text: &str, bytes: &ByteSet) -> bool {
-    bytes.any(OPERATORS)
-        || (bytes.any(ARITHMETIC) && arithmetic_counts(text, bytes))
+    const OPERATOR_SET: ByteSet = ByteSet::of(OPERATORS);
+    const ARITHMETIC_SET: ByteSet = ByteSet::of(ARITHMETIC);
+    bytes.intersects(&OPERATOR_SET)
+        || (bytes.intersects(&ARITHMETIC_SET) && arithmetic_counts(text, bytes))
         || bytes.occurs(text, "::")
         || bytes.occurs(text, ":=")
-        || has_sql_word(text)
+        || has_sql_word(text.as_bytes())
 }
 
 /// Whether the arithmetic bytes of `text` can matter to a rule: a quote
@@ -53,8 +55,7 @@ fn arithmetic_counts(text: &str, bytes: &ByteSet) -> bool {
 /// words are runs of word bytes, split only after a number (`1union`,
 /// `1.e5union`, `0x2eunion`), so every run and every suffix of a run that
 /// starts after a digit or after the hex number opening the run is looked up.
-fn has_sql_word(text: &str) -> bool {
-    let b = text.as_bytes();
+pub(crate) fn has_sql_word(b: &[u8]) -> bool {
     let mut i = 0;
     while i < b.len() {
         if !is_word_byte(b[i]) {
@@ -67,32 +68,31 @@ fn has_sql_word(text: &str) -> bool {
             digits |= b[i].is_ascii_digit();
             i += 1;
         }
-        if is_sql(&text[start..i]) || (digits && sql_after_number(text, start, i)) {
+        if is_sql(&b[start..i]) || (digits && sql_after_number(b, start, i)) {
             return true;
         }
     }
     false
 }
 
-/// Whether a suffix of the run `text[start..end]` that the lexer would
+/// Whether a suffix of the run `b[start..end]` that the lexer would
 /// read as a word of its own (after a digit, or after the hex number
 /// opening the run) is SQL.
-fn sql_after_number(text: &str, start: usize, end: usize) -> bool {
-    let b = text.as_bytes();
+fn sql_after_number(b: &[u8], start: usize, end: usize) -> bool {
     // Where a hex number opening the run ends (it may end in a letter).
-    let hex_end = text[start..end]
-        .strip_prefix("0x")
-        .map(|h| start + 2 + h.bytes().take_while(u8::is_ascii_hexdigit).count());
+    let hex_end = b[start..end]
+        .strip_prefix(b"0x")
+        .map(|h| start + 2 + h.iter().take_while(|c| c.is_ascii_hexdigit()).count());
     (start + 1..end).any(|k| {
         (b[k - 1].is_ascii_digit() || hex_end == Some(k))
             && !b[k].is_ascii_digit()
-            && is_sql(&text[k..end])
+            && is_sql(&b[k..end])
     })
 }
 
-fn is_sql(word: &str) -> bool {
+fn is_sql(word: &[u8]) -> bool {
     !matches!(
-        classify(word),
+        classify_bytes(word),
         WordClass::Plain | WordClass::Function | WordClass::Not | WordClass::Value
     )
 }

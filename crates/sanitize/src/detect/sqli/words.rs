@@ -240,6 +240,11 @@ static TABLE: LazyLock<WordMap<WordClass>> = LazyLock::new(|| WordMap::new(table
 
 /// Classifies a lower-cased word.
 pub(crate) fn classify(word: &str) -> WordClass {
+    classify_bytes(word.as_bytes())
+}
+
+/// Classifies a lower-cased word given as bytes.
+pub(crate) fn classify_bytes(word: &[u8]) -> WordClass {
     TABLE.get(word).unwrap_or(WordClass::Plain)
 }
 

@@ -75,6 +75,28 @@ impl XssDetector {
     }
 }
 
+impl XssDetector {
+    /// What the rules can still find in plain text (see
+    /// [`crate::detect::plain`]): with none of [`MARKUP`], no backslash and
+    /// no control character, only a bare event-handler name, a script
+    /// property spelt with letters and dots, `-moz-binding` and
+    /// `@import '...'` remain; their needles are these.
+    pub(crate) fn plain_text_needles() -> impl Iterator<Item = &'static str> {
+        script::SINK_PROPERTIES
+            .iter()
+            .copied()
+            .chain(["-moz-binding", "@import"])
+    }
+
+    /// Whether `text` (lower-cased) may be a bare event-handler name: after
+    /// leading and trailing white space, it opens with `on` or is
+    /// `fscommand` (what the rule looks up further).
+    pub(crate) fn may_be_bare_handler(text: &[u8]) -> bool {
+        let v = text.trim_ascii();
+        v.starts_with(b"on") || v == b"fscommand"
+    }
+}
+
 /// Tags need `<`, attribute breakouts `=`, script URLs `:`.
 const MARKUP: &[u8] = b"<=:";
 

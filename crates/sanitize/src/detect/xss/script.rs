@@ -38,7 +38,7 @@ const SINK_CALLS: &[&str] = &[
 ];
 
 /// Properties only script reads or writes.
-const SINK_PROPERTIES: &[&str] = &[
+pub(crate) const SINK_PROPERTIES: &[&str] = &[
     "document.cookie",
     "document.domain",
     "document.write",

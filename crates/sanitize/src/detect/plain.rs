@@ -2,7 +2,7 @@
 //!
 //! Most values a service receives are names, ids, e-mail addresses,
 //! product names and addresses: letters, digits, spaces and a few marks
-//! (`. , - _ @ '`). Every rule of every detector needs something else — a
+//! (`. , - _ @ ' " !`). Every rule of every detector needs something else — a
 //! byte from outside that set (markup, an operator, a separator, a slash,
 //! an escape, a control or non-ASCII character) or one of a few words.
 //! Running six detectors to find that out costs thousands of instructions
@@ -12,6 +12,7 @@
 //! - SQL injection: what its pre-check keeps, which among plain bytes is a
 //!   SQL word ([`SqlInjectionDetector::has_sql_word`]), `--`, or a quote
 //!   after `-` (the one arithmetic byte that is plain);
+//!   `!` is SQL's negation, which no rule reads alone;
 //! - XSS: a bare event-handler name, a script property spelt with letters
 //!   and dots (`document.cookie`), `-moz-binding`, `@import '...'`;
 //! - path traversal: `..`, `0x` escapes, the sensitive file names;
@@ -40,7 +41,7 @@ use std::sync::LazyLock;
 const MAX_LEN: usize = 128;
 
 /// Each byte's code when it is plain (ASCII letters and digits, space and
-/// `. , - _ @ '`): 1 to 43, the same for both cases of a letter; 0 when it
+/// `. , - _ @ ' " !`): 1 to 45, the same for both cases of a letter; 0 when it
 /// is not plain.
 const ENTRY: [u8; 256] = {
     let mut t = [0u8; 256];
@@ -49,7 +50,10 @@ const ENTRY: [u8; 256] = {
     while b < 128 {
         if b.is_ascii_digit()
             || b.is_ascii_lowercase()
-            || matches!(b, b' ' | b'.' | b',' | b'-' | b'_' | b'@' | b'\'')
+            || matches!(
+                b,
+                b' ' | b'.' | b',' | b'-' | b'_' | b'@' | b'\'' | b'"' | b'!'
+            )
         {
             t[b as usize] = code;
             code += 1;
@@ -92,7 +96,7 @@ struct Needles {
 }
 
 /// Codes are below this.
-const CODES: usize = 44;
+const CODES: usize = 46;
 
 /// Bits of the filter: one per run of three codes.
 const FILTER_BITS: usize = CODES * CODES * CODES;
@@ -112,7 +116,7 @@ fn code(b: u8) -> usize {
 /// that represents a needle is the one with the rarest bytes. Marks are
 /// common (`.com`, `-`), digits less, letters by their frequency in English.
 fn commonness(b: u8) -> usize {
-    const BY_FREQUENCY: &[u8] = b" .,-'@_etaoinshrdlcumwfgypbvkjxqz";
+    const BY_FREQUENCY: &[u8] = b" .,-'\"!@_etaoinshrdlcumwfgypbvkjxqz";
     BY_FREQUENCY
         .iter()
         .position(|&c| c == b)
@@ -182,7 +186,7 @@ pub(crate) fn is_plain(input: &str) -> bool {
         *slot = lower;
         filter = roll(filter, usize::from(entry));
         candidate |= needles.has(filter);
-        arithmetic |= (dash && lower == b'\'') || (prev == b'-' && lower == b'-');
+        arithmetic |= (dash && matches!(lower, b'\'' | b'"')) || (prev == b'-' && lower == b'-');
         dash |= lower == b'-';
         prev = lower;
     }
@@ -227,7 +231,8 @@ mod tests {
             "miles.obrien@example.com",
             "1 Main St., Apt. 4 - Springfield",
             "2024-01-05",
-            "Hello world",
+            "Hello world!",
+            "He said \"hi\", then left",
         ] {
             assert!(is_plain(s), "{s}");
             assert!(!flagged(s), "{s}");
@@ -271,6 +276,10 @@ mod tests {
             "net user",
             "which nc",
             "'ls -la'",
+            "\"ls\"",
+            "x\" - \"",
+            "..\"",
+            "@import \"x.css\"",
         ] {
             assert!(!is_plain(s), "{s}");
         }
@@ -293,8 +302,8 @@ mod tests {
     #[test]
     fn other_bytes_long_values_and_non_ascii_take_the_full_scan() {
         for s in [
-            "a;b", "a/b", "a\\b", "a%2e", "a&amp;", "a<b", "a=b", "a:b", "a(b", "a\"b", "a$b",
-            "a|b", "a`b", "a\nb", "a\0b", "café", "a+b", "a?b", "a#b", "a!b", "a\tb", "",
+            "a;b", "a/b", "a\\b", "a%2e", "a&amp;", "a<b", "a=b", "a:b", "a(b", "a$b", "a|b",
+            "a`b", "a\nb", "a\0b", "café", "a+b", "a?b", "a#b", "a\tb", "",
         ] {
             assert!(!is_plain(s), "{s:?}");
         }
@@ -399,7 +408,7 @@ mod tests {
         ]);
         prop_oneof![
             proptest::sample::select(words).prop_map(str::to_owned),
-            "[a-zA-Z0-9 .,_@'-]{1,6}",
+            "[a-zA-Z0-9 .,_@'\"!-]{1,6}",
         ]
     }
 
@@ -411,7 +420,7 @@ mod tests {
         }
 
         #[test]
-        fn plain_values_of_any_plain_bytes_are_never_flagged(s in "[a-zA-Z0-9 .,_@'-]{0,40}") {
+        fn plain_values_of_any_plain_bytes_are_never_flagged(s in "[a-zA-Z0-9 .,_@'\"!-]{0,40}") {
             plain_is_clean(&s);
         }
     }

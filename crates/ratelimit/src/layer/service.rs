@@ -152,9 +152,6 @@ where
     }
 
     fn call(&mut self, req: Request<ReqB>) -> Self::Future {
-        // The ready service handles this request; a clone waits for the next one.
-        let clone = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, clone);
         let options = self.options;
 
         let local = {
@@ -170,14 +167,20 @@ where
                     },
                 };
             }
+            // Decided in memory: the inner service `poll_ready` prepared is
+            // called now, no clone of the stack inside needed.
             return ResponseFuture {
                 state: State::Inner {
-                    future: inner.call(req),
+                    future: self.inner.call(req),
                     headers: allowed_headers(&decision, options, fixed),
                 },
             };
         }
 
+        // The ready service handles this request once the store answers; a
+        // clone waits for the next one.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
         let limiter = self.limiter.clone();
         let responder = self.responder.clone();
         let fixed = self.fixed.clone();

@@ -99,9 +99,6 @@ where
     }
 
     fn call(&mut self, req: Request<ReqB>) -> Self::Future {
-        // The ready service handles this request; a clone waits for the next one.
-        let clone = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, clone);
         let config = &self.config;
 
         if req.extensions().get::<Principal>().is_none() {
@@ -167,9 +164,11 @@ where
                 None => Decision::deny(Reason::NoPermission),
             };
             if decision.is_allowed() {
+                // Decided without a store: the inner service `poll_ready`
+                // prepared is called now, no clone of the route needed.
                 return ResponseFuture {
                     state: State::Inner {
-                        future: inner.call(req),
+                        future: self.inner.call(req),
                     },
                 };
             }
@@ -177,6 +176,11 @@ where
             return refused(reject(&self.responder, rejection));
         }
 
+        // The ready service handles this request once the stores answer; a
+        // clone waits for the next one.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let resource = resource.into_owned();
         let config = Arc::clone(config);
         let responder = self.responder.clone();
         let future = async move {

@@ -161,6 +161,11 @@ where
         if let Some(decision) = local {
             let fixed = self.fixed.as_deref();
             if let Some(response) = refusal(&self.responder, &decision, options, fixed) {
+                // The inner service is not called: the readiness `poll_ready`
+                // reserved in it is given up, a clone to be polled again
+                // taking its place.
+                let fresh = self.inner.clone();
+                drop(std::mem::replace(&mut self.inner, fresh));
                 return ResponseFuture {
                     state: State::Refused {
                         response: Some(response),

@@ -109,10 +109,10 @@ where
                 "no principal on a protected route".into(),
                 None,
             );
-            return refused(reject(
-                &self.responder,
-                PermissionRejection::Unauthenticated,
-            ));
+            return refused(
+                &mut self.inner,
+                reject(&self.responder, PermissionRejection::Unauthenticated),
+            );
         }
         let (mut parts, body) = req.into_parts();
         let extracted = config
@@ -129,10 +129,10 @@ where
                     "resource could not be determined from the request".into(),
                     None,
                 );
-                return refused(reject(
-                    &self.responder,
-                    PermissionRejection::UnknownResource,
-                ));
+                return refused(
+                    &mut self.inner,
+                    reject(&self.responder, PermissionRejection::UnknownResource),
+                );
             }
             Extracted::Malformed => {
                 emit(
@@ -142,7 +142,10 @@ where
                     "a path parameter is not UTF-8 once percent-decoded".into(),
                     None,
                 );
-                return refused(reject(&self.responder, PermissionRejection::MalformedPath));
+                return refused(
+                    &mut self.inner,
+                    reject(&self.responder, PermissionRejection::MalformedPath),
+                );
             }
             Extracted::MalformedQuery => {
                 emit(
@@ -152,7 +155,10 @@ where
                     "a query parameter is repeated or not UTF-8 once decoded".into(),
                     None,
                 );
-                return refused(reject(&self.responder, PermissionRejection::MalformedQuery));
+                return refused(
+                    &mut self.inner,
+                    reject(&self.responder, PermissionRejection::MalformedQuery),
+                );
             }
         };
 
@@ -173,7 +179,7 @@ where
                 };
             }
             let rejection = denied(config, &req, &resource, decision);
-            return refused(reject(&self.responder, rejection));
+            return refused(&mut self.inner, reject(&self.responder, rejection));
         }
 
         // The ready service handles this request once the stores answer; a
@@ -207,7 +213,11 @@ where
     }
 }
 
-fn refused<F, B, E>(response: Response<B>) -> ResponseFuture<F, B, E> {
+/// A refusal: the inner service is not called, so the readiness `poll_ready`
+/// reserved in it is given up, a clone to be polled again taking its place.
+fn refused<S: Clone, F, B, E>(inner: &mut S, response: Response<B>) -> ResponseFuture<F, B, E> {
+    let fresh = inner.clone();
+    drop(std::mem::replace(inner, fresh));
     ResponseFuture {
         state: State::Refused {
             response: Some(response),

@@ -11,6 +11,7 @@ use axum::routing::{MethodRouter, get_service};
 use http::request::Parts;
 use rampart_core::{Principal, Rejection};
 use std::convert::Infallible;
+use std::sync::Arc;
 
 /// The authenticated caller, put there by [`JwtAuthLayer`](crate::JwtAuthLayer).
 ///
@@ -73,16 +74,25 @@ impl<S: Send + Sync> OptionalFromRequestParts<S> for Authenticated {
 
 /// The typed claims of the verified token (the layer must use the same `C`:
 /// `JwtAuthLayer::new(v).claims::<C>()`).
+///
+/// The layer keeps them in the extensions as `Arc<Claims<C>>`, shared with
+/// its verified-token cache; this extractor copies them out for the handler
+/// that asks. A handler that only reads them can take
+/// `Extension<Arc<Claims<C>>>` instead and copy nothing.
 impl<S: Send + Sync, C: Clone + Send + Sync + 'static> FromRequestParts<S> for Claims<C> {
     type Rejection = Unauthenticated;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        parts
-            .extensions
-            .get::<Claims<C>>()
-            .cloned()
-            .ok_or(Unauthenticated)
+        shared_claims(parts).ok_or(Unauthenticated)
     }
+}
+
+/// A copy of the claims the layer inserted, if any.
+fn shared_claims<C: Clone + Send + Sync + 'static>(parts: &Parts) -> Option<Claims<C>> {
+    parts
+        .extensions
+        .get::<Arc<Claims<C>>>()
+        .map(|claims| Claims::clone(claims))
 }
 
 impl<S: Send + Sync, C: Clone + Send + Sync + 'static> OptionalFromRequestParts<S> for Claims<C> {
@@ -92,7 +102,7 @@ impl<S: Send + Sync, C: Clone + Send + Sync + 'static> OptionalFromRequestParts<
         parts: &mut Parts,
         _state: &S,
     ) -> Result<Option<Self>, Self::Rejection> {
-        Ok(parts.extensions.get::<Claims<C>>().cloned())
+        Ok(shared_claims(parts))
     }
 }
 

@@ -10,7 +10,10 @@
 //! - [`RevocationStore`] / [`FamilyStore`] remember revocations and refresh
 //!   families: [`MemoryStore`], or `RedisStore` (feature `redis`) for several instances.
 //! - [`JwtAuthLayer`] authenticates requests and inserts a
-//!   [`Principal`](rampart_core::Principal) and the typed [`Claims<C>`]. A
+//!   [`Principal`](rampart_core::Principal) and the typed claims as
+//!   `Arc<`[`Claims<C>`]`>`, shared with the verified-token cache rather than
+//!   copied per request (the axum `Claims<C>` extractor copies them out;
+//!   `extensions().get::<Arc<Claims<C>>>()` reads them in place). A
 //!   token seen before is not re-verified until it expires: the verifier
 //!   remembers the exact token strings it accepted
 //!   ([`JwtVerifierBuilder::verified_cache`]), and still checks revocation on

@@ -108,6 +108,40 @@ async fn a_valid_bearer_token_reaches_the_handler_with_principal_and_claims() {
     assert_eq!(res.status(), StatusCode::OK);
 }
 
+/// The layer inserts `Arc<Claims<C>>`, the very claims its verified-token
+/// cache holds: a second request with the same token gets the same
+/// allocation, not a copy, and the `Claims<C>` extractor still copies them.
+#[tokio::test]
+async fn the_claims_are_shared_with_the_verified_token_cache() {
+    use std::sync::Mutex;
+    let fx = fixture();
+    let seen: Arc<Mutex<Vec<Arc<Claims<Extra>>>>> = Arc::default();
+    let record = seen.clone();
+    let handler = move |axum::Extension(shared): axum::Extension<Arc<Claims<Extra>>>,
+                        copied: Claims<Extra>| {
+        let record = record.clone();
+        async move {
+            assert_eq!(copied.custom.email, shared.custom.email);
+            assert_eq!(copied.subject(), shared.subject());
+            let email = shared.custom.email.clone().unwrap_or_default();
+            record.lock().unwrap().push(shared);
+            email
+        }
+    };
+    let app = Router::new()
+        .route("/shared", get(handler))
+        .layer(layer(&fx));
+    let token = format!("Bearer {}", access(&fx));
+    for _ in 0..2 {
+        let (res, body) = send(&app, get_with("/shared", header::AUTHORIZATION, &token)).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(body, "a@example.com");
+    }
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.len(), 2);
+    assert!(Arc::ptr_eq(&seen[0], &seen[1]), "the claims were copied");
+}
+
 #[tokio::test]
 async fn the_principal_carries_org_and_the_listed_claims() {
     let fx = fixture();

@@ -88,7 +88,12 @@ fn new_request_id() -> Option<HeaderValue> {
     let text = uuid::Uuid::from_bytes(bytes)
         .hyphenated()
         .encode_lower(&mut buf);
-    HeaderValue::from_str(text).ok()
+    // The id is cloned into the request's extensions and the response's
+    // header and extensions. One allocation holds both the text and its
+    // reference count, so those clones are free; a value copied from the
+    // slice would allocate again on its first clone.
+    let text: [u8; uuid::fmt::Hyphenated::LENGTH] = text.as_bytes().try_into().ok()?;
+    HeaderValue::from_maybe_shared(bytes::Bytes::from_owner(text)).ok()
 }
 
 /// Sets `x-request-id` on requests that lack one and copies it to the response.

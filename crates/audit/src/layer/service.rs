@@ -72,8 +72,8 @@ where
     }
 
     fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
-        let clone = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, clone);
+        // The inner service is called here, not in the future: the one
+        // `poll_ready` prepared serves, no clone of the stack inside needed.
         let context = AuditContext::default();
         let ext = req.extensions();
         let pending = Pending {
@@ -95,7 +95,7 @@ where
         };
         req.extensions_mut().insert(context);
         ResponseFuture {
-            inner: inner.call(req),
+            inner: self.inner.call(req),
             pending: Some(pending),
         }
     }

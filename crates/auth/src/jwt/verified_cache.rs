@@ -58,7 +58,9 @@ pub(crate) struct Verified {
 /// What a verifier accepted in one token: its claims, the claims the
 /// principal mapping reads, and the principal once mapped.
 pub(crate) struct Accepted<C> {
-    pub(crate) claims: Claims<C>,
+    /// Shared: the auth layer hands each request a reference to them, not a
+    /// copy of every string they hold.
+    pub(crate) claims: Arc<Claims<C>>,
     pub(crate) picked: Map<String, Value>,
     pub(crate) principal: OnceLock<Principal>,
 }

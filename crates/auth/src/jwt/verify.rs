@@ -295,6 +295,21 @@ impl JwtVerifier {
     where
         C: DeserializeOwned + Clone + Send + Sync + 'static,
     {
+        let (claims, principal) = self.authenticate_shared(token).await?;
+        // Without a cache nothing else holds the claims: no copy then.
+        let claims = Arc::try_unwrap(claims).unwrap_or_else(|shared| Claims::clone(&shared));
+        Ok((claims, principal))
+    }
+
+    /// [`authenticate_with`](Self::authenticate_with), the claims shared with
+    /// the verified-token cache rather than copied: what the layer inserts.
+    pub(crate) async fn authenticate_shared<C>(
+        &self,
+        token: &str,
+    ) -> Result<(Arc<Claims<C>>, Principal), AuthError>
+    where
+        C: DeserializeOwned + Clone + Send + Sync + 'static,
+    {
         self.refresh_keys_if_due().await;
         let entry = match self.cached::<C>(token) {
             Some(hit) => hit,
@@ -320,7 +335,7 @@ impl JwtVerifier {
                 }
             }
         };
-        Ok((entry.claims.clone(), principal))
+        Ok((Arc::clone(&entry.claims), principal))
     }
 
     /// The claims of `token` if this verifier accepted exactly this string
@@ -361,7 +376,7 @@ impl JwtVerifier {
         C: Clone + Send + Sync + 'static,
     {
         let accepted = Arc::new(Accepted {
-            claims,
+            claims: Arc::new(claims),
             picked,
             principal: OnceLock::new(),
         });

@@ -31,8 +31,11 @@ pub(crate) struct LayerConfig {
 /// The token is read from `Authorization: Bearer ...` (and, if configured,
 /// from a named cookie or header), verified by a [`JwtVerifier`] (signature,
 /// claims, revocation), and on success the request gets a
-/// [`Principal`](rampart_core::Principal) and the typed [`Claims<C>`](crate::Claims)
-/// in its extensions. The principal is built by
+/// [`Principal`](rampart_core::Principal) and the typed claims, as
+/// `Arc<`[`Claims<C>`](crate::Claims)`>`, in its extensions. The claims are
+/// shared with the verifier's verified-token cache rather than copied per
+/// request: read them with `extensions().get::<Arc<Claims<C>>>()` or axum's
+/// `Extension<Arc<Claims<C>>>`; the `Claims<C>` axum extractor copies them out. The principal is built by
 /// [`JwtVerifier::authenticate`]: `org` becomes its org, and the claims named
 /// in the verifier's [`principal_claims`](crate::JwtVerifierBuilder::principal_claims)
 /// are copied into it, for authorisation rules that read them.
@@ -155,7 +158,7 @@ impl<C, R> JwtAuthLayer<C, R> {
         self.map_config(|c| c.status = Some(check))
     }
 
-    /// Deserialises the application's claims as `C2` and inserts `Claims<C2>`.
+    /// Deserialises the application's claims as `C2` and inserts `Arc<Claims<C2>>`.
     pub fn claims<C2>(self) -> JwtAuthLayer<C2, R> {
         JwtAuthLayer {
             config: self.config,

@@ -121,7 +121,7 @@ where
                 let outcome = match find_token(&config, req.headers()) {
                     Ok(None) if config.anonymous => return inner.call(req).await,
                     Ok(None) => Err(AuthError::Missing),
-                    Ok(Some(token)) => config.verifier.authenticate_with::<C>(token).await,
+                    Ok(Some(token)) => config.verifier.authenticate_shared::<C>(token).await,
                     Err(e) => Err(e),
                 };
                 let outcome = match (outcome, &config.status) {
@@ -136,6 +136,8 @@ where
                 };
                 match outcome {
                     Ok((claims, principal)) => {
+                        // `Arc<Claims<C>>`: shared with the verified-token
+                        // cache; the `Claims<C>` extractor copies them out.
                         let extensions = req.extensions_mut();
                         extensions.insert(principal);
                         extensions.insert(claims);

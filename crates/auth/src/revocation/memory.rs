@@ -184,6 +184,21 @@ fn token_key(subject: &str, jti: &str) -> String {
     format!("{}:{subject}{jti}", subject.len())
 }
 
+/// Calls `f` with [`token_key`], written on the stack when it fits: every
+/// authenticated request looks its token up, and the lookup need not allocate.
+fn with_token_key<T>(subject: &str, jti: &str, f: impl FnOnce(&str) -> T) -> T {
+    use std::io::Write;
+    let mut buf = [0u8; 192];
+    let mut rest = &mut buf[..];
+    if write!(rest, "{}:{subject}{jti}", subject.len()).is_ok() {
+        let written = 192 - rest.len();
+        if let Ok(key) = std::str::from_utf8(&buf[..written]) {
+            return f(key);
+        }
+    }
+    f(&token_key(subject, jti))
+}
+
 impl RevocationStore for MemoryStore {
     fn revoke_token<'a>(
         &'a self,
@@ -235,7 +250,7 @@ impl RevocationStore for MemoryStore {
         let live = |until: u64| until > now;
         let result = if token
             .jti
-            .and_then(|j| inner.tokens.get(&token_key(token.subject, j)))
+            .and_then(|j| with_token_key(token.subject, j, |key| inner.tokens.get(key)))
             .is_some_and(|e| live(e.until))
         {
             Some(Revoked::Token)
@@ -344,5 +359,28 @@ impl FamilyStore for MemoryStore {
         }
         live.sort_by(|a, b| a.created.cmp(&b.created).then(a.family.cmp(&b.family)));
         Box::pin(std::future::ready(Ok(live)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_stack_key_is_the_stored_key_short_or_long() {
+        for (subject, jti) in [
+            ("alice", "j-1"),
+            ("", "j"),
+            ("ünïcode", "jti-ü"),
+            (&*"s".repeat(150), &*"j".repeat(100)),
+        ] {
+            let seen = with_token_key(subject, jti, str::to_owned);
+            assert_eq!(seen, token_key(subject, jti));
+        }
+        // The length prefix keeps pairs apart.
+        assert_ne!(
+            with_token_key("ab", "c", str::to_owned),
+            with_token_key("a", "bc", str::to_owned)
+        );
     }
 }

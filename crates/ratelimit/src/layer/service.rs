@@ -152,9 +152,6 @@ where
     }
 
     fn call(&mut self, req: Request<ReqB>) -> Self::Future {
-        // The ready service handles this request; a clone waits for the next one.
-        let clone = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, clone);
         let options = self.options;
 
         let local = {
@@ -164,20 +161,31 @@ where
         if let Some(decision) = local {
             let fixed = self.fixed.as_deref();
             if let Some(response) = refusal(&self.responder, &decision, options, fixed) {
+                // The inner service is not called: the readiness `poll_ready`
+                // reserved in it is given up, a clone to be polled again
+                // taking its place.
+                let fresh = self.inner.clone();
+                drop(std::mem::replace(&mut self.inner, fresh));
                 return ResponseFuture {
                     state: State::Refused {
                         response: Some(response),
                     },
                 };
             }
+            // Decided in memory: the inner service `poll_ready` prepared is
+            // called now, no clone of the stack inside needed.
             return ResponseFuture {
                 state: State::Inner {
-                    future: inner.call(req),
+                    future: self.inner.call(req),
                     headers: allowed_headers(&decision, options, fixed),
                 },
             };
         }
 
+        // The ready service handles this request once the store answers; a
+        // clone waits for the next one.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
         let limiter = self.limiter.clone();
         let responder = self.responder.clone();
         let fixed = self.fixed.clone();

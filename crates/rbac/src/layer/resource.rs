@@ -16,7 +16,7 @@ pub(crate) enum Field {
 }
 
 impl Field {
-    fn set(self, resource: Resource<'static>, value: String) -> Resource<'static> {
+    fn set<'a>(self, resource: Resource<'a>, value: String) -> Resource<'a> {
         match self {
             Field::Id => resource.with_id(value),
             Field::Tenant => resource.with_tenant(value),
@@ -53,9 +53,9 @@ impl fmt::Debug for ResourceSpec {
 
 /// What the request says about the resource.
 #[derive(Debug)]
-pub(crate) enum Extracted {
-    /// The resource to check.
-    Resource(Resource<'static>),
+pub(crate) enum Extracted<'a> {
+    /// The resource to check; its kind borrowed from the layer's action.
+    Resource(Resource<'a>),
     /// A declared part is missing (the path does not match, the closure said no).
     Unknown,
     /// A path parameter is not UTF-8 once percent-decoded: the router would
@@ -69,8 +69,8 @@ pub(crate) enum Extracted {
 
 impl ResourceSpec {
     /// The resource for this request.
-    pub(crate) fn extract(&self, kind: &str, parts: &mut Parts) -> Extracted {
-        let mut resource = Resource::new(kind.to_owned());
+    pub(crate) fn extract<'a>(&self, kind: &'a str, parts: &mut Parts) -> Extracted<'a> {
+        let mut resource = Resource::new(kind);
         if !self.params.is_empty() {
             let params = match &self.template {
                 Some(template) => match_template(template, parts.uri.path()),
@@ -123,7 +123,7 @@ impl ResourceSpec {
             }
         }
         let resource = match &self.closure {
-            Some(f) => f(parts, resource),
+            Some(f) => f(parts, resource.into_owned()),
             None => Some(resource),
         };
         resource.map_or(Extracted::Unknown, Extracted::Resource)

@@ -99,9 +99,6 @@ where
     }
 
     fn call(&mut self, req: Request<ReqB>) -> Self::Future {
-        // The ready service handles this request; a clone waits for the next one.
-        let clone = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, clone);
         let config = &self.config;
 
         if req.extensions().get::<Principal>().is_none() {
@@ -112,10 +109,10 @@ where
                 "no principal on a protected route".into(),
                 None,
             );
-            return refused(reject(
-                &self.responder,
-                PermissionRejection::Unauthenticated,
-            ));
+            return refused(
+                &mut self.inner,
+                reject(&self.responder, PermissionRejection::Unauthenticated),
+            );
         }
         let (mut parts, body) = req.into_parts();
         let extracted = config
@@ -132,10 +129,10 @@ where
                     "resource could not be determined from the request".into(),
                     None,
                 );
-                return refused(reject(
-                    &self.responder,
-                    PermissionRejection::UnknownResource,
-                ));
+                return refused(
+                    &mut self.inner,
+                    reject(&self.responder, PermissionRejection::UnknownResource),
+                );
             }
             Extracted::Malformed => {
                 emit(
@@ -145,7 +142,10 @@ where
                     "a path parameter is not UTF-8 once percent-decoded".into(),
                     None,
                 );
-                return refused(reject(&self.responder, PermissionRejection::MalformedPath));
+                return refused(
+                    &mut self.inner,
+                    reject(&self.responder, PermissionRejection::MalformedPath),
+                );
             }
             Extracted::MalformedQuery => {
                 emit(
@@ -155,7 +155,10 @@ where
                     "a query parameter is repeated or not UTF-8 once decoded".into(),
                     None,
                 );
-                return refused(reject(&self.responder, PermissionRejection::MalformedQuery));
+                return refused(
+                    &mut self.inner,
+                    reject(&self.responder, PermissionRejection::MalformedQuery),
+                );
             }
         };
 
@@ -167,16 +170,23 @@ where
                 None => Decision::deny(Reason::NoPermission),
             };
             if decision.is_allowed() {
+                // Decided without a store: the inner service `poll_ready`
+                // prepared is called now, no clone of the route needed.
                 return ResponseFuture {
                     state: State::Inner {
-                        future: inner.call(req),
+                        future: self.inner.call(req),
                     },
                 };
             }
             let rejection = denied(config, &req, &resource, decision);
-            return refused(reject(&self.responder, rejection));
+            return refused(&mut self.inner, reject(&self.responder, rejection));
         }
 
+        // The ready service handles this request once the stores answer; a
+        // clone waits for the next one.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let resource = resource.into_owned();
         let config = Arc::clone(config);
         let responder = self.responder.clone();
         let future = async move {
@@ -203,7 +213,11 @@ where
     }
 }
 
-fn refused<F, B, E>(response: Response<B>) -> ResponseFuture<F, B, E> {
+/// A refusal: the inner service is not called, so the readiness `poll_ready`
+/// reserved in it is given up, a clone to be polled again taking its place.
+fn refused<S: Clone, F, B, E>(inner: &mut S, response: Response<B>) -> ResponseFuture<F, B, E> {
+    let fresh = inner.clone();
+    drop(std::mem::replace(inner, fresh));
     ResponseFuture {
         state: State::Refused {
             response: Some(response),

@@ -157,6 +157,17 @@ impl Needles {
     fn has(&self, bit: usize) -> bool {
         self.runs[bit / 64] & (1 << (bit % 64)) != 0
     }
+
+    /// Whether the filter lets `text` through to the automaton (what the
+    /// pass in [`is_plain`] computes along the way).
+    #[cfg(test)]
+    fn lets_through(&self, text: &str) -> bool {
+        let mut filter = 0;
+        text.bytes().any(|b| {
+            filter = roll(filter, code(b));
+            self.has(filter)
+        })
+    }
 }
 
 static NEEDLES: LazyLock<Option<Needles>> = LazyLock::new(Needles::new);
@@ -297,6 +308,71 @@ mod tests {
         for s in hits {
             assert!(flagged(s), "{s}");
         }
+    }
+
+    #[test]
+    fn the_filter_lets_every_needle_through_and_few_ordinary_values() {
+        let needles = NEEDLES.as_ref().expect("the automaton builds");
+        for n in plain_needles() {
+            for s in [
+                n.to_owned(),
+                format!("a {n}"),
+                format!("{n}x"),
+                format!(".{n} b"),
+            ] {
+                assert!(needles.lets_through(&s), "{s}");
+            }
+        }
+        // What the filter is for: ordinary values do not reach the automaton.
+        for s in [
+            "sku-0007",
+            "o'brien's hand-made mug, 350 ml",
+            "miles.obrien@example.com",
+            "1 main st., apt. 4 - springfield",
+            "hello world",
+            "please call me back tomorrow",
+            "john.smith@example.org",
+            "the quick brown fox jumps over the lazy dog",
+            "2024-01-05",
+        ] {
+            assert!(!needles.lets_through(s), "{s}");
+        }
+        // Nor do most plain lines of the corpora.
+        let payloads = crate::detect::corpus_lines::payloads();
+        let plain: Vec<_> = payloads.iter().filter(|p| is_plain(p)).collect();
+        let through = plain
+            .iter()
+            .filter(|p| needles.lets_through(&p.to_ascii_lowercase()))
+            .count();
+        assert!(through * 10 < plain.len(), "{through} of {}", plain.len());
+    }
+
+    #[test]
+    fn needles_are_the_plain_entries_of_the_lists() {
+        let needles = plain_needles();
+        for n in [
+            "document.cookie",
+            "globalthis",
+            "web.config",
+            "..",
+            "0x",
+            "uname -",
+            "cmd.exe",
+        ] {
+            assert!(needles.contains(&n), "{n}");
+        }
+        for n in ["etc/passwd", "php://filter", "top[", "system(", "/bin/sh"] {
+            assert!(!needles.contains(&n), "{n}");
+        }
+    }
+
+    #[test]
+    fn a_needle_is_filtered_by_its_rarest_run() {
+        // Marks are common, letters by their frequency in English.
+        assert!(commonness(b' ') < commonness(b'e'));
+        assert!(commonness(b'.') < commonness(b'e'));
+        assert!(commonness(b'e') < commonness(b'z'));
+        assert!(commonness(b'z') < commonness(b'0'));
     }
 
     #[test]

@@ -164,6 +164,12 @@ async fn every_evalsha_answering_noscript_still_runs_the_script_by_body() {
             assert_eq!(n, expected, "{url}");
             assert_eq!(conn.take(), names(&["EVALSHA", "EVAL"]), "{url}");
         }
+        let bare: i64 = Script::new("return 7")
+            .invoke_async(&mut conn)
+            .await
+            .unwrap();
+        assert_eq!(bare, 7, "{url}");
+        assert_eq!(conn.take(), names(&["EVALSHA", "EVAL"]), "{url}");
         // redis-rs's own invocation reloads once and gives up: the failure
         // this type exists to avoid.
         let theirs: Result<i64, _> = redis::Script::new("return 1")

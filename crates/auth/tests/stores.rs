@@ -736,3 +736,68 @@ async fn malformed_presented_id_suite<S: FamilyStore>(store: Arc<S>, _clock: Man
         RotationOutcome::Rotated
     );
 }
+
+/// A script cache emptied between calls (a failover to a replica that never
+/// loaded the scripts, `SCRIPT FLUSH`) changes no answer: each script is
+/// sent with its body when its SHA is unknown.
+#[cfg(feature = "redis")]
+mod redis_revocations_survive_a_flushed_script_cache {
+    use super::*;
+    use rampart_auth::revocation::RedisStore;
+    use rampart_core::redis::RedisConnection;
+
+    redis_and_cluster!(redis_revocations_survive_a_flushed_script_cache);
+
+    /// On a cluster the flush reaches every node.
+    async fn flush(conn: &mut RedisConnection) {
+        redis::cmd("SCRIPT")
+            .arg("FLUSH")
+            .query_async::<()>(conn)
+            .await
+            .unwrap();
+    }
+
+    async fn on_redis(url: String) {
+        let prefix = format!("rampart-test:noscript:{}", uuid::Uuid::new_v4().simple());
+        let store = RedisStore::connect(&url, &prefix)
+            .await
+            .unwrap()
+            .with_clock(ManualClock::at_unix(NOW).shared());
+        let mut conn = RedisConnection::connect(&url).await.unwrap();
+        flush(&mut conn).await;
+        store.revoke_token("alice", "j1", NOW + 600).await.unwrap();
+        flush(&mut conn).await;
+        assert_eq!(
+            store.check(token("j1", None, NOW), NOW).await.unwrap(),
+            Some(Revoked::Token)
+        );
+        flush(&mut conn).await;
+        store
+            .revoke_family("alice", "fam-1", NOW + 600)
+            .await
+            .unwrap();
+        flush(&mut conn).await;
+        assert_eq!(
+            store
+                .check(token("j2", Some("fam-1"), NOW), NOW)
+                .await
+                .unwrap(),
+            Some(Revoked::Family)
+        );
+        flush(&mut conn).await;
+        assert_eq!(
+            store.check(token("j3", None, NOW), NOW).await.unwrap(),
+            None
+        );
+        flush(&mut conn).await;
+        store
+            .revoke_subject("alice", NOW, NOW + 3600)
+            .await
+            .unwrap();
+        flush(&mut conn).await;
+        assert_eq!(
+            store.check(token("j3", None, NOW - 10), NOW).await.unwrap(),
+            Some(Revoked::Subject)
+        );
+    }
+}

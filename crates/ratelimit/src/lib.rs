@@ -64,7 +64,8 @@
 //! bounds them (idle keys are dropped first), so a flood of distinct keys costs
 //! bounded memory. With the `redis` feature, `RedisStore` shares counters
 //! between instances: each check, all limits included, is one Lua script called
-//! by SHA (reloaded on `NOSCRIPT`), timed by the Redis server's clock.
+//! by SHA (by its body when the server's script cache lost it), timed by the
+//! Redis server's clock.
 //!
 //! When Redis fails the limiter applies its [`FailMode`] and emits a
 //! `StoreFailure` event every time:

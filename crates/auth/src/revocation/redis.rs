@@ -7,9 +7,9 @@ use super::{
 use crate::error::StoreError;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use rampart_core::redis::RedisConnection;
+use rampart_core::redis::{RedisConnection, Script};
 use rampart_core::{SharedClock, SystemClock};
-use redis::{RedisError, Script};
+use redis::RedisError;
 use std::sync::{Arc, LazyLock};
 
 // Every key of one subject shares the hash tag `{base64url(subject)}`, so the

@@ -6,12 +6,15 @@
 //! a setting ([`RedisTarget`]): one URL for a single node, several
 //! comma-separated node URLs for a cluster. The stores keep every script's
 //! keys in one hash slot, so the same code runs on both; [`slot`] tells a
-//! test which slot a key maps to.
+//! test which slot a key maps to. Their Lua scripts run through [`Script`],
+//! which still runs a script when the server's script cache was emptied.
 
 mod connection;
+mod script;
 mod target;
 
 pub use connection::{ConnectError, DEFAULT_TIMEOUT, RedisConfig, RedisConnection};
+pub use script::{Script, ScriptInvocation};
 pub use target::{RedisConfigError, RedisTarget};
 
 /// The Redis Cluster hash slot of `key` (0..16384): the CRC16 of its hash tag

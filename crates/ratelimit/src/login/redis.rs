@@ -4,7 +4,7 @@ use super::Waits;
 use super::counter::{Rule, Wait};
 use crate::error::StoreError;
 use crate::store::redis::{RedisStore, store_err};
-use redis::Script;
+use rampart_core::redis::Script;
 use std::sync::LazyLock;
 
 // Mirrors `Counter::wait` and `Counter::fail` (microseconds, server time).

@@ -4,8 +4,8 @@ use crate::algorithm::{Algorithm, Eval};
 use crate::error::StoreError;
 use crate::limit::Limit;
 use crate::limiter::Resolved;
-use rampart_core::redis::{ConnectError, RedisConfig, RedisConnection};
-use redis::{RedisError, Script};
+use rampart_core::redis::{ConnectError, RedisConfig, RedisConnection, Script};
+use redis::RedisError;
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
@@ -23,10 +23,11 @@ const GCRA_STATE: &str = "g";
 /// against one quota.
 ///
 /// Each check, however many limits it spans, is **one** Lua script call: the
-/// script is loaded once and then called by its SHA (`EVALSHA`, falling back
-/// to `EVAL` on `NOSCRIPT` after a restart or failover), reads the time from
-/// the Redis server (`TIME`), evaluates every limit and writes only when all
-/// admit. Instances whose clocks disagree therefore still agree on windows.
+/// script is called by its SHA (`EVALSHA`, falling back to `EVAL` with the
+/// script's body on `NOSCRIPT`, so a script cache emptied by a restart, a
+/// failover or `SCRIPT FLUSH` costs one more round trip, not an error),
+/// reads the time from the Redis server (`TIME`), evaluates every limit and
+/// writes only when all admit. Instances whose clocks disagree therefore still agree on windows.
 ///
 /// Keys are `{<prefix>}:g:<limit>:<key>` (GCRA, one string),
 /// `{<prefix>}:s:<limit>:<key>` (the other algorithms, a hash) and

@@ -3,8 +3,7 @@
 use super::{Grant, GrantStore};
 use crate::error::StoreError;
 use crate::store::StoreFuture;
-use rampart_core::redis::RedisConnection;
-use redis::Script;
+use rampart_core::redis::{RedisConnection, Script};
 use std::collections::HashMap;
 use std::sync::LazyLock;
 

@@ -6,8 +6,8 @@ use crate::mfa::{FailureOutcome, ThrottlePolicy};
 use crate::revocation::StoreFuture;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use rampart_core::redis::{RedisConfig, RedisConnection};
-use redis::{RedisError, Script};
+use rampart_core::redis::{RedisConfig, RedisConnection, Script};
+use redis::RedisError;
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 

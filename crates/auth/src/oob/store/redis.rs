@@ -5,8 +5,8 @@ use crate::StoreError;
 use crate::revocation::StoreFuture;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use rampart_core::redis::RedisConnection;
-use redis::{RedisError, Script};
+use rampart_core::redis::{RedisConnection, Script};
+use redis::RedisError;
 use std::sync::{Arc, LazyLock};
 
 // Keys of one subject and purpose: `<prefix>:{<base64url(subject)>}:<base64url(purpose)>:code`

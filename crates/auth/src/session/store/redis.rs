@@ -5,8 +5,8 @@ use crate::error::StoreError;
 use crate::revocation::StoreFuture;
 use crate::session::id::SessionKey;
 use crate::session::policy::LimitAction;
-use rampart_core::redis::RedisConnection;
-use redis::{RedisError, Script, Value};
+use rampart_core::redis::{RedisConnection, Script};
+use redis::{RedisError, Value};
 use std::sync::{Arc, LazyLock};
 
 // Keys of one user (or one anonymous session), all under the hash tag

@@ -6,8 +6,8 @@ use crate::revocation::StoreFuture;
 use crate::webauthn::StoredCredential;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use rampart_core::redis::RedisConnection;
-use redis::{RedisError, Script};
+use rampart_core::redis::{RedisConnection, Script};
+use redis::RedisError;
 use std::sync::{Arc, LazyLock};
 use uuid::Uuid;
 

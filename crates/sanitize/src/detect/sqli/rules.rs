@@ -177,6 +177,11 @@ fn continuation(
             if quoted && !lone {
                 return Some(1);
             }
+            // `where` needs a condition: a lone word closing the value is
+            // prose at the default level (`2 where possible`).
+            if word == b"where" && !strict && at(1) == class::BAREWORD && end(2) {
+                return None;
+            }
             if !lone && (value(1) || at(1) == class::EVIL) {
                 return Some(2);
             }

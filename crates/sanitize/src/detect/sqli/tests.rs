@@ -382,3 +382,22 @@ fn a_subquery_inside_the_text() {
     assert!(hit("id in (select user_id from admins)"));
     assert!(!hit("Please (select one) below"));
 }
+
+#[test]
+fn where_and_one_word_closing_the_value_is_prose_at_the_default_level() {
+    for s in ["2 where possible", "a) where applicable"] {
+        assert!(!hit(s), "{s}");
+        assert!(strict(s), "{s}");
+    }
+    // A condition, or anything after the word, is still read as SQL.
+    for s in [
+        "1 where 1",
+        "1 where id --",
+        "1) where x and 1=1",
+        "1 where admin or",
+        "x' where possible",
+        "1 having possible",
+    ] {
+        assert!(hit(s), "{s}");
+    }
+}

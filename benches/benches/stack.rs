@@ -21,24 +21,14 @@
 //! bench's file-sink figures give.
 
 use axum::body::Body;
-use bytes::Bytes;
 use casbin::{CoreApi, DefaultModel, Enforcer, MemoryAdapter, MgmtApi, RbacApi};
 use criterion::{Criterion, criterion_group, criterion_main};
 use governor::middleware::NoOpMiddleware;
 use http::{HeaderValue, Method, Request, Response, StatusCode, header};
 use jsonwebtoken::{DecodingKey, Validation};
-use rampart_audit::{
-    AuditLayer, AuditLog, AuditSink, CapturePrincipalLayer, Entry, SigningKey, SinkContext,
-};
-use rampart_auth::{JwtAuthority, JwtConfig, JwtRuntime, TokenRequest};
-use rampart_core::{
-    ClientIpLayer, RequestIdLayer, SharedSink, TrustedProxies, TrustedProxiesConfig,
-};
-use rampart_headers::CsrfLayer;
-use rampart_headers::{CorsConfig, CsrfConfig, SecurityHeadersConfig, SecurityHeadersLayer};
-use rampart_ratelimit::{RateLimitConfig, RateLimitLayer};
-use rampart_rbac::{Authorizer, RequirePermission};
-use rampart_sanitize::{InputGuardConfig, InputGuardLayer};
+use rampart_audit::{AuditLog, AuditSink, Entry, SigningKey, SinkContext};
+use rampart_auth::JwtAuthority;
+use rampart_headers::SecurityHeadersConfig;
 use std::convert::Infallible;
 use std::future::Future;
 use std::hint::black_box;
@@ -48,7 +38,7 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 use tower::util::BoxCloneService;
-use tower::{Service, ServiceBuilder, ServiceExt, service_fn};
+use tower::{Service, ServiceBuilder, ServiceExt};
 use tower_governor::GovernorLayer;
 use tower_governor::errors::GovernorError;
 use tower_governor::governor::GovernorConfigBuilder;
@@ -59,37 +49,14 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
-type Svc = BoxCloneService<Request<Body>, Response<Body>, Infallible>;
+#[path = "../common/rampart_stack.rs"]
+mod rampart_stack;
 
-const ORIGIN: &str = "https://app.example.com";
-const ISSUER: &str = "https://auth.example.com";
-const AUDIENCE: &str = "api";
+use rampart_stack::{AUDIENCE, ISSUER, LAYERS, ORIGIN, Rampart, Svc, authority, handler, request};
+
 /// Requests timed per chunk: fewer than the audit queue holds, so the
 /// writer, held off while a chunk runs, never makes the request path wait.
 const CHUNK: u64 = 50_000;
-
-fn handler() -> Svc {
-    BoxCloneService::new(service_fn(|_req: Request<Body>| async {
-        Ok::<_, Infallible>(Response::new(Body::from(Bytes::from_static(b"[]"))))
-    }))
-}
-
-/// What a browser-based client of the API sends: a bearer token, its
-/// origin, and the address the server saw.
-fn request(token: &HeaderValue) -> Request<Body> {
-    let mut request = Request::builder()
-        .method(Method::GET)
-        .uri("/items?page=2")
-        .header(header::AUTHORIZATION, token.clone())
-        .header(header::ORIGIN, ORIGIN)
-        .header(header::USER_AGENT, "bench/1.0")
-        .body(Body::empty())
-        .expect("request");
-    request
-        .extensions_mut()
-        .insert(SocketAddr::from(([203, 0, 113, 9], 50_000)));
-    request
-}
 
 /// Discards batches, but not while the gate is held.
 struct Gated(Arc<Mutex<()>>);
@@ -146,138 +113,6 @@ fn timed(
         done += n;
     }
     total
-}
-
-/// The layers of rampart's stack, outermost first; `depth` keeps the first
-/// `depth` of them.
-struct Rampart {
-    headers: SecurityHeadersLayer,
-    request_id: RequestIdLayer,
-    client_ip: ClientIpLayer,
-    audit: AuditLayer,
-    cors: CorsLayer,
-    by_ip: RateLimitLayer,
-    csrf: CsrfLayer,
-    jwt: rampart_auth::JwtAuthLayer,
-    by_user: RateLimitLayer,
-    guard: InputGuardLayer,
-    permission: RequirePermission,
-}
-
-const RAMPART_LAYERS: [&str; 12] = [
-    "headers",
-    "request_id",
-    "client_ip",
-    "audit",
-    "cors",
-    "ip_limit",
-    "csrf",
-    "jwt",
-    "principal_handover",
-    "user_limit",
-    "input_guard",
-    "permission",
-];
-
-impl Rampart {
-    fn new(audit: &Audit, authority: &JwtAuthority) -> Self {
-        let sink: SharedSink = Arc::new(audit.log.clone());
-        let generous = RateLimitConfig {
-            ip_per_minute: 10_000_000,
-            user_per_minute: 10_000_000,
-            ..RateLimitConfig::default()
-        };
-        let cors = CorsConfig {
-            allowed_origins: vec![ORIGIN.to_owned()],
-            ..CorsConfig::default()
-        };
-        let csrf = CsrfConfig::default()
-            .to_builder()
-            .trust_cors_origins(&cors.to_policy())
-            .build()
-            .expect("csrf");
-        let authorizer = Authorizer::from_toml(
-            r#"
-            [roles.reader]
-            permissions = ["items:read"]
-            "#,
-        )
-        .expect("policy");
-        Self {
-            headers: SecurityHeadersLayer::new(
-                SecurityHeadersConfig::default().build().expect("headers"),
-            ),
-            request_id: RequestIdLayer::new(),
-            client_ip: ClientIpLayer::new(
-                TrustedProxies::try_from(TrustedProxiesConfig::default()).expect("proxies"),
-            ),
-            audit: AuditLayer::new(audit.log.clone())
-                .rejection::<rampart_auth::AuthRejection>()
-                .rejection::<rampart_rbac::PermissionRejection>()
-                .rejection::<rampart_headers::CsrfRejection>()
-                .rejection::<rampart_ratelimit::RateLimitRejection>(),
-            cors: cors.build().expect("cors"),
-            by_ip: RateLimitLayer::new(generous.ip_limiter().expect("ip limiter")),
-            csrf: CsrfLayer::new(csrf).event_sink(sink.clone()),
-            jwt: authority.layer().event_sink(sink.clone()),
-            by_user: RateLimitLayer::new(generous.user_limiter().expect("user limiter")),
-            guard: InputGuardLayer::new(
-                InputGuardConfig::default()
-                    .build_with_sink(sink.clone())
-                    .expect("input guard"),
-            ),
-            permission: RequirePermission::try_new(authorizer, "items:read")
-                .expect("permission")
-                .event_sink(sink),
-        }
-    }
-
-    fn service(&self, depth: usize) -> Svc {
-        let on = |i: usize| depth > i;
-        let svc = ServiceBuilder::new()
-            .option_layer(on(0).then(|| self.headers.clone()))
-            .option_layer(on(1).then(|| self.request_id.clone()))
-            .option_layer(on(2).then(|| self.client_ip.clone()))
-            .option_layer(on(3).then(|| self.audit.clone()))
-            .option_layer(on(4).then(|| self.cors.clone()))
-            .option_layer(on(5).then(|| self.by_ip.clone()))
-            .option_layer(on(6).then(|| self.csrf.clone()))
-            .option_layer(on(7).then(|| self.jwt.clone()))
-            .option_layer(on(8).then_some(CapturePrincipalLayer))
-            .option_layer(on(9).then(|| self.by_user.clone()))
-            .option_layer(on(10).then(|| self.guard.clone()))
-            .option_layer(on(11).then(|| self.permission.clone()))
-            .service(handler());
-        BoxCloneService::new(svc.map_err(|e| -> Infallible {
-            panic!("the stack is infallible over an infallible handler: {e}")
-        }))
-    }
-}
-
-/// An ES256 authority like the reference app's, and a token for a reader.
-fn authority(runtime: &tokio::runtime::Runtime, cache: bool) -> (JwtAuthority, HeaderValue) {
-    let config = JwtConfig {
-        issuer: Some(ISSUER.to_owned()),
-        audience: vec![AUDIENCE.to_owned()],
-        verified_cache: if cache {
-            rampart_auth::DEFAULT_VERIFIED_CACHE
-        } else {
-            0
-        },
-        ..JwtConfig::default()
-    };
-    let authority = config
-        .build_with(JwtRuntime::default().insecure_skip_revalidation())
-        .expect("authority");
-    let pair = runtime
-        .block_on(
-            authority
-                .tokens()
-                .issue_pair(&TokenRequest::new("alice").tenant("acme").roles(["reader"])),
-        )
-        .expect("token");
-    let bearer = HeaderValue::from_str(&format!("Bearer {}", pair.access_token)).expect("header");
-    (authority, bearer)
 }
 
 // ---- the anchor stack -------------------------------------------------------
@@ -542,8 +377,8 @@ fn stacks(c: &mut Criterion) {
     let runtime = runtime();
     let audit = Audit::new();
     let (authority, token) = authority(&runtime, true);
-    let rampart = Rampart::new(&audit, &authority);
-    let full = rampart.service(RAMPART_LAYERS.len());
+    let rampart = Rampart::new(&audit.log, &authority);
+    let full = rampart.service(LAYERS.len());
     let anchor = anchor(&runtime, &authority);
     let bare = handler();
     let subscriber = tracing_subscriber::fmt()
@@ -566,7 +401,7 @@ fn stacks(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("stack/share");
     group.measurement_time(Duration::from_secs(3));
-    for (depth, layer) in RAMPART_LAYERS.iter().enumerate() {
+    for (depth, layer) in LAYERS.iter().enumerate() {
         let svc = rampart.service(depth + 1);
         // Up to the JWT layer the bearer token is not needed yet, and from
         // there on every step must pass; the permission step is the full stack.
@@ -580,7 +415,7 @@ fn stacks(c: &mut Criterion) {
     let mut group = c.benchmark_group("stack/jwt");
     group.measurement_time(Duration::from_secs(3));
     let (uncached, uncached_token) = self::authority(&runtime, false);
-    let uncached = Rampart::new(&audit, &uncached).service(RAMPART_LAYERS.len());
+    let uncached = Rampart::new(&audit.log, &uncached).service(LAYERS.len());
     assert_ok(&runtime, &uncached, &uncached_token, "uncached");
     for (name, svc, token) in [
         ("rampart_verified_cache", &full, &token),

@@ -19,27 +19,16 @@
 // trait. It only forwards to `System`.
 #![allow(unsafe_code)]
 
-use axum::body::Body;
-use bytes::Bytes;
-use http::{HeaderValue, Method, Request, Response, StatusCode, header};
-use rampart_audit::{AuditLayer, AuditLog, AuditSink, CapturePrincipalLayer, Entry, SigningKey};
-use rampart_auth::{JwtAuthority, JwtConfig, JwtRuntime, TokenRequest};
-use rampart_core::{
-    ClientIpLayer, RequestIdLayer, SharedSink, TrustedProxies, TrustedProxiesConfig,
-};
-use rampart_headers::{
-    CorsConfig, CsrfConfig, CsrfLayer, SecurityHeadersConfig, SecurityHeadersLayer,
-};
-use rampart_ratelimit::{RateLimitConfig, RateLimitLayer};
-use rampart_rbac::{Authorizer, RequirePermission};
-use rampart_sanitize::{InputGuardConfig, InputGuardLayer};
+use http::{HeaderValue, StatusCode};
+use rampart_audit::{AuditLog, AuditSink, Entry, SigningKey};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
-use std::convert::Infallible;
-use std::net::SocketAddr;
-use std::sync::Arc;
-use tower::util::BoxCloneService;
-use tower::{ServiceBuilder, ServiceExt, service_fn};
+use tower::ServiceExt;
+
+#[path = "../common/rampart_stack.rs"]
+mod rampart_stack;
+
+use rampart_stack::{LAYERS, Rampart, Svc, authority, request};
 
 /// Allocations rampart's whole stack may make per request beyond the bare
 /// handler's. Lower it when a change saves allocations; a change that needs
@@ -125,37 +114,6 @@ async fn counted<F: Future>(f: F) -> (F::Output, u64) {
     (output, COUNT.with(Cell::get))
 }
 
-// ---- the stack, as in benches/stack.rs ---------------------------------------
-
-type Svc = BoxCloneService<Request<Body>, Response<Body>, Infallible>;
-
-const ORIGIN: &str = "https://app.example.com";
-const ISSUER: &str = "https://auth.example.com";
-const AUDIENCE: &str = "api";
-
-fn handler() -> Svc {
-    BoxCloneService::new(service_fn(|_req: Request<Body>| async {
-        Ok::<_, Infallible>(Response::new(Body::from(Bytes::from_static(b"[]"))))
-    }))
-}
-
-/// What a browser-based client of the API sends: a bearer token, its
-/// origin, and the address the server saw.
-fn request(token: &HeaderValue) -> Request<Body> {
-    let mut request = Request::builder()
-        .method(Method::GET)
-        .uri("/items?page=2")
-        .header(header::AUTHORIZATION, token.clone())
-        .header(header::ORIGIN, ORIGIN)
-        .header(header::USER_AGENT, "bench/1.0")
-        .body(Body::empty())
-        .expect("request");
-    request
-        .extensions_mut()
-        .insert(SocketAddr::from(([203, 0, 113, 9], 50_000)));
-    request
-}
-
 /// Discards what the audit writer hands it.
 struct Discard;
 
@@ -167,134 +125,6 @@ impl AuditSink for Discard {
     ) -> std::io::Result<()> {
         Ok(())
     }
-}
-
-const LAYERS: [&str; 12] = [
-    "headers",
-    "request_id",
-    "client_ip",
-    "audit",
-    "cors",
-    "ip_limit",
-    "csrf",
-    "jwt",
-    "principal_handover",
-    "user_limit",
-    "input_guard",
-    "permission",
-];
-
-/// The layers of rampart's stack, outermost first.
-struct Rampart {
-    headers: SecurityHeadersLayer,
-    request_id: RequestIdLayer,
-    client_ip: ClientIpLayer,
-    audit: AuditLayer,
-    cors: tower_http::cors::CorsLayer,
-    by_ip: RateLimitLayer,
-    csrf: CsrfLayer,
-    jwt: rampart_auth::JwtAuthLayer,
-    by_user: RateLimitLayer,
-    guard: InputGuardLayer,
-    permission: RequirePermission,
-}
-
-impl Rampart {
-    fn new(log: &AuditLog, authority: &JwtAuthority) -> Self {
-        let sink: SharedSink = Arc::new(log.clone());
-        let generous = RateLimitConfig {
-            ip_per_minute: 10_000_000,
-            user_per_minute: 10_000_000,
-            ..RateLimitConfig::default()
-        };
-        let cors = CorsConfig {
-            allowed_origins: vec![ORIGIN.to_owned()],
-            ..CorsConfig::default()
-        };
-        let csrf = CsrfConfig::default()
-            .to_builder()
-            .trust_cors_origins(&cors.to_policy())
-            .build()
-            .expect("csrf");
-        let authorizer = Authorizer::from_toml(
-            r#"
-            [roles.reader]
-            permissions = ["items:read"]
-            "#,
-        )
-        .expect("policy");
-        Self {
-            headers: SecurityHeadersLayer::new(
-                SecurityHeadersConfig::default().build().expect("headers"),
-            ),
-            request_id: RequestIdLayer::new(),
-            client_ip: ClientIpLayer::new(
-                TrustedProxies::try_from(TrustedProxiesConfig::default()).expect("proxies"),
-            ),
-            audit: AuditLayer::new(log.clone())
-                .rejection::<rampart_auth::AuthRejection>()
-                .rejection::<rampart_rbac::PermissionRejection>()
-                .rejection::<rampart_headers::CsrfRejection>()
-                .rejection::<rampart_ratelimit::RateLimitRejection>(),
-            cors: cors.build().expect("cors"),
-            by_ip: RateLimitLayer::new(generous.ip_limiter().expect("ip limiter")),
-            csrf: CsrfLayer::new(csrf).event_sink(sink.clone()),
-            jwt: authority.layer().event_sink(sink.clone()),
-            by_user: RateLimitLayer::new(generous.user_limiter().expect("user limiter")),
-            guard: InputGuardLayer::new(
-                InputGuardConfig::default()
-                    .build_with_sink(sink.clone())
-                    .expect("input guard"),
-            ),
-            permission: RequirePermission::try_new(authorizer, "items:read")
-                .expect("permission")
-                .event_sink(sink),
-        }
-    }
-
-    /// The first `depth` layers around the handler.
-    fn service(&self, depth: usize) -> Svc {
-        let on = |i: usize| depth > i;
-        let svc = ServiceBuilder::new()
-            .option_layer(on(0).then(|| self.headers.clone()))
-            .option_layer(on(1).then(|| self.request_id.clone()))
-            .option_layer(on(2).then(|| self.client_ip.clone()))
-            .option_layer(on(3).then(|| self.audit.clone()))
-            .option_layer(on(4).then(|| self.cors.clone()))
-            .option_layer(on(5).then(|| self.by_ip.clone()))
-            .option_layer(on(6).then(|| self.csrf.clone()))
-            .option_layer(on(7).then(|| self.jwt.clone()))
-            .option_layer(on(8).then_some(CapturePrincipalLayer))
-            .option_layer(on(9).then(|| self.by_user.clone()))
-            .option_layer(on(10).then(|| self.guard.clone()))
-            .option_layer(on(11).then(|| self.permission.clone()))
-            .service(handler());
-        BoxCloneService::new(svc.map_err(|e| -> Infallible {
-            panic!("the stack is infallible over an infallible handler: {e}")
-        }))
-    }
-}
-
-/// An ES256 authority with the verified-token cache, and a reader's token.
-fn authority(runtime: &tokio::runtime::Runtime) -> (JwtAuthority, HeaderValue) {
-    let config = JwtConfig {
-        issuer: Some(ISSUER.to_owned()),
-        audience: vec![AUDIENCE.to_owned()],
-        verified_cache: rampart_auth::DEFAULT_VERIFIED_CACHE,
-        ..JwtConfig::default()
-    };
-    let authority = config
-        .build_with(JwtRuntime::default().insecure_skip_revalidation())
-        .expect("authority");
-    let pair = runtime
-        .block_on(
-            authority
-                .tokens()
-                .issue_pair(&TokenRequest::new("alice").tenant("acme").roles(["reader"])),
-        )
-        .expect("token");
-    let bearer = HeaderValue::from_str(&format!("Bearer {}", pair.access_token)).expect("header");
-    (authority, bearer)
 }
 
 // ---- the measurement ---------------------------------------------------------
@@ -339,7 +169,7 @@ fn rampart_stack_allocations_per_request_stay_under_the_ceiling() {
         .expect("tokio runtime");
     let (key, _) = SigningKey::generate().expect("audit key");
     let log = AuditLog::builder(Discard, key).build().expect("audit log");
-    let (authority, token) = authority(&runtime);
+    let (authority, token) = authority(&runtime, true);
     let rampart = Rampart::new(&log, &authority);
 
     let bare = per_request(&runtime, &log, &rampart.service(0), &token, false);

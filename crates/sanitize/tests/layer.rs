@@ -353,6 +353,29 @@ async fn json_that_is_not_one_whole_document_is_refused() {
 }
 
 #[tokio::test]
+async fn json_that_is_not_utf8_is_refused_wherever_the_bad_byte_is() {
+    let app = app(InputGuard::builder());
+    for body in [
+        &b"{\"name\": \"caf\xe9\"}"[..],
+        b"{\"na\xffme\": 1}",
+        b"[\"ok\", \"\xed\xa0\x80\"]",
+        b"\xef\xbb\xbf{\"a\": 1}",
+    ] {
+        let req = Request::post("/items")
+            .header("content-type", "application/json")
+            .body(Body::from(body.to_vec()))
+            .unwrap();
+        let (status, _, text) = send(&app, req).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body:?}");
+        assert!(text.contains("not valid JSON"), "{text}");
+    }
+    // The same bodies in UTF-8 pass, byte for byte.
+    let (status, _, text) = send(&app, json("/items", "{\"name\": \"café\"}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(text, "{\"name\": \"café\"}");
+}
+
+#[tokio::test]
 async fn a_cleaned_json_field_is_rewritten_wherever_it_is_nested() {
     let sink = MemorySink::new();
     let app = app(InputGuard::builder()

@@ -14,7 +14,7 @@ use std::borrow::Cow;
 use std::sync::LazyLock;
 
 /// Commands no value names except to run them, wherever they appear.
-const COMMAND_NAME_LIST: &[&str] = &[
+pub(super) const COMMAND_NAME_LIST: &[&str] = &[
     "whoami",
     "ifconfig",
     "ipconfig",
@@ -116,7 +116,7 @@ const UNMISTAKABLE: &[&str] = &[
 ];
 
 /// Functions of PHP and other server languages that run a command.
-const EXEC_FUNCTIONS: &[&str] = &[
+pub(super) const EXEC_FUNCTIONS: &[&str] = &[
     "system(",
     "exec(",
     "passthru(",

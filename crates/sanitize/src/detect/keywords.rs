@@ -3,7 +3,7 @@
 //! every value, so their cost must not grow with the list.
 
 use crate::detect::precheck::ByteSet;
-use aho_corasick::AhoCorasick;
+use aho_corasick::{AhoCorasick, AhoCorasickKind};
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
@@ -11,12 +11,20 @@ use std::hash::{BuildHasherDefault, Hasher};
 #[derive(Debug)]
 pub(crate) struct Keywords {
     patterns: &'static [&'static str],
-    /// The bytes of each pattern: a haystack that lacks a byte of every
-    /// pattern holds none of them, which a few word operations tell
-    /// before the automaton starts (most values are short and hold none).
-    needs: Vec<ByteSet>,
+    /// The least common byte of each pattern: a haystack without any of
+    /// them holds no pattern, which a few word operations tell before the
+    /// automaton starts (one test for the whole list, whatever its length).
+    rare: ByteSet,
+    /// For haystacks longer than [`SHORT`]: the automaton's prefilter skips
+    /// ahead to the bytes that start a pattern.
     automaton: Option<AhoCorasick>,
+    /// For the others (most values): a DFA without a prefilter, which on a
+    /// short text costs less than restarting at every candidate byte.
+    short: Option<AhoCorasick>,
 }
+
+/// The longest haystack searched with the DFA without a prefilter.
+const SHORT: usize = 256;
 
 impl Keywords {
     /// Compiles `patterns` (falling back to plain searches should the
@@ -24,15 +32,32 @@ impl Keywords {
     pub(crate) fn new(patterns: &'static [&'static str]) -> Self {
         Self {
             patterns,
-            needs: patterns.iter().map(|p| ByteSet::of(p.as_bytes())).collect(),
+            rare: patterns
+                .iter()
+                .filter_map(|p| p.bytes().max_by_key(|&b| commonness(b)))
+                .fold(ByteSet::default(), ByteSet::with),
             automaton: AhoCorasick::new(patterns).ok(),
+            short: AhoCorasick::builder()
+                .kind(Some(AhoCorasickKind::DFA))
+                .prefilter(false)
+                .build(patterns)
+                .ok(),
         }
     }
 
-    /// Whether some pattern has all its bytes in `haystack`.
+    /// The automaton for `haystack` (either, should the other be refused).
+    fn automaton(&self, haystack: &str) -> Option<&AhoCorasick> {
+        let (first, second) = if haystack.len() <= SHORT {
+            (&self.short, &self.automaton)
+        } else {
+            (&self.automaton, &self.short)
+        };
+        first.as_ref().or(second.as_ref())
+    }
+
+    /// Whether `haystack` holds the rarest byte of some pattern.
     fn may_occur(&self, haystack: &str) -> bool {
-        let present = ByteSet::of(haystack.as_bytes());
-        self.needs.iter().any(|need| present.holds(need))
+        ByteSet::of(haystack.as_bytes()).intersects(&self.rare)
     }
 
     /// Every occurrence, overlapping ones included, as `(pattern, start)`,
@@ -44,10 +69,10 @@ impl Keywords {
         if !self.may_occur(haystack) {
             return Box::new(std::iter::empty());
         }
-        match &self.automaton {
-            // The overlapping search cannot skip ahead with the automaton's
-            // prefilter; the plain search can, and finds nothing exactly
-            // when there is nothing to find.
+        match self.automaton(haystack) {
+            // The plain search is the faster one (and on a long haystack
+            // skips ahead with the prefilter, which the overlapping search
+            // cannot): it finds nothing exactly when there is nothing to find.
             Some(ac) if !ac.is_match(haystack) => Box::new(std::iter::empty()),
             Some(ac) => Box::new(
                 ac.find_overlapping_iter(haystack)
@@ -69,13 +94,24 @@ impl Keywords {
         if !self.may_occur(haystack) {
             return None;
         }
-        match &self.automaton {
+        match self.automaton(haystack) {
             Some(ac) => ac
                 .find(haystack)
                 .map(|m| (self.patterns[m.pattern().as_usize()], m.start())),
             None => self.all(haystack).next(),
         }
     }
+}
+
+/// How common a byte is in ordinary text (lower is more common): white
+/// space and punctuation of prose first, then letters by their frequency
+/// in English; every other byte (digits, operators, markup) is rarer.
+pub(crate) fn commonness(b: u8) -> usize {
+    const BY_FREQUENCY: &[u8] = b" .,-'\"!@_etaoinshrdlcumwfgypbvkjxqz";
+    BY_FREQUENCY
+        .iter()
+        .position(|&c| c == b.to_ascii_lowercase())
+        .unwrap_or(BY_FREQUENCY.len())
 }
 
 /// A fixed table of short words (command names, SQL keywords), each with a
@@ -231,5 +267,54 @@ mod tests {
         assert_eq!(k.first("nothing here"), None);
         // Every byte of a pattern present, the pattern absent.
         assert_eq!(k.first("dwssap win ini .."), None);
+    }
+
+    #[test]
+    fn short_and_long_haystacks_find_the_same_keywords() {
+        let k = Keywords::new(&["etc/passwd", "win.ini", "passwd", "::"]);
+        for (hay, found) in [
+            ("see /etc/passwd", Some(("etc/passwd", 5))),
+            ("boot: c:\\win.ini", Some(("win.ini", 9))),
+            ("a::b", Some(("::", 1))),
+            ("nothing to see", None),
+        ] {
+            // The same text at the end of a value too long for the DFA
+            // without a prefilter, which the other automaton searches.
+            let pad = "x".repeat(SHORT + 1 - hay.len());
+            let long = format!("{pad}{hay}");
+            assert!(hay.len() <= SHORT && long.len() > SHORT);
+            assert_eq!(k.first(hay), found, "{hay}");
+            assert_eq!(
+                k.first(&long),
+                found.map(|(p, at)| (p, at + pad.len())),
+                "{hay}"
+            );
+            let short_all: Vec<_> = k.all(hay).collect();
+            let long_all: Vec<_> = k.all(&long).map(|(p, at)| (p, at - pad.len())).collect();
+            assert_eq!(short_all, long_all, "{hay}");
+            assert_eq!(short_all.first().copied(), found, "{hay}");
+        }
+    }
+
+    #[test]
+    fn the_rare_byte_filter_lets_every_pattern_through() {
+        for list in [
+            crate::detect::cmdi::COMMAND_NAME_LIST,
+            crate::detect::cmdi::EXEC_FUNCTIONS,
+            crate::detect::traversal::SENSITIVE,
+            crate::detect::traversal::UNIQUE_FILES,
+            crate::detect::traversal::WRAPPERS,
+            crate::detect::xss::script::SINK_PROPERTIES,
+        ] {
+            let k = Keywords::new(list);
+            for p in list {
+                assert!(k.may_occur(p), "{p}");
+                assert_eq!(k.first(p).map(|(_, at)| at), Some(0), "{p}");
+            }
+            // A text made of the common bytes only is passed over.
+            assert!(!k.may_occur("   "), "{:?}", &list[..3]);
+        }
+        assert_eq!(commonness(b'E'), commonness(b'e'));
+        assert!(commonness(b' ') < commonness(b'e') && commonness(b'z') < commonness(b'/'));
     }
 }

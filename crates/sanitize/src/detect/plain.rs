@@ -31,6 +31,7 @@
 //! in, at both strictness levels, on every corpus line and on generated
 //! values built from the needles and their parts.
 
+use crate::detect::keywords::commonness;
 use crate::detect::{
     CommandInjectionDetector, PathTraversalDetector, SqlInjectionDetector, XssDetector,
 };
@@ -69,6 +70,18 @@ const ENTRY: [u8; 256] = {
     t
 };
 
+/// Each byte's code (low byte) and lower-cased form (high byte): what the
+/// pass needs of a byte, in one load.
+const PASS: [u16; 256] = {
+    let mut t = [0u16; 256];
+    let mut b = 0usize;
+    while b < 256 {
+        t[b] = (ENTRY[b] as u16) | ((b as u8).to_ascii_lowercase() as u16) << 8;
+        b += 1;
+    }
+    t
+};
+
 fn is_plain_byte(b: u8) -> bool {
     ENTRY[usize::from(b)] != 0
 }
@@ -100,7 +113,9 @@ const CODES: usize = 46;
 
 /// Bits of the filter: one per run of three codes.
 const FILTER_BITS: usize = CODES * CODES * CODES;
-const FILTER_WORDS: usize = FILTER_BITS.div_ceil(64);
+/// Rounded up to a power of two, so that a masked index needs no bounds
+/// check in the pass.
+const FILTER_WORDS: usize = FILTER_BITS.div_ceil(64).next_power_of_two();
 
 /// The filter bit after `h` (the bit of the run ending at the byte before)
 /// and the code `c`: the run of the last three codes.
@@ -110,17 +125,6 @@ fn roll(h: usize, c: usize) -> usize {
 
 fn code(b: u8) -> usize {
     usize::from(ENTRY[usize::from(b)])
-}
-
-/// How common a byte is in ordinary text (lower is more common): the run
-/// that represents a needle is the one with the rarest bytes. Marks are
-/// common (`.com`, `-`), digits less, letters by their frequency in English.
-fn commonness(b: u8) -> usize {
-    const BY_FREQUENCY: &[u8] = b" .,-'\"!@_etaoinshrdlcumwfgypbvkjxqz";
-    BY_FREQUENCY
-        .iter()
-        .position(|&c| c == b)
-        .unwrap_or(BY_FREQUENCY.len())
 }
 
 impl Needles {
@@ -154,6 +158,7 @@ impl Needles {
         Some(Self { runs, automaton })
     }
 
+    #[cfg(test)]
     fn has(&self, bit: usize) -> bool {
         self.runs[bit / 64] & (1 << (bit % 64)) != 0
     }
@@ -172,6 +177,15 @@ impl Needles {
 
 static NEEDLES: LazyLock<Option<Needles>> = LazyLock::new(Needles::new);
 
+/// SQL arithmetic among plain bytes is `-` alone: it counts when a quote
+/// follows it or when it makes a comment (`--`).
+fn has_arithmetic(text: &[u8]) -> bool {
+    text.iter().position(|&b| b == b'-').is_some_and(|dash| {
+        let from = &text[dash..];
+        from.iter().any(|&b| matches!(b, b'\'' | b'"')) || from.windows(2).any(|w| w == b"--")
+    })
+}
+
 /// Whether `input` is plain text that no detector, at any strictness, can
 /// flag. `false` says only that the full scan must decide.
 pub(crate) fn is_plain(input: &str) -> bool {
@@ -183,28 +197,25 @@ pub(crate) fn is_plain(input: &str) -> bool {
         return false;
     };
     let mut buf = [0u8; MAX_LEN];
-    let mut candidate = false;
-    let mut filter = 0;
-    // SQL arithmetic among plain bytes is `-` alone: it counts when a
-    // quote follows it or when it makes a comment (`--`).
-    let (mut dash, mut arithmetic, mut prev) = (false, false, 0u8);
+    // The filter's run of three codes, kept as the previous code and the
+    // run of two ending at it (no division in the loop).
+    let (mut pair, mut prev, mut candidate) = (0usize, 0usize, 0u64);
     for (slot, &b) in buf.iter_mut().zip(input.as_bytes()) {
-        let entry = ENTRY[usize::from(b)];
-        if entry == 0 {
+        let entry = PASS[usize::from(b)];
+        let code = usize::from(entry as u8);
+        if code == 0 {
             return false;
         }
-        let lower = b.to_ascii_lowercase();
-        *slot = lower;
-        filter = roll(filter, usize::from(entry));
-        candidate |= needles.has(filter);
-        arithmetic |= (dash && matches!(lower, b'\'' | b'"')) || (prev == b'-' && lower == b'-');
-        dash |= lower == b'-';
-        prev = lower;
+        *slot = (entry >> 8) as u8;
+        let run = pair * CODES + code;
+        candidate |= needles.runs[(run / 64) & (FILTER_WORDS - 1)] >> (run % 64);
+        pair = prev * CODES + code;
+        prev = code;
     }
     let text = &buf[..input.len()];
-    let readable = arithmetic
+    let readable = has_arithmetic(text)
         || SqlInjectionDetector::has_sql_word(text)
-        || (candidate && needles.automaton.is_match(text))
+        || (candidate & 1 != 0 && needles.automaton.is_match(text))
         || XssDetector::may_be_bare_handler(text)
         || CommandInjectionDetector::may_lead_with_command(text);
     !readable

@@ -17,7 +17,7 @@ static UNIQUE_NAMES: LazyLock<Keywords> = LazyLock::new(|| Keywords::new(UNIQUE_
 static WRAPPER_NAMES: LazyLock<Keywords> = LazyLock::new(|| Keywords::new(WRAPPERS));
 
 /// Files and directories that only a traversal or inclusion payload names.
-const SENSITIVE: &[&str] = &[
+pub(super) const SENSITIVE: &[&str] = &[
     "etc/passwd",
     "etc/shadow",
     "etc/group",
@@ -55,7 +55,7 @@ const SENSITIVE: &[&str] = &[
 ];
 
 /// File names that nothing but a file-disclosure attempt mentions.
-const UNIQUE_FILES: &[&str] = &[
+pub(super) const UNIQUE_FILES: &[&str] = &[
     "global.asa",
     "inetpub",
     "win.ini",
@@ -72,7 +72,7 @@ const UNIQUE_FILES: &[&str] = &[
 ];
 
 /// Wrappers that read files or run code in PHP and friends.
-const WRAPPERS: &[&str] = &[
+pub(super) const WRAPPERS: &[&str] = &[
     "php://filter",
     "php://input",
     "php://fd",

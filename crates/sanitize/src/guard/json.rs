@@ -21,7 +21,10 @@ use std::fmt;
 pub(crate) fn inspect(scan: &mut Scan<'_>, body: &[u8]) -> Result<Option<Vec<u8>>, GuardRejection> {
     let marks = scan.marks();
     let mut rewrite = false;
-    let mut de = serde_json::Deserializer::from_slice(body);
+    // JSON is UTF-8 (RFC 8259): checked once for the whole body, rather
+    // than string by string as the parser of a byte slice does.
+    let body = std::str::from_utf8(body).map_err(|_| not_json())?;
+    let mut de = serde_json::Deserializer::from_str(body);
     Walk {
         scan: &mut *scan,
         key: "",
@@ -36,7 +39,7 @@ pub(crate) fn inspect(scan: &mut Scan<'_>, body: &[u8]) -> Result<Option<Vec<u8>
     // A cleaned field changed: forget what the stream found and read the
     // body again as a tree that can be rewritten.
     scan.reset_to(marks);
-    let mut value: Value = serde_json::from_slice(body).map_err(|_| not_json())?;
+    let mut value: Value = serde_json::from_str(body).map_err(|_| not_json())?;
     rewrite_tree(scan, "", &mut value);
     serde_json::to_vec(&value)
         .map(Some)

@@ -121,6 +121,9 @@ struct Inner {
     default_set: Detectors,
     strict_set: Detectors,
     categories: Vec<Category>,
+    /// Whether keys are checked for NoSQL operators, decided once: every
+    /// key of every body asks.
+    checks_nosql: bool,
     fields: HashMap<String, FieldPolicy>,
     headers: Vec<HeaderName>,
     inspect_path: bool,
@@ -194,7 +197,7 @@ impl InputGuard {
     }
 
     fn checks_nosql(&self) -> bool {
-        self.inner.categories.contains(&Category::NoSqlInjection)
+        self.inner.checks_nosql
     }
 }
 
@@ -353,6 +356,7 @@ impl InputGuardBuilder {
                 strictness: self.strictness,
                 default_set: Detectors::only(Strictness::Default, &self.categories),
                 strict_set: Detectors::only(Strictness::Strict, &self.categories),
+                checks_nosql: self.categories.contains(&Category::NoSqlInjection),
                 categories: self.categories,
                 fields: self.fields,
                 headers,

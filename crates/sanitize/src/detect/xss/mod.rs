@@ -12,7 +12,7 @@
 
 mod css;
 mod html;
-mod script;
+pub(super) mod script;
 
 use crate::detect::precheck::{ByteSet, View};
 use crate::detect::{Category, Detector, Finding, Normalized, Strictness};

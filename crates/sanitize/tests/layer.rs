@@ -353,6 +353,24 @@ async fn json_that_is_not_one_whole_document_is_refused() {
 }
 
 #[tokio::test]
+async fn operator_keys_are_left_alone_when_nosql_is_not_looked_for() {
+    let body = r#"{"user":"admin","password":{"$ne":""}}"#;
+    let without = app(InputGuard::builder().categories([Category::SqlInjection, Category::Xss]));
+    let (status, _, text) = send(&without, json("/items", body)).await;
+    assert_eq!(status, StatusCode::OK, "{text}");
+    assert_eq!(text, body);
+    let (status, _, text) = send(&without, get_req("/search?password[$ne]=x")).await;
+    assert_eq!(status, StatusCode::OK, "{text}");
+    // The other categories are still looked for.
+    let (status, _, text) = send(&without, json("/items", r#"{"q":"1' or '1'='1"}"#)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{text}");
+    let with = app(InputGuard::builder().categories([Category::NoSqlInjection]));
+    let (status, _, text) = send(&with, json("/items", body)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(text.contains("nosql_injection"), "{text}");
+}
+
+#[tokio::test]
 async fn json_that_is_not_utf8_is_refused_wherever_the_bad_byte_is() {
     let app = app(InputGuard::builder());
     for body in [

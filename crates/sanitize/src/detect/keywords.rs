@@ -297,6 +297,16 @@ mod tests {
     }
 
     #[test]
+    fn short_haystacks_take_the_automaton_without_a_prefilter() {
+        let k = Keywords::new(&["passwd"]);
+        let short = k.short.as_ref().unwrap();
+        let long = k.automaton.as_ref().unwrap();
+        let at = |n: usize| k.automaton(&"x".repeat(n)).unwrap();
+        assert!(std::ptr::eq(at(0), short) && std::ptr::eq(at(SHORT), short));
+        assert!(std::ptr::eq(at(SHORT + 1), long));
+    }
+
+    #[test]
     fn the_rare_byte_filter_lets_every_pattern_through() {
         for list in [
             crate::detect::cmdi::COMMAND_NAME_LIST,
